@@ -1,0 +1,2 @@
+/** The package name, as published. */
+export const packageName = '@lrw/data';

@@ -1,0 +1,45 @@
+// Sums the Vitest JSON reports (`.vitest-results.json`) written by every workspace's test run.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Every workspace folder (packages/*, tooling/*) with its package.json. */
+export function listWorkspaces(root) {
+  const out = [];
+  for (const group of ['packages', 'tooling']) {
+    const base = join(root, group);
+    if (!existsSync(base)) continue;
+    for (const name of readdirSync(base)) {
+      const dir = join(base, name);
+      const pkgPath = join(dir, 'package.json');
+      if (!existsSync(pkgPath)) continue;
+      out.push({ dir, pkg: JSON.parse(readFileSync(pkgPath, 'utf8')) });
+    }
+  }
+  return out;
+}
+
+export function summarize(root) {
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  const missing = [];
+  for (const { dir, pkg } of listWorkspaces(root)) {
+    if (!pkg.scripts?.test) continue;
+    const file = join(dir, '.vitest-results.json');
+    if (!existsSync(file)) {
+      missing.push(pkg.name);
+      continue;
+    }
+    const report = JSON.parse(readFileSync(file, 'utf8'));
+    passed += report.numPassedTests ?? 0;
+    failed += (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+    skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+  }
+  return { passed, failed, skipped, missing };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const root = new URL('../..', import.meta.url).pathname;
+  const { passed, failed, skipped } = summarize(root);
+  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+}
