@@ -32,7 +32,12 @@ export function summarize(root) {
     }
     const report = JSON.parse(readFileSync(file, 'utf8'));
     passed += report.numPassedTests ?? 0;
-    failed += (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+    // A test file that failed to load (syntax error, throw at import) has no test results:
+    // count it as one failure so it cannot pass unnoticed.
+    const brokenFiles = (report.testResults ?? []).filter(
+      (f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0,
+    ).length;
+    failed += (report.numFailedTests ?? 0) + brokenFiles;
     skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
   }
   return { passed, failed, skipped, missing };
