@@ -1,2 +1,48 @@
-/** The package name, as published. */
-export const packageName = '@lrw/strategies';
+/**
+ * @lrw/strategies: loss-based per-sample weights (Sow et al., ICLR 2025) for any trainer.
+ * Zero dependencies. Spec: shared/spec/reweighting.md.
+ */
+export {
+  type AccumulationNormalization,
+  type AccumulationOptions,
+  accumulationCoefficients,
+} from './accumulation.js';
+export { computeWeights, type WeightOptions } from './compute-weights.js';
+export {
+  type RankOptions,
+  type RankSlice,
+  rankLossCoefficients,
+  rankWeightSlice,
+} from './data-parallel.js';
+export { ReweightError, type ReweightErrorCode } from './errors.js';
+export type { InclusionOptions } from './inclusion.js';
+export { type NormalizeOptions, normalizeLosses } from './normalize.js';
+export { type PerSampleLossOptions, perSampleLoss } from './per-sample-loss.js';
+export {
+  Reweighter,
+  type ReweighterOptions,
+  type ReweighterResult,
+  type ReweighterState,
+  type ReweighterTotals,
+} from './reweighter.js';
+export {
+  type AnnealOptions,
+  constantTemperature,
+  cosineTemperature,
+  exponentialTemperature,
+  linearTemperature,
+  plainMeanWarmup,
+  stepTemperature,
+  type TemperatureSchedule,
+  type TemperatureScheduleConfig,
+  temperatureSchedule,
+} from './schedules.js';
+export {
+  type ScoreFunction,
+  STRATEGY_NAMES,
+  type Strategy,
+  type StrategyName,
+  strategyScores,
+} from './strategies.js';
+export { temperatureSoftmax } from './temperature-softmax.js';
+export { type WeightStats, weightStats } from './weight-stats.js';

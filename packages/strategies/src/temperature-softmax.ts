@@ -1,0 +1,56 @@
+import { checkNotEmpty, checkTemperature } from './errors.js';
+import { type InclusionOptions, inclusionMask } from './inclusion.js';
+
+/**
+ * Paper Eq. 4: w_i = exp((s_i - max_j s_j) / r) / sum_k exp((s_k - max_j s_j) / r).
+ *
+ * The weights sum to 1 (not n). Subtracting the maximum score keeps every exponent <= 0, so no
+ * overflow for any r > 0. r = Infinity gives exactly 1/n. By Proposition 1 these weights
+ * maximise sum_i w_i s_i - r KL(w || uniform) over the simplex. Excluded samples (see
+ * `InclusionOptions`) get weight 0 and do not count in n.
+ */
+export function temperatureSoftmax(
+  scores: ArrayLike<number>,
+  r: number,
+  options: InclusionOptions = {},
+): Float64Array {
+  checkTemperature(r);
+  checkNotEmpty(scores.length, 'scores');
+  const { mask, count } = inclusionMask(scores, options, 'scores');
+  return softmaxInto(new Float64Array(scores.length), scores, r, mask, count);
+}
+
+/** The kernel behind `temperatureSoftmax`; inputs already validated. `out` may alias `scores`. */
+export function softmaxInto(
+  out: Float64Array,
+  scores: ArrayLike<number>,
+  r: number,
+  mask: Uint8Array | null,
+  count: number,
+): Float64Array {
+  const n = scores.length;
+  if (count === 0) return out.fill(0);
+  let top = -Infinity;
+  for (let i = 0; i < n; i++) {
+    if (mask !== null && mask[i] === 0) continue;
+    if (scores[i] > top) top = scores[i];
+  }
+  const inv = 1 / r;
+  let sum = 0;
+  if (mask === null) {
+    for (let i = 0; i < n; i++) {
+      const e = Math.exp((scores[i] - top) * inv);
+      out[i] = e;
+      sum += e;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const e = mask[i] === 0 ? 0 : Math.exp((scores[i] - top) * inv);
+      out[i] = e;
+      sum += e;
+    }
+  }
+  const norm = 1 / sum;
+  for (let i = 0; i < n; i++) out[i] *= norm;
+  return out;
+}
