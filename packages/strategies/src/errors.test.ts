@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import { computeWeights } from './compute-weights.js';
+import { ReweightError } from './errors.js';
+import { normalizeLosses } from './normalize.js';
+import { strategyScores } from './strategies.js';
+import { temperatureSoftmax } from './temperature-softmax.js';
+import { weightStats } from './weight-stats.js';
+
+function errorOf(fn: () => unknown): ReweightError {
+  try {
+    fn();
+  } catch (e) {
+    if (ReweightError.isInstance(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a ReweightError');
+}
+
+describe('bad input gives a clear, actionable error', () => {
+  it('NaN loss: names the index and value and both fixes', () => {
+    const e = errorOf(() => computeWeights([1, Number.NaN, 2], { strategy: 'linupper', r: 1 }));
+    expect(e.code).toBe('non-finite-loss');
+    expect(e.message).toContain('losses[1] = NaN');
+    expect(e.message).toContain("nonFinite: 'zero'");
+    expect(e.message).toContain("'active'");
+  });
+
+  it('infinite loss, in every strategy and in the stages', () => {
+    for (const strategy of ['uniform', 'linupper', 'dro-kl'] as const) {
+      expect(errorOf(() => computeWeights([1, Infinity], { strategy, r: 1 })).code).toBe(
+        'non-finite-loss',
+      );
+    }
+    expect(errorOf(() => normalizeLosses([-Infinity, 1])).message).toContain('losses[0]');
+    expect(errorOf(() => temperatureSoftmax([0, Number.NaN], 1)).message).toContain('scores[1]');
+    expect(errorOf(() => strategyScores([Number.NaN], 'extremes')).code).toBe('non-finite-loss');
+  });
+
+  it('negative, zero or NaN r: names the value and the fix', () => {
+    for (const r of [-0.4, 0, Number.NaN]) {
+      const e = errorOf(() => computeWeights([1, 2], { strategy: 'linupper', r }));
+      expect(e.code).toBe('invalid-temperature');
+      expect(e.message).toContain(`r = ${String(r)}`);
+      expect(e.message).toContain('> 0');
+    }
+    expect(errorOf(() => temperatureSoftmax([1], -1)).code).toBe('invalid-temperature');
+  });
+
+  it('empty arrays', () => {
+    expect(errorOf(() => computeWeights([], { strategy: 'linupper', r: 1 })).code).toBe(
+      'empty-losses',
+    );
+    expect(errorOf(() => normalizeLosses(new Float32Array(0))).message).toContain(
+      'losses is empty',
+    );
+    expect(errorOf(() => temperatureSoftmax([], 1)).message).toContain('scores is empty');
+  });
+
+  it('unknown strategy names list the valid ones and explain reference aliases', () => {
+    const unknown = errorOf(() => computeWeights([1], { strategy: 'LinUp' as 'linupper', r: 1 }));
+    expect(unknown.code).toBe('unknown-strategy');
+    expect(unknown.message).toContain('"LinUp"');
+    expect(unknown.message).toContain("'linupper', 'quadratic', 'extremes'");
+    const upper = errorOf(() => computeWeights([1], { strategy: 'upper' as 'linupper', r: 1 }));
+    expect(upper.message).toContain("use 'linupper'");
+    expect(upper.message).toContain("use 'linear'");
+    const mid = errorOf(() => computeWeights([1], { strategy: 'mid' as 'linupper', r: 1 }));
+    expect(mid.message).toContain("use 'quadratic'");
+  });
+
+  it('bad delta, epsilon, nonFinite and mismatched active', () => {
+    expect(errorOf(() => normalizeLosses([1, 2], { delta: 0 })).message).toContain('delta = 0');
+    expect(errorOf(() => normalizeLosses([1, 2], { epsilon: -1 })).message).toContain(
+      'epsilon = -1',
+    );
+    const nf = errorOf(() =>
+      computeWeights([1], { strategy: 'linupper', r: 1, nonFinite: 'skip' as 'zero' }),
+    );
+    expect(nf.message).toContain('"skip"');
+    const act = errorOf(() => computeWeights([1, 2], { strategy: 'linupper', r: 1, active: [1] }));
+    expect(act.code).toBe('shape-mismatch');
+  });
+
+  it('a custom score function that returns NaN is reported', () => {
+    const e = errorOf(() => computeWeights([1, 2], { strategy: () => Number.NaN, r: 1 }));
+    expect(e.message).toContain('custom score function returned NaN');
+  });
+
+  it('isInstance recognises the error; plain errors are not', () => {
+    expect(ReweightError.isInstance(new ReweightError('invalid-option', 'x'))).toBe(true);
+    expect(ReweightError.isInstance(new Error('x'))).toBe(false);
+    expect(ReweightError.isInstance(null)).toBe(false);
+  });
+});
+
+describe("non-finite losses as weight 0 (nonFinite: 'zero')", () => {
+  it('gives them weight 0, weights the rest exactly as if they were absent, reports the count', () => {
+    const losses = [2.0, Number.NaN, 3.0, Infinity, 2.5, 4.0, -Infinity];
+    const w = computeWeights(losses, { strategy: 'linupper', r: 0.4, nonFinite: 'zero' });
+    const finite = computeWeights([2.0, 3.0, 2.5, 4.0], { strategy: 'linupper', r: 0.4 });
+    expect(Array.from(w)).toEqual([finite[0], 0, finite[1], 0, finite[2], finite[3], 0]);
+    const stats = weightStats(w, losses);
+    expect(stats.nonFiniteCount).toBe(3);
+    expect(stats.excludedCount).toBe(3);
+    expect(stats.n).toBe(4);
+    expect(stats.meanLoss).toBeCloseTo(2.875, 12);
+  });
+
+  it('all non-finite gives all-zero weights rather than NaN', () => {
+    const w = computeWeights([Number.NaN, Number.NaN], {
+      strategy: 'quadratic',
+      r: 1,
+      nonFinite: 'zero',
+    });
+    expect(Array.from(w)).toEqual([0, 0]);
+    expect(weightStats(w, [Number.NaN, Number.NaN]).n).toBe(0);
+  });
+});
+
+describe('samples with no active targets (spec section 1)', () => {
+  it('are left out of normalization and get weight 0, whatever their loss', () => {
+    // numActive counts can be passed directly: 0 excludes.
+    const losses = [2.0, 0, 3.0, Number.NaN, 4.0];
+    const numActive = [12, 0, 7, 0, 3];
+    for (const strategy of ['uniform', 'linupper', 'quadratic', 'extremes', 'dro-kl'] as const) {
+      const w = computeWeights(losses, { strategy, r: 0.5, active: numActive });
+      const ref = computeWeights([2.0, 3.0, 4.0], { strategy, r: 0.5 });
+      expect(Array.from(w)).toEqual([ref[0], 0, ref[1], 0, ref[2]]);
+    }
+    const x = normalizeLosses(losses, { active: numActive });
+    expect(Array.from(x)).toEqual([-1, 0, 0, 0, 1]);
+    const stats = weightStats(
+      computeWeights(losses, { strategy: 'linupper', r: 1, active: numActive }),
+      losses,
+      { active: numActive },
+    );
+    expect(stats).toMatchObject({ n: 3, excludedCount: 2, nonFiniteCount: 1 });
+  });
+
+  it('weightStats refuses a non-zero weight on an excluded sample', () => {
+    expect(() => weightStats([0.5, 0.5], [1, 2], { active: [true, false] })).toThrow(
+      /weights\[1\] = 0.5 but sample 1 is excluded/,
+    );
+  });
+});
