@@ -1,0 +1,58 @@
+import { TrainerError } from './trainer-error.js';
+
+/**
+ * The communication a data-parallel trainer needs (ARCHITECTURE.md, "Data parallelism from day
+ * one"). Per-sample losses go through `allGather` before normalization, so every rank weights
+ * the GLOBAL batch and takes its slice by global `rank`; gradients go through `allReduceSum`.
+ * NCCL or MPI implementations can come later without changing anything above this interface.
+ *
+ * Every rank must call the collective operations in the same order with arrays of the same
+ * length (allReduceSum) — the contract of MPI and NCCL.
+ */
+export interface Collective {
+  /** Number of ranks taking part. */
+  readonly worldSize: number;
+  /** This process's global rank in [0, worldSize). */
+  readonly rank: number;
+  /** Concatenation of every rank's `local`, in rank order. Lengths may differ between ranks. */
+  allGather(local: Float32Array): Promise<Float32Array>;
+  /** Element-wise sum over ranks; every rank gets the same new array. */
+  allReduceSum(local: Float32Array): Promise<Float32Array>;
+  /** Resolves once every rank has reached the barrier. */
+  barrier(): Promise<void>;
+}
+
+/** The default: one process, so gather and reduce return a copy of the input. */
+export class SingleProcessCollective implements Collective {
+  readonly worldSize = 1;
+  readonly rank = 0;
+
+  async allGather(local: Float32Array): Promise<Float32Array> {
+    return local.slice();
+  }
+
+  async allReduceSum(local: Float32Array): Promise<Float32Array> {
+    return local.slice();
+  }
+
+  async barrier(): Promise<void> {}
+}
+
+/** Throws a TrainerError unless `collective` has a valid world size and rank. */
+export function checkCollective(collective: Collective): void {
+  const { worldSize, rank } = collective;
+  if (!Number.isInteger(worldSize) || worldSize < 1) {
+    throw new TrainerError(
+      'collective',
+      `Collective: worldSize = ${String(worldSize)} is invalid.`,
+      'worldSize is the number of ranks, a whole number >= 1.',
+    );
+  }
+  if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize) {
+    throw new TrainerError(
+      'collective',
+      `Collective: rank = ${String(rank)} is outside [0, ${worldSize}).`,
+      'pass the GLOBAL rank of this process (not the local rank on its node).',
+    );
+  }
+}
