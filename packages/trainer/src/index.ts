@@ -14,7 +14,25 @@ export {
   checkpointFileName,
 } from './checkpoint-store.js';
 export { type Collective, checkCollective, SingleProcessCollective } from './collective.js';
+export {
+  defaultTemperature,
+  defaultTrainerConfig,
+  loadTrainerConfig,
+  METHODS,
+  type Method,
+  parseTrainerConfig,
+  type TemperatureConfig,
+  type TrainerConfig,
+  type TrainerConfigInput,
+  trainerConfigSchema,
+} from './config.js';
 export { crc32 } from './crc32.js';
+export {
+  normalizeDomainWeights,
+  SLIMPAJAMA_DOMAINS,
+  STATIC_DOMAIN_MIXTURES,
+  type StaticMixtureName,
+} from './domain-mixtures.js';
 export {
   checkLrScheduleConfig,
   gpt2PaperLrSchedule,
@@ -24,7 +42,35 @@ export {
   type LrScheduleKind,
   lrSchedule,
 } from './lr-schedule.js';
+export type {
+  EvalRecord,
+  MetricsRecord,
+  SkipReason,
+  TrainStepRecord,
+  WeightStatsRecord,
+} from './metrics-record.js';
+export {
+  MetricsWriter,
+  type MetricsWriterOptions,
+  type ParsedMetrics,
+  parseMetrics,
+  readMetrics,
+} from './metrics-writer.js';
+export {
+  formatDuration,
+  formatProgress,
+  formatRate,
+  ProgressLine,
+  type ProgressLineOptions,
+  type ProgressSnapshot,
+} from './progress-line.js';
 export { runSimulatedRanks, simulatedCollectives } from './simulated-collective.js';
+export {
+  StepGuard,
+  type StepGuardOptions,
+  type StepGuardState,
+  type StepVerdict,
+} from './step-guard.js';
 export { TrainerError, type TrainerErrorCode } from './trainer-error.js';
 
 /** The package name, as published. */
