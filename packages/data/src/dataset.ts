@@ -1,0 +1,76 @@
+import { join } from 'node:path';
+import { invalidOption, UnknownDomainError } from './errors.js';
+import { type DatasetIndex, INDEX_FILE, readIndex, type Split } from './shard/dataset-index.js';
+import { readShard } from './shard/shard-format.js';
+import type { StreamOptions } from './stream/batch-builder.js';
+import { TokenStream } from './stream/token-stream.js';
+import { createTokenizer, type Tokenizer } from './tokenizers/tokenizer.js';
+
+/** A tokenized document as stored (without end-of-text ids). */
+export interface StoredDocument {
+  domain: string;
+  domainId: number;
+  tokens: Uint16Array | Uint32Array;
+  /** Shard file and the document's index in it. */
+  file: string;
+  index: number;
+}
+
+/** A prepared dataset folder: its index, its domains and streams over it. */
+export class Dataset {
+  constructor(
+    readonly dir: string,
+    readonly index: DatasetIndex,
+  ) {}
+
+  /** Domain names; a domain id is an index into this list. */
+  get domains(): readonly string[] {
+    return this.index.domains;
+  }
+
+  /** Vocabulary size and end-of-text id of the tokenizer the shards were made with. */
+  get vocabSize(): number {
+    return this.index.tokenizer.vocabSize;
+  }
+
+  get eotId(): number {
+    return this.index.tokenizer.eotId;
+  }
+
+  /** The tokenizer the dataset was prepared with (for decoding). */
+  tokenizer(): Promise<Tokenizer> {
+    return createTokenizer(this.index.tokenizer.spec);
+  }
+
+  /** A deterministic, resumable batch stream; see {@link StreamOptions}. */
+  stream(options: StreamOptions): TokenStream {
+    return new TokenStream(this.index, this.dir, options);
+  }
+
+  /** Every stored document of a split (optionally one domain), in stored order, verified. */
+  *documents(split: Split = 'train', domain?: string): Generator<StoredDocument> {
+    if (split !== 'train' && split !== 'validation')
+      throw invalidOption('split', split, "'train' or 'validation'");
+    if (domain !== undefined && !this.index.domains.includes(domain)) {
+      throw new UnknownDomainError(domain, this.index.domains, 'documents()');
+    }
+    for (const entry of this.index.shards) {
+      if (entry.split !== split || (domain !== undefined && entry.domain !== domain)) continue;
+      const shard = readShard(join(this.dir, entry.file));
+      for (let d = 0; d < shard.header.numDocs; d++) {
+        yield {
+          domain: this.index.domains[shard.domainIds[d]],
+          domainId: shard.domainIds[d],
+          tokens: shard.tokens.subarray(shard.docOffsets[d], shard.docOffsets[d + 1]),
+          file: entry.file,
+          index: d,
+        };
+      }
+    }
+  }
+}
+
+/** Opens a folder written by prepare() (reads and verifies its index). */
+export async function openDataset(dir: string): Promise<Dataset> {
+  return new Dataset(dir, readIndex(join(dir, INDEX_FILE)));
+}
