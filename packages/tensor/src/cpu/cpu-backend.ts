@@ -1,0 +1,208 @@
+/**
+ * The CPU reference backend: buffers are ArrayBuffers (pooled by exact byte size), kernels are
+ * plain TypeScript over typed arrays and live in a per-backend registry so a faster
+ * implementation of any one kernel (wasm SIMD, BLAS, a worker pool) swaps in with
+ * `registerKernel` without touching ops or autograd.
+ */
+import type {
+  Backend,
+  BackendMemory,
+  Buf,
+  KernelCall,
+  KernelName,
+  Routine,
+  TensorView,
+} from '../backend.js';
+import type { DType } from '../dtype.js';
+import { UnsupportedOpError } from '../errors.js';
+import { elementwiseKernels } from './elementwise-kernels.js';
+import { gatherKernel, scatterAddKernel } from './index-kernels.js';
+import { matmulKernel } from './matmul-kernel.js';
+import { reduceKernels } from './reduce-kernels.js';
+
+export type NumArray = Float32Array | Int32Array;
+
+/** A CPU kernel: reads its inputs and writes its output through `cpu.array(view)`. */
+export type CpuKernel = (call: KernelCall, cpu: CpuBackend) => void;
+
+interface CpuBuf extends Buf {
+  readonly data: ArrayBuffer;
+  readonly f32: Float32Array;
+  readonly i32: Int32Array;
+  freed: boolean;
+}
+
+/** The reference kernels, the living definition every faster CPU kernel is tested against. */
+export const cpuReferenceKernels: Readonly<Record<string, CpuKernel>> = {
+  ...elementwiseKernels,
+  ...reduceKernels,
+  matmul: matmulKernel,
+  gather: gatherKernel,
+  scatterAdd: scatterAddKernel,
+};
+
+export interface CpuBackendOptions {
+  /** Name under which the backend reports itself (default 'cpu'). */
+  name?: string;
+  /** Kernels replacing the reference ones, by name. */
+  kernels?: Record<string, CpuKernel>;
+  /** Fused routines by composite op name. */
+  routines?: Record<string, Routine>;
+  /** Most bytes kept in the free pool (default 1 GiB); beyond it freed buffers are dropped. */
+  maxPooledBytes?: number;
+}
+
+export class CpuBackend implements Backend {
+  readonly name: string;
+  private readonly kernels = new Map<string, CpuKernel>();
+  private readonly routines = new Map<string, Routine>();
+  private readonly pool = new Map<number, ArrayBuffer[]>();
+  private readonly maxPooledBytes: number;
+  private live = 0;
+  private liveBytes = 0;
+  private pooledBuffers = 0;
+  private pooledBytes = 0;
+
+  constructor(options: CpuBackendOptions = {}) {
+    this.name = options.name ?? 'cpu';
+    this.maxPooledBytes = options.maxPooledBytes ?? 2 ** 30;
+    for (const [k, v] of Object.entries(cpuReferenceKernels)) this.kernels.set(k, v);
+    for (const [k, v] of Object.entries(options.kernels ?? {})) this.kernels.set(k, v);
+    for (const [k, v] of Object.entries(options.routines ?? {})) this.routines.set(k, v);
+  }
+
+  /** Replaces (or adds) the implementation of one kernel. */
+  registerKernel(name: KernelName, kernel: CpuKernel): void {
+    this.kernels.set(name, kernel);
+  }
+
+  /** The implementation currently registered for `name`. */
+  kernel(name: KernelName): CpuKernel | undefined {
+    return this.kernels.get(name);
+  }
+
+  /** Adds (or with `undefined`, removes) a fused routine for a composite op. */
+  registerRoutine(op: string, routine: Routine | undefined): void {
+    if (routine) this.routines.set(op, routine);
+    else this.routines.delete(op);
+  }
+
+  routine(op: string): Routine | undefined {
+    return this.routines.get(op);
+  }
+
+  alloc(bytes: number): Buf {
+    const size = Math.ceil(bytes / 4) * 4;
+    const list = this.pool.get(size);
+    let data = list?.pop();
+    if (data) {
+      this.pooledBuffers--;
+      this.pooledBytes -= size;
+    } else data = new ArrayBuffer(size);
+    this.live++;
+    this.liveBytes += size;
+    const buf: CpuBuf = {
+      byteLength: size,
+      data,
+      f32: new Float32Array(data),
+      i32: new Int32Array(data),
+      freed: false,
+    };
+    return buf;
+  }
+
+  free(buf: Buf): void {
+    const b = this.own(buf, 'free');
+    b.freed = true;
+    this.live--;
+    this.liveBytes -= b.byteLength;
+    if (this.pooledBytes + b.byteLength <= this.maxPooledBytes) {
+      let list = this.pool.get(b.byteLength);
+      if (!list) this.pool.set(b.byteLength, (list = []));
+      list.push(b.data);
+      this.pooledBuffers++;
+      this.pooledBytes += b.byteLength;
+    }
+  }
+
+  write(buf: Buf, src: ArrayBufferView, byteOffset = 0): void {
+    const b = this.own(buf, 'write');
+    if (byteOffset + src.byteLength > b.byteLength) {
+      throw new RangeError(
+        `cpu.write: ${src.byteLength} bytes at offset ${byteOffset} overflow a ${b.byteLength}-byte buffer`,
+      );
+    }
+    new Uint8Array(b.data, byteOffset, src.byteLength).set(
+      new Uint8Array(src.buffer, src.byteOffset, src.byteLength),
+    );
+  }
+
+  readSync(buf: Buf, byteOffset = 0, byteLength?: number): ArrayBuffer {
+    const b = this.own(buf, 'read');
+    const len = byteLength ?? b.byteLength - byteOffset;
+    return b.data.slice(byteOffset, byteOffset + len);
+  }
+
+  read(buf: Buf, byteOffset = 0, byteLength?: number): Promise<ArrayBuffer> {
+    return Promise.resolve(this.readSync(buf, byteOffset, byteLength));
+  }
+
+  supports(kernel: KernelName, dtype: DType): boolean {
+    return this.kernels.has(kernel) && (dtype === 'float32' || dtype === 'int32');
+  }
+
+  run(call: KernelCall): void {
+    const k = this.kernels.get(call.kernel);
+    const bad = [call.output, ...call.inputs].find(
+      (v) => v.dtype !== 'float32' && v.dtype !== 'int32',
+    );
+    if (!k || bad) {
+      throw new UnsupportedOpError(
+        call.kernel,
+        bad?.dtype ?? call.output.dtype,
+        this.name,
+        k ? 'the CPU backend computes in float32 and int32; cast first' : 'no kernel registered',
+      );
+    }
+    k(call, this);
+  }
+
+  /** The typed array behind a view (Float32Array or Int32Array by dtype), for kernels. */
+  array(view: TensorView): NumArray {
+    const b = view.buf as CpuBuf;
+    return view.dtype === 'int32' ? b.i32 : b.f32;
+  }
+
+  sync(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  memory(): BackendMemory {
+    return {
+      buffers: this.live,
+      bytes: this.liveBytes,
+      pooledBuffers: this.pooledBuffers,
+      pooledBytes: this.pooledBytes,
+    };
+  }
+
+  emptyPool(): void {
+    this.pool.clear();
+    this.pooledBuffers = 0;
+    this.pooledBytes = 0;
+  }
+
+  private own(buf: Buf, where: string): CpuBuf {
+    const b = buf as CpuBuf;
+    if (!(b.data instanceof ArrayBuffer)) {
+      throw new TypeError(`cpu.${where}: buffer does not belong to a CPU backend`);
+    }
+    if (b.freed) throw new Error(`cpu.${where}: buffer was already freed`);
+    return b;
+  }
+}
+
+/** A fresh CPU backend (the registry's 'cpu' entry is one of these). */
+export function createCpuBackend(options?: CpuBackendOptions): CpuBackend {
+  return new CpuBackend(options);
+}

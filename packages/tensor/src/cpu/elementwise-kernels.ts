@@ -1,0 +1,229 @@
+/** Reference CPU kernels for elementwise ops: unary, binary, where, copy, cast, fill, arange, random. */
+import type { BinaryKernel, KernelCall, UnaryKernel } from '../backend.js';
+import { philoxFill, type RandomAttrs } from '../philox.js';
+import { shapeSize } from '../shape.js';
+import type { CpuKernel, NumArray } from './cpu-backend.js';
+import { forEachRow } from './strided-loop.js';
+
+type UnaryRow = (
+  o: NumArray,
+  oo: number,
+  os: number,
+  a: NumArray,
+  ao: number,
+  as: number,
+  n: number,
+) => void;
+type BinaryRow = (
+  o: NumArray,
+  oo: number,
+  os: number,
+  a: NumArray,
+  ao: number,
+  as: number,
+  b: NumArray,
+  bo: number,
+  bs: number,
+  n: number,
+) => void;
+
+// One tight loop per op (no per-element closure). Written out so V8 keeps each monomorphic.
+const UNARY_ROWS: Record<UnaryKernel, UnaryRow> = {
+  neg: (o, oo, os, a, ao, as, n) => {
+    for (let j = 0; j < n; j++) o[oo + j * os] = -a[ao + j * as];
+  },
+  exp: (o, oo, os, a, ao, as, n) => {
+    for (let j = 0; j < n; j++) o[oo + j * os] = Math.exp(a[ao + j * as]);
+  },
+  log: (o, oo, os, a, ao, as, n) => {
+    for (let j = 0; j < n; j++) o[oo + j * os] = Math.log(a[ao + j * as]);
+  },
+  sqrt: (o, oo, os, a, ao, as, n) => {
+    for (let j = 0; j < n; j++) o[oo + j * os] = Math.sqrt(a[ao + j * as]);
+  },
+  recip: (o, oo, os, a, ao, as, n) => {
+    for (let j = 0; j < n; j++) o[oo + j * os] = 1 / a[ao + j * as];
+  },
+  tanh: (o, oo, os, a, ao, as, n) => {
+    for (let j = 0; j < n; j++) o[oo + j * os] = Math.tanh(a[ao + j * as]);
+  },
+  sin: (o, oo, os, a, ao, as, n) => {
+    for (let j = 0; j < n; j++) o[oo + j * os] = Math.sin(a[ao + j * as]);
+  },
+  cos: (o, oo, os, a, ao, as, n) => {
+    for (let j = 0; j < n; j++) o[oo + j * os] = Math.cos(a[ao + j * as]);
+  },
+  abs: (o, oo, os, a, ao, as, n) => {
+    for (let j = 0; j < n; j++) o[oo + j * os] = Math.abs(a[ao + j * as]);
+  },
+  sign: (o, oo, os, a, ao, as, n) => {
+    for (let j = 0; j < n; j++) o[oo + j * os] = Math.sign(a[ao + j * as]);
+  },
+};
+
+const BINARY_ROWS: Record<BinaryKernel, BinaryRow> = {
+  add: (o, oo, os, a, ao, as, b, bo, bs, n) => {
+    for (let j = 0; j < n; j++) o[oo + j * os] = a[ao + j * as] + b[bo + j * bs];
+  },
+  sub: (o, oo, os, a, ao, as, b, bo, bs, n) => {
+    for (let j = 0; j < n; j++) o[oo + j * os] = a[ao + j * as] - b[bo + j * bs];
+  },
+  mul: (o, oo, os, a, ao, as, b, bo, bs, n) => {
+    for (let j = 0; j < n; j++) o[oo + j * os] = a[ao + j * as] * b[bo + j * bs];
+  },
+  div: (o, oo, os, a, ao, as, b, bo, bs, n) => {
+    for (let j = 0; j < n; j++) o[oo + j * os] = a[ao + j * as] / b[bo + j * bs];
+  },
+  maximum: (o, oo, os, a, ao, as, b, bo, bs, n) => {
+    for (let j = 0; j < n; j++) {
+      const x = a[ao + j * as];
+      const y = b[bo + j * bs];
+      o[oo + j * os] = x >= y || Number.isNaN(x) ? x : y;
+    }
+  },
+  minimum: (o, oo, os, a, ao, as, b, bo, bs, n) => {
+    for (let j = 0; j < n; j++) {
+      const x = a[ao + j * as];
+      const y = b[bo + j * bs];
+      o[oo + j * os] = x <= y || Number.isNaN(x) ? x : y;
+    }
+  },
+  pow: (o, oo, os, a, ao, as, b, bo, bs, n) => {
+    for (let j = 0; j < n; j++) o[oo + j * os] = a[ao + j * as] ** b[bo + j * bs];
+  },
+  lt: (o, oo, os, a, ao, as, b, bo, bs, n) => {
+    for (let j = 0; j < n; j++) o[oo + j * os] = a[ao + j * as] < b[bo + j * bs] ? 1 : 0;
+  },
+  le: (o, oo, os, a, ao, as, b, bo, bs, n) => {
+    for (let j = 0; j < n; j++) o[oo + j * os] = a[ao + j * as] <= b[bo + j * bs] ? 1 : 0;
+  },
+  gt: (o, oo, os, a, ao, as, b, bo, bs, n) => {
+    for (let j = 0; j < n; j++) o[oo + j * os] = a[ao + j * as] > b[bo + j * bs] ? 1 : 0;
+  },
+  ge: (o, oo, os, a, ao, as, b, bo, bs, n) => {
+    for (let j = 0; j < n; j++) o[oo + j * os] = a[ao + j * as] >= b[bo + j * bs] ? 1 : 0;
+  },
+  eq: (o, oo, os, a, ao, as, b, bo, bs, n) => {
+    for (let j = 0; j < n; j++) o[oo + j * os] = a[ao + j * as] === b[bo + j * bs] ? 1 : 0;
+  },
+  ne: (o, oo, os, a, ao, as, b, bo, bs, n) => {
+    for (let j = 0; j < n; j++) o[oo + j * os] = a[ao + j * as] !== b[bo + j * bs] ? 1 : 0;
+  },
+};
+
+function unaryKernel(op: UnaryKernel): CpuKernel {
+  const fn = UNARY_ROWS[op];
+  return (call, cpu) => {
+    const [a] = call.inputs;
+    const out = call.output;
+    const o = cpu.array(out);
+    const x = cpu.array(a);
+    forEachRow(out.shape, [out.strides, a.strides], [out.offset, a.offset], (offs, st, n) =>
+      fn(o, offs[0], st[0], x, offs[1], st[1], n),
+    );
+  };
+}
+
+function binaryKernel(op: BinaryKernel): CpuKernel {
+  const fn = BINARY_ROWS[op];
+  return (call, cpu) => {
+    const [a, b] = call.inputs;
+    const out = call.output;
+    const o = cpu.array(out);
+    const x = cpu.array(a);
+    const y = cpu.array(b);
+    forEachRow(
+      out.shape,
+      [out.strides, a.strides, b.strides],
+      [out.offset, a.offset, b.offset],
+      (offs, st, n) => fn(o, offs[0], st[0], x, offs[1], st[1], y, offs[2], st[2], n),
+    );
+  };
+}
+
+const whereKernel: CpuKernel = (call, cpu) => {
+  const [c, a, b] = call.inputs;
+  const out = call.output;
+  const o = cpu.array(out);
+  const cc = cpu.array(c);
+  const x = cpu.array(a);
+  const y = cpu.array(b);
+  forEachRow(
+    out.shape,
+    [out.strides, c.strides, a.strides, b.strides],
+    [out.offset, c.offset, a.offset, b.offset],
+    (offs, st, n) => {
+      const [oo, co, ao, bo] = offs;
+      const [os, cs, as, bs] = st;
+      for (let j = 0; j < n; j++)
+        o[oo + j * os] = cc[co + j * cs] !== 0 ? x[ao + j * as] : y[bo + j * bs];
+    },
+  );
+};
+
+// copy and cast share one loop: typed-array stores convert (float -> int32 truncates toward 0).
+const copyKernel: CpuKernel = (call, cpu) => {
+  const [a] = call.inputs;
+  const out = call.output;
+  const o = cpu.array(out);
+  const x = cpu.array(a);
+  forEachRow(out.shape, [out.strides, a.strides], [out.offset, a.offset], (offs, st, n) => {
+    const oo = offs[0];
+    const ao = offs[1];
+    const os = st[0];
+    const as = st[1];
+    if (os === 1 && as === 1 && o.constructor === x.constructor) {
+      o.set(x.subarray(ao, ao + n), oo);
+      return;
+    }
+    for (let j = 0; j < n; j++) o[oo + j * os] = x[ao + j * as];
+  });
+};
+
+const castKernel: CpuKernel = (call, cpu) => {
+  const [a] = call.inputs;
+  const out = call.output;
+  const o = cpu.array(out);
+  const x = cpu.array(a);
+  const toInt = out.dtype === 'int32';
+  forEachRow(out.shape, [out.strides, a.strides], [out.offset, a.offset], (offs, st, n) => {
+    const [oo, ao] = offs;
+    const [os, as] = st;
+    if (toInt) for (let j = 0; j < n; j++) o[oo + j * os] = Math.trunc(x[ao + j * as]);
+    else for (let j = 0; j < n; j++) o[oo + j * os] = x[ao + j * as];
+  });
+};
+
+function contiguousRange(call: KernelCall): [number, number] {
+  const n = shapeSize(call.output.shape);
+  return [call.output.offset, call.output.offset + n];
+}
+
+const fillKernel: CpuKernel = (call, cpu) => {
+  const [s, e] = contiguousRange(call);
+  cpu.array(call.output).fill(call.attrs.value as number, s, e);
+};
+
+const arangeKernel: CpuKernel = (call, cpu) => {
+  const o = cpu.array(call.output);
+  const [s, e] = contiguousRange(call);
+  const start = call.attrs.start as number;
+  const step = call.attrs.step as number;
+  for (let i = s; i < e; i++) o[i] = start + (i - s) * step;
+};
+
+const randomKernel: CpuKernel = (call, cpu) => {
+  const [s, e] = contiguousRange(call);
+  philoxFill(cpu.array(call.output).subarray(s, e), e - s, call.attrs as unknown as RandomAttrs);
+};
+
+export const elementwiseKernels: Record<string, CpuKernel> = {
+  ...Object.fromEntries(Object.keys(UNARY_ROWS).map((k) => [k, unaryKernel(k as UnaryKernel)])),
+  ...Object.fromEntries(Object.keys(BINARY_ROWS).map((k) => [k, binaryKernel(k as BinaryKernel)])),
+  where: whereKernel,
+  copy: copyKernel,
+  cast: castKernel,
+  fill: fillKernel,
+  arange: arangeKernel,
+  random: randomKernel,
+};

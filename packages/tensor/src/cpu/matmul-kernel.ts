@@ -1,0 +1,89 @@
+/**
+ * Reference CPU matmul: `[...batch, M, K] x [...batch, K, N] -> [...batch, M, N]` for any operand
+ * strides, so transposed operands (swapped strides) cost no copy at the tensor level. B is used
+ * in place when its rows are contiguous, and otherwise packed once per batch into row-major
+ * scratch (O(K N) next to O(M K N) work). The loop is i-k-j over a 4-row tile: each pass over a
+ * row of B feeds four output rows, accumulated in float64.
+ */
+import { shapeSize } from '../shape.js';
+import type { CpuKernel, NumArray } from './cpu-backend.js';
+
+let packScratch = new Float32Array(0);
+let accScratch = new Float64Array(0);
+
+export const matmulKernel: CpuKernel = (call, cpu) => {
+  const [av, bv] = call.inputs;
+  const out = call.output;
+  const A = cpu.array(av);
+  const B = cpu.array(bv);
+  const C = cpu.array(out);
+  const r = out.shape.length;
+  const M = out.shape[r - 2];
+  const N = out.shape[r - 1];
+  const K = av.shape[r - 1];
+  const asM = av.strides[r - 2];
+  const asK = av.strides[r - 1];
+  const bsK = bv.strides[r - 2];
+  const bsN = bv.strides[r - 1];
+  const batchShape = out.shape.slice(0, r - 2);
+  const batches = shapeSize(batchShape);
+  if (accScratch.length < 4 * N) accScratch = new Float64Array(4 * N);
+  const acc = accScratch;
+  const idx = new Array<number>(batchShape.length).fill(0);
+  for (let bi = 0; bi < batches; bi++) {
+    let aOff = av.offset;
+    let bOff = bv.offset;
+    for (let d = 0; d < batchShape.length; d++) {
+      aOff += idx[d] * av.strides[d];
+      bOff += idx[d] * bv.strides[d];
+    }
+    const cOff = out.offset + bi * M * N;
+    let Bm: NumArray = B;
+    let bBase = bOff;
+    let ldb = bsK;
+    if (bsN !== 1 && N > 1) {
+      if (packScratch.length < K * N) packScratch = new Float32Array(K * N);
+      for (let k = 0; k < K; k++)
+        for (let j = 0; j < N; j++) packScratch[k * N + j] = B[bOff + k * bsK + j * bsN];
+      Bm = packScratch;
+      bBase = 0;
+      ldb = N;
+    }
+    for (let i0 = 0; i0 < M; i0 += 4) {
+      const rows = Math.min(4, M - i0);
+      acc.fill(0, 0, 4 * N);
+      const a0 = aOff + i0 * asM;
+      for (let k = 0; k < K; k++) {
+        const bRow = bBase + k * ldb;
+        const ak = a0 + k * asK;
+        if (rows === 4) {
+          const x0 = A[ak];
+          const x1 = A[ak + asM];
+          const x2 = A[ak + 2 * asM];
+          const x3 = A[ak + 3 * asM];
+          for (let j = 0; j < N; j++) {
+            const b = Bm[bRow + j];
+            acc[j] += x0 * b;
+            acc[N + j] += x1 * b;
+            acc[2 * N + j] += x2 * b;
+            acc[3 * N + j] += x3 * b;
+          }
+        } else {
+          for (let t = 0; t < rows; t++) {
+            const x = A[ak + t * asM];
+            const base = t * N;
+            for (let j = 0; j < N; j++) acc[base + j] += x * Bm[bRow + j];
+          }
+        }
+      }
+      for (let t = 0; t < rows; t++) {
+        const dst = cOff + (i0 + t) * N;
+        for (let j = 0; j < N; j++) C[dst + j] = acc[t * N + j];
+      }
+    }
+    for (let d = batchShape.length - 1; d >= 0; d--) {
+      if (++idx[d] < batchShape[d]) break;
+      idx[d] = 0;
+    }
+  }
+};

@@ -1,0 +1,73 @@
+/** Batched matmul with broadcasting batch axes; transposed operands are stride views (no copy). */
+import { UnsupportedOpError } from '../errors.js';
+import { defineOp } from '../op-table.js';
+import { broadcastShapes, broadcastStrides, formatShape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { sumTo } from './reduce.js';
+
+const matmulOp = defineOp<Record<string, never>>({
+  name: 'matmul',
+  kind: 'primitive',
+  doc: '[..., M, K] x [..., K, N] -> [..., M, N], batch axes broadcast',
+  differentiable: true,
+  tolerance: { rtol: 1e-5, atol: 1e-5 },
+  forward: ([a, b], _attrs, ctx) => {
+    const ra = a.rank;
+    const rb = b.rank;
+    const [M, K] = a.shape.slice(ra - 2);
+    const [K2, N] = b.shape.slice(rb - 2);
+    if (K !== K2) {
+      throw new RangeError(
+        `matmul: inner dimensions differ: ${formatShape(a.shape)} x ${formatShape(b.shape)} (${K} vs ${K2}); transpose one operand (t.mT)`,
+      );
+    }
+    const batch = broadcastShapes(
+      a.shape.slice(0, ra - 2),
+      b.shape.slice(0, rb - 2),
+      'matmul (batch axes)',
+    );
+    const aShape = [...batch, M, K];
+    const bShape = [...batch, K, N];
+    const out = Tensor.empty(a.backend, [...batch, M, N], 'float32', 'matmul');
+    a.backend.run({
+      kernel: 'matmul',
+      inputs: [
+        {
+          ...a.view(),
+          shape: aShape,
+          strides: broadcastStrides(a.shape, a.strides, aShape, 'matmul'),
+        },
+        {
+          ...b.view(),
+          shape: bShape,
+          strides: broadcastStrides(b.shape, b.strides, bShape, 'matmul'),
+        },
+      ],
+      output: out.view(),
+      attrs: {},
+    });
+    ctx.save(a, b);
+    return out;
+  },
+  backward: (g, ctx) => {
+    const [a, b] = ctx.saved;
+    return [
+      ctx.needsGrad[0] ? sumTo(g.matmul(b.mT), a.shape) : null,
+      ctx.needsGrad[1] ? sumTo(a.mT.matmul(g), b.shape) : null,
+    ];
+  },
+});
+
+/** Matrix product of the last two axes, batched over (broadcast) leading axes. Both ranks >= 2. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.rank < 2 || b.rank < 2) {
+    throw new RangeError(
+      `matmul: operands need rank >= 2, got ${formatShape(a.shape)} and ${formatShape(b.shape)}; unsqueeze a vector to [1, n] or [n, 1]`,
+    );
+  }
+  for (const t of [a, b]) {
+    if (t.dtype !== 'float32')
+      throw new UnsupportedOpError('matmul', t.dtype, t.backend.name, 'cast to float32');
+  }
+  return matmulOp([a, b], {});
+}
