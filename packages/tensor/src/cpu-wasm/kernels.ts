@@ -1,0 +1,90 @@
+// Decoding, feature detection and compilation of the embedded wasm kernel variants.
+import { setFlagsFromString } from 'node:v8';
+import { KERNELS_WASM_BASE64 } from './generated/kernels-wasm.js';
+import { type WasmModule, wasm } from './wasm-api.js';
+
+/** One of the compiled variants (see scripts/build-wasm.mjs). */
+export type KernelVariant = keyof typeof KERNELS_WASM_BASE64;
+
+/** Exports of every kernel module. Pointers are byte offsets into the shared memory. */
+export interface KernelExports {
+  gemm(
+    a: number,
+    b: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+    flags: number,
+    batch: number,
+    strideA: number,
+    strideB: number,
+    strideC: number,
+    row0: number,
+    row1: number,
+    scratch: number,
+  ): void;
+  gemmScratchBytes(): number;
+}
+
+/** gemm flag bits (assembly/gemm.ts). */
+export const GEMM_TRANS_A = 1;
+export const GEMM_TRANS_B = 2;
+export const GEMM_ACCUMULATE = 4;
+/** Register tile height of the micro-kernel; row splits are aligned to it. */
+export const GEMM_MR = 4;
+
+/** The wasm bytes of one variant. */
+export function kernelBytes(variant: KernelVariant): Uint8Array<ArrayBuffer> {
+  const text = atob(KERNELS_WASM_BASE64[variant]);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+let relaxedCache: boolean | undefined;
+
+/**
+ * Whether this engine runs relaxed SIMD. Node 20 (V8 11.3) ships it behind
+ * `--experimental-wasm-relaxed-simd`, which NODE_OPTIONS rejects but `v8.setFlagsFromString`
+ * accepts before the module is compiled (measured +10-13% from FMA, docs TENSOR.md).
+ * With `enableFlag` false, only reports whether it already validates.
+ */
+export function relaxedSimdSupported(enableFlag: boolean): boolean {
+  if (relaxedCache === true) return true;
+  const bytes = kernelBytes('relaxed');
+  if (wasm.validate(bytes)) return (relaxedCache = true);
+  if (!enableFlag) return false;
+  if (relaxedCache === false) return false;
+  try {
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    // An engine without the flag keeps the plain SIMD build.
+  }
+  const ok = wasm.validate(bytes);
+  relaxedCache = ok;
+  return ok;
+}
+
+/** Whether shared WebAssembly memory (and so the worker pool) is available. */
+export function sharedMemorySupported(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  try {
+    new wasm.Memory({ initial: 1, maximum: 1, shared: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Compiles one variant; throws a clear error where the engine lacks wasm SIMD. */
+export async function compileKernel(variant: KernelVariant): Promise<WasmModule> {
+  const bytes = kernelBytes(variant);
+  if (!wasm.validate(bytes)) {
+    throw new Error(
+      `@lrw/tensor cpu-wasm: this JavaScript engine cannot run the '${variant}' wasm kernels ` +
+        '(needs WebAssembly SIMD, Node >= 16.4); use the reference CPU kernels instead.',
+    );
+  }
+  return wasm.compile(bytes);
+}

@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWasmMatmul, type MatmulOptions, type WasmMatmul } from './matmul.js';
+import { expectMatmulClose, type RefCase, randomArray } from './matmul.test-helpers.js';
+
+let seed = 1;
+
+function run(mm: WasmMatmul, t: RefCase): void {
+  const batch = t.batch ?? 1;
+  const sA = t.strideA ?? t.m * t.k;
+  const sB = t.strideB ?? t.k * t.n;
+  const sC = t.strideC ?? t.m * t.n;
+  const a = randomArray((batch - 1) * sA + t.m * t.k, seed++);
+  const b = randomArray((batch - 1) * sB + t.k * t.n, seed++);
+  const c0 = randomArray((batch - 1) * sC + t.m * t.n, seed++);
+  const c = c0.slice();
+  const options: MatmulOptions = { ...t };
+  expect(mm.matmul(a, b, c, t.m, t.n, t.k, options)).toBe(c);
+  expectMatmulClose(c, a, b, c0, t);
+}
+
+const SIZES: [number, number, number][] = [
+  [1, 1, 1],
+  [1, 17, 3],
+  [3, 1, 5],
+  [4, 16, 8],
+  [5, 17, 3],
+  [17, 65, 130],
+  [65, 3, 17],
+  [130, 33, 257],
+  [7, 1030, 9],
+  [33, 20, 600],
+];
+const TRANSPOSES = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;
+
+describe.each(['simd', 'relaxed-simd'] as const)('wasm matmul, single thread (%s)', (isa) => {
+  let mm: WasmMatmul;
+  beforeAll(async () => {
+    mm = await createWasmMatmul({ threads: 1, relaxedSimd: isa === 'relaxed-simd' });
+  });
+  afterAll(async () => {
+    await mm.close();
+  });
+
+  it('reports the instruction set it was asked for', () => {
+    expect(mm.instructionSet).toBe(isa);
+    expect(mm.threads).toBe(1);
+  });
+
+  it.each(SIZES)('matches the float64 reference for M=%i N=%i K=%i, all transposes', (m, n, k) => {
+    for (const [transA, transB] of TRANSPOSES) {
+      run(mm, { m, n, k, transA, transB });
+      run(mm, { m, n, k, transA, transB, accumulate: true });
+    }
+  });
+
+  it('covers several cache blocks in every dimension (K > 256, N > 1024, M > 128)', () => {
+    run(mm, { m: 133, n: 20, k: 261 });
+    run(mm, { m: 133, n: 20, k: 261, transA: true, transB: true, accumulate: true });
+    run(mm, { m: 6, n: 1041, k: 261, transB: true });
+    run(mm, { m: 6, n: 1041, k: 261, transA: true, accumulate: true });
+  });
+
+  it('runs batched products with default, broadcast and padded strides', () => {
+    run(mm, { m: 9, n: 13, k: 7, batch: 3 });
+    run(mm, { m: 9, n: 13, k: 7, batch: 3, strideB: 0, transB: true });
+    run(mm, { m: 9, n: 13, k: 7, batch: 3, strideA: 0, transA: true, accumulate: true });
+    run(mm, { m: 9, n: 13, k: 7, batch: 2, strideA: 70, strideB: 100, strideC: 130 });
+  });
+
+  it('writes zeros for K = 0 and leaves C alone when accumulating', () => {
+    const c = new Float32Array([1, 2, 3, 4]);
+    mm.matmul(new Float32Array(0), new Float32Array(0), c, 2, 2, 0);
+    expect([...c]).toEqual([0, 0, 0, 0]);
+    c.set([1, 2, 3, 4]);
+    mm.matmul(new Float32Array(0), new Float32Array(0), c, 2, 2, 0, { accumulate: true });
+    expect([...c]).toEqual([1, 2, 3, 4]);
+  });
+
+  it('computes a small product exactly', () => {
+    // [[1,2],[3,4]] x [[5,6],[7,8]] = [[19,22],[43,50]]
+    const c = new Float32Array(4);
+    mm.matmul(new Float32Array([1, 2, 3, 4]), new Float32Array([5, 6, 7, 8]), c, 2, 2, 2);
+    expect([...c]).toEqual([19, 22, 43, 50]);
+    mm.matmul(new Float32Array([1, 3, 2, 4]), new Float32Array([5, 7, 6, 8]), c, 2, 2, 2, {
+      transA: true,
+      transB: true,
+    });
+    expect([...c]).toEqual([19, 22, 43, 50]);
+  });
+
+  it('uses heap-allocated operands in place', () => {
+    const a = mm.heap.alloc(6);
+    const b = mm.heap.alloc(6);
+    const c = mm.heap.alloc(4);
+    a.set([1, 2, 3, 4, 5, 6]); // [2,3]
+    b.set([1, 0, 0, 1, 1, 1]); // [3,2]
+    mm.matmul(a, b, c, 2, 2, 3);
+    expect([...c]).toEqual([4, 5, 10, 11]);
+    expect(mm.heap.contains(c)).toBe(true);
+    mm.heap.free(a);
+    mm.heap.free(b);
+    mm.heap.free(c);
+  });
+
+  it('rejects bad sizes with messages naming the value', () => {
+    const x = new Float32Array(4);
+    expect(() => mm.matmul(x, x, x, 2, 2, 3)).toThrow(/a has 4 elements .* need 6/);
+    expect(() => mm.matmul(x, x, x, 2.5, 2, 2)).toThrow(/m = 2.5 must be an integer/);
+    expect(() => mm.matmul(x, x, x, 1, 1, 1, { batch: 0 })).toThrow(/batch = 0/);
+    expect(() => mm.matmul(x, x, x, 2, 2, 1, { batch: 2, strideC: 1 })).toThrow(/strideC = 1/);
+  });
+});
+
+describe('createWasmMatmul options', () => {
+  it('rejects a memory cap beyond the wasm32 limit', async () => {
+    await expect(createWasmMatmul({ threads: 1, maximumMemoryBytes: 2 ** 33 })).rejects.toThrow(
+      /wasm32 addresses 4 GiB/,
+    );
+  });
+
+  it('rejects a non-integer thread count', async () => {
+    await expect(createWasmMatmul({ threads: 0 })).rejects.toThrow(/threads = 0/);
+  });
+});

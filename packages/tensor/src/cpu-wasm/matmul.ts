@@ -1,0 +1,260 @@
+// Public entry point of the wasm fast path: batched float32 matmul over Float32Arrays.
+import { availableParallelism } from 'node:os';
+import { WasmHeap } from './heap.js';
+import {
+  compileKernel,
+  GEMM_ACCUMULATE,
+  GEMM_MR,
+  GEMM_TRANS_A,
+  GEMM_TRANS_B,
+  type KernelExports,
+  type KernelVariant,
+  relaxedSimdSupported,
+  sharedMemorySupported,
+} from './kernels.js';
+import { wasm } from './wasm-api.js';
+import { type GemmCall, GemmWorkerPool } from './worker-pool.js';
+
+/** Products below this many flops (2*M*N*K summed over the batch) stay on the calling thread. */
+export const DEFAULT_PARALLEL_THRESHOLD_FLOPS = 1 << 20;
+
+export interface WasmMatmulOptions {
+  /** Threads including the caller; default: all cores (`os.availableParallelism()`). */
+  threads?: number;
+  /**
+   * Use the relaxed-SIMD (FMA) build. 'auto' (default) enables V8's flag when needed and falls
+   * back to plain SIMD where the engine refuses; `false` always uses plain SIMD.
+   */
+  relaxedSimd?: boolean | 'auto';
+  /** Flop count from which a call is split across threads (default 2^20, ~1 MFLOP). */
+  parallelThresholdFlops?: number;
+  /** Cap of the wasm memory in bytes (default and maximum 4 GiB, the wasm32 limit). */
+  maximumMemoryBytes?: number;
+}
+
+export interface MatmulOptions {
+  /** A is stored [K,M] (row-major), i.e. the product uses A^T. */
+  transA?: boolean;
+  /** B is stored [N,K], i.e. the product uses B^T. */
+  transB?: boolean;
+  /** C += op(A) op(B) instead of C = op(A) op(B). */
+  accumulate?: boolean;
+  /** Number of independent products (default 1). */
+  batch?: number;
+  /** Elements between consecutive batch items of A (default M*K; 0 broadcasts one A). */
+  strideA?: number;
+  /** Elements between consecutive batch items of B (default K*N; 0 broadcasts one B). */
+  strideB?: number;
+  /** Elements between consecutive batch items of C (default M*N). */
+  strideC?: number;
+}
+
+export interface WasmMatmul {
+  /**
+   * C[M,N] (+)= op(A)[M,K] x op(B)[K,N] for each batch item, row-major, returns `c`.
+   * Arrays from `heap.alloc` are used in place; other Float32Arrays are copied in and out.
+   */
+  matmul(
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    options?: MatmulOptions,
+  ): Float32Array;
+  /** Allocator over the kernels' memory, for zero-copy operands. */
+  readonly heap: WasmHeap;
+  /** Threads a large call uses, the caller included. */
+  readonly threads: number;
+  /** 'relaxed-simd' when the FMA build runs, else 'simd'. */
+  readonly instructionSet: 'simd' | 'relaxed-simd';
+  /** Stops the worker threads (awaits their exit); matmul throws afterwards. */
+  close(): Promise<void>;
+}
+
+function checkDim(name: string, value: number, min: number): void {
+  if (!(Number.isInteger(value) && value >= min)) {
+    throw new RangeError(`matmul: ${name} = ${value} must be an integer >= ${min}`);
+  }
+}
+
+function checkSpan(
+  name: string,
+  array: Float32Array,
+  batch: number,
+  stride: number,
+  size: number,
+): void {
+  const need = size === 0 ? 0 : (batch - 1) * stride + size;
+  if (array.length < need) {
+    throw new RangeError(
+      `matmul: ${name} has ${array.length} elements but batch=${batch}, stride=${stride} ` +
+        `and ${size} elements per item need ${need}`,
+    );
+  }
+}
+
+/** Creates the wasm SIMD matmul with its memory and (where threads > 1) a worker pool. */
+export async function createWasmMatmul(options: WasmMatmulOptions = {}): Promise<WasmMatmul> {
+  const shared = sharedMemorySupported();
+  const threads = shared ? (options.threads ?? availableParallelism()) : 1;
+  checkDim('threads', threads, 1);
+  const threshold = options.parallelThresholdFlops ?? DEFAULT_PARALLEL_THRESHOLD_FLOPS;
+  if (!(threshold >= 0)) {
+    throw new RangeError(`parallelThresholdFlops ${threshold} must be >= 0`);
+  }
+  const wantRelaxed = options.relaxedSimd ?? 'auto';
+  const relaxed = wantRelaxed !== false && relaxedSimdSupported(true);
+  if (wantRelaxed === true && !relaxed) {
+    throw new Error(
+      'relaxedSimd: true, but this engine rejects relaxed SIMD; pass "auto" or false',
+    );
+  }
+  const variant: KernelVariant = relaxed
+    ? shared
+      ? 'relaxedShared'
+      : 'relaxed'
+    : shared
+      ? 'simdShared'
+      : 'simd';
+  const module = await compileKernel(variant);
+  const heap = new WasmHeap({
+    shared,
+    ...(options.maximumMemoryBytes !== undefined && {
+      maximumBytes: options.maximumMemoryBytes,
+    }),
+  });
+  const instance = await wasm.instantiate(module, { env: { memory: heap.memory } });
+  const kernel = instance.exports as unknown as KernelExports;
+  const scratchBytes = kernel.gemmScratchBytes();
+  const scratch = Array.from({ length: threads }, () => heap.allocBytes(scratchBytes));
+  const pool =
+    threads > 1 ? await GemmWorkerPool.create(module, heap.memory, threads - 1) : undefined;
+
+  // Staging blocks for operands that live outside the heap, reused across calls.
+  const staging: { ptr: number; bytes: number }[] = [0, 1, 2].map(() => ({ ptr: 0, bytes: 0 }));
+  const stage = (slot: number, bytes: number): number => {
+    const s = staging[slot]!;
+    if (s.bytes < bytes) {
+      if (s.bytes > 0) heap.freeBytes(s.ptr);
+      s.ptr = heap.allocBytes(bytes);
+      s.bytes = bytes;
+    }
+    return s.ptr;
+  };
+  let closed = false;
+
+  const matmul = (
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    opts: MatmulOptions = {},
+  ): Float32Array => {
+    if (closed) throw new Error('matmul called after close()');
+    checkDim('m', m, 0);
+    checkDim('n', n, 0);
+    checkDim('k', k, 0);
+    const batch = opts.batch ?? 1;
+    checkDim('batch', batch, 1);
+    const strideA = opts.strideA ?? m * k;
+    const strideB = opts.strideB ?? k * n;
+    const strideC = opts.strideC ?? m * n;
+    checkDim('strideA', strideA, 0);
+    checkDim('strideB', strideB, 0);
+    checkDim('strideC', strideC, batch > 1 ? m * n : 0);
+    checkSpan('a', a, batch, strideA, m * k);
+    checkSpan('b', b, batch, strideB, k * n);
+    checkSpan('c', c, batch, strideC, m * n);
+    if (m === 0 || n === 0) return c;
+    const spanA = (batch - 1) * strideA + m * k;
+    const spanB = (batch - 1) * strideB + k * n;
+    const spanC = (batch - 1) * strideC + m * n;
+
+    const inA = heap.contains(a);
+    const inB = heap.contains(b);
+    const inC = heap.contains(c);
+    const pa = inA ? a.byteOffset : stage(0, spanA * 4);
+    const pb = inB ? b.byteOffset : stage(1, spanB * 4);
+    const pc = inC ? c.byteOffset : stage(2, spanC * 4);
+    // Staging may have grown the memory: take views only now.
+    if (!inA) heap.f32(pa, spanA).set(a.subarray(0, spanA));
+    if (!inB) heap.f32(pb, spanB).set(b.subarray(0, spanB));
+    // C is copied in when its old values matter: accumulating, or gaps between batch items.
+    if (!inC && (opts.accumulate || (batch > 1 && strideC !== m * n))) {
+      heap.f32(pc, spanC).set(c.subarray(0, spanC));
+    }
+
+    const flags =
+      (opts.transA ? GEMM_TRANS_A : 0) |
+      (opts.transB ? GEMM_TRANS_B : 0) |
+      (opts.accumulate ? GEMM_ACCUMULATE : 0);
+    const rows = batch * m;
+    const flops = 2 * batch * m * n * k;
+    const parts = pool && flops >= threshold ? Math.min(threads, Math.ceil(rows / GEMM_MR)) : 1;
+    if (parts <= 1) {
+      kernel.gemm(
+        pa,
+        pb,
+        pc,
+        m,
+        n,
+        k,
+        flags,
+        batch,
+        strideA,
+        strideB,
+        strideC,
+        0,
+        rows,
+        scratch[0]!,
+      );
+    } else {
+      // Equal row shares rounded to the register tile, so only the last share has edge rows.
+      const share = Math.ceil(rows / parts / GEMM_MR) * GEMM_MR;
+      const call: GemmCall = [pa, pb, pc, m, n, k, flags, batch, strideA, strideB, strideC];
+      const jobs: [number, number, number][] = [];
+      for (let p = 1; p < parts; p++) {
+        const r0 = Math.min(rows, p * share);
+        jobs.push([r0, Math.min(rows, r0 + share), scratch[p]!]);
+      }
+      pool!.start(call, jobs);
+      try {
+        kernel.gemm(
+          pa,
+          pb,
+          pc,
+          m,
+          n,
+          k,
+          flags,
+          batch,
+          strideA,
+          strideB,
+          strideC,
+          0,
+          share,
+          scratch[0]!,
+        );
+      } finally {
+        pool!.wait(jobs.length);
+      }
+    }
+    if (!inC) c.set(heap.f32(pc, spanC));
+    return c;
+  };
+
+  return {
+    matmul,
+    heap,
+    threads,
+    instructionSet: relaxed ? 'relaxed-simd' : 'simd',
+    async close() {
+      closed = true;
+      await pool?.close();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileKernel } from './kernels.js';
+import { createWasmMatmul, type MatmulOptions, type WasmMatmul } from './matmul.js';
+import { expectMatmulClose, randomArray } from './matmul.test-helpers.js';
+import { wasm } from './wasm-api.js';
+import { GemmWorkerPool } from './worker-pool.js';
+
+describe('wasm matmul on the worker pool', () => {
+  let single: WasmMatmul;
+  let pooled: WasmMatmul;
+  let eager: WasmMatmul;
+  beforeAll(async () => {
+    // Plain SIMD on both sides: the same kernel on the same rows gives bit-identical output.
+    single = await createWasmMatmul({ threads: 1, relaxedSimd: false });
+    pooled = await createWasmMatmul({ threads: 2, relaxedSimd: false });
+    // Threshold 0 splits even tiny products, exercising ragged and empty row shares.
+    eager = await createWasmMatmul({ threads: 3, relaxedSimd: false, parallelThresholdFlops: 0 });
+  });
+  afterAll(async () => {
+    await Promise.all([single.close(), pooled.close(), eager.close()]);
+  });
+
+  const cases: [number, number, number, MatmulOptions][] = [
+    [256, 96, 64, {}],
+    [130, 257, 40, { transA: true }],
+    [67, 130, 65, { transB: true, accumulate: true }],
+    [40, 33, 300, { transA: true, transB: true }],
+    [17, 24, 31, { batch: 5 }],
+    [5, 9, 4, { batch: 7, strideB: 0, accumulate: true }],
+    [1, 7, 3, {}],
+    [2, 3, 1, { batch: 3 }],
+  ];
+
+  it.each(cases)('M=%i N=%i K=%i %o: identical to one thread', (m, n, k, options) => {
+    const batch = options.batch ?? 1;
+    const a = randomArray(batch * m * k, m + 1);
+    const b = randomArray(batch * k * n, n + 2);
+    const c0 = randomArray(batch * m * n, k + 3);
+    const want = single.matmul(a, b, c0.slice(), m, n, k, options);
+    for (const mm of [pooled, eager]) {
+      const got = mm.matmul(a, b, c0.slice(), m, n, k, options);
+      expect(got).toEqual(want);
+    }
+    expectMatmulClose(want, a, b, c0, { m, n, k, ...options });
+  });
+
+  it('reports its thread count', () => {
+    expect(pooled.threads).toBe(2);
+    expect(eager.threads).toBe(3);
+  });
+});
+
+describe('GemmWorkerPool lifecycle', () => {
+  it('shuts down cleanly: close() resolves once every worker has exited, twice is fine', async () => {
+    const mm = await createWasmMatmul({ threads: 2, relaxedSimd: false });
+    const close = mm.close();
+    await expect(close).resolves.toBeUndefined();
+    await expect(mm.close()).resolves.toBeUndefined();
+    expect(() =>
+      mm.matmul(new Float32Array(1), new Float32Array(1), new Float32Array(1), 1, 1, 1),
+    ).toThrow(/after close/);
+  });
+
+  it('reports a worker trap as an error instead of hanging', async () => {
+    // 32 pages = 2 MiB: room for one gemm scratch block (1.2 MiB) at 64 KiB.
+    const memory = new wasm.Memory({ initial: 32, maximum: 32, shared: true });
+    const pool = await GemmWorkerPool.create(await compileKernel('simdShared'), memory, 1);
+    try {
+      // Pointers beyond the 2 MiB memory make the kernel trap inside the worker.
+      pool.start([1 << 22, 1 << 22, 1 << 22, 8, 8, 8, 0, 1, 0, 0, 0], [[0, 8, 65536]]);
+      expect(() => pool.wait(1)).toThrow(/worker 0 trapped/);
+      // The worker survives a trap and serves the next call.
+      pool.start([0, 1024, 2048, 4, 4, 4, 0, 1, 0, 0, 0], [[0, 4, 65536]]);
+      expect(() => pool.wait(1)).not.toThrow();
+    } finally {
+      await pool.close();
+    }
+    expect(() => pool.start([0, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0], [])).toThrow(/closed/);
+  });
+});
