@@ -1,2 +1,74 @@
-/** The package name, as published. */
-export const packageName = '@lrw/theory';
+/**
+ * @lrw/theory: convergence-bound calculators for the loss-reweighting results (Theorems 1-4,
+ * Proposition 1), their numerical verification, rho estimates for real training, and the
+ * regression-with-outliers experiment. Spec: shared/spec/theory.md; derivations:
+ * docs/derivations.md.
+ */
+export type { BoundResult, Condition } from './bound-result.js';
+export {
+  classicalConvexBound,
+  classicalGrowthBound,
+  classicalHeavyBallBound,
+  classicalNonConvexBound,
+  samplingVarianceFactor,
+} from './classical.js';
+export {
+  type CapFreeScalars,
+  type CappedScalars,
+  type ConvexTerms,
+  capFreeFormula,
+  capFreeKappa,
+  cappedFormula,
+  type HeavyBallScalars,
+  heavyBallFormula,
+} from './convex-formulas.js';
+export { TheoryInputError } from './errors.js';
+export {
+  type AlignmentStep,
+  type NonConvexBoundInput,
+  type NonConvexScalars,
+  type NonConvexTerms,
+  nonConvexBound,
+  nonConvexFormula,
+} from './nonconvex.js';
+export { klRegularizedObjective, type OptimalKlWeights, optimalKlWeights } from './proposition1.js';
+export { SeededRandom } from './random.js';
+export { RunningAverage, type RunningAverageState, rhoHat } from './rho-hat.js';
+export {
+  type CappedBoundInput,
+  type ConvexBoundInput,
+  type ConvexBoundResult,
+  theorem1CapFree,
+  theorem1Capped,
+} from './theorem1.js';
+export {
+  type HeavyBallInput,
+  type HeavyBallStep,
+  heavyBallFromMomentum,
+  theorem2HeavyBall,
+  theorem2SgdCapFree,
+  theorem2SgdCapped,
+} from './theorem2.js';
+export {
+  type CheckResult,
+  checkConvexTrace,
+  checkEveryT,
+  checkHeavyBallTrace,
+  checkNonConvexTrace,
+  mergeChecks,
+  VERIFICATION_TOLERANCE,
+} from './verification/check.js';
+export {
+  type InterpolatingProblem,
+  type NonConvexProblem,
+  randomInterpolatingProblem,
+  randomNonConvexProblem,
+} from './verification/problems.js';
+export {
+  type ConvexTrace,
+  type NonConvexTrace,
+  runConvex,
+  runNonConvex,
+  type WeightRule,
+} from './verification/runners.js';
+export { reweightingTerm, type WeightedStep } from './weight-history.js';

@@ -1,0 +1,80 @@
+// Random instances for the verification tests: problem, step size, start point and weight rule.
+import { computeWeights, type StrategyName } from '@lrw/strategies';
+import { SeededRandom } from '../random.js';
+import { type InterpolatingProblem, randomInterpolatingProblem } from './problems.js';
+import type { WeightRule } from './runners.js';
+
+export interface Instance {
+  readonly problem: InterpolatingProblem;
+  readonly x0: Float64Array;
+  readonly rule: WeightRule;
+  readonly ruleName: string;
+  readonly rng: SeededRandom;
+}
+
+const NORMALIZED: StrategyName[] = ['linupper', 'quadratic', 'extremes', 'linear'];
+
+/**
+ * A weight rule. `capped`: only rules whose weights satisfy w_i <= 2/n (normalised scores in
+ * [0, 1] with r >= 1/ln 2, spec reweighting.md section 8). Otherwise also dro-kl, small r,
+ * Dirichlet-random weights and rules that favour LOW losses (rho < 0, the adversarial case).
+ */
+export function randomRule(rng: SeededRandom, capped: boolean): { rule: WeightRule; name: string } {
+  const kind = rng.int(capped ? 4 : 7);
+  if (kind === 0)
+    return { rule: (l) => computeWeights(l, { strategy: 'uniform', r: 1 }), name: 'uniform' };
+  if (kind === 1 || kind === 2) {
+    const strategy = NORMALIZED[rng.int(NORMALIZED.length)];
+    const r = capped ? rng.between(1 / Math.LN2 + 1e-3, 4) : rng.between(0.05, 4);
+    return { rule: (l) => computeWeights(l, { strategy, r }), name: `${strategy}@${r.toFixed(2)}` };
+  }
+  if (kind === 3) {
+    // Favours low losses: 'linear' scores of the negated losses.
+    const r = capped ? rng.between(1 / Math.LN2 + 1e-3, 4) : rng.between(0.05, 4);
+    return {
+      rule: (l) =>
+        computeWeights(
+          l.map((v) => -v),
+          { strategy: 'linear', r },
+        ),
+      name: `low-loss@${r.toFixed(2)}`,
+    };
+  }
+  if (kind === 4) {
+    const r = rng.between(0.05, 3);
+    return {
+      rule: (l) => computeWeights(l, { strategy: 'dro-kl', r }),
+      name: `dro-kl@${r.toFixed(2)}`,
+    };
+  }
+  if (kind === 5) {
+    const strategy = NORMALIZED[rng.int(NORMALIZED.length)];
+    return { rule: (l) => computeWeights(l, { strategy, r: 0.02 }), name: `${strategy}@0.02` };
+  }
+  // Random weights on the simplex, unrelated to the losses.
+  const wr = new SeededRandom(rng.nextUint32());
+  return {
+    rule: (l) => {
+      const w = new Float64Array(l.length);
+      let s = 0;
+      for (let i = 0; i < w.length; i++) s += w[i] = -Math.log(1 - wr.uniform());
+      for (let i = 0; i < w.length; i++) w[i] /= s;
+      return w;
+    },
+    name: 'dirichlet',
+  };
+}
+
+export function randomInstance(seed: number, capped: boolean): Instance {
+  const rng = new SeededRandom(seed);
+  const kind = seed % 2 === 0 ? 'least-squares' : 'log-cosh';
+  const problem = randomInterpolatingProblem(rng, {
+    kind,
+    size: 4 + rng.int(13),
+    dim: 2 + rng.int(7),
+  });
+  const spread = rng.between(0.3, 3);
+  const x0 = Float64Array.from(problem.solution, (v) => v + spread * rng.normal());
+  const { rule, name } = randomRule(rng, capped);
+  return { problem, x0, rule, ruleName: name, rng };
+}
