@@ -13,6 +13,17 @@ export {
 } from './jinja-template.js';
 export type { LanguageModel, LoglikelihoodResult } from './language-model.js';
 export { argmax, codePointLength, mean, meanStderr } from './metrics.js';
+export {
+  batchFromSequences,
+  type DomainPerplexity,
+  evaluatePerplexity,
+  PerplexityMeter,
+  type PerplexityOptions,
+  type PerplexityReport,
+  type TokenBatch,
+  type TokenScorer,
+  textPerplexity,
+} from './perplexity.js';
 export { literalEval, PythonLiteralError, type PyValue, pyRepr, pyStr } from './python-literal.js';
 export { callPythonMethod, PythonMethodError, pyEquals } from './python-methods.js';
 export { PythonRandom } from './python-random.js';
