@@ -53,3 +53,10 @@ export {
   resolveTaskFunction,
   type TaskFunction,
 } from './task-functions.js';
+export {
+  type CausalScorer,
+  type ScoringRow,
+  type TextEncoder,
+  TokenLanguageModel,
+  type TokenLanguageModelOptions,
+} from './token-language-model.js';
