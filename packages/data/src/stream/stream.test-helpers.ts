@@ -1,0 +1,57 @@
+import { prepare } from '../prepare/prepare.js';
+import { Rng } from '../random.js';
+import type { CorpusDocument } from '../sources/source.js';
+
+/** The seven SlimPajama domains, in the order of the spec's Table 3 mixtures (section 7). */
+export const SLIMPAJAMA_DOMAINS = [
+  'arxiv',
+  'book',
+  'cc',
+  'c4',
+  'github',
+  'stackexchange',
+  'wikipedia',
+];
+
+/** Distinct synthetic documents per domain (deterministic), of 20..200 characters. */
+export function syntheticDocuments(
+  perDomain: number,
+  domains = SLIMPAJAMA_DOMAINS,
+): CorpusDocument[] {
+  const rng = new Rng(12345);
+  const words = [
+    'alpha',
+    'beta',
+    'gamma',
+    'delta',
+    'epsilon',
+    'zeta',
+    'eta',
+    'theta',
+    'iota',
+    'kappa',
+  ];
+  const docs: CorpusDocument[] = [];
+  for (let i = 0; i < perDomain; i++) {
+    for (const domain of domains) {
+      let text = `${domain} document ${i}:`;
+      const n = 3 + rng.nextInt(30);
+      for (let w = 0; w < n; w++) text += ` ${words[rng.nextInt(words.length)]}`;
+      docs.push({ text: `${text}.`, domain });
+    }
+  }
+  return docs;
+}
+
+/** A byte-tokenized dataset of synthetic documents, several shards per domain. */
+export async function syntheticDataset(dir: string, perDomain = 60): Promise<void> {
+  await prepare({
+    sources: [{ type: 'documents', documents: syntheticDocuments(perDomain) }],
+    outDir: dir,
+    tokenizer: 'byte',
+    workers: 0,
+    shardTextBytes: 1500,
+    validation: { fraction: 0.1 },
+    domains: SLIMPAJAMA_DOMAINS,
+  });
+}
