@@ -1,5 +1,6 @@
-import { checkNotEmpty, checkTemperature } from './errors.js';
-import { type InclusionOptions, inclusionMask } from './inclusion.js';
+import { checkNotEmpty, checkTemperature, nonFiniteLossError } from './errors.js';
+import { fastExp } from './fast-exp.js';
+import { checkNonFiniteOption, type InclusionOptions, inclusionMask } from './inclusion.js';
 import {
   checkNormalizeOptions,
   DEFAULT_DELTA,
@@ -23,9 +24,9 @@ export interface WeightOptions extends InclusionOptions {
 /**
  * The per-sample weights of paper Eq. 4, summing to 1 over the (global) batch:
  * normalize the losses to [-delta, delta] (skipped for `dro-kl`), score them with the strategy,
- * then take softmax(scores / r). Equivalent to
+ * then take softmax(scores / r). Equal (to rounding) to
  * `temperatureSoftmax(strategyScores(normalizeLosses(l), strategy), r)`, in three passes over
- * one output buffer.
+ * the losses for the named strategies.
  *
  * The weights are constants: compute them from detached losses and train on sum_i w_i l_i.
  *
@@ -41,16 +42,114 @@ export function computeWeights(losses: ArrayLike<number>, options: WeightOptions
   checkTemperature(r);
   checkNormalizeOptions(delta, epsilon);
   checkNotEmpty(losses.length);
+  const n = losses.length;
+  const out = new Float64Array(n);
+  if (options.active === undefined && checkNonFiniteOption(options.nonFinite) === 'error') {
+    return fusedWeights(out, losses, strategy, r, delta, epsilon);
+  }
   const { mask, count } = inclusionMask(losses, options);
-  const out = new Float64Array(losses.length);
   if (count === 0) return out;
   if (strategy === 'uniform') {
     const w = 1 / count;
-    for (let i = 0; i < out.length; i++) out[i] = mask === null || mask[i] === 1 ? w : 0;
+    for (let i = 0; i < n; i++) out[i] = mask === null || mask[i] === 1 ? w : 0;
     return out;
   }
   if (strategy === 'dro-kl') return softmaxInto(out, losses, r, mask, count);
   normalizeInto(out, losses, mask, delta, epsilon);
   scoresInto(out, out, strategy, mask);
   return softmaxInto(out, out, r, mask, count);
+}
+
+/**
+ * Every sample included: one pass for min, max and finiteness, one for score and exp, one to
+ * divide by the sum. The exponent offset is the maximum score where it follows from the
+ * extreme losses (monotone or |x| scores), else an upper bound of the scores; the offset
+ * cancels in the ratio, and the rare case where a loose bound would underflow every exponent
+ * falls back to the exact maximum.
+ */
+function fusedWeights(
+  out: Float64Array,
+  losses: ArrayLike<number>,
+  strategy: Strategy,
+  r: number,
+  delta: number,
+  epsilon: number,
+): Float64Array {
+  const n = losses.length;
+  let lo = Infinity;
+  let hi = -Infinity;
+  // l - l is 0 for every finite l and NaN otherwise, so `check` stays 0 only if all are finite.
+  let check = 0;
+  for (let i = 0; i < n; i++) {
+    const v = losses[i];
+    check += v - v;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (check !== 0) {
+    for (let i = 0; i < n; i++) {
+      if (!(losses[i] - losses[i] === 0)) throw nonFiniteLossError('losses', i, losses[i]);
+    }
+  }
+  if (strategy === 'uniform' || r === Infinity) return out.fill(1 / n);
+  const inv = 1 / r;
+  let sum = 0;
+  if (strategy === 'dro-kl') {
+    for (let i = 0; i < n; i++) sum += out[i] = fastExp((losses[i] - hi) * inv);
+  } else {
+    const range = Math.max(hi - lo, epsilon);
+    const mid = hi + lo;
+    const scale = delta / range;
+    // x_i = delta * (2 l_i - mid) / range, as in normalizeInto, so x of the extreme losses
+    // (and hence the max score of monotone strategies) is the same number.
+    const xLo = (2 * lo - mid) * scale;
+    const xHi = (2 * hi - mid) * scale;
+    switch (strategy) {
+      case 'linupper': {
+        const top = Math.min(xHi + 1, 1);
+        for (let i = 0; i < n; i++) {
+          const s = Math.min((2 * losses[i] - mid) * scale + 1, 1);
+          sum += out[i] = fastExp((s - top) * inv);
+        }
+        break;
+      }
+      case 'linear': {
+        const top = (xHi + 1) / 2;
+        for (let i = 0; i < n; i++) {
+          const s = ((2 * losses[i] - mid) * scale + 1) / 2;
+          sum += out[i] = fastExp((s - top) * inv);
+        }
+        break;
+      }
+      case 'extremes': {
+        const top = Math.max(Math.abs(xLo), Math.abs(xHi));
+        for (let i = 0; i < n; i++) {
+          const s = Math.abs((2 * losses[i] - mid) * scale);
+          sum += out[i] = fastExp((s - top) * inv);
+        }
+        break;
+      }
+      case 'quadratic': {
+        // 1 - x^2 <= 1: a bound, not the maximum (that sits at the x nearest 0).
+        for (let i = 0; i < n; i++) {
+          const x = (2 * losses[i] - mid) * scale;
+          sum += out[i] = fastExp(-x * x * inv);
+        }
+        break;
+      }
+      default:
+        normalizeInto(out, losses, null, delta, epsilon);
+        scoresInto(out, out, strategy, null);
+        return softmaxInto(out, out, r, null, n);
+    }
+    if (!(sum > 1e-200)) {
+      // Every exponent was far below 0 (quadratic with r < ~1e-3): redo with the exact maximum.
+      normalizeInto(out, losses, null, delta, epsilon);
+      scoresInto(out, out, strategy, null);
+      return softmaxInto(out, out, r, null, n);
+    }
+  }
+  const norm = 1 / sum;
+  for (let i = 0; i < n; i++) out[i] *= norm;
+  return out;
 }

@@ -98,7 +98,9 @@ describe("non-finite losses as weight 0 (nonFinite: 'zero')", () => {
     const losses = [2.0, Number.NaN, 3.0, Infinity, 2.5, 4.0, -Infinity];
     const w = computeWeights(losses, { strategy: 'linupper', r: 0.4, nonFinite: 'zero' });
     const finite = computeWeights([2.0, 3.0, 2.5, 4.0], { strategy: 'linupper', r: 0.4 });
-    expect(Array.from(w)).toEqual([finite[0], 0, finite[1], 0, finite[2], finite[3], 0]);
+    const expected = [finite[0], 0, finite[1], 0, finite[2], finite[3], 0];
+    for (let i = 0; i < 7; i++) expect(w[i]).toBeCloseTo(expected[i], 15);
+    expect([w[1], w[3], w[6]]).toEqual([0, 0, 0]);
     const stats = weightStats(w, losses);
     expect(stats.nonFiniteCount).toBe(3);
     expect(stats.excludedCount).toBe(3);
@@ -125,7 +127,9 @@ describe('samples with no active targets (spec section 1)', () => {
     for (const strategy of ['uniform', 'linupper', 'quadratic', 'extremes', 'dro-kl'] as const) {
       const w = computeWeights(losses, { strategy, r: 0.5, active: numActive });
       const ref = computeWeights([2.0, 3.0, 4.0], { strategy, r: 0.5 });
-      expect(Array.from(w)).toEqual([ref[0], 0, ref[1], 0, ref[2]]);
+      const expected = [ref[0], 0, ref[1], 0, ref[2]];
+      for (let i = 0; i < 5; i++) expect(w[i]).toBeCloseTo(expected[i], 15);
+      expect([w[1], w[3]]).toEqual([0, 0]);
     }
     const x = normalizeLosses(losses, { active: numActive });
     expect(Array.from(x)).toEqual([-1, 0, 0, 0, 1]);

@@ -14,6 +14,16 @@ export interface InclusionOptions {
   nonFinite?: 'error' | 'zero';
 }
 
+/** Validates the `nonFinite` option and returns it with its default. */
+export function checkNonFiniteOption(value: unknown): 'error' | 'zero' {
+  if (value === undefined || value === 'error') return 'error';
+  if (value === 'zero') return 'zero';
+  throw new ReweightError(
+    'invalid-option',
+    `nonFinite = ${JSON.stringify(value)} is not an option: use 'error' (default) or 'zero'.`,
+  );
+}
+
 /**
  * Returns null when every sample is included (the fast path), otherwise a 0/1 mask.
  * `count` is the number of included samples.
@@ -25,13 +35,7 @@ export function inclusionMask(
 ): { mask: Uint8Array | null; count: number } {
   const n = losses.length;
   const { active } = options;
-  const nonFinite = options.nonFinite ?? 'error';
-  if (nonFinite !== 'error' && nonFinite !== 'zero') {
-    throw new ReweightError(
-      'invalid-option',
-      `nonFinite = ${JSON.stringify(nonFinite)} is not an option: use 'error' (default) or 'zero'.`,
-    );
-  }
+  const nonFinite = checkNonFiniteOption(options.nonFinite);
   if (active !== undefined && active.length !== n) {
     throw new ReweightError(
       'shape-mismatch',

@@ -154,7 +154,7 @@ describe('properties of the weights', () => {
     );
   });
 
-  it('inactive samples: weight 0, the rest exactly as without them', () => {
+  it('inactive samples: weight 0, the rest as without them', () => {
     fc.assert(
       fc.property(
         fc.array(fc.tuple(lossValue, fc.boolean()), { minLength: 1, maxLength: 40 }),
@@ -171,7 +171,8 @@ describe('properties of the weights', () => {
           }
           const ref = computeWeights(kept, { strategy: s, r });
           const mine = Array.from(w).filter((_, i) => active[i]);
-          expect(mine).toEqual(Array.from(ref));
+          // Equal up to rounding: the masked path takes the exact max score as exponent offset.
+          expect(maxAbsDiff(mine, ref)).toBeLessThanOrEqual(1e-15);
           expect(Array.from(w).filter((_, i) => !active[i])).toEqual(
             new Array(l.length - kept.length).fill(0),
           );

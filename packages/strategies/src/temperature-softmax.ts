@@ -1,4 +1,5 @@
 import { checkNotEmpty, checkTemperature } from './errors.js';
+import { fastExp } from './fast-exp.js';
 import { type InclusionOptions, inclusionMask } from './inclusion.js';
 
 /**
@@ -39,13 +40,13 @@ export function softmaxInto(
   let sum = 0;
   if (mask === null) {
     for (let i = 0; i < n; i++) {
-      const e = Math.exp((scores[i] - top) * inv);
+      const e = fastExp((scores[i] - top) * inv);
       out[i] = e;
       sum += e;
     }
   } else {
     for (let i = 0; i < n; i++) {
-      const e = mask[i] === 0 ? 0 : Math.exp((scores[i] - top) * inv);
+      const e = mask[i] === 0 ? 0 : fastExp((scores[i] - top) * inv);
       out[i] = e;
       sum += e;
     }
