@@ -121,7 +121,14 @@ if (process.argv.includes('--check')) {
   console.log('kernels-wasm.ts is up to date');
 } else {
   mkdirSync(dirname(outFile), { recursive: true });
-  writeFileSync(outFile, text);
+  // Rewrite only on change: a fresh mtime would make `tsc -b` rebuild for nothing.
+  let current = '';
+  try {
+    current = readFileSync(outFile, 'utf8');
+  } catch {
+    // First build.
+  }
+  if (current !== text) writeFileSync(outFile, text);
   const sizes = Object.entries(binaries).map(([n, b]) => `${n} ${b.length} B`);
   console.log(`wrote ${outFile} (${sizes.join(', ')})`);
 }

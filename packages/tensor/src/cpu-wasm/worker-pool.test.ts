@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileKernel } from './kernels.js';
 import { createWasmMatmul, type MatmulOptions, type WasmMatmul } from './matmul.js';
@@ -76,5 +79,41 @@ describe('GemmWorkerPool lifecycle', () => {
       await pool.close();
     }
     expect(() => pool.start([0, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0], [])).toThrow(/closed/);
+  });
+});
+
+// Exit behaviour needs a fresh Node process, which runs the built JavaScript in dist/.
+const distIndex = fileURLToPath(new URL('../../dist/cpu-wasm/index.js', import.meta.url));
+if (!existsSync(distIndex)) {
+  console.warn(`skipping process-exit tests: ${distIndex} missing (run npx tsc -b first)`);
+}
+
+describe.skipIf(!existsSync(distIndex))('process exit with a worker pool', () => {
+  const runNode = (tail: string) => {
+    const script =
+      `import { createWasmMatmul } from ${JSON.stringify(pathToFileURL(distIndex).href)};\n` +
+      'const mm = await createWasmMatmul({ threads: 2, parallelThresholdFlops: 0 });\n' +
+      'const c = new Float32Array(4);\n' +
+      'mm.matmul(new Float32Array([1, 2, 3, 4]), new Float32Array([0, 1, 1, 0]), c, 2, 2, 2);\n' +
+      `console.log(c.join(','));\n${tail}`;
+    return spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+  };
+
+  it('exits on its own when the pool is never closed', () => {
+    const result = runNode('');
+    expect(result.stderr).toBe('');
+    expect(result.signal).toBeNull();
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('2,1,4,3\n');
+  });
+
+  it('exits cleanly after close() awaits the workers', () => {
+    const result = runNode("await mm.close();\nconsole.log('closed');");
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('2,1,4,3\nclosed\n');
   });
 });

@@ -17,10 +17,11 @@ const STATUS = 16;
 /** Word 0 of the control block counts finished jobs; slots start at word 1. */
 const DONE = 0;
 
-// The worker body is evaluated from a string so the pool runs unchanged from TypeScript sources
-// (tests) and from dist/, without resolving a separate worker file.
+// The worker body is an ES module in a data: URL, so the pool runs unchanged from TypeScript
+// sources (tests) and from dist/ without resolving a separate worker file, and does not depend
+// on how the parent was started (an eval'd CommonJS string breaks under --input-type=module).
 const WORKER_SOURCE = `
-const { workerData, parentPort } = require('node:worker_threads');
+import { workerData, parentPort } from 'node:worker_threads';
 const { module, memory, control, slot } = workerData;
 const ctl = new Int32Array(control);
 const base = 1 + slot * ${SLOT};
@@ -46,6 +47,8 @@ for (;;) {
   Atomics.notify(ctl, ${DONE});
 }
 `;
+
+const WORKER_URL = new URL(`data:text/javascript,${encodeURIComponent(WORKER_SOURCE)}`);
 
 /** gemm arguments without the row range and scratch pointer (see assembly/gemm.ts). */
 export type GemmCall = readonly [
@@ -88,12 +91,9 @@ export class GemmWorkerPool {
     const workers: Worker[] = [];
     const ready: Promise<void>[] = [];
     for (let slot = 0; slot < size; slot++) {
-      const worker = new Worker(WORKER_SOURCE, {
-        eval: true,
+      const worker = new Worker(WORKER_URL, {
         workerData: { module, memory, control: ctl.buffer, slot },
       });
-      // A forgotten pool must not keep the process alive; close() is still the clean way out.
-      worker.unref();
       ready.push(
         new Promise((resolve, reject) => {
           worker.once('message', () => resolve());
@@ -112,6 +112,9 @@ export class GemmWorkerPool {
       await pool.close();
       throw error;
     }
+    // Idle workers must not keep the process alive (a forgotten pool would hang exit), but they
+    // stay referenced while start-up and close() await their messages and exit events.
+    for (const worker of workers) worker.unref();
     return pool;
   }
 
@@ -165,6 +168,7 @@ export class GemmWorkerPool {
   async close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
+      for (const worker of this.workers) worker.ref();
       for (let w = 0; w < this.workers.length; w++) {
         const base = 1 + w * SLOT;
         this.ctl[base + 1] = OP_STOP;
