@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadTask } from './task.js';
 import { builtinTaskNames, loadTaskConfig } from './task-config.js';
@@ -220,6 +221,28 @@ describe('task YAML errors', () => {
     );
     expect(() => loadTask(p, { dataFiles: {} })).toThrow(
       /output_type 'generate_until' is not supported/,
+    );
+  });
+  it('include + description, delimiters and the first_n sampler', () => {
+    const piqa = fileURLToPath(new URL('../tasks/piqa.yaml', import.meta.url));
+    const p = yaml(
+      'piqa-variant.yaml',
+      `include: ${piqa}\ntask: piqa_variant\ndescription: "Pick the better fix for {{goal}}.\\n"\ntarget_delimiter: "="\nfewshot_delimiter: "|"\nfewshot_config:\n  sampler: first_n\n`,
+    );
+    const docs = [
+      { goal: 'g0', sol1: 'a0', sol2: 'b0', label: 0 },
+      { goal: 'g1', sol1: 'a1', sol2: 'b1', label: 1 },
+      { goal: 'g2', sol1: 'a2', sol2: 'b2', label: 0 },
+    ];
+    const t = loadTask(p, { dataFiles: { validation: split('variant', docs) } });
+    const built = t.buildRequests({ numFewshot: 1 });
+    // first_n draws docs 0 and 1 (num_fewshot + 1, both splits unset), drops the doc itself.
+    expect(built[0].requests[0]).toEqual({
+      context: 'Pick the better fix for g0.\nQuestion: g1\nAnswer:=b1|Question: g0\nAnswer:',
+      continuation: '=a0',
+    });
+    expect(built[2].requests[0].context).toBe(
+      'Pick the better fix for g2.\nQuestion: g0\nAnswer:=a0|Question: g2\nAnswer:',
     );
   });
 });
