@@ -24,6 +24,27 @@ export {
 } from './convex-formulas.js';
 export { TheoryInputError } from './errors.js';
 export {
+  DEFAULT_CONFIG as DEFAULT_REGRESSION_CONFIG,
+  DEFAULT_STRATEGIES as DEFAULT_REGRESSION_STRATEGIES,
+  type MeanStd,
+  type RegressionConfig,
+  type RegressionResult,
+  type RegressionRun,
+  runRegressionExperiment,
+  type SettingResult,
+  type StrategySetting,
+  type StrategySummary,
+  trainRegression,
+} from './experiment/regression.js';
+export {
+  makeRegressionData,
+  type RegressionData,
+  type RegressionDataOptions,
+  testMse,
+} from './experiment/regression-data.js';
+export { formatSummary as formatRegressionSummary } from './experiment/summary-table.js';
+export { regressionSvg } from './experiment/svg-plot.js';
+export {
   type AlignmentStep,
   type NonConvexBoundInput,
   type NonConvexScalars,
@@ -55,6 +76,7 @@ export {
   checkEveryT,
   checkHeavyBallTrace,
   checkNonConvexTrace,
+  emptyCheck,
   mergeChecks,
   VERIFICATION_TOLERANCE,
 } from './verification/check.js';
@@ -64,6 +86,13 @@ export {
   randomInterpolatingProblem,
   randomNonConvexProblem,
 } from './verification/problems.js';
+export {
+  type ConvexInstance,
+  type NonConvexInstance,
+  randomConvexInstance,
+  randomNonConvexInstance,
+  randomWeightRule,
+} from './verification/random-instances.js';
 export {
   type ConvexTrace,
   type NonConvexTrace,

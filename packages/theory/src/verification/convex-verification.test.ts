@@ -9,7 +9,7 @@ import {
   emptyCheck,
   mergeChecks,
 } from './check.js';
-import { randomInstance } from './instances.test-helpers.js';
+import { randomConvexInstance as randomInstance } from './random-instances.js';
 import { runConvex } from './runners.js';
 
 const INSTANCES = 200;

@@ -5,7 +5,8 @@ import { type NonConvexBoundInput, noiseFactor, nonConvexBound } from '../noncon
 import { SeededRandom } from '../random.js';
 import { type CheckResult, checkNonConvexTrace, emptyCheck, mergeChecks } from './check.js';
 import { randomNonConvexProblem } from './problems.js';
-import { runNonConvex, type WeightRule } from './runners.js';
+import { randomNonConvexInstance } from './random-instances.js';
+import { runNonConvex } from './runners.js';
 
 const INSTANCES = 200;
 const T = 40;
@@ -22,24 +23,12 @@ function summary(r: CheckResult): string {
   return `${r.violations} violations in ${r.checked} checks, worst ${r.worstExcess.toExponential(2)}, first ${JSON.stringify(r.firstViolation)}`;
 }
 
-function instance(seed: number) {
-  const rng = new SeededRandom(seed);
-  const problem = randomNonConvexProblem(rng, { size: 3 + rng.int(10), dim: 1 + rng.int(6) });
-  const eta = rng.between(0.05, 1.95) / problem.L;
-  const b = seed % 2 === 0 ? problem.size : 1 + rng.int(problem.size - 1);
-  const strategy = STRATEGIES[rng.int(STRATEGIES.length)];
-  const r = rng.between(0.05, 3);
-  const rule: WeightRule = (l) => computeWeights(l, { strategy, r });
-  return { rng, problem, eta, b, rule };
-}
-
 function verify(bound?: (input: NonConvexBoundInput) => ReturnType<typeof nonConvexBound>) {
   let path = emptyCheck;
   let noise = emptyCheck;
   let direct = emptyCheck;
   for (let k = 0; k < INSTANCES; k++) {
-    const { rng, problem, eta, b, rule } = instance(5000 + k);
-    const x0 = Float64Array.from({ length: problem.dim }, () => rng.between(-4, 4));
+    const { rng, problem, eta, batchSize: b, rule, x0 } = randomNonConvexInstance(5000 + k);
     const trace = runNonConvex(problem, { eta, steps: T, weightRule: rule, x0, batchSize: b, rng });
     const params = { L: problem.L, eta, sigma: problem.sigma, datasetSize: problem.size };
     const r = checkNonConvexTrace(trace, params, bound);

@@ -1,10 +1,18 @@
-// Random instances for the verification tests: problem, step size, start point and weight rule.
+/**
+ * Random instances for the verification (unit tests and bench/soak.mjs): a problem, a start
+ * point and a weight rule drawn from one seed.
+ */
 import { computeWeights, type StrategyName } from '@lrw/strategies';
 import { SeededRandom } from '../random.js';
-import { type InterpolatingProblem, randomInterpolatingProblem } from './problems.js';
+import {
+  type InterpolatingProblem,
+  type NonConvexProblem,
+  randomInterpolatingProblem,
+  randomNonConvexProblem,
+} from './problems.js';
 import type { WeightRule } from './runners.js';
 
-export interface Instance {
+export interface ConvexInstance {
   readonly problem: InterpolatingProblem;
   readonly x0: Float64Array;
   readonly rule: WeightRule;
@@ -19,7 +27,10 @@ const NORMALIZED: StrategyName[] = ['linupper', 'quadratic', 'extremes', 'linear
  * [0, 1] with r >= 1/ln 2, spec reweighting.md section 8). Otherwise also dro-kl, small r,
  * Dirichlet-random weights and rules that favour LOW losses (rho < 0, the adversarial case).
  */
-export function randomRule(rng: SeededRandom, capped: boolean): { rule: WeightRule; name: string } {
+export function randomWeightRule(
+  rng: SeededRandom,
+  capped: boolean,
+): { rule: WeightRule; name: string } {
   const kind = rng.int(capped ? 4 : 7);
   if (kind === 0)
     return { rule: (l) => computeWeights(l, { strategy: 'uniform', r: 1 }), name: 'uniform' };
@@ -65,7 +76,11 @@ export function randomRule(rng: SeededRandom, capped: boolean): { rule: WeightRu
   };
 }
 
-export function randomInstance(seed: number, capped: boolean): Instance {
+/**
+ * A convex interpolating instance: least squares for even seeds, log-cosh for odd ones,
+ * 4-16 samples in 2-8 dimensions, x0 = x* + N(0, s^2 I) with s in [0.3, 3].
+ */
+export function randomConvexInstance(seed: number, capped: boolean): ConvexInstance {
   const rng = new SeededRandom(seed);
   const kind = seed % 2 === 0 ? 'least-squares' : 'log-cosh';
   const problem = randomInterpolatingProblem(rng, {
@@ -75,6 +90,33 @@ export function randomInstance(seed: number, capped: boolean): Instance {
   });
   const spread = rng.between(0.3, 3);
   const x0 = Float64Array.from(problem.solution, (v) => v + spread * rng.normal());
-  const { rule, name } = randomRule(rng, capped);
+  const { rule, name } = randomWeightRule(rng, capped);
   return { problem, x0, rule, ruleName: name, rng };
+}
+
+const ALL: StrategyName[] = ['uniform', 'linupper', 'quadratic', 'extremes', 'linear', 'dro-kl'];
+
+export interface NonConvexInstance {
+  readonly problem: NonConvexProblem;
+  readonly eta: number;
+  readonly batchSize: number;
+  readonly x0: Float64Array;
+  readonly rule: WeightRule;
+  readonly rng: SeededRandom;
+}
+
+/**
+ * A non-convex instance: 3-12 samples in 1-6 dimensions, eta in (0.05/L, 1.95/L), full batch
+ * for even seeds and a random minibatch size otherwise, a random strategy and temperature.
+ */
+export function randomNonConvexInstance(seed: number): NonConvexInstance {
+  const rng = new SeededRandom(seed);
+  const problem = randomNonConvexProblem(rng, { size: 3 + rng.int(10), dim: 1 + rng.int(6) });
+  const eta = rng.between(0.05, 1.95) / problem.L;
+  const batchSize = seed % 2 === 0 ? problem.size : 1 + rng.int(problem.size - 1);
+  const strategy = ALL[rng.int(ALL.length)];
+  const r = rng.between(0.05, 3);
+  const rule: WeightRule = (l) => computeWeights(l, { strategy, r });
+  const x0 = Float64Array.from({ length: problem.dim }, () => rng.between(-4, 4));
+  return { problem, eta, batchSize, x0, rule, rng };
 }

@@ -1,0 +1,36 @@
+import type { MeanStd, RegressionResult } from './regression.js';
+
+function ms(v: MeanStd, digits: number): string {
+  if (v.mean === null || v.std === null) return 'n/a';
+  return `${v.mean.toFixed(digits)} ± ${v.std.toFixed(digits)}`;
+}
+
+/** The summary as Markdown tables, one per learning-rate setting (what the README quotes). */
+export function formatSummary(result: RegressionResult): string {
+  const n = result.config.seeds.length;
+  const lines: string[] = [];
+  lines.push(
+    `Regression with outliers: ${n} seeds, ${result.config.steps} steps, batch ${result.config.batchSize}, ` +
+      `target test MSE = ${result.config.targetRatio} x initial; lambda_max = ${result.curvature.toFixed(4)}`,
+  );
+  if (result.learningRates.droKlStable === null) {
+    lines.push('DRO-KL: no stable learning rate found in the search.');
+  }
+  for (const setting of result.settings) {
+    lines.push('');
+    lines.push(
+      `${setting.name === 'shared' ? 'Shared learning rate' : "DRO-KL's largest stable learning rate"} ${setting.lr.toPrecision(4)}:`,
+    );
+    lines.push('');
+    lines.push(
+      '| strategy | r | diverged | final test MSE (mean ± std) | steps to target (mean ± std) | reached target |',
+    );
+    lines.push('|---|---|---|---|---|---|');
+    for (const s of setting.summary) {
+      lines.push(
+        `| ${s.strategy} | ${s.r} | ${s.diverged}/${n} | ${ms(s.finalMse, 4)} | ${ms(s.stepsToTarget, 1)} | ${s.reachedTarget}/${n} |`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
