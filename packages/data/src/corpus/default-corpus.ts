@@ -125,30 +125,49 @@ function* wordnetDocuments(dir: string): Generator<RawDoc> {
     ['data.adj', 'adjective'],
     ['data.adv', 'adverb'],
   ];
-  const streams = parts.map(([file, pos]) => {
-    const entries: string[] = [];
-    for (const line of readFileSync(join(dir, 'dict', file), 'utf8').split('\n')) {
-      if (line === '' || line.startsWith('  ')) continue; // licence header lines start with two spaces
-      const bar = line.indexOf(' | ');
-      if (bar < 0) continue;
-      const fields = line.slice(0, bar).split(' ');
-      const count = Number.parseInt(fields[3], 16);
-      const words: string[] = [];
-      for (let w = 0; w < count; w++)
-        words.push(fields[4 + 2 * w].replace(/_/g, ' ').replace(/\([a-z]+\)$/, ''));
-      entries.push(`${words.join(', ')} (${pos}): ${line.slice(bar + 3).trim()}`);
-    }
-    return { file, entries, at: 0 };
-  });
+  // Entries are parsed lazily, so a small budget does not pay for all 117,000 synsets.
+  const streams = parts.map(([file, pos]) => ({
+    file,
+    entries: wordnetEntries(join(dir, 'dict', file), pos),
+    index: 0,
+    done: false,
+  }));
   for (let live = true; live; ) {
     live = false;
     for (const s of streams) {
-      if (s.at >= s.entries.length) continue;
+      if (s.done) continue;
+      const chunk: string[] = [];
+      for (let r = s.entries.next(); ; r = s.entries.next()) {
+        if (r.done) {
+          s.done = true;
+          break;
+        }
+        chunk.push(r.value);
+        if (chunk.length === 100) break;
+      }
+      if (chunk.length === 0) continue;
       live = true;
-      const chunk = s.entries.slice(s.at, s.at + 100);
-      yield { text: `${chunk.join('\n')}\n`, source: `dict/${s.file}#${s.at / 100}` };
-      s.at += 100;
+      yield { text: `${chunk.join('\n')}\n`, source: `dict/${s.file}#${s.index++}` };
     }
+  }
+}
+
+function* wordnetEntries(path: string, pos: string): Generator<string> {
+  const text = readFileSync(path, 'utf8');
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end);
+    start = end + 1;
+    if (line === '' || line.startsWith('  ')) continue; // licence header lines start with two spaces
+    const bar = line.indexOf(' | ');
+    if (bar < 0) continue;
+    const fields = line.slice(0, bar).split(' ');
+    const count = Number.parseInt(fields[3], 16);
+    const words: string[] = [];
+    for (let w = 0; w < count; w++)
+      words.push(fields[4 + 2 * w].replace(/_/g, ' ').replace(/\([a-z]+\)$/, ''));
+    yield `${words.join(', ')} (${pos}): ${line.slice(bar + 3).trim()}`;
   }
 }
 
