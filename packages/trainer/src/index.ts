@@ -33,6 +33,8 @@ export {
   STATIC_DOMAIN_MIXTURES,
   type StaticMixtureName,
 } from './domain-mixtures.js';
+export { escapeHtml } from './html-escape.js';
+export { type ReportOptions, renderReport, writeReport } from './html-report.js';
 export {
   checkLrScheduleConfig,
   gpt2PaperLrSchedule,
@@ -64,6 +66,23 @@ export {
   type ProgressLineOptions,
   type ProgressSnapshot,
 } from './progress-line.js';
+export {
+  bucketMeans,
+  type ComparisonTable,
+  comparisonTable,
+  loadReportRun,
+  meanStd,
+  type ReportRun,
+  type RunSummary,
+  summarizeRun,
+  type TableCell,
+} from './report-data.js';
+export {
+  RESULTS_FILE,
+  type RunResults,
+  readRunResults,
+  writeRunResults,
+} from './run-results.js';
 export { runSimulatedRanks, simulatedCollectives } from './simulated-collective.js';
 export {
   StepGuard,
@@ -71,6 +90,14 @@ export {
   type StepGuardState,
   type StepVerdict,
 } from './step-guard.js';
+export {
+  type ChartSeries,
+  formatTick,
+  type LineChartOptions,
+  lineChart,
+  niceTicks,
+  type ReferenceLine,
+} from './svg-chart.js';
 export { TrainerError, type TrainerErrorCode } from './trainer-error.js';
 
 /** The package name, as published. */

@@ -1,0 +1,417 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { writeBytesAtomic } from './atomic-write.js';
+import { escapeHtml } from './html-escape.js';
+import type { TrainStepRecord } from './metrics-record.js';
+import {
+  bucketMeans,
+  type ComparisonTable,
+  comparisonTable,
+  loadReportRun,
+  type ReportRun,
+  summarizeRun,
+} from './report-data.js';
+import { type ChartSeries, type LineChartOptions, lineChart } from './svg-chart.js';
+import { TrainerError } from './trainer-error.js';
+
+/**
+ * The run report: one self-contained HTML file (no network, no script; charts are inline SVG)
+ * comparing one or more runs. Shows the per-domain perplexity table shaped like the paper's
+ * Table 1 (and few-shot accuracy like its Table 2 when present), training and validation loss,
+ * per-domain validation loss over time, the weight statistics over time with n * max w against
+ * the 2/n cap (like the paper's Figure 6), rho_hat, the temperature, learning rate, gradient
+ * norm, throughput and each run's config.
+ */
+export interface ReportOptions {
+  title?: string;
+  /** Label of the baseline column the differences are taken against. Default "uniform". */
+  baseline?: string;
+  /** Time stamp printed in the header. Default now. */
+  generatedAt?: Date;
+}
+
+const PALETTE = [
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#9467bd',
+  '#ff7f0e',
+  '#17becf',
+  '#8c564b',
+  '#e377c2',
+  '#bcbd22',
+];
+
+function colorsByLabel(runs: readonly ReportRun[], baseline: string): Map<string, string> {
+  const colors = new Map<string, string>();
+  let next = 0;
+  for (const run of runs) {
+    if (colors.has(run.label)) continue;
+    colors.set(run.label, run.label === baseline ? '#404040' : PALETTE[next++ % PALETTE.length]!);
+  }
+  return colors;
+}
+
+function fmt(v: number | undefined | null, digits = 2): string {
+  if (v === undefined || v === null || !Number.isFinite(v)) return '–';
+  return v.toFixed(digits);
+}
+
+function signed(v: number, digits: number): string {
+  const s = v.toFixed(digits);
+  return v > 0 && s !== (0).toFixed(digits) ? `+${s}` : s.replace('-', '−');
+}
+
+function renderTable(
+  table: ComparisonTable,
+  caption: string,
+  lowerIsBetter: boolean,
+  digits: number,
+): string {
+  if (table.labels.length === 0) return '';
+  const deltaLabels = table.labels.filter(
+    (l) => l !== table.baseline && table.baseline !== undefined,
+  );
+  const head = table.labels
+    .map(
+      (l) =>
+        `<th>${escapeHtml(l)}</th>${deltaLabels.includes(l) ? `<th class="delta">Δ ${escapeHtml(l)}</th>` : ''}`,
+    )
+    .join('');
+  const body = table.rows
+    .map((row) => {
+      const cells = table.cells[row]!;
+      const means = table.labels
+        .map((l) => cells[l]?.mean)
+        .filter((v): v is number => v !== undefined);
+      const best = lowerIsBetter ? Math.min(...means) : Math.max(...means);
+      const tds = table.labels
+        .map((l) => {
+          const c = cells[l];
+          const value =
+            c === undefined
+              ? '–'
+              : `${fmt(c.mean, digits)}${c.n > 1 ? ` <span class="std">± ${fmt(c.std, digits)}</span>` : ''}`;
+          const isBest = c !== undefined && means.length > 1 && c.mean === best;
+          let td = `<td class="num${isBest ? ' best' : ''}" data-label="${escapeHtml(l)}">${value}</td>`;
+          if (deltaLabels.includes(l)) {
+            const d = c?.delta;
+            const better = d !== undefined && (lowerIsBetter ? d < 0 : d > 0);
+            const worse = d !== undefined && (lowerIsBetter ? d > 0 : d < 0);
+            td += `<td class="num delta${better ? ' better' : worse ? ' worse' : ''}">${d === undefined ? '–' : signed(d, digits)}</td>`;
+          }
+          return td;
+        })
+        .join('');
+      return `<tr${row === 'mean' ? ' class="mean"' : ''}><th scope="row">${escapeHtml(row)}</th>${tds}</tr>`;
+    })
+    .join('');
+  return `<table class="compare"><caption>${caption}</caption><thead><tr><th>domain</th>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+function runSeries(
+  runs: readonly ReportRun[],
+  colors: Map<string, string>,
+  pick: (run: ReportRun) => [number, number | null | undefined][],
+  smooth: boolean,
+): { series: ChartSeries[]; stepsPerPoint: number } {
+  // one legend entry per label: several seeds of a setting share its colour
+  const seen = new Set<string>();
+  let stepsPerPoint = 1;
+  const series = runs.map((run) => {
+    const raw = pick(run);
+    // ~150 points per curve: per-step statistics are noisy, and a 560-px chart shows no more
+    const thinned = smooth
+      ? bucketMeans(raw, 150)
+      : {
+          points: raw.map(([x, y]) => [x, y ?? null] as [number, number | null]),
+          stepsPerPoint: 1,
+        };
+    stepsPerPoint = Math.max(stepsPerPoint, thinned.stepsPerPoint);
+    const s: ChartSeries = {
+      name: run.label,
+      color: colors.get(run.label)!,
+      points: thinned.points,
+      hideInLegend: seen.has(run.label),
+    };
+    seen.add(run.label);
+    return s;
+  });
+  return { series, stepsPerPoint };
+}
+
+function trainChart(
+  runs: readonly ReportRun[],
+  colors: Map<string, string>,
+  value: (r: TrainStepRecord) => number | null | undefined,
+  options: LineChartOptions,
+  smooth = true,
+): string {
+  const { series, stepsPerPoint } = runSeries(
+    runs,
+    colors,
+    (run) => run.train.map((r) => [r.step, value(r)]),
+    smooth,
+  );
+  const note = stepsPerPoint > 1 ? ` (mean of ${stepsPerPoint} steps per point)` : '';
+  const lastStep = Math.max(...runs.map((r) => r.train.at(-1)?.step ?? 0));
+  return lineChart(series, {
+    xLabel: 'step',
+    xDomain: [0, lastStep],
+    ...options,
+    title: options.title + note,
+  });
+}
+
+const STYLE = `
+:root { color-scheme: light; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1a1a1a; margin: 24px auto; max-width: 1180px; padding: 0 16px; }
+h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
+p.meta, p.note { color: #555; margin: 4px 0; }
+table { border-collapse: collapse; margin: 8px 0 4px; font-variant-numeric: tabular-nums; }
+th, td { padding: 3px 10px; border-bottom: 1px solid #e4e4e4; text-align: left; }
+td.num { text-align: right; } thead th { border-bottom: 2px solid #999; }
+caption { caption-side: top; text-align: left; color: #555; padding-bottom: 4px; }
+tr.mean th, tr.mean td { border-top: 2px solid #999; font-weight: 600; }
+td.best { font-weight: 700; } .std { color: #777; font-weight: 400; font-size: 12px; }
+td.delta, th.delta { color: #666; font-size: 13px; } td.better { color: #187a2f; } td.worse { color: #b3261e; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 12px 20px; }
+.charts.small { grid-template-columns: repeat(auto-fill, minmax(370px, 1fr)); }
+figure.chart { margin: 0; } figure.chart svg { max-width: 100%; height: auto; display: block; }
+svg .title { font-size: 13px; font-weight: 600; fill: #222; }
+svg .tick { font-size: 11px; fill: #555; } svg .axis { font-size: 11px; fill: #333; }
+svg .grid { stroke: #ececec; stroke-width: 1; } svg .frame { fill: none; stroke: #bbb; }
+svg .line { fill: none; stroke-width: 1.8; stroke-linejoin: round; stroke-linecap: round; }
+svg .dashed { stroke-dasharray: 5 4; } svg .faint { stroke-width: 1; opacity: 0.35; }
+svg .ref { stroke: #b3261e; stroke-width: 1.2; stroke-dasharray: 6 4; }
+svg .reflabel { font-size: 11px; fill: #b3261e; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
+table.runs th, table.runs td { white-space: nowrap; }
+nav { margin: 8px 0 0; font-size: 13px; } nav a { margin-right: 12px; color: #1f4e99; }
+ul.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 2px 14px; margin: 2px 0 0 58px; padding: 0; font-size: 12px; color: #333; }
+ul.legend li { display: flex; align-items: center; gap: 5px; }
+.swatch { display: inline-block; width: 16px; border-top: 3px solid; } .swatch.dashed { border-top-style: dashed; }
+p.nodata { color: #888; font-style: italic; border: 1px dashed #ccc; padding: 12px; margin: 0; }
+details { margin: 6px 0; } summary { cursor: pointer; } pre { background: #f6f6f6; padding: 8px 12px; overflow-x: auto; font-size: 12px; }
+`;
+
+/** The report HTML for already loaded runs (a pure function of its inputs). */
+export function renderReport(runs: readonly ReportRun[], options: ReportOptions = {}): string {
+  if (runs.length === 0) {
+    throw new TrainerError(
+      'report-input',
+      'renderReport: no runs given.',
+      'pass at least one run directory.',
+    );
+  }
+  const baseline = options.baseline ?? 'uniform';
+  const title = options.title ?? 'lrw training report';
+  const colors = colorsByLabel(runs, baseline);
+  const html: string[] = [];
+  const generated = (options.generatedAt ?? new Date())
+    .toISOString()
+    .replace('T', ' ')
+    .slice(0, 19);
+  html.push(
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>`,
+    `<h1>${escapeHtml(title)}</h1>`,
+    `<p class="meta">${runs.length} run${runs.length > 1 ? 's' : ''} · generated ${escapeHtml(generated)} UTC by @lrw/trainer</p>`,
+    '<nav><a href="#runs">runs</a><a href="#perplexity">perplexity table</a><a href="#loss">loss</a>' +
+      '<a href="#domain-loss">per-domain loss</a><a href="#weights">sample weights</a>' +
+      '<a href="#optimization">optimization</a><a href="#config">config</a></nav>',
+  );
+
+  // Runs
+  const summaryRows = runs
+    .map((run) => {
+      const s = summarizeRun(run);
+      const pct = (v: number | undefined) => (v === undefined ? '–' : `${(100 * v).toFixed(1)}%`);
+      return `<tr><th scope="row"><span class="swatch" style="border-color:${colors.get(run.label)}"></span> ${escapeHtml(run.label)}</th><td>${escapeHtml(run.name)}</td><td class="num">${run.seed ?? '–'}</td><td class="num">${s.steps}</td><td class="num">${s.tokens === undefined ? '–' : s.tokens.toLocaleString('en-US')}</td><td class="num">${fmt(s.finalTrainLoss, 4)}</td><td class="num">${fmt(s.finalValLoss, 4)}</td><td class="num">${s.medianTokensPerSecond === undefined ? '–' : Math.round(s.medianTokensPerSecond).toLocaleString('en-US')}</td><td class="num">${s.skippedSteps}</td><td class="num">${pct(s.capHeldFraction)}</td><td class="num">${pct(s.meanEssFraction)}</td><td class="num">${fmt(s.meanRhoHat, 4)}</td></tr>`;
+    })
+    .join('');
+  html.push(
+    '<section id="runs"><h2>Runs</h2>',
+    '<table class="runs"><thead><tr><th>label</th><th>directory</th><th>seed</th><th>steps</th><th>tokens</th><th>train loss (last 10%)</th><th>val loss</th><th>tokens/s (median)</th><th>skipped</th><th>cap held</th><th>ESS / n</th><th>mean ρ̂</th></tr></thead>',
+    `<tbody>${summaryRows}</tbody></table>`,
+    '<p class="note">cap held: share of steps with max<sub>i</sub> w<sub>i</sub> ≤ 2/n (Theorem 1); ESS / n: mean effective sample size 1/Σw² over the batch size; ρ̂ = Σ w<sub>i</sub> l<sub>i</sub> − mean(l).</p>',
+  );
+
+  // Tables
+  const ppl = comparisonTable(
+    runs,
+    (r) => Object.fromEntries(Object.entries(r.domains).map(([d, v]) => [d, v.perplexity])),
+    baseline,
+  );
+  html.push('</section><section id="perplexity"><h2>Per-domain validation perplexity</h2>');
+  if (ppl.labels.length === 0)
+    html.push('<p class="nodata">No run has validation results yet.</p>');
+  else {
+    const seeds = Math.max(...ppl.labels.map((l) => ppl.cells.mean![l]?.n ?? 1));
+    html.push(
+      renderTable(
+        ppl,
+        `Perplexity per domain (lower is better; bold: best in the row${seeds > 1 ? '; mean ± std over seeds' : ''}). Δ: difference from ${escapeHtml(baseline)}; mean: average over domains.`,
+        true,
+        2,
+      ),
+    );
+  }
+  const tasks = comparisonTable(runs, (r) => r.tasks, baseline);
+  if (tasks.labels.length > 0) {
+    html.push(
+      '</section><section id="few-shot"><h2>Few-shot accuracy</h2>',
+      renderTable(
+        tasks,
+        `Accuracy per task (higher is better). Δ: difference from ${escapeHtml(baseline)}.`,
+        false,
+        3,
+      ),
+    );
+  }
+
+  // Loss curves
+  const lastStep = Math.max(
+    0,
+    ...runs.flatMap((r) => [r.train.at(-1)?.step ?? 0, r.eval.at(-1)?.step ?? 0]),
+  );
+  const evalSeries = (pick: (e: ReportRun['eval'][number]) => number | undefined) =>
+    runSeries(runs, colors, (run) => run.eval.map((e) => [e.step, pick(e)]), false).series;
+  html.push(
+    '</section><section id="loss"><h2>Loss</h2><div class="charts">',
+    trainChart(runs, colors, (r) => r.meanLoss, {
+      title: 'Training loss, plain batch mean',
+      yLabel: 'nats / token',
+      // the first 10% of steps fall steeply; fit the axis to the rest, where methods differ
+      yRangeFromX: 0.1 * Math.max(...runs.map((r) => r.train.at(-1)?.step ?? 0)),
+    }),
+    lineChart(
+      evalSeries((e) => e.loss),
+      {
+        title: 'Validation loss, mean over domains',
+        xLabel: 'step',
+        yLabel: 'nats / token',
+        xDomain: [0, lastStep],
+      },
+    ),
+    '</div>',
+  );
+
+  // Per-domain validation loss
+  const domains = [
+    ...new Set(runs.flatMap((r) => r.eval.flatMap((e) => Object.keys(e.domainLoss)))),
+  ];
+  if (domains.length > 0) {
+    html.push(
+      '</section><section id="domain-loss"><h2>Per-domain validation loss over time</h2><div class="charts small">',
+    );
+    for (const d of domains) {
+      html.push(
+        lineChart(
+          evalSeries((e) => e.domainLoss[d]),
+          {
+            title: d,
+            xLabel: 'step',
+            yLabel: 'nats / token',
+            width: 380,
+            height: 230,
+            xDomain: [0, lastStep],
+          },
+        ),
+      );
+    }
+    html.push('</div>');
+  }
+
+  // Weights
+  const weighted = runs.filter((r) => r.train.some((t) => t.weights !== undefined));
+  html.push('</section><section id="weights"><h2>Sample weights</h2>');
+  if (weighted.length === 0) html.push('<p class="nodata">No run logged weight statistics.</p>');
+  else {
+    html.push(
+      '<div class="charts">',
+      trainChart(weighted, colors, (r) => r.weights?.maxWeightTimesN, {
+        title: 'n · max weight',
+        yLabel: 'n · max w',
+        referenceLines: [{ y: 2, label: '2/n cap (Theorem 1)' }],
+        includeY: [1],
+      }),
+      trainChart(
+        weighted,
+        colors,
+        (r) =>
+          r.weights?.n
+            ? r.weights.effectiveSampleSize / r.weights.n
+            : r.weights?.effectiveSampleSize,
+        { title: 'Effective sample size / n', yLabel: 'ESS / n', includeY: [0, 1] },
+      ),
+      trainChart(weighted, colors, (r) => r.rhoHat, {
+        title: 'ρ̂ = Σ wᵢlᵢ − mean loss',
+        yLabel: 'nats / token',
+        referenceLines: [{ y: 0, label: 'uniform' }],
+      }),
+      trainChart(weighted, colors, (r) => r.weights?.entropy, {
+        title: 'Weight entropy',
+        yLabel: 'nats',
+      }),
+    );
+    const rs = weighted
+      .flatMap((r) => r.train.map((t) => t.r))
+      .filter((v): v is number => typeof v === 'number' && v > 0);
+    if (rs.length > 0) {
+      // log scale when r spans a wide range (anneals from r0 = 100 down to 0.4)
+      const logY = Math.max(...rs) / Math.min(...rs) >= 20;
+      html.push(
+        trainChart(
+          weighted,
+          colors,
+          (r) => r.r,
+          { title: 'Temperature r (gaps: plain-mean warm-up)', yLabel: 'r', logY },
+          false,
+        ),
+      );
+    }
+    html.push('</div>');
+  }
+
+  // Optimization
+  html.push(
+    '</section><section id="optimization"><h2>Optimization</h2><div class="charts">',
+    trainChart(runs, colors, (r) => r.lr, { title: 'Learning rate', yLabel: 'lr' }, false),
+    trainChart(runs, colors, (r) => r.gradNorm, {
+      title: 'Gradient norm (before clipping)',
+      yLabel: '‖g‖',
+    }),
+    trainChart(runs, colors, (r) => r.tokensPerSecond, {
+      title: 'Throughput',
+      yLabel: 'tokens / s',
+      includeY: [0],
+    }),
+    '</div>',
+  );
+
+  // Config
+  html.push('</section><section id="config"><h2>Config</h2>');
+  for (const run of runs) {
+    const text =
+      run.config === undefined ? 'no config recorded' : JSON.stringify(run.config, null, 2);
+    html.push(
+      `<details><summary>${escapeHtml(run.label)} — ${escapeHtml(run.name)}</summary><pre>${escapeHtml(text)}</pre></details>`,
+    );
+  }
+  html.push('</section></body></html>\n');
+  return html.join('\n');
+}
+
+/** Loads the run directories and writes the report to `outPath` atomically; returns the HTML. */
+export async function writeReport(
+  runDirs: readonly string[],
+  outPath: string,
+  options: ReportOptions = {},
+): Promise<string> {
+  const runs = runDirs.map((d) => loadReportRun(d));
+  const html = renderReport(runs, options);
+  await mkdir(dirname(outPath), { recursive: true });
+  await writeBytesAtomic(outPath, html);
+  return html;
+}
