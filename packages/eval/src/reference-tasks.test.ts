@@ -89,4 +89,19 @@ describe.skipIf(!present)('reference tasks on ../shared/data/eval (every row)', 
       expect(res['n-samples'][name].effective).toBe(res['n-samples'][name].original);
     }
   });
+  it('5-shot prompts (seed 1234) of docs deep in the full sets equal the CPython-computed ones', () => {
+    const pinned = JSON.parse(
+      readFileSync(new URL('./fixtures/fewshot-expected-full.json', import.meta.url), 'utf8'),
+    ) as Record<'piqa' | 'sciq', Record<string, string>>;
+    for (const name of ['piqa', 'sciq'] as const) {
+      const built = loadTask(name, { dataFiles: files[name] }).buildRequests({
+        numFewshot: 5,
+        seed: 1234,
+        limit: 1000,
+      });
+      for (const [i, context] of Object.entries(pinned[name])) {
+        expect(built[Number(i)].requests[0].context).toBe(context);
+      }
+    }
+  });
 });

@@ -1,10 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { LanguageModel } from './language-model.js';
 import { codePointLength } from './metrics.js';
 import { RequestCache } from './request-scheduler.js';
 import { runTasks } from './run-tasks.js';
+import { loadTask } from './task.js';
 
 const fx = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const dataFiles = {
@@ -128,5 +131,26 @@ describe('runTasks', () => {
     await expect(runTasks(broken, { tasks: ['piqa'], dataFiles, limit: 2 })).rejects.toThrow(
       /returned 0 results/,
     );
+  });
+  it('acc_norm divides by code points, not UTF-16 units', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lrw-eval-norm-'));
+    writeFileSync(
+      join(dir, 't.yaml'),
+      'task: norm\noutput_type: multiple_choice\nvalidation_split: validation\ndoc_to_text: q\ndoc_to_target: 1\ndoc_to_choice: "{{[a, b]}}"\nmetric_list:\n  - metric: acc\n  - metric: acc_norm\n',
+    );
+    writeFileSync(
+      join(dir, 'v.jsonl'),
+      JSON.stringify({ q: 'Q', a: '\u{1F600}\u{1F600}', b: 'abcd' }),
+    );
+    // A: -2.5 over 2 code points (4 UTF-16 units); B: -4.4 over 4. Per code point B wins.
+    const model: LanguageModel = {
+      loglikelihood: async (reqs) =>
+        reqs.map((r) => ({ logprob: r.continuation === ' abcd' ? -4.4 : -2.5, greedy: false })),
+      loglikelihoodRolling: async () => [],
+    };
+    const task = loadTask(join(dir, 't.yaml'), { dataFiles: { validation: join(dir, 'v.jsonl') } });
+    const res = await runTasks(model, { tasks: [task] });
+    expect(res.results.norm['acc,none']).toBe(0);
+    expect(res.results.norm['acc_norm,none']).toBe(1);
   });
 });
