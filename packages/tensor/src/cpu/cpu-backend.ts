@@ -25,10 +25,16 @@ export type NumArray = Float32Array | Int32Array;
 /** A CPU kernel: reads its inputs and writes its output through `cpu.array(view)`. */
 export type CpuKernel = (call: KernelCall, cpu: CpuBackend) => void;
 
-interface CpuBuf extends Buf {
+/** Memory plus its typed-array views, created once and pooled together (views cost GC time). */
+interface Block {
   readonly data: ArrayBuffer;
   readonly f32: Float32Array;
   readonly i32: Int32Array;
+}
+
+/** A handle to a block; a fresh handle per allocation, so a stale handle is detected as freed. */
+interface CpuBuf extends Buf {
+  readonly block: Block;
   freed: boolean;
 }
 
@@ -56,7 +62,7 @@ export class CpuBackend implements Backend {
   readonly name: string;
   private readonly kernels = new Map<string, CpuKernel>();
   private readonly routines = new Map<string, Routine>();
-  private readonly pool = new Map<number, ArrayBuffer[]>();
+  private readonly pool = new Map<number, Block[]>();
   private readonly maxPooledBytes: number;
   private live = 0;
   private liveBytes = 0;
@@ -93,21 +99,17 @@ export class CpuBackend implements Backend {
 
   alloc(bytes: number): Buf {
     const size = Math.ceil(bytes / 4) * 4;
-    const list = this.pool.get(size);
-    let data = list?.pop();
-    if (data) {
+    let block = this.pool.get(size)?.pop();
+    if (block) {
       this.pooledBuffers--;
       this.pooledBytes -= size;
-    } else data = new ArrayBuffer(size);
+    } else {
+      const data = new ArrayBuffer(size);
+      block = { data, f32: new Float32Array(data), i32: new Int32Array(data) };
+    }
     this.live++;
     this.liveBytes += size;
-    const buf: CpuBuf = {
-      byteLength: size,
-      data,
-      f32: new Float32Array(data),
-      i32: new Int32Array(data),
-      freed: false,
-    };
+    const buf: CpuBuf = { byteLength: size, block, freed: false };
     return buf;
   }
 
@@ -119,7 +121,7 @@ export class CpuBackend implements Backend {
     if (this.pooledBytes + b.byteLength <= this.maxPooledBytes) {
       let list = this.pool.get(b.byteLength);
       if (!list) this.pool.set(b.byteLength, (list = []));
-      list.push(b.data);
+      list.push(b.block);
       this.pooledBuffers++;
       this.pooledBytes += b.byteLength;
     }
@@ -132,7 +134,7 @@ export class CpuBackend implements Backend {
         `cpu.write: ${src.byteLength} bytes at offset ${byteOffset} overflow a ${b.byteLength}-byte buffer`,
       );
     }
-    new Uint8Array(b.data, byteOffset, src.byteLength).set(
+    new Uint8Array(b.block.data, byteOffset, src.byteLength).set(
       new Uint8Array(src.buffer, src.byteOffset, src.byteLength),
     );
   }
@@ -140,7 +142,7 @@ export class CpuBackend implements Backend {
   readSync(buf: Buf, byteOffset = 0, byteLength?: number): ArrayBuffer {
     const b = this.own(buf, 'read');
     const len = byteLength ?? b.byteLength - byteOffset;
-    return b.data.slice(byteOffset, byteOffset + len);
+    return b.block.data.slice(byteOffset, byteOffset + len);
   }
 
   read(buf: Buf, byteOffset = 0, byteLength?: number): Promise<ArrayBuffer> {
@@ -169,7 +171,7 @@ export class CpuBackend implements Backend {
 
   /** The typed array behind a view (Float32Array or Int32Array by dtype), for kernels. */
   array(view: TensorView): NumArray {
-    const b = view.buf as CpuBuf;
+    const b = (view.buf as CpuBuf).block;
     return view.dtype === 'int32' ? b.i32 : b.f32;
   }
 
@@ -194,7 +196,7 @@ export class CpuBackend implements Backend {
 
   private own(buf: Buf, where: string): CpuBuf {
     const b = buf as CpuBuf;
-    if (!(b.data instanceof ArrayBuffer)) {
+    if (!b.block || !(b.block.data instanceof ArrayBuffer)) {
       throw new TypeError(`cpu.${where}: buffer does not belong to a CPU backend`);
     }
     if (b.freed) throw new Error(`cpu.${where}: buffer was already freed`);

@@ -15,6 +15,22 @@ export function forEachRow(
   row: RowFn,
 ): void {
   const k = strides.length;
+  // Fast path: every operand contiguous over `shape` (or a broadcast scalar): one row, no
+  // bookkeeping allocations.
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i];
+  if (n === 0) return;
+  if (allFlat(shape, strides)) {
+    const offs = OFFS[k] ?? Int32Array.from(offsets);
+    const inner = INNER[k] ?? new Int32Array(k);
+    for (let q = 0; q < k; q++) {
+      offs[q] = offsets[q];
+      const st = strides[q];
+      inner[q] = st.length === 0 || st.every((x) => x === 0) ? 0 : 1;
+    }
+    row(offs, inner, n);
+    return;
+  }
   const dims: number[] = [];
   const st: number[][] = strides.map(() => []);
   for (let i = 0; i < shape.length; i++) {
@@ -40,7 +56,7 @@ export function forEachRow(
   }
   const r = dims.length - 1;
   for (let q = 0; q < k; q++) inner[q] = st[q][r];
-  const n = dims[r];
+  n = dims[r];
   if (r === 0) {
     row(offs, inner, n);
     return;
@@ -64,4 +80,23 @@ export function forEachRow(
       offs[q] = o;
     }
   }
+}
+
+const OFFS = [0, 1, 2, 3, 4].map((k) => new Int32Array(k));
+const INNER = [0, 1, 2, 3, 4].map((k) => new Int32Array(k));
+
+/** True when each operand is row-major contiguous over `shape` or all-zero strides. */
+function allFlat(shape: Shape, strides: readonly (readonly number[])[]): boolean {
+  for (const st of strides) {
+    let zero = true;
+    let contiguous = true;
+    let s = 1;
+    for (let i = shape.length - 1; i >= 0; i--) {
+      if (st[i] !== 0) zero = false;
+      if (shape[i] !== 1 && st[i] !== s) contiguous = false;
+      s *= shape[i];
+    }
+    if (!zero && !contiguous) return false;
+  }
+  return true;
 }
