@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDataset } from '../dataset.js';
 import { UnknownDomainError } from '../errors.js';
@@ -206,5 +207,26 @@ describe.skipIf(!HAVE_SHARED)('prepare on the shared corpora', () => {
       'stack_exchange',
     ]);
     await expectRoundTrip(dir, sources, await createTokenizer('gpt2'));
+  });
+});
+
+describe('prepare with a custom tokenizer module', () => {
+  it('loads the module in the workers and writes uint32 shards for a vocabulary over 65536', async () => {
+    const spec = { module: pathToFileURL(fixture('utf16-tokenizer.mjs')).href };
+    const dir = join(tmp.dir, 'utf16');
+    const result = await prepare({
+      sources: fixtureSources,
+      outDir: dir,
+      tokenizer: spec,
+      workers: 1,
+      validation: { documents: 1 },
+    });
+    expect(result.index.tokenBytes).toBe(4);
+    expect(result.index.tokenizer).toMatchObject({ name: 'utf16', vocabSize: 65537, eotId: 65536 });
+    await expectRoundTrip(dir, fixtureSources, await createTokenizer(spec));
+    const ds = await openDataset(dir);
+    // Unshuffled, the first row is chunk 0 of a shard: it starts with end-of-text 65536 (> uint16).
+    const b = await ds.stream({ batchSize: 1, seqLen: 8, shuffle: false, prefetch: 0 }).next();
+    expect(b?.tokens[0]).toBe(65536);
   });
 });
