@@ -33,6 +33,7 @@ describe('applyTemplate (Jinja2 semantics on nunjucks)', () => {
     );
     expect(() => applyTemplate('{{ x.index("z") }}', { x: 'abc' })).toThrow(/ValueError/);
     expect(() => applyTemplate('{{ [ }}', {})).toThrow(TemplateError);
+    expect(() => applyTemplate('{{ x[1:] }}', { x: 'abc' })).toThrow(/slices .* not supported/);
   });
 });
 

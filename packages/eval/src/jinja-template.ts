@@ -134,8 +134,11 @@ export function compileTemplate(source: string): CompiledTemplate {
     const props = new Function(compiler.getCode())();
     template = new nunjucks.Template({ type: 'code', obj: props } as never, environment());
   } catch (err) {
+    const hint = /\[[^\]{}]*:[^\]{}]*\]/.test(source)
+      ? ' (Python slices such as x[1:] are not supported: use a !function instead)'
+      : '';
     throw new TemplateError(
-      `cannot parse template ${JSON.stringify(source)}: ${(err as Error).message}`,
+      `cannot parse template ${JSON.stringify(source)}: ${(err as Error).message}${hint}`,
     );
   }
   const render: CompiledTemplate = (doc) => {
