@@ -19,8 +19,10 @@ export {
   UNARY_KERNELS,
 } from './backend.js';
 export {
+  allocateArrayBufferBlock,
   CpuBackend,
   type CpuBackendOptions,
+  type CpuBlock,
   type CpuKernel,
   cpuReferenceKernels,
   createCpuBackend,
@@ -100,6 +102,7 @@ export {
   dropout,
   gelu,
   layerNorm,
+  linearCrossEntropy,
   logSoftmax,
   rmsNorm,
   scaledDotProductAttention,

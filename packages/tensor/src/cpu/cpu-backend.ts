@@ -25,16 +25,26 @@ export type NumArray = Float32Array | Int32Array;
 /** A CPU kernel: reads its inputs and writes its output through `cpu.array(view)`. */
 export type CpuKernel = (call: KernelCall, cpu: CpuBackend) => void;
 
-/** Memory plus its typed-array views, created once and pooled together (views cost GC time). */
-interface Block {
-  readonly data: ArrayBuffer;
+/**
+ * Memory plus its typed-array views over the same bytes, created once and pooled together (views
+ * cost GC time). The views may sit at any offset of a larger buffer, e.g. a shared
+ * `WebAssembly.Memory` so that wasm kernels and worker threads use tensor storage in place.
+ */
+export interface CpuBlock {
+  readonly u8: Uint8Array;
   readonly f32: Float32Array;
   readonly i32: Int32Array;
 }
 
+/** Plain ArrayBuffer-backed storage (the default allocator). */
+export function allocateArrayBufferBlock(bytes: number): CpuBlock {
+  const data = new ArrayBuffer(bytes);
+  return { u8: new Uint8Array(data), f32: new Float32Array(data), i32: new Int32Array(data) };
+}
+
 /** A handle to a block; a fresh handle per allocation, so a stale handle is detected as freed. */
 interface CpuBuf extends Buf {
-  readonly block: Block;
+  readonly block: CpuBlock;
   freed: boolean;
 }
 
@@ -56,13 +66,22 @@ export interface CpuBackendOptions {
   routines?: Record<string, Routine>;
   /** Most bytes kept in the free pool (default 1 GiB); beyond it freed buffers are dropped. */
   maxPooledBytes?: number;
+  /**
+   * Where storage comes from (default: one ArrayBuffer per block). A fast path can place every
+   * tensor in a shared WebAssembly.Memory; blocks must be 4-byte aligned and at least `bytes` long.
+   */
+  allocateBlock?: (bytes: number) => CpuBlock;
+  /** Returns a block that leaves the pool (pool full or `emptyPool()`). */
+  releaseBlock?: (block: CpuBlock) => void;
 }
 
 export class CpuBackend implements Backend {
   readonly name: string;
   private readonly kernels = new Map<string, CpuKernel>();
   private readonly routines = new Map<string, Routine>();
-  private readonly pool = new Map<number, Block[]>();
+  private readonly pool = new Map<number, CpuBlock[]>();
+  private readonly allocateBlock: (bytes: number) => CpuBlock;
+  private readonly releaseBlock: ((block: CpuBlock) => void) | undefined;
   private readonly maxPooledBytes: number;
   private live = 0;
   private liveBytes = 0;
@@ -72,6 +91,8 @@ export class CpuBackend implements Backend {
   constructor(options: CpuBackendOptions = {}) {
     this.name = options.name ?? 'cpu';
     this.maxPooledBytes = options.maxPooledBytes ?? 2 ** 30;
+    this.allocateBlock = options.allocateBlock ?? allocateArrayBufferBlock;
+    this.releaseBlock = options.releaseBlock;
     for (const [k, v] of Object.entries(cpuReferenceKernels)) this.kernels.set(k, v);
     for (const [k, v] of Object.entries(options.kernels ?? {})) this.kernels.set(k, v);
     for (const [k, v] of Object.entries(options.routines ?? {})) this.routines.set(k, v);
@@ -103,10 +124,7 @@ export class CpuBackend implements Backend {
     if (block) {
       this.pooledBuffers--;
       this.pooledBytes -= size;
-    } else {
-      const data = new ArrayBuffer(size);
-      block = { data, f32: new Float32Array(data), i32: new Int32Array(data) };
-    }
+    } else block = this.allocateBlock(size);
     this.live++;
     this.liveBytes += size;
     const buf: CpuBuf = { byteLength: size, block, freed: false };
@@ -124,7 +142,7 @@ export class CpuBackend implements Backend {
       list.push(b.block);
       this.pooledBuffers++;
       this.pooledBytes += b.byteLength;
-    }
+    } else this.releaseBlock?.(b.block);
   }
 
   write(buf: Buf, src: ArrayBufferView, byteOffset = 0): void {
@@ -134,15 +152,17 @@ export class CpuBackend implements Backend {
         `cpu.write: ${src.byteLength} bytes at offset ${byteOffset} overflow a ${b.byteLength}-byte buffer`,
       );
     }
-    new Uint8Array(b.block.data, byteOffset, src.byteLength).set(
-      new Uint8Array(src.buffer, src.byteOffset, src.byteLength),
-    );
+    b.block.u8.set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength), byteOffset);
   }
 
   readSync(buf: Buf, byteOffset = 0, byteLength?: number): ArrayBuffer {
     const b = this.own(buf, 'read');
     const len = byteLength ?? b.byteLength - byteOffset;
-    return b.block.data.slice(byteOffset, byteOffset + len);
+    const u8 = b.block.u8;
+    return u8.buffer.slice(
+      u8.byteOffset + byteOffset,
+      u8.byteOffset + byteOffset + len,
+    ) as ArrayBuffer;
   }
 
   read(buf: Buf, byteOffset = 0, byteLength?: number): Promise<ArrayBuffer> {
@@ -189,6 +209,8 @@ export class CpuBackend implements Backend {
   }
 
   emptyPool(): void {
+    if (this.releaseBlock)
+      for (const list of this.pool.values()) for (const b of list) this.releaseBlock(b);
     this.pool.clear();
     this.pooledBuffers = 0;
     this.pooledBytes = 0;
@@ -196,7 +218,7 @@ export class CpuBackend implements Backend {
 
   private own(buf: Buf, where: string): CpuBuf {
     const b = buf as CpuBuf;
-    if (!b.block || !(b.block.data instanceof ArrayBuffer)) {
+    if (!b.block?.u8) {
       throw new TypeError(`cpu.${where}: buffer does not belong to a CPU backend`);
     }
     if (b.freed) throw new Error(`cpu.${where}: buffer was already freed`);

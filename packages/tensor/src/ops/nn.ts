@@ -100,6 +100,46 @@ export function crossEntropy(
   });
 }
 
+const linearCrossEntropyOp = defineOp<{ ignoreIndex: number; hasMask: boolean }>({
+  name: 'linearCrossEntropy',
+  kind: 'composite',
+  doc: 'per-token cross-entropy of x W^T (the vocabulary head), fusable without a [.., V] buffer',
+  differentiable: true,
+  tolerance: { rtol: 1e-5, atol: 1e-5 },
+  forward: ([x, weight, targets, mask], { ignoreIndex, hasMask }) =>
+    tidy(() =>
+      crossEntropy(x.matmul(weight.mT), targets, { ignoreIndex, mask: hasMask ? mask : undefined }),
+    ),
+});
+
+/**
+ * `crossEntropy(x.matmul(weight.mT), targets)`: `x [..., C]`, `weight [V, C]` (a tied embedding
+ * or the LM head), int32 `targets [...]` -> per-token losses `[...]`. A backend may fuse it
+ * (routine 'linearCrossEntropy') so the logits are never materialized.
+ */
+export function linearCrossEntropy(
+  x: Tensor,
+  weight: Tensor,
+  targets: Tensor,
+  options: CrossEntropyOptions = {},
+): Tensor {
+  if (weight.rank !== 2 || weight.shape[1] !== x.shape[x.rank - 1]) {
+    throw new RangeError(
+      `linearCrossEntropy: weight ${formatShape(weight.shape)} must be [V, ${x.shape[x.rank - 1]}] for x ${formatShape(x.shape)}`,
+    );
+  }
+  if (!shapesEqual(x.shape.slice(0, -1), targets.shape)) {
+    throw new RangeError(
+      `linearCrossEntropy: targets ${formatShape(targets.shape)} must match x ${formatShape(x.shape)} without its last axis`,
+    );
+  }
+  const inputs = options.mask ? [x, weight, targets, options.mask] : [x, weight, targets];
+  return linearCrossEntropyOp(inputs, {
+    ignoreIndex: options.ignoreIndex ?? -100,
+    hasMask: !!options.mask,
+  });
+}
+
 interface NormAttrs {
   eps: number;
   hasWeight: boolean;

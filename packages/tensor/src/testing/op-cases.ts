@@ -14,6 +14,7 @@ import {
   embedding,
   gather,
   layerNorm,
+  linearCrossEntropy,
   logsumexp,
   matmul,
   randn,
@@ -430,6 +431,17 @@ export const OP_CASES: OpCase[] = [
     ],
     run: ([l, t, m]) => crossEntropy(l, t, { mask: m }),
     ref: ([l, t, m]) => R.crossEntropy(l, t, -100, m),
+  },
+  {
+    op: 'linearCrossEntropy',
+    label: 'vocabulary head + per-token cross-entropy, tied weight [V=7, C=4], one ignored token',
+    inputs: [
+      { shape: [2, 3, 4] },
+      { shape: [7, 4] },
+      { shape: [2, 3], dtype: 'int32', values: [6, 0, 3, -100, 2, 5] },
+    ],
+    run: ([x, w, t]) => linearCrossEntropy(x, w, t),
+    ref: ([x, w, t]) => R.crossEntropy(R.matmul(x, R.permute(w, [1, 0])), t, -100),
   },
   {
     op: 'layerNorm',
