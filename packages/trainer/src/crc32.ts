@@ -1,8 +1,26 @@
+import * as zlib from 'node:zlib';
+
 /**
- * CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320; the checksum of zip, gzip and PNG),
- * slicing-by-8 so checkpoints of hundreds of MB check in well under a second.
+ * CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320; the checksum of zip, gzip and PNG).
  * `crc32(bytes)` of "123456789" is 0xCBF43926, the standard check value.
+ *
+ * Uses node:zlib's native crc32 where Node has it (20.15+, 22.2+): about 4-7x faster than the
+ * JavaScript slicing-by-8 fallback `crc32Js` on the same bytes (bench/checkpoint-io.mjs), which
+ * matters for checkpoints of hundreds of MB. Both give identical values (tested).
  */
+const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
+/**
+ * Continues a CRC over more bytes: `crc32(b, crc32(a))` equals `crc32(a ++ b)`.
+ * Start from 0 (the default).
+ */
+export function crc32(bytes: Uint8Array, previous = 0): number {
+  // node:zlib (Node 20.20) returns 0, not `previous`, for an empty view of a zero-length
+  // ArrayBuffer (e.g. the bytes of an empty tensor); nothing to add is `previous` by definition.
+  if (bytes.length === 0) return previous >>> 0;
+  return native === undefined ? crc32Js(bytes, previous) : native(bytes, previous);
+}
+
 const TABLES = makeTables();
 
 function makeTables(): Uint32Array[] {
@@ -23,11 +41,8 @@ function makeTables(): Uint32Array[] {
   return tables;
 }
 
-/**
- * Continues a CRC over more bytes: `crc32(b, crc32(a))` equals `crc32(a ++ b)`.
- * Start from 0 (the default).
- */
-export function crc32(bytes: Uint8Array, previous = 0): number {
+/** The pure-JavaScript CRC-32 (slicing-by-8), used when node:zlib has no crc32. */
+export function crc32Js(bytes: Uint8Array, previous = 0): number {
   const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [
     Uint32Array,
     Uint32Array,

@@ -26,7 +26,7 @@ export {
   type TrainerConfigInput,
   trainerConfigSchema,
 } from './config.js';
-export { crc32 } from './crc32.js';
+export { crc32, crc32Js } from './crc32.js';
 export {
   normalizeDomainWeights,
   SLIMPAJAMA_DOMAINS,
