@@ -149,11 +149,12 @@ export const PRESETS = {
     nLayers: 32,
     nHeads: 32,
   },
-  // CPU-sized: GPT-2 tokenizer vocabulary would dominate, so these use a 4096-token vocabulary
-  // (a byte-level or small BPE tokenizer from @lrw/data); ~1M and ~10M parameters.
+  // CPU-sized, for @lrw/data's byte-level tokenizer (257 ids: 256 bytes + end-of-text); with the
+  // GPT-2 tokenizer the 50257-row embedding would dominate (override vocabSize to use it).
+  // ~0.86M and ~10.9M parameters.
   'gpt2-nano': {
     arch: 'gpt2',
-    vocabSize: 4096,
+    vocabSize: 257,
     contextLength: 256,
     dModel: 128,
     nLayers: 4,
@@ -161,7 +162,7 @@ export const PRESETS = {
   },
   'gpt2-micro': {
     arch: 'gpt2',
-    vocabSize: 4096,
+    vocabSize: 257,
     contextLength: 512,
     dModel: 384,
     nLayers: 6,
