@@ -1,7 +1,7 @@
 // Loss-based sample reweighting in a TensorFlow.js training loop.
 // Run: `npm run example:tfjs` in packages/strategies (pure-JS CPU backend, about half a minute).
 //
-// A small MLP learns a 3-class problem (three interleaved spirals). Each step:
+// A small MLP learns a 3-class problem (three interleaved spirals), batches of 64. Each step:
 //   1. per-sample cross-entropy with Reduction.NONE: a [B] tensor,
 //   2. a detached copy of it (dataSync) goes to computeWeights: w[B], summing to 1,
 //   3. the model trains on sum_i w_i l_i (tf.sum(tf.mul(losses, w))), so the weights are
@@ -13,7 +13,10 @@ import * as tf from '@tensorflow/tfjs';
 
 await tf.setBackend('cpu');
 
-// Deterministic data: 3 spirals of 400 points each, with 5% of labels flipped.
+// Deterministic data: 3 spirals of 400 points each. `--label-noise 0.05` relabels that fraction
+// of the points at random (default 0).
+const noiseFlag = process.argv.indexOf('--label-noise');
+const labelNoise = noiseFlag > 0 ? Number(process.argv[noiseFlag + 1]) : 0;
 let seed = 7;
 const random = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 const N = 1200;
@@ -25,7 +28,7 @@ for (let i = 0; i < N; i++) {
   const angle = t + (2 * Math.PI * cls) / 3 + 0.25 * (random() - 0.5);
   points[2 * i] = (t / 3.2) * Math.cos(angle);
   points[2 * i + 1] = (t / 3.2) * Math.sin(angle);
-  labels[i] = random() < 0.05 ? Math.floor(random() * 3) : cls;
+  labels[i] = random() < labelNoise ? Math.floor(random() * 3) : cls;
 }
 const xAll = tf.tensor2d(points, [N, 2]);
 const yAll = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), 3).toFloat());

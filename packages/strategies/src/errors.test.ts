@@ -22,7 +22,7 @@ describe('bad input gives a clear, actionable error', () => {
     expect(e.code).toBe('non-finite-loss');
     expect(e.message).toContain('losses[1] = NaN');
     expect(e.message).toContain("nonFinite: 'zero'");
-    expect(e.message).toContain("'active'");
+    expect(e.message).toContain("option 'active'");
   });
 
   it('infinite loss, in every strategy and in the stages', () => {
@@ -60,10 +60,13 @@ describe('bad input gives a clear, actionable error', () => {
     const unknown = errorOf(() => computeWeights([1], { strategy: 'LinUp' as 'linupper', r: 1 }));
     expect(unknown.code).toBe('unknown-strategy');
     expect(unknown.message).toContain('"LinUp"');
-    expect(unknown.message).toContain("'linupper', 'quadratic', 'extremes'");
+    expect(unknown.message).toContain(
+      'use one of uniform, linupper, quadratic, extremes, linear, dro-kl',
+    );
     const upper = errorOf(() => computeWeights([1], { strategy: 'upper' as 'linupper', r: 1 }));
-    expect(upper.message).toContain("use 'linupper'");
-    expect(upper.message).toContain("use 'linear'");
+    expect(upper.message).toContain("ambiguous: 'linupper' in fms-fsdp, 'linear' in trainer.py");
+    const dro = errorOf(() => computeWeights([1], { strategy: 'DRO_KL' as 'linupper', r: 1 }));
+    expect(dro.message).toContain("use 'dro-kl'");
     const mid = errorOf(() => computeWeights([1], { strategy: 'mid' as 'linupper', r: 1 }));
     expect(mid.message).toContain("use 'quadratic'");
   });

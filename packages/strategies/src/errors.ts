@@ -37,9 +37,8 @@ export function checkTemperature(r: number, where = 'r'): void {
   if (typeof r !== 'number' || Number.isNaN(r) || r <= 0) {
     throw new ReweightError(
       'invalid-temperature',
-      `${where} = ${String(r)} is not a valid temperature: it must be a number > 0 ` +
-        '(small r concentrates the weights, large r approaches uniform; Infinity gives exactly ' +
-        'uniform weights). The paper uses r = 0.4 for LinUpper/Extremes and 1.0 for Quadratic.',
+      `${where} = ${String(r)} is not a valid temperature: use a number > 0 (the paper uses ` +
+        '0.4 or 1; Infinity gives uniform weights).',
     );
   }
 }
@@ -58,8 +57,7 @@ export function checkNotEmpty(n: number, where = 'losses'): void {
   if (n === 0) {
     throw new ReweightError(
       'empty-losses',
-      `${where} is empty: pass at least one per-sample loss (the gathered losses of the global ` +
-        'batch).',
+      `${where} is empty: pass at least one per-sample loss.`,
     );
   }
 }
@@ -67,9 +65,7 @@ export function checkNotEmpty(n: number, where = 'losses'): void {
 export function nonFiniteLossError(where: string, index: number, value: number): ReweightError {
   return new ReweightError(
     'non-finite-loss',
-    `${where}[${index}] = ${String(value)} is not a finite loss. Fix the loss (a sample with no ` +
-      "active targets should be excluded with the 'active' option) or pass " +
-      "nonFinite: 'zero' to give non-finite losses weight 0 (their count is reported by " +
-      'weightStats as nonFiniteCount).',
+    `${where}[${index}] = ${String(value)} is not a finite loss: fix it, mark the sample ` +
+      "inactive (option 'active'), or pass nonFinite: 'zero' to give it weight 0.",
   );
 }

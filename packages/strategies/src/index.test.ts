@@ -37,3 +37,28 @@ describe('@lrw/strategies public surface', () => {
     expect(pkg.sideEffects).toBe(false);
   });
 });
+
+describe('README', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+  it('shows examples/plain-loop.mjs verbatim (minus its header comment)', () => {
+    const example = readFileSync(new URL('../examples/plain-loop.mjs', import.meta.url), 'utf8');
+    const code = example
+      .split('\n')
+      .filter((line, i) => !(i < 2 && line.startsWith('//')))
+      .join('\n');
+    expect(readme).toContain('```js\n' + code + '```');
+  });
+
+  it('shows the weighting step of examples/tfjs-training.mjs as it is in the file', () => {
+    const example = readFileSync(new URL('../examples/tfjs-training.mjs', import.meta.url), 'utf8');
+    for (const line of [
+      'const perSample = tf.losses.softmaxCrossEntropy(y, logits, undefined, 0, tf.Reduction.NONE);',
+      'const losses = perSample.dataSync(); // detached copy: B floats',
+      'return tf.sum(tf.mul(perSample, tf.tensor1d(Float32Array.from(w))));',
+    ]) {
+      expect(example).toContain(line);
+      expect(readme).toContain(line);
+    }
+  });
+});

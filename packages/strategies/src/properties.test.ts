@@ -7,7 +7,7 @@ import { STRATEGY_NAMES, type StrategyName, strategyScores } from './strategies.
 import { temperatureSoftmax } from './temperature-softmax.js';
 
 const SEED = 20250206;
-const RUNS = 300;
+const RUNS = 200;
 
 const lossValue = fc.double({ min: 0, max: 20, noNaN: true, noDefaultInfinity: true });
 const losses = fc.array(lossValue, { minLength: 1, maxLength: 64 });

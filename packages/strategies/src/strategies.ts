@@ -30,18 +30,11 @@ export const STRATEGY_NAMES: readonly StrategyName[] = [
   'dro-kl',
 ];
 
-/** Names used by the reference code that we do not accept, with what to use instead. */
+/** Names of the reference code that we refuse, with what to use instead (spec section 3). */
 const ALIASES: Record<string, string> = {
-  upper:
-    "'upper' is ambiguous: it means min(x + 1, 1) in fms-fsdp (use 'linupper') and (x + 1) / 2 " +
-    "in trainer.py (use 'linear')",
-  mid: "'mid' is the reference code's name for 1 - x^2: use 'quadratic'",
-  dro_kl: "use 'dro-kl'",
-  drokl: "use 'dro-kl'",
-  upper_linear: "use 'linear'",
-  readme_uniform:
-    "the README's 'uniform' returns x itself (softmax(x / r) is not uniform): pass the score " +
-    "function (x) => x, or 'uniform' for exact 1/n weights",
+  upper: "ambiguous: 'linupper' in fms-fsdp, 'linear' in trainer.py",
+  mid: "use 'quadratic'",
+  readme_uniform: 'the score function (x) => x',
 };
 
 /** Throws a `ReweightError` unless `strategy` is a known name or a function. */
@@ -50,13 +43,13 @@ export function checkStrategy(strategy: unknown): asserts strategy is Strategy {
   if (typeof strategy === 'string' && (STRATEGY_NAMES as readonly string[]).includes(strategy)) {
     return;
   }
-  const alias = typeof strategy === 'string' ? ALIASES[strategy.toLowerCase()] : undefined;
+  const name = typeof strategy === 'string' ? strategy.toLowerCase() : '';
+  const alias = ALIASES[name] ?? (name.replace('_', '-') === 'dro-kl' ? "use 'dro-kl'" : '');
   throw new ReweightError(
     'unknown-strategy',
-    `strategy = ${JSON.stringify(strategy) ?? String(strategy)} is not a known strategy` +
+    `strategy = ${JSON.stringify(strategy) ?? String(strategy)} is unknown` +
       (alias ? ` (${alias})` : '') +
-      `. Use one of ${STRATEGY_NAMES.map((s) => `'${s}'`).join(', ')} or a score function ` +
-      '(x: number) => number.',
+      `: use one of ${STRATEGY_NAMES.join(', ')} or a function (x: number) => number.`,
   );
 }
 
