@@ -130,7 +130,9 @@ export async function createWasmMatmul(options: WasmMatmulOptions = {}): Promise
   const scratchBytes = kernel.gemmScratchBytes();
   const scratch = Array.from({ length: threads }, () => heap.allocBytes(scratchBytes));
   const pool =
-    threads > 1 ? await GemmWorkerPool.create(module, heap.memory, threads - 1) : undefined;
+    threads > 1 ? await GemmWorkerPool.create(module, heap.memory, scratch.slice(1)) : undefined;
+  const localGemm = (call: GemmCall, row0: number, row1: number): void =>
+    kernel.gemm(...call, row0, row1, scratch[0]!);
 
   // Staging blocks for operands that live outside the heap, reused across calls.
   const staging: { ptr: number; bytes: number }[] = [0, 1, 2].map(() => ({ ptr: 0, bytes: 0 }));
@@ -194,8 +196,13 @@ export async function createWasmMatmul(options: WasmMatmulOptions = {}): Promise
       (opts.accumulate ? GEMM_ACCUMULATE : 0);
     const rows = batch * m;
     const flops = 2 * batch * m * n * k;
-    const parts = pool && flops >= threshold ? Math.min(threads, Math.ceil(rows / GEMM_MR)) : 1;
-    if (parts <= 1) {
+    // About 4 chunks per thread balance a busy machine; at least 4 register tiles per chunk keep
+    // the per-chunk repacking of B (K*N) small against the chunk's 2*rows*N*K flops.
+    const chunkRows = Math.max(4 * GEMM_MR, Math.ceil(rows / (4 * threads) / GEMM_MR) * GEMM_MR);
+    if (pool && flops >= threshold && rows > chunkRows) {
+      const call: GemmCall = [pa, pb, pc, m, n, k, flags, batch, strideA, strideB, strideC];
+      pool.run(call, rows, chunkRows, localGemm);
+    } else {
       kernel.gemm(
         pa,
         pb,
@@ -212,36 +219,6 @@ export async function createWasmMatmul(options: WasmMatmulOptions = {}): Promise
         rows,
         scratch[0]!,
       );
-    } else {
-      // Equal row shares rounded to the register tile, so only the last share has edge rows.
-      const share = Math.ceil(rows / parts / GEMM_MR) * GEMM_MR;
-      const call: GemmCall = [pa, pb, pc, m, n, k, flags, batch, strideA, strideB, strideC];
-      const jobs: [number, number, number][] = [];
-      for (let p = 1; p < parts; p++) {
-        const r0 = Math.min(rows, p * share);
-        jobs.push([r0, Math.min(rows, r0 + share), scratch[p]!]);
-      }
-      pool!.start(call, jobs);
-      try {
-        kernel.gemm(
-          pa,
-          pb,
-          pc,
-          m,
-          n,
-          k,
-          flags,
-          batch,
-          strideA,
-          strideB,
-          strideC,
-          0,
-          share,
-          scratch[0]!,
-        );
-      } finally {
-        pool!.wait(jobs.length);
-      }
     }
     if (!inC) c.set(heap.f32(pc, spanC));
     return c;

@@ -1,21 +1,30 @@
-// worker_threads pool running the shared-memory gemm kernel on row ranges of one call.
+// worker_threads pool running the shared-memory gemm kernel on row chunks of one call.
 //
 // Each worker instantiates the same compiled module on the same shared WebAssembly.Memory and
-// sleeps in Atomics.wait on its own slot of a small control SharedArrayBuffer. A dispatch writes
-// the arguments into the slots, bumps each slot's generation and notifies; the calling thread
-// computes its own share, then Atomics.waits until every worker has bumped the done counter.
+// sleeps in Atomics.wait on its own generation word of a small control SharedArrayBuffer. A
+// dispatch writes the call into the control block, bumps every generation and notifies; then the
+// calling thread and the workers claim fixed row chunks from one atomic counter until none are
+// left (dynamic, so a worker descheduled on a busy machine delays at most one chunk instead of
+// half the product). Each worker bumps the done counter after its last claim, and the caller
+// Atomics.waits for all of them, so no worker can still be reading a call when the next is
+// written. Chunk boundaries do not change any result: every output element is accumulated in
+// the same order whichever thread computes it.
 // A round trip costs ~45 µs here (docs TENSOR.md), so callers split only large products.
 import { Worker } from 'node:worker_threads';
 import type { WasmMemory, WasmModule } from './wasm-api.js';
 
-/** Int32 words per worker slot: [generation, op, 14 gemm arguments, status]. */
-const SLOT = 17;
+// Control block layout (Int32 words).
+const DONE = 0; // workers finished with the current call
+const NEXT = 1; // next chunk to claim
+const CHUNKS = 2; // chunks in the current call
+const CHUNK_ROWS = 3; // rows per chunk
+const ROWS = 4; // rows of the flattened [batch*M] output
+const OP = 5; // 1 = gemm, 2 = stop
+const ERROR = 6; // set to 1 when a gemm call trapped
+const ARGS = 7; // 11 gemm arguments (GemmCall)
+const WORKERS = ARGS + 11; // per worker: [generation, scratch pointer]
 const OP_GEMM = 1;
 const OP_STOP = 2;
-const ARGS = 2;
-const STATUS = 16;
-/** Word 0 of the control block counts finished jobs; slots start at word 1. */
-const DONE = 0;
 
 // The worker body is an ES module in a data: URL, so the pool runs unchanged from TypeScript
 // sources (tests) and from dist/ without resolving a separate worker file, and does not depend
@@ -24,25 +33,30 @@ const WORKER_SOURCE = `
 import { workerData, parentPort } from 'node:worker_threads';
 const { module, memory, control, slot } = workerData;
 const ctl = new Int32Array(control);
-const base = 1 + slot * ${SLOT};
+const gen = ${WORKERS} + 2 * slot;
 const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
 parentPort.postMessage('ready');
 let seen = 0;
 for (;;) {
-  Atomics.wait(ctl, base, seen);
-  const gen = Atomics.load(ctl, base);
-  if (gen === seen) continue;
-  seen = gen;
-  if (ctl[base + 1] === ${OP_STOP}) break;
-  let status = 0;
-  try {
-    const a = base + ${ARGS};
-    gemm(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6],
-      ctl[a + 7], ctl[a + 8], ctl[a + 9], ctl[a + 10], ctl[a + 11], ctl[a + 12], ctl[a + 13]);
-  } catch (e) {
-    status = 1;
+  Atomics.wait(ctl, gen, seen);
+  const now = Atomics.load(ctl, gen);
+  if (now === seen) continue;
+  seen = now;
+  if (Atomics.load(ctl, ${OP}) === ${OP_STOP}) break;
+  const a = ${ARGS};
+  const chunks = ctl[${CHUNKS}], size = ctl[${CHUNK_ROWS}], rows = ctl[${ROWS}];
+  const scratch = ctl[gen + 1];
+  for (;;) {
+    const chunk = Atomics.add(ctl, ${NEXT}, 1);
+    if (chunk >= chunks) break;
+    const r0 = chunk * size;
+    try {
+      gemm(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6],
+        ctl[a + 7], ctl[a + 8], ctl[a + 9], ctl[a + 10], r0, Math.min(rows, r0 + size), scratch);
+    } catch (e) {
+      Atomics.store(ctl, ${ERROR}, 1);
+    }
   }
-  Atomics.store(ctl, base + ${STATUS}, status);
   Atomics.add(ctl, ${DONE}, 1);
   Atomics.notify(ctl, ${DONE});
 }
@@ -65,7 +79,10 @@ export type GemmCall = readonly [
   strideC: number,
 ];
 
-/** Workers that each run `gemm` on a row range of a call made from the owning thread. */
+/** The calling thread's gemm over rows [row0, row1) (its own instance and scratch). */
+export type LocalGemm = (call: GemmCall, row0: number, row1: number) => void;
+
+/** Workers that share the rows of gemm calls made from the owning thread. */
 export class GemmWorkerPool {
   private readonly workers: Worker[];
   private readonly ctl: Int32Array;
@@ -78,19 +95,21 @@ export class GemmWorkerPool {
     this.exited = workers.map((w) => new Promise((resolve) => w.once('exit', resolve)));
   }
 
-  /** Starts `size` workers on `module` (a shared-memory kernel variant) and `memory`. */
+  /**
+   * Starts one worker per entry of `scratch` (byte offsets of each worker's gemm scratch block)
+   * on `module` (a shared-memory kernel variant) and `memory`.
+   */
   static async create(
     module: WasmModule,
     memory: WasmMemory,
-    size: number,
+    scratch: readonly number[],
   ): Promise<GemmWorkerPool> {
-    if (!(Number.isInteger(size) && size >= 1)) {
-      throw new RangeError(`worker pool size ${size} must be an integer >= 1`);
-    }
-    const ctl = new Int32Array(new SharedArrayBuffer((1 + size * SLOT) * 4));
+    if (scratch.length < 1) throw new RangeError('a worker pool needs at least one worker');
+    const ctl = new Int32Array(new SharedArrayBuffer((WORKERS + 2 * scratch.length) * 4));
     const workers: Worker[] = [];
     const ready: Promise<void>[] = [];
-    for (let slot = 0; slot < size; slot++) {
+    for (let slot = 0; slot < scratch.length; slot++) {
+      ctl[WORKERS + 2 * slot + 1] = scratch[slot]!;
       const worker = new Worker(WORKER_URL, {
         workerData: { module, memory, control: ctl.buffer, slot },
       });
@@ -124,43 +143,49 @@ export class GemmWorkerPool {
   }
 
   /**
-   * Runs `call` on workers 0..jobs.length-1 with the given [row0, row1, scratch] and returns
-   * without waiting: the caller does its own share, then calls `wait(jobs.length)`.
+   * Runs `call` over `rows` output rows in chunks of `chunkRows`, on every worker and on the
+   * calling thread through `local`; returns when all rows are done. Throws if a chunk trapped.
    */
-  start(call: GemmCall, jobs: readonly (readonly [number, number, number])[]): void {
+  run(call: GemmCall, rows: number, chunkRows: number, local: LocalGemm): void {
     if (this.closed) throw new Error('GemmWorkerPool is closed');
-    if (jobs.length > this.workers.length) {
-      throw new RangeError(`${jobs.length} jobs for a pool of ${this.workers.length} workers`);
+    if (!(Number.isInteger(chunkRows) && chunkRows >= 1)) {
+      throw new RangeError(`chunkRows ${chunkRows} must be an integer >= 1`);
     }
     const ctl = this.ctl;
+    const chunks = Math.ceil(rows / chunkRows);
+    for (let i = 0; i < call.length; i++) ctl[ARGS + i] = call[i]!;
+    ctl[CHUNKS] = chunks;
+    ctl[CHUNK_ROWS] = chunkRows;
+    ctl[ROWS] = rows;
+    ctl[OP] = OP_GEMM;
+    ctl[ERROR] = 0;
+    Atomics.store(ctl, NEXT, 0);
     Atomics.store(ctl, DONE, 0);
-    for (let w = 0; w < jobs.length; w++) {
-      const base = 1 + w * SLOT;
-      const job = jobs[w]!;
-      ctl[base + 1] = OP_GEMM;
-      for (let i = 0; i < call.length; i++) ctl[base + ARGS + i] = call[i]!;
-      ctl[base + ARGS + 11] = job[0];
-      ctl[base + ARGS + 12] = job[1];
-      ctl[base + ARGS + 13] = job[2];
-      ctl[base + STATUS] = 0;
-      // Atomics.add publishes the plain writes above before the worker observes the generation.
-      Atomics.add(ctl, base, 1);
-      Atomics.notify(ctl, base, 1);
+    for (let w = 0; w < this.workers.length; w++) {
+      // Atomics.add publishes the plain writes above before a worker observes the generation.
+      Atomics.add(ctl, WORKERS + 2 * w, 1);
+      Atomics.notify(ctl, WORKERS + 2 * w, 1);
     }
-  }
-
-  /** Blocks until `jobs` workers have finished the current dispatch; throws if one failed. */
-  wait(jobs: number): void {
-    const ctl = this.ctl;
+    let failure: unknown;
+    for (;;) {
+      const chunk = Atomics.add(ctl, NEXT, 1);
+      if (chunk >= chunks) break;
+      const r0 = chunk * chunkRows;
+      try {
+        local(call, r0, Math.min(rows, r0 + chunkRows));
+      } catch (error) {
+        failure = error;
+      }
+    }
+    const workers = this.workers.length;
     for (;;) {
       const done = Atomics.load(ctl, DONE);
-      if (done >= jobs) break;
+      if (done >= workers) break;
       Atomics.wait(ctl, DONE, done);
     }
-    for (let w = 0; w < jobs; w++) {
-      if (Atomics.load(ctl, 1 + w * SLOT + STATUS) !== 0) {
-        throw new Error(`gemm worker ${w} trapped (out-of-bounds pointer or size in the call)`);
-      }
+    if (failure !== undefined) throw failure;
+    if (Atomics.load(ctl, ERROR) !== 0) {
+      throw new Error('gemm trapped in a worker (out-of-bounds pointer or size in the call)');
     }
   }
 
@@ -169,11 +194,10 @@ export class GemmWorkerPool {
     if (!this.closed) {
       this.closed = true;
       for (const worker of this.workers) worker.ref();
+      Atomics.store(this.ctl, OP, OP_STOP);
       for (let w = 0; w < this.workers.length; w++) {
-        const base = 1 + w * SLOT;
-        this.ctl[base + 1] = OP_STOP;
-        Atomics.add(this.ctl, base, 1);
-        Atomics.notify(this.ctl, base, 1);
+        Atomics.add(this.ctl, WORKERS + 2 * w, 1);
+        Atomics.notify(this.ctl, WORKERS + 2 * w, 1);
       }
     }
     await Promise.all(this.exited);
