@@ -6,7 +6,7 @@
 //   into an Int32Array (the ceiling of any loader); the prefetch worker's wait time while a
 //   simulated trainer step runs.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clearMergeCache, encode } from 'gpt-tokenizer/encoding/gpt2';
 import { defaultCorpus, openDataset, prepare } from '../dist/index.js';
@@ -31,10 +31,18 @@ try {
   // thread (workers start with an empty one).
   clearMergeCache();
   let t = performance.now();
+  let cpu = process.cpuUsage();
   let tokens = 0;
   for (const text of texts) tokens += encode(text, { disallowedSpecial: new Set() }).length;
   const peer = bytes / MB / ((performance.now() - t) / 1000);
-  row('gpt-tokenizer encode, this thread (peer)', peer, 'MB/s', `${tokens} tokens`);
+  const cpuSeconds = (c) => (c.user + c.system) / 1e6;
+  const peerCpu = bytes / MB / cpuSeconds(process.cpuUsage(cpu));
+  row(
+    'gpt-tokenizer encode, this thread (peer)',
+    peer,
+    'MB/s',
+    `${peerCpu.toFixed(2)} MB per CPU-s; ${tokens} tokens`,
+  );
   const runs = {};
   for (const [tokenizer, workers] of [
     ['gpt2', 0],
@@ -44,6 +52,7 @@ try {
     ['byte', 2],
   ]) {
     clearMergeCache();
+    cpu = process.cpuUsage();
     const result = await prepare({
       sources: [corpus.source],
       outDir: join(root, `${tokenizer}-${workers}`),
@@ -51,12 +60,13 @@ try {
       workers,
     });
     const rate = bytes / MB / result.seconds;
+    const perCpu = bytes / MB / cpuSeconds(process.cpuUsage(cpu));
     runs[`${tokenizer}-${workers}`] = rate;
     row(
       `prepare ${tokenizer}, ${workers === 0 ? 'this thread' : `${workers} worker(s)`}`,
       rate,
       'MB/s',
-      `${(rate / peer).toFixed(2)}x peer; ${result.seconds.toFixed(2)} s incl. scan, worker start, writes`,
+      `${perCpu.toFixed(2)} MB per CPU-s (${(perCpu / peerCpu).toFixed(2)}x peer); ${result.seconds.toFixed(2)} s wall incl. scan, worker start, writes`,
     );
   }
   row(
@@ -134,3 +144,8 @@ try {
   rmSync(root, { recursive: true, force: true });
 }
 console.table(rows);
+console.log(
+  `load average at end: ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);

@@ -12,7 +12,8 @@ export type DataErrorCode =
   | 'UNKNOWN_DOMAIN'
   | 'MISSING_PACKAGE'
   | 'INVALID_OPTION'
-  | 'STATE_MISMATCH';
+  | 'STATE_MISMATCH'
+  | 'UNSUPPORTED_INPUT';
 
 /** Base class of every error thrown by @lrw/data for bad input. */
 export class DataError extends Error {

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Decompress } from 'fzstd';
+import { DataError } from '../errors.js';
 
 // Files as decompressed byte streams and as lines. Gzip uses Node's zlib; zstd uses fzstd
 // (pure JavaScript) because Node 20's zlib has no zstd. The codec comes from the name
@@ -56,6 +57,16 @@ export async function* readLines(file: string): AsyncGenerator<[string, number]>
   let n = 0;
   try {
     for await (const line of lines) yield [line, ++n];
+  } catch (error) {
+    if (DataError.isInstance(error)) throw error;
+    throw new DataError(
+      'UNSUPPORTED_INPUT',
+      `${file}: cannot read after line ${n} (${(error as Error).message})`,
+      {
+        cause: error,
+        hint: `check that the file is complete and that its compression matches its name (${compressionOf(file)}: .gz = gzip, .zst = zstd, otherwise plain text)`,
+      },
+    );
   } finally {
     lines.close();
     input.destroy();

@@ -76,6 +76,18 @@ describe('JSONL sources', () => {
     expect(custom[0].text).toBe(jsonlLines('dolma-sample.jsonl')[0].id);
   });
 
+  it('names the file of a damaged compressed stream', async () => {
+    for (const name of ['damaged.jsonl.gz', 'damaged.jsonl.zst']) {
+      const path = join(tmp.dir, name);
+      const good = readFileSync(fixture(name.replace('damaged', 'slimpajama-sample')));
+      writeFileSync(path, good.subarray(0, good.length >> 1));
+      const error = await collect([{ type: 'jsonl', path, schema: 'slimpajama' }]).catch((e) => e);
+      expect(DataError.isInstance(error)).toBe(true);
+      expect(error.message).toContain(`${path}: cannot read after line`);
+      expect(error.message).toContain('HINT: check that the file is complete');
+    }
+  });
+
   it('names the file and line of a malformed line, or skips and counts it', async () => {
     const path = fixture('malformed.jsonl');
     const error = await collect([{ type: 'jsonl', path, schema: 'slimpajama' }]).catch((e) => e);

@@ -74,9 +74,16 @@ export class TokenStream implements AsyncIterable<Batch> {
     if (!delivery) {
       if (this.failure) throw this.failure;
       const started = performance.now();
-      delivery = await new Promise<Delivery>((resolve, reject) => {
-        this.waiting = { resolve, reject };
-      });
+      // The idle worker is unref'd so it never keeps the process alive; while a caller waits on
+      // it, it must.
+      this.worker?.ref();
+      try {
+        delivery = await new Promise<Delivery>((resolve, reject) => {
+          this.waiting = { resolve, reject };
+        });
+      } finally {
+        this.worker?.unref();
+      }
       const waited = performance.now() - started;
       this.timing.waitMs += waited;
       this.timing.maxWaitMs = Math.max(this.timing.maxWaitMs, waited);
