@@ -41,7 +41,16 @@ export {
   tidy,
 } from './engine.js';
 export { DisposedTensorError, LeakError, UnsupportedOpError } from './errors.js';
-export { applyOp, defineOp, type OpDef, opTable, type Tolerance } from './op-table.js';
+export {
+  applyOp,
+  DEFAULT_TOLERANCE,
+  defineOp,
+  HALF_TOLERANCE,
+  type OpDef,
+  opTable,
+  type Tolerance,
+  toleranceFor,
+} from './op-table.js';
 export {
   arange,
   type CreateOptions,

@@ -5,6 +5,7 @@
  * (`@lrw/tensor/testing`) is generated from this table, so every entry is tested on every backend.
  */
 import { type GradRule, Node, OpContext } from './autograd.js';
+import type { DType } from './dtype.js';
 import { isGradEnabled, noGrad, tidy } from './engine.js';
 import type { Tensor } from './tensor.js';
 
@@ -27,6 +28,8 @@ export interface OpDef<A = unknown> {
   /** False for ops without gradients (comparisons, argmax, sign, ...). */
   readonly differentiable: boolean;
   readonly tolerance: Tolerance;
+  /** Tolerances for other compute dtypes (default: `HALF_TOLERANCE` for float16/bfloat16). */
+  readonly dtypeTolerance?: Partial<Record<DType, Tolerance>>;
   /** One line for docs and test names. */
   readonly doc: string;
 }
@@ -37,6 +40,21 @@ const table = new Map<string, OpDef<never>>();
 export const opTable: ReadonlyMap<string, OpDef<never>> = table;
 
 export const DEFAULT_TOLERANCE: Tolerance = { rtol: 1e-5, atol: 1e-6 };
+
+/** Default tolerances of half-precision results (10 and 7 mantissa bits), for future backends. */
+export const HALF_TOLERANCE: Readonly<Record<'float16' | 'bfloat16', Tolerance>> = {
+  float16: { rtol: 2e-3, atol: 1e-3 },
+  bfloat16: { rtol: 1.6e-2, atol: 1e-2 },
+};
+
+/** The conformance tolerance of `op` for results in `dtype`. */
+export function toleranceFor(op: string, dtype: DType = 'float32'): Tolerance {
+  const def = table.get(op);
+  const own = def?.dtypeTolerance?.[dtype];
+  if (own) return own;
+  if (dtype === 'float16' || dtype === 'bfloat16') return HALF_TOLERANCE[dtype];
+  return def?.tolerance ?? DEFAULT_TOLERANCE;
+}
 
 /** Adds an op to the table and returns its caller. */
 export function defineOp<A>(def: OpDef<A>): (inputs: readonly Tensor[], attrs: A) => Tensor {

@@ -3,7 +3,8 @@
  * strides, so transposed operands (swapped strides) cost no copy at the tensor level. B is used
  * in place when its rows are contiguous, and otherwise packed once per batch into row-major
  * scratch (O(K N) next to O(M K N) work). The loop is i-k-j over a 4-row tile: each pass over a
- * row of B feeds four output rows, accumulated in float64.
+ * row of B feeds four output rows, accumulated in float64. When B is a transposed row-major
+ * matrix and A is row-major (x W^T, q k^T), dot products over contiguous rows replace packing.
  */
 import { shapeSize } from '../shape.js';
 import type { CpuKernel, NumArray } from './cpu-backend.js';
@@ -38,48 +39,11 @@ export const matmulKernel: CpuKernel = (call, cpu) => {
       bOff += idx[d] * bv.strides[d];
     }
     const cOff = out.offset + bi * M * N;
-    let Bm: NumArray = B;
-    let bBase = bOff;
-    let ldb = bsK;
-    if (bsN !== 1 && N > 1) {
-      if (packScratch.length < K * N) packScratch = new Float32Array(K * N);
-      for (let k = 0; k < K; k++)
-        for (let j = 0; j < N; j++) packScratch[k * N + j] = B[bOff + k * bsK + j * bsN];
-      Bm = packScratch;
-      bBase = 0;
-      ldb = N;
-    }
-    for (let i0 = 0; i0 < M; i0 += 4) {
-      const rows = Math.min(4, M - i0);
-      acc.fill(0, 0, 4 * N);
-      const a0 = aOff + i0 * asM;
-      for (let k = 0; k < K; k++) {
-        const bRow = bBase + k * ldb;
-        const ak = a0 + k * asK;
-        if (rows === 4) {
-          const x0 = A[ak];
-          const x1 = A[ak + asM];
-          const x2 = A[ak + 2 * asM];
-          const x3 = A[ak + 3 * asM];
-          for (let j = 0; j < N; j++) {
-            const b = Bm[bRow + j];
-            acc[j] += x0 * b;
-            acc[N + j] += x1 * b;
-            acc[2 * N + j] += x2 * b;
-            acc[3 * N + j] += x3 * b;
-          }
-        } else {
-          for (let t = 0; t < rows; t++) {
-            const x = A[ak + t * asM];
-            const base = t * N;
-            for (let j = 0; j < N; j++) acc[base + j] += x * Bm[bRow + j];
-          }
-        }
-      }
-      for (let t = 0; t < rows; t++) {
-        const dst = cOff + (i0 + t) * N;
-        for (let j = 0; j < N; j++) C[dst + j] = acc[t * N + j];
-      }
+    if (bsK === 1 && asK === 1 && N > 1 && K > 1) {
+      // B^T stored row-major (x W^T, q k^T): dot products over contiguous rows of both operands.
+      dotRows(A, aOff, asM, B, bOff, bsN, C, cOff, M, N, K);
+    } else {
+      ikjTile(A, aOff, asM, asK, B, bOff, bsK, bsN, C, cOff, M, N, K, acc);
     }
     for (let d = batchShape.length - 1; d >= 0; d--) {
       if (++idx[d] < batchShape[d]) break;
@@ -87,3 +51,113 @@ export const matmulKernel: CpuKernel = (call, cpu) => {
     }
   }
 };
+
+/** C[i, j] = sum_k A[i, k] B^T[j, k], four output columns per pass over a row of A. */
+function dotRows(
+  A: NumArray,
+  aOff: number,
+  asM: number,
+  B: NumArray,
+  bOff: number,
+  bsN: number,
+  C: NumArray,
+  cOff: number,
+  M: number,
+  N: number,
+  K: number,
+): void {
+  for (let i = 0; i < M; i++) {
+    const a = aOff + i * asM;
+    const c = cOff + i * N;
+    let j = 0;
+    for (; j + 4 <= N; j += 4) {
+      const b0 = bOff + j * bsN;
+      const b1 = b0 + bsN;
+      const b2 = b1 + bsN;
+      const b3 = b2 + bsN;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let k = 0; k < K; k++) {
+        const x = A[a + k];
+        s0 += x * B[b0 + k];
+        s1 += x * B[b1 + k];
+        s2 += x * B[b2 + k];
+        s3 += x * B[b3 + k];
+      }
+      C[c + j] = s0;
+      C[c + j + 1] = s1;
+      C[c + j + 2] = s2;
+      C[c + j + 3] = s3;
+    }
+    for (; j < N; j++) {
+      const b0 = bOff + j * bsN;
+      let s = 0;
+      for (let k = 0; k < K; k++) s += A[a + k] * B[b0 + k];
+      C[c + j] = s;
+    }
+  }
+}
+
+/** i-k-j over a 4-row tile of A; B rows contiguous (packed first when they are not). */
+function ikjTile(
+  A: NumArray,
+  aOff: number,
+  asM: number,
+  asK: number,
+  B: NumArray,
+  bOff: number,
+  bsK: number,
+  bsN: number,
+  C: NumArray,
+  cOff: number,
+  M: number,
+  N: number,
+  K: number,
+  acc: Float64Array,
+): void {
+  let Bm: NumArray = B;
+  let bBase = bOff;
+  let ldb = bsK;
+  if (bsN !== 1 && N > 1) {
+    if (packScratch.length < K * N) packScratch = new Float32Array(K * N);
+    for (let k = 0; k < K; k++)
+      for (let j = 0; j < N; j++) packScratch[k * N + j] = B[bOff + k * bsK + j * bsN];
+    Bm = packScratch;
+    bBase = 0;
+    ldb = N;
+  }
+  for (let i0 = 0; i0 < M; i0 += 4) {
+    const rows = Math.min(4, M - i0);
+    acc.fill(0, 0, 4 * N);
+    const a0 = aOff + i0 * asM;
+    for (let k = 0; k < K; k++) {
+      const bRow = bBase + k * ldb;
+      const ak = a0 + k * asK;
+      if (rows === 4) {
+        const x0 = A[ak];
+        const x1 = A[ak + asM];
+        const x2 = A[ak + 2 * asM];
+        const x3 = A[ak + 3 * asM];
+        for (let j = 0; j < N; j++) {
+          const b = Bm[bRow + j];
+          acc[j] += x0 * b;
+          acc[N + j] += x1 * b;
+          acc[2 * N + j] += x2 * b;
+          acc[3 * N + j] += x3 * b;
+        }
+      } else {
+        for (let t = 0; t < rows; t++) {
+          const x = A[ak + t * asM];
+          const base = t * N;
+          for (let j = 0; j < N; j++) acc[base + j] += x * Bm[bRow + j];
+        }
+      }
+    }
+    for (let t = 0; t < rows; t++) {
+      const dst = cOff + (i0 + t) * N;
+      for (let j = 0; j < N; j++) C[dst + j] = acc[t * N + j];
+    }
+  }
+}

@@ -8,7 +8,7 @@
  */
 import { assertNoLeaks, tidy } from '../engine.js';
 import { type Tensor, tensor } from '../index.js';
-import { DEFAULT_TOLERANCE, opTable, type Tolerance } from '../op-table.js';
+import { opTable, type Tolerance, toleranceFor } from '../op-table.js';
 import { philoxFill } from '../philox.js';
 import { loadBackend } from '../registry.js';
 import { formatShape } from '../shape.js';
@@ -149,7 +149,7 @@ export function finiteDifferenceGradient(
 async function forwardCheck(c: OpCase, backend: string): Promise<void> {
   const xs = caseInputs(c);
   const want = c.ref(xs.map((x) => ({ shape: x.shape, data: x.data.slice() })));
-  const tol = c.tolerance ?? opTable.get(c.op)?.tolerance ?? DEFAULT_TOLERANCE;
+  const tol = c.tolerance ?? toleranceFor(c.op, 'float32');
   await assertNoLeaks(async () => {
     const ts = xs.map((x, i) => toTensor(x, c.inputs[i], backend, false));
     try {

@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+// The example imports the package by name (the built dist/), so the check must use the same instance.
+import { assertNoLeaks } from '@lrw/tensor';
+import { describe, expect, it } from 'vitest';
+import { trainLinearClassifier } from '../examples/linear-classifier.js';
+
+describe('README example', () => {
+  it('trains: the loss falls, and nothing leaks', async () => {
+    const losses = await assertNoLeaks(() => trainLinearClassifier(20));
+    expect(losses).toHaveLength(20);
+    expect(losses[19]).toBeLessThan(losses[0] * 0.7);
+  });
+
+  it('the README shows the example file verbatim', () => {
+    const ex = readFileSync(new URL('../examples/linear-classifier.ts', import.meta.url), 'utf8');
+    const body = ex.slice(ex.indexOf('// region readme\n') + 17, ex.indexOf('// endregion readme'));
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(body.trim());
+  });
+});
