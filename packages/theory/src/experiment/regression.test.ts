@@ -108,6 +108,18 @@ describe('regression-with-outliers experiment', () => {
     expect(meanStd([1, 2, 3])).toEqual({ mean: 2, std: 1, count: 3 });
     expect(meanStd([])).toEqual({ mean: null, std: null, count: 0 });
     const result = runRegressionExperiment(SMALL);
+    // Paired comparison with uniform, recomputed from the per-seed runs.
+    const shared = result.settings[0];
+    expect(shared.summary[0].vsUniform).toEqual({ lowerFinalMse: 0, fasterToTarget: 0 });
+    shared.runs.forEach((run, k) => {
+      const uniform = shared.runs[0].seeds;
+      const lower = run.seeds.filter(
+        (s, j) =>
+          s.finalMse !== null &&
+          (uniform[j].finalMse === null || s.finalMse < uniform[j].finalMse!),
+      ).length;
+      expect(shared.summary[k].vsUniform?.lowerFinalMse).toBe(lower);
+    });
     const table = formatSummary(result);
     expect(table).toMatch(/\| uniform \| 1 \| 0\/2 \|/);
     const svg = regressionSvg(result);

@@ -163,6 +163,12 @@ export interface StrategySummary {
   /** Over the seeds that reached the target. */
   readonly stepsToTarget: MeanStd;
   readonly reachedTarget: number;
+  /**
+   * Paired with uniform on the same seed (same data, same minibatches): on how many seeds the
+   * final test MSE is strictly lower, and the target is reached strictly sooner (a seed that
+   * reaches it when uniform does not counts; null when there is no uniform run).
+   */
+  readonly vsUniform: { lowerFinalMse: number; fasterToTarget: number } | null;
 }
 
 export interface SettingResult {
@@ -191,7 +197,32 @@ export interface RegressionResult {
   readonly settings: SettingResult[];
 }
 
-function summarise(setting: StrategySetting, seeds: RegressionRun[]): StrategySummary {
+function pairedWithUniform(
+  seeds: RegressionRun[],
+  uniform: RegressionRun[] | undefined,
+): StrategySummary['vsUniform'] {
+  if (uniform === undefined) return null;
+  let lowerFinalMse = 0;
+  let fasterToTarget = 0;
+  seeds.forEach((run, k) => {
+    const u = uniform[k];
+    if (run.finalMse !== null && (u.finalMse === null || run.finalMse < u.finalMse))
+      lowerFinalMse++;
+    if (
+      run.stepsToTarget !== null &&
+      (u.stepsToTarget === null || run.stepsToTarget < u.stepsToTarget)
+    ) {
+      fasterToTarget++;
+    }
+  });
+  return { lowerFinalMse, fasterToTarget };
+}
+
+function summarise(
+  setting: StrategySetting,
+  seeds: RegressionRun[],
+  uniform: RegressionRun[] | undefined,
+): StrategySummary {
   const finals = seeds.flatMap((s) => (s.finalMse === null ? [] : [s.finalMse]));
   const reached = seeds.flatMap((s) => (s.stepsToTarget === null ? [] : [s.stepsToTarget]));
   return {
@@ -201,6 +232,7 @@ function summarise(setting: StrategySetting, seeds: RegressionRun[]): StrategySu
     finalMse: meanStd(finals),
     stepsToTarget: meanStd(reached),
     reachedTarget: reached.length,
+    vsUniform: pairedWithUniform(seeds, uniform),
   };
 }
 
@@ -223,7 +255,9 @@ function runSetting(
     name,
     lr,
     runs,
-    summary: runs.map((run, k) => summarise(config.strategies[k], run.seeds)),
+    summary: runs.map((run, k) =>
+      summarise(config.strategies[k], run.seeds, runs.find((u) => u.strategy === 'uniform')?.seeds),
+    ),
   };
 }
 

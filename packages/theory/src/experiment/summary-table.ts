@@ -5,6 +5,10 @@ function ms(v: MeanStd, digits: number): string {
   return `${v.mean.toFixed(digits)} ± ${v.std.toFixed(digits)}`;
 }
 
+function paired(count: number | undefined, strategy: string, n: number): string {
+  return count === undefined || strategy === 'uniform' ? '-' : `${count}/${n}`;
+}
+
 /** The summary as Markdown tables, one per learning-rate setting (what the README quotes). */
 export function formatSummary(result: RegressionResult): string {
   const n = result.config.seeds.length;
@@ -23,12 +27,12 @@ export function formatSummary(result: RegressionResult): string {
     );
     lines.push('');
     lines.push(
-      '| strategy | r | diverged | final test MSE (mean ± std) | steps to target (mean ± std) | reached target |',
+      '| strategy | r | diverged | final test MSE (mean ± std) | steps to target (mean ± std) | reached target | lower final MSE than uniform (paired seeds) | faster to target than uniform (paired seeds) |',
     );
-    lines.push('|---|---|---|---|---|---|');
+    lines.push('|---|---|---|---|---|---|---|---|');
     for (const s of setting.summary) {
       lines.push(
-        `| ${s.strategy} | ${s.r} | ${s.diverged}/${n} | ${ms(s.finalMse, 4)} | ${ms(s.stepsToTarget, 1)} | ${s.reachedTarget}/${n} |`,
+        `| ${s.strategy} | ${s.r} | ${s.diverged}/${n} | ${ms(s.finalMse, 4)} | ${ms(s.stepsToTarget, 1)} | ${s.reachedTarget}/${n} | ${paired(s.vsUniform?.lowerFinalMse, s.strategy, n)} | ${paired(s.vsUniform?.fasterToTarget, s.strategy, n)} |`,
       );
     }
   }
