@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDataset } from '../dataset.js';
+import { type Dataset, openDataset } from '../dataset.js';
 import { UnknownDomainError } from '../errors.js';
 import { fixture, HAVE_SHARED, SHARED_CORPORA, tempDir } from '../fixtures.test-helpers.js';
 import { readSources } from '../sources/read-source.js';
@@ -35,7 +35,51 @@ async function originals(sources: SourceSpec[]): Promise<Map<string, string[]>> 
   return byDomain;
 }
 
-/** Every stored document decodes to its source text; train + validation are exactly the sources. */
+const streamCache = new WeakMap<
+  Dataset,
+  { train: Map<string, string[]>; validation: Map<string, string[]> }
+>();
+
+/** Documents rebuilt from the targets of stream rows (document packing), per domain, both splits. */
+async function streamedTexts(ds: Dataset, tokenizer: Tokenizer) {
+  const cached = streamCache.get(ds);
+  if (cached) return cached;
+  const result = { train: new Map<string, string[]>(), validation: new Map<string, string[]>() };
+  const T = 256;
+  for (const split of ['train', 'validation'] as const) {
+    if (!ds.index.shards.some((s) => s.split === split)) continue;
+    const stream = ds.stream({
+      batchSize: 8,
+      seqLen: T,
+      split,
+      packing: 'document',
+      shuffle: false,
+      exhaustion: 'renormalise',
+      prefetch: 0,
+    });
+    const open = new Map<number, number[]>();
+    for await (const b of stream) {
+      for (let r = 0; r < b.rows; r++) {
+        const d = b.domainIds[r];
+        for (let k = r * T; k < (r + 1) * T && b.mask[k] === 1; k++) {
+          const t = b.targets[k];
+          if (!open.has(d)) open.set(d, []);
+          if (t !== ds.eotId) (open.get(d) as number[]).push(t);
+          else {
+            const name = ds.domains[d];
+            if (!result[split].has(name)) result[split].set(name, []);
+            result[split].get(name)?.push(tokenizer.decode(open.get(d) as number[]));
+            open.set(d, []);
+          }
+        }
+      }
+    }
+  }
+  streamCache.set(ds, result);
+  return result;
+}
+
+/** Every stored and every streamed document decodes to its source text; train + validation are exactly the sources. */
 async function expectRoundTrip(
   dir: string,
   sources: SourceSpec[],
@@ -51,6 +95,10 @@ async function expectRoundTrip(
     );
     expect(validation.length).toBe(validationCount(texts.length, ds.index.validation));
     expect([...train, ...validation].sort()).toEqual([...texts].sort());
+    // The stream (document packing, unshuffled, one pass) gives the same documents in order.
+    const streamed = await streamedTexts(ds, tokenizer);
+    expect(streamed.train.get(domain) ?? []).toEqual(train);
+    expect(streamed.validation.get(domain) ?? []).toEqual(validation);
     // Training documents keep their reading order: they are a subsequence of the sources.
     let at = 0;
     for (const text of texts) if (at < train.length && train[at] === text) at++;
@@ -59,7 +107,7 @@ async function expectRoundTrip(
 }
 
 describe('prepare', () => {
-  it('round-trips the committed fixtures (GPT-2, 2 workers): decode(stored) == source text', async () => {
+  it('round-trips the committed fixtures (GPT-2, 2 workers): decode(stored) == decode(streamed) == source text', async () => {
     const dir = join(tmp.dir, 'fixtures-gpt2');
     const reports: PrepareProgress[] = [];
     const result = await prepare({
@@ -182,7 +230,7 @@ describe('prepare', () => {
 });
 
 describe.skipIf(!HAVE_SHARED)('prepare on the shared corpora', () => {
-  it('round-trips every document of every shared corpus through GPT-2 shards', async () => {
+  it('round-trips every document of every shared corpus through GPT-2 shards and the stream', async () => {
     const c = SHARED_CORPORA;
     const sources: SourceSpec[] = [
       { type: 'jsonl', path: join(c, 'datajuicer_redpajama'), schema: 'text' },

@@ -163,18 +163,14 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
       payloadCrc,
       fingerprint,
     });
-    const done = (e: ShardEntry): void => {
-      shards.push(e);
-      progress.documents += e.documents;
-      progress.textBytes += group.bytes;
-      progress.tokens += e.tokens;
-      report('tokenize');
-    };
     const finished = finishedShard(path, fingerprint, tokenizer.vocabSize);
     if (finished) {
-      const header = finished;
+      shards.push(entry(finished.payloadCrc, finished.numDocs, finished.numTokens));
       progress.shardsSkipped++;
-      done(entry(header.payloadCrc, header.numDocs, header.numTokens));
+      progress.documents += finished.numDocs;
+      progress.textBytes += group.bytes;
+      progress.tokens += finished.numTokens;
+      report('tokenize');
       return Promise.resolve();
     }
     const tasks: Promise<{ tokens: Uint32Array; lengths: Uint32Array }>[] = [];
@@ -182,10 +178,19 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
       const texts: string[] = [];
       let bytes = 0;
       while (i < group.texts.length && (texts.length === 0 || bytes < TASK_BYTES)) {
-        bytes += group.texts[i].length;
+        bytes += Buffer.byteLength(group.texts[i], 'utf8');
         texts.push(group.texts[i++]);
       }
-      tasks.push(pool.encode(texts));
+      // Progress advances per task, so the rate and ETA move within a large shard too.
+      tasks.push(
+        pool.encode(texts).then((part) => {
+          progress.documents += texts.length;
+          progress.textBytes += bytes;
+          progress.tokens += part.tokens.length;
+          report('tokenize');
+          return part;
+        }),
+      );
     }
     return Promise.all(tasks).then((parts) => {
       const lengths = concat(parts.map((p) => p.lengths));
@@ -200,7 +205,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
         tokens,
       });
       progress.shardsWritten++;
-      done(entry(header.payloadCrc, header.numDocs, header.numTokens));
+      shards.push(entry(header.payloadCrc, header.numDocs, header.numTokens));
     });
   };
 
