@@ -100,39 +100,40 @@ function fusedWeights(
     const range = Math.max(hi - lo, epsilon);
     const mid = hi + lo;
     const scale = delta / range;
-    // x_i = delta * (2 l_i - mid) / range, as in normalizeInto, so x of the extreme losses
-    // (and hence the max score of monotone strategies) is the same number.
-    const xLo = (2 * lo - mid) * scale;
-    const xHi = (2 * hi - mid) * scale;
+    // x_i = delta * (2 l_i - mid) / range = a (l_i - center). Subtracting first keeps the
+    // precision when the losses are large next to their range (no cancellation of a l - a c).
+    const a = 2 * scale;
+    const center = mid / 2;
+    const xLo = a * (lo - center);
+    const xHi = a * (hi - center);
     switch (strategy) {
       case 'linupper': {
-        const top = Math.min(xHi + 1, 1);
+        // xHi >= 0, so max s = 1 and s_i - max s = min(x_i, 0): every sample at or above the
+        // mid-range loss has exponent 0 (weight factor exactly 1, no exp needed).
+        const ai = a * inv;
         for (let i = 0; i < n; i++) {
-          const s = Math.min((2 * losses[i] - mid) * scale + 1, 1);
-          sum += out[i] = fastExp((s - top) * inv);
+          const z = (losses[i] - center) * ai;
+          sum += out[i] = z >= 0 ? 1 : fastExp(z);
         }
         break;
       }
       case 'linear': {
-        const top = (xHi + 1) / 2;
-        for (let i = 0; i < n; i++) {
-          const s = ((2 * losses[i] - mid) * scale + 1) / 2;
-          sum += out[i] = fastExp((s - top) * inv);
-        }
+        // s_i - max s = (x_i - xHi) / 2 = a (l_i - l_max) / 2 <= 0.
+        const ai = (a * inv) / 2;
+        for (let i = 0; i < n; i++) sum += out[i] = fastExp((losses[i] - hi) * ai);
         break;
       }
       case 'extremes': {
         const top = Math.max(Math.abs(xLo), Math.abs(xHi));
         for (let i = 0; i < n; i++) {
-          const s = Math.abs((2 * losses[i] - mid) * scale);
-          sum += out[i] = fastExp((s - top) * inv);
+          sum += out[i] = fastExp((Math.abs((losses[i] - center) * a) - top) * inv);
         }
         break;
       }
       case 'quadratic': {
         // 1 - x^2 <= 1: a bound, not the maximum (that sits at the x nearest 0).
         for (let i = 0; i < n; i++) {
-          const x = (2 * losses[i] - mid) * scale;
+          const x = (losses[i] - center) * a;
           sum += out[i] = fastExp(-x * x * inv);
         }
         break;

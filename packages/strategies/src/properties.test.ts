@@ -53,8 +53,9 @@ describe('properties of the weights', () => {
     fc.assert(
       fc.property(losses, normalizedStrategy, temperature, (l, s, r) => {
         const staged = temperatureSoftmax(strategyScores(normalizeLosses(l), s), r);
+        // Equal up to rounding: the fused path orders the operations differently.
         expect(maxAbsDiff(computeWeights(l, { strategy: s, r }), staged)).toBeLessThanOrEqual(
-          1e-15,
+          1e-14,
         );
       }),
       { seed: SEED, numRuns: RUNS },
@@ -172,7 +173,7 @@ describe('properties of the weights', () => {
           const ref = computeWeights(kept, { strategy: s, r });
           const mine = Array.from(w).filter((_, i) => active[i]);
           // Equal up to rounding: the masked path takes the exact max score as exponent offset.
-          expect(maxAbsDiff(mine, ref)).toBeLessThanOrEqual(1e-15);
+          expect(maxAbsDiff(mine, ref)).toBeLessThanOrEqual(1e-14);
           expect(Array.from(w).filter((_, i) => !active[i])).toEqual(
             new Array(l.length - kept.length).fill(0),
           );
