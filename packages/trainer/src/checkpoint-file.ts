@@ -130,10 +130,13 @@ function preamble(
   return bytes;
 }
 
+/** Writes all of `bytes` at `position`, in chunks of at most 16 MiB (no giant single syscalls). */
 async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  const chunk = 16 * 2 ** 20;
   let done = 0;
   while (done < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
+    const length = Math.min(chunk, bytes.length - done);
+    const { bytesWritten } = await handle.write(bytes, done, length, position + done);
     done += bytesWritten;
   }
 }
