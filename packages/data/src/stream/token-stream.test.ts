@@ -191,6 +191,7 @@ describe('TokenStream packing', () => {
         expect(b.mask.subarray(r * 24, r * 24 + 24).every((m) => m === 0)).toBe(true);
       }
     }
+    expect(await s.next()).toBeNull(); // and stays ended
     await s.close();
     const expected = [...ds.documents('validation')].map((d) => tokenizer.decode(d.tokens));
     expect([...texts].sort()).toEqual([...expected].sort());

@@ -42,6 +42,7 @@ export class TokenStream implements AsyncIterable<Batch> {
   private failure: Error | null = null;
   private delivered: StreamState;
   private closed = false;
+  private finished = false;
   private readonly timing: StreamStats = { batches: 0, waitMs: 0, maxWaitMs: 0 };
 
   constructor(
@@ -69,6 +70,7 @@ export class TokenStream implements AsyncIterable<Batch> {
       if (batch) this.timing.batches++;
       return batch;
     }
+    if (this.finished) return null;
     this.startWorker();
     let delivery = this.queue.shift();
     if (!delivery) {
@@ -89,6 +91,7 @@ export class TokenStream implements AsyncIterable<Batch> {
       this.timing.maxWaitMs = Math.max(this.timing.maxWaitMs, waited);
     }
     this.delivered = delivery.state;
+    if (delivery.batch === null) this.finished = true; // the worker builds nothing more until a reset
     if (delivery.batch) {
       this.timing.batches++;
       this.worker?.postMessage({ type: 'credit' });
@@ -146,6 +149,7 @@ export class TokenStream implements AsyncIterable<Batch> {
   }
 
   private restart(): void {
+    this.finished = false;
     this.generation++;
     this.queue = [];
     this.failure = null;
