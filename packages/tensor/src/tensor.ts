@@ -230,6 +230,7 @@ export class Tensor {
   /** The elements in row-major order, as a fresh typed array (async: GPUs read back). */
   async data(): Promise<Float32Array | Int32Array> {
     this.assertAlive('data');
+    this.checkReadable('data');
     const c = this.isContiguous ? this : contiguous(this);
     try {
       const bytes = await c.backend.read(c.storage.buf, c.offset * 4, c.size * 4);
@@ -242,6 +243,7 @@ export class Tensor {
   /** Synchronous `data()`, on backends with host memory (CPU). */
   dataSync(): Float32Array | Int32Array {
     this.assertAlive('dataSync');
+    this.checkReadable('dataSync');
     const be = this.backend;
     if (!be.readSync) {
       throw new UnsupportedOpError(
@@ -280,6 +282,17 @@ export class Tensor {
   itemSync(): number {
     this.checkItem();
     return this.dataSync()[0];
+  }
+
+  private checkReadable(where: string): void {
+    if (this.dtype !== 'float32' && this.dtype !== 'int32') {
+      throw new UnsupportedOpError(
+        where,
+        this.dtype,
+        this.backend.name,
+        'cast to float32 before reading',
+      );
+    }
   }
 
   private checkItem(): void {

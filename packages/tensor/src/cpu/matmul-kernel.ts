@@ -10,6 +10,11 @@ import { shapeSize } from '../shape.js';
 import type { CpuKernel, NumArray } from './cpu-backend.js';
 
 let packScratch = new Float32Array(0);
+let panelA = new Float32Array(0);
+let panelB = new Float32Array(0);
+
+/** Below this many multiply-adds, packing costs more than it saves. */
+const TILED_MIN_WORK = 16 * 16 * 16;
 let accScratch = new Float64Array(0);
 
 export const matmulKernel: CpuKernel = (call, cpu) => {
@@ -39,7 +44,9 @@ export const matmulKernel: CpuKernel = (call, cpu) => {
       bOff += idx[d] * bv.strides[d];
     }
     const cOff = out.offset + bi * M * N;
-    if (bsK === 1 && asK === 1 && N > 1 && K > 1) {
+    if (M * N * K >= TILED_MIN_WORK) {
+      tiled(A, aOff, asM, asK, B, bOff, bsK, bsN, C, cOff, M, N, K);
+    } else if (bsK === 1 && asK === 1 && N > 1 && K > 1) {
       // B^T stored row-major (x W^T, q k^T): dot products over contiguous rows of both operands.
       dotRows(A, aOff, asM, B, bOff, bsN, C, cOff, M, N, K);
     } else {
@@ -158,6 +165,155 @@ function ikjTile(
     for (let t = 0; t < rows; t++) {
       const dst = cOff + (i0 + t) * N;
       for (let j = 0; j < N; j++) C[dst + j] = acc[t * N + j];
+    }
+  }
+}
+
+/**
+ * Copies `rows` rows (element stride sRow) of K values (stride sCol) into 4-row panels laid out
+ * k-major: out[p * K + k * 4 + t] = row p + t at k, zero-padded to a multiple of 4 rows.
+ */
+function packPanels(
+  src: NumArray,
+  off: number,
+  sRow: number,
+  sCol: number,
+  rows: number,
+  K: number,
+  out: Float32Array,
+): void {
+  const R4 = Math.ceil(rows / 4) * 4;
+  for (let p = 0; p < R4; p += 4) {
+    const base = p * K;
+    for (let t = 0; t < 4; t++) {
+      const r = p + t;
+      if (r < rows) {
+        const s = off + r * sRow;
+        for (let k = 0; k < K; k++) out[base + k * 4 + t] = src[s + k * sCol];
+      } else for (let k = 0; k < K; k++) out[base + k * 4 + t] = 0;
+    }
+  }
+}
+
+/**
+ * Packed 4x4 register tile: A and B^T are packed into k-major 4-row panels (any input strides,
+ * so transposed operands cost one O((M + N) K) pass), then each 4x4 block of C keeps its sixteen
+ * sums in locals for the whole K loop: 8 loads per 16 multiply-adds instead of i-k-j's 9 memory
+ * operations per 4.
+ */
+function tiled(
+  A: NumArray,
+  aOff: number,
+  asM: number,
+  asK: number,
+  B: NumArray,
+  bOff: number,
+  bsK: number,
+  bsN: number,
+  C: NumArray,
+  cOff: number,
+  M: number,
+  N: number,
+  K: number,
+): void {
+  const M4 = Math.ceil(M / 4) * 4;
+  const N4 = Math.ceil(N / 4) * 4;
+  if (panelA.length < M4 * K) panelA = new Float32Array(M4 * K);
+  if (panelB.length < N4 * K) panelB = new Float32Array(N4 * K);
+  const PA = panelA;
+  const PB = panelB;
+  packPanels(A, aOff, asM, asK, M, K, PA);
+  packPanels(B, bOff, bsN, bsK, N, K, PB);
+  for (let ib = 0; ib < M4; ib += 4) {
+    const ap = ib * K;
+    for (let jb = 0; jb < N4; jb += 4) {
+      const bp = jb * K;
+      let c00 = 0,
+        c01 = 0,
+        c02 = 0,
+        c03 = 0;
+      let c10 = 0,
+        c11 = 0,
+        c12 = 0,
+        c13 = 0;
+      let c20 = 0,
+        c21 = 0,
+        c22 = 0,
+        c23 = 0;
+      let c30 = 0,
+        c31 = 0,
+        c32 = 0,
+        c33 = 0;
+      for (let k = 0; k < K; k++) {
+        const a = ap + k * 4;
+        const b = bp + k * 4;
+        const a0 = PA[a];
+        const a1 = PA[a + 1];
+        const a2 = PA[a + 2];
+        const a3 = PA[a + 3];
+        const b0 = PB[b];
+        const b1 = PB[b + 1];
+        const b2 = PB[b + 2];
+        const b3 = PB[b + 3];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+        c33 += a3 * b3;
+      }
+      const rows = Math.min(4, M - ib);
+      const cols = Math.min(4, N - jb);
+      const o = cOff + ib * N + jb;
+      if (rows === 4 && cols === 4) {
+        C[o] = c00;
+        C[o + 1] = c01;
+        C[o + 2] = c02;
+        C[o + 3] = c03;
+        C[o + N] = c10;
+        C[o + N + 1] = c11;
+        C[o + N + 2] = c12;
+        C[o + N + 3] = c13;
+        C[o + 2 * N] = c20;
+        C[o + 2 * N + 1] = c21;
+        C[o + 2 * N + 2] = c22;
+        C[o + 2 * N + 3] = c23;
+        C[o + 3 * N] = c30;
+        C[o + 3 * N + 1] = c31;
+        C[o + 3 * N + 2] = c32;
+        C[o + 3 * N + 3] = c33;
+      } else {
+        const tile = [
+          c00,
+          c01,
+          c02,
+          c03,
+          c10,
+          c11,
+          c12,
+          c13,
+          c20,
+          c21,
+          c22,
+          c23,
+          c30,
+          c31,
+          c32,
+          c33,
+        ];
+        for (let t = 0; t < rows; t++)
+          for (let u = 0; u < cols; u++) C[o + t * N + u] = tile[t * 4 + u];
+      }
     }
   }
 }

@@ -288,6 +288,20 @@ export const OP_CASES: OpCase[] = [
     run: ([a, b]) => a.matmul(b.mT),
     ref: ([a, b]) => R.matmul(a, R.permute(b, [0, 2, 1])),
   },
+  {
+    op: 'matmul',
+    label: 'larger matmul (packed tile path), odd sizes [2, 21, 13] x [13, 18]',
+    inputs: [{ shape: [2, 21, 13] }, { shape: [13, 18] }],
+    run: ([a, b]) => a.matmul(b),
+    ref: ([a, b]) => R.matmul(a, b),
+  },
+  {
+    op: 'matmul',
+    label: 'larger matmul with both operands transposed [13, 21]^T x [18, 13]^T',
+    inputs: [{ shape: [13, 21] }, { shape: [18, 13] }],
+    run: ([a, b]) => a.mT.matmul(b.mT),
+    ref: ([a, b]) => R.matmul(R.permute(a, [1, 0]), R.permute(b, [1, 0])),
+  },
   // ---- views
   {
     op: 'reshape',
