@@ -75,7 +75,9 @@ console.log(
   `@lrw/strategies computeWeights, Node ${process.version}, Float32Array losses in [2, 6], ` +
     'CPU time (process.cpuUsage) per call',
 );
-console.log('n         strategy   ns/call      ns/sample  naive/ours  ours/exp-floor');
+console.log(
+  'n         strategy   ns/call      ns/sample  naive/ours  ours/exp-floor  exp-floor ns/sample',
+);
 for (const n of sizes) {
   const losses = randomLosses(n, n);
   for (const strategy of strategies) {
@@ -86,7 +88,11 @@ for (const n of sizes) {
     if (strategy === 'linupper') {
       const naive = time(() => naiveWeights(losses, r));
       const floor = time(() => expOnly(losses));
-      line.push((naive / ours).toFixed(1).padStart(10), (ours / floor).toFixed(2).padStart(14));
+      line.push(
+        (naive / ours).toFixed(1).padStart(10),
+        (ours / floor).toFixed(2).padStart(14),
+        (floor / n).toFixed(2).padStart(20),
+      );
     }
     console.log(line.join(' '));
   }

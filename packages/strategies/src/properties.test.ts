@@ -1,6 +1,7 @@
 // Property tests (fast-check, fixed seeds so every run checks the same instances).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { referenceWeights } from '../test/reference.js';
 import { computeWeights } from './compute-weights.js';
 import { normalizeLosses } from './normalize.js';
 import { STRATEGY_NAMES, type StrategyName, strategyScores } from './strategies.js';
@@ -44,6 +45,16 @@ describe('properties of the weights', () => {
           }
           expect(Math.abs(sum - 1)).toBeLessThanOrEqual(1e-12);
         }
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+  });
+
+  it('equal a plain transcription of the spec (test/reference.ts)', () => {
+    fc.assert(
+      fc.property(losses, strategy, temperature, (l, s, r) => {
+        const w = computeWeights(Float64Array.from(l), { strategy: s, r });
+        expect(maxAbsDiff(w, referenceWeights(l, s, r))).toBeLessThanOrEqual(1e-13);
       }),
       { seed: SEED, numRuns: RUNS },
     );
