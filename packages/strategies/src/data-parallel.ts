@@ -44,6 +44,11 @@ function checkInt(value: number, where: string, min: number, max: number, hint: 
  * This rank's slice of the global weights and the factor for its local weighted sum
  * (spec section 5). The global weights come from `computeWeights` on the all-gathered losses,
  * in rank order.
+ *
+ * @example
+ * const global = computeWeights(allGatheredLosses, { strategy: 'linupper', r: 0.4 });
+ * const { weights, scale } = rankWeightSlice(global, { worldSize, rank });
+ * // backpropagate scale * sum_i weights[i] * localLosses[i]
  */
 export function rankWeightSlice(globalWeights: Float64Array, options: RankOptions): RankSlice {
   const { worldSize, rank } = options;

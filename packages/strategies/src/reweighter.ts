@@ -58,6 +58,14 @@ export interface ReweighterState {
  * A small stateful helper for a training loop: holds the strategy and the temperature schedule,
  * returns the weights and their statistics for each step's (global) losses, and keeps the
  * running count of cap breaks. `state()` / `load(state)` go into checkpoints.
+ *
+ * @example
+ * const rw = new Reweighter({
+ *   strategy: 'linupper',
+ *   schedule: plainMeanWarmup(1000, constantTemperature(0.4)),
+ * });
+ * const { weights, stats } = rw.weigh(lossesOfThisStep, step); // train on sum w_i l_i
+ * checkpoint.reweighter = rw.state(); // later: rw.load(checkpoint.reweighter)
  */
 export class Reweighter {
   readonly strategy: Strategy;

@@ -6,6 +6,12 @@ import { checkTemperature, ReweightError } from './errors.js';
  * `temperatureSchedule(config)` can rebuild the same function.
  *
  * r = Infinity means uniform weights: `plainMeanWarmup` returns it during the warm-up.
+ *
+ * @example
+ * const r = cosineTemperature({ r0: 10, r: 0.4, startStep: 1000, spanSteps: 5000 });
+ * r(0); // 10
+ * r(3500); // 5.2
+ * r(6000); // 0.4
  */
 export type TemperatureScheduleConfig =
   | { kind: 'constant'; r: number }

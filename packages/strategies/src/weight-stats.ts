@@ -27,6 +27,11 @@ export interface WeightStats {
  * Statistics of one step's weights (spec section 8). Samples with a non-finite loss, or marked
  * inactive in `options.active`, are left out of n, the mean loss and rho_hat; their weight must
  * be 0 (as `computeWeights` gives them).
+ *
+ * @example
+ * const losses = [2.1, 2.5, 3.0, 3.3, 4.8, 2.9, 3.1, 2.2];
+ * const stats = weightStats(computeWeights(losses, { strategy: 'linupper', r: 0.4 }), losses);
+ * stats.maxWeightTimesN; // 2.33: above 2, so stats.capHolds is false
  */
 export function weightStats(
   weights: ArrayLike<number>,
