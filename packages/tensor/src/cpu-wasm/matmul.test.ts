@@ -58,11 +58,11 @@ describe.each(['simd', 'relaxed-simd'] as const)('wasm matmul, single thread (%s
     }
   });
 
-  it('covers several cache blocks in every dimension (K > 256, N > 1024, M > 128)', () => {
-    run(mm, { m: 133, n: 20, k: 261 });
-    run(mm, { m: 133, n: 20, k: 261, transA: true, transB: true, accumulate: true });
-    run(mm, { m: 6, n: 1041, k: 261, transB: true });
-    run(mm, { m: 6, n: 1041, k: 261, transA: true, accumulate: true });
+  it('covers several cache blocks in every dimension (K > 512, N > 1024, M > 128)', () => {
+    run(mm, { m: 133, n: 20, k: 530 });
+    run(mm, { m: 133, n: 20, k: 530, transA: true, transB: true, accumulate: true });
+    run(mm, { m: 6, n: 1041, k: 530, transB: true });
+    run(mm, { m: 6, n: 1041, k: 530, transA: true, accumulate: true });
   });
 
   it('runs batched products with default, broadcast and padded strides', () => {
