@@ -23,6 +23,9 @@ if (mode === 'hang') {
   await store.save(contents(2, 1000), {
     beforeRename: () =>
       new Promise<void>(() => {
+        // a pending promise alone would let Node exit; the timer keeps the process alive
+        // until the parent's SIGKILL
+        setInterval(() => {}, 1000);
         process.stdout.write('READY\n');
       }),
   });

@@ -283,7 +283,7 @@ export function renderReport(runs: readonly ReportRun[], options: ReportOptions 
       title: 'Training loss, plain batch mean',
       yLabel: 'nats / token',
       // the first 10% of steps fall steeply; fit the axis to the rest, where methods differ
-      yRangeFromX: 0.1 * Math.max(...runs.map((r) => r.train.at(-1)?.step ?? 0)),
+      yRangeFromX: 0.1 * lastStep,
     }),
     lineChart(
       evalSeries((e) => e.loss),
@@ -292,6 +292,7 @@ export function renderReport(runs: readonly ReportRun[], options: ReportOptions 
         xLabel: 'step',
         yLabel: 'nats / token',
         xDomain: [0, lastStep],
+        yRangeFromX: 0.1 * lastStep,
       },
     ),
     '</div>',
@@ -316,6 +317,7 @@ export function renderReport(runs: readonly ReportRun[], options: ReportOptions 
             width: 380,
             height: 230,
             xDomain: [0, lastStep],
+            yRangeFromX: 0.1 * lastStep,
           },
         ),
       );

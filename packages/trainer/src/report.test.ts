@@ -219,3 +219,25 @@ describe('HTML report', () => {
     expect(() => renderReport([])).toThrow(/no runs given/);
   });
 });
+
+describe('lineChart y range', () => {
+  it('fits the y axis to points after yRangeFromX, and falls back to all points', () => {
+    const points: [number, number][] = [
+      [0, 100],
+      [50, 3],
+      [100, 2],
+    ];
+    const focused = lineChart([{ name: 'a', color: '#000', points }], {
+      title: 't',
+      yRangeFromX: 40,
+    });
+    const ticks = (svg: string) =>
+      [...svg.matchAll(/class="tick" x="52"[^>]*>([^<]+)</g)].map((m) => m[1]);
+    expect(ticks(focused)).toEqual(['2', '2.2', '2.4', '2.6', '2.8', '3']);
+    const fallback = lineChart([{ name: 'a', color: '#000', points }], {
+      title: 't',
+      yRangeFromX: 1000,
+    });
+    expect(ticks(fallback)).toEqual(['0', '20', '40', '60', '80', '100']);
+  });
+});

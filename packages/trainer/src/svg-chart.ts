@@ -51,7 +51,8 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
     const pad = Math.abs(min) > 0 ? Math.abs(min) * 0.1 : 1;
     return niceTicks(min - pad, max + pad, count);
   }
-  const raw = (max - min) / Math.max(1, count);
+  // rounded so that float noise (3.0000000000000004 - 2) does not pick the next step size
+  const raw = Number(((max - min) / Math.max(1, count)).toPrecision(12));
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
   const ticks: number[] = [];
@@ -103,13 +104,15 @@ export function lineChart(series: readonly ChartSeries[], options: LineChartOpti
     ),
   }));
   const xs = drawn.flatMap((s) => s.points.map(([x]) => x));
-  const fromX = options.yRangeFromX ?? Number.NEGATIVE_INFINITY;
-  const ys = drawn.flatMap((s) =>
-    s.points
-      .filter(([x]) => x >= fromX)
-      .map(([, y]) => y)
-      .filter(finite),
-  );
+  const yValues = (fromX: number) =>
+    drawn.flatMap((s) =>
+      s.points
+        .filter(([x]) => x >= fromX)
+        .map(([, y]) => y)
+        .filter(finite),
+    );
+  let ys = yValues(options.yRangeFromX ?? Number.NEGATIVE_INFINITY);
+  if (ys.length === 0) ys = yValues(Number.NEGATIVE_INFINITY); // nothing after yRangeFromX
   if (xs.length === 0 || ys.length === 0) {
     return `<p class="nodata">${escapeHtml(options.title)}: no data in these runs.</p>`;
   }
@@ -132,8 +135,8 @@ export function lineChart(series: readonly ChartSeries[], options: LineChartOpti
     // widen to whole tick steps so the axis starts and ends on a labelled value
     const inner = niceTicks(yMin, yMax, 5);
     const step = inner.length > 1 ? inner[1]! - inner[0]! : 1;
-    yMin = Math.min(yMin, Math.floor(yMin / step + 1e-9) * step);
-    yMax = Math.max(yMax, Math.ceil(yMax / step - 1e-9) * step);
+    yMin = Math.min(yMin, Number((Math.floor(yMin / step + 1e-9) * step).toPrecision(12)));
+    yMax = Math.max(yMax, Number((Math.ceil(yMax / step - 1e-9) * step).toPrecision(12)));
     yTicks = niceTicks(yMin, yMax, 5).filter((t) => t >= yMin - 1e-9 && t <= yMax + 1e-9);
   }
   const xTicks = niceTicks(xMin, xMax, 6).filter((t) => t >= xMin && t <= xMax);
