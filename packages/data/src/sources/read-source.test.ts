@@ -155,6 +155,18 @@ describe('text and Parquet sources', () => {
     );
   });
 
+  it('reads every row group of a Parquet file in order (DuckDB, 3 row groups)', async () => {
+    const docs = await collect([
+      { type: 'parquet', path: fixture('row-groups.zstd.parquet'), domainColumn: 'domain' },
+    ]);
+    expect(docs).toHaveLength(5000);
+    docs.forEach((d, i) => {
+      expect(d.text).toBe(`document ${i} of the row-group fixture`);
+      expect(d.domain).toBe(i % 3 === 0 ? 'three' : 'other');
+      expect(d.line).toBe(i + 1);
+    });
+  });
+
   it('reads folders in sorted order and rejects a missing path', async () => {
     const docs = await collect([
       { type: 'jsonl', path: fixture(''), schema: 'text', domain: 'all', onMalformedLine: 'skip' },
