@@ -163,21 +163,21 @@ export class Reweighter {
           "version 1, kind 'lrw.reweighter'.",
       );
     }
-    const mismatch = (field: string, saved: unknown, ours: unknown) =>
-      new ReweightError(
-        'invalid-state',
-        `checkpoint ${field} ${JSON.stringify(saved)} differs from this Reweighter's ` +
-          `${JSON.stringify(ours)}: construct the Reweighter with the checkpoint's ${field} to ` +
-          'resume, or start a new run.',
-      );
-    if (state.strategy !== this.strategyName()) {
-      throw mismatch('strategy', state.strategy, this.strategyName());
+    const config: [string, unknown, unknown][] = [
+      ['strategy', state.strategy, this.strategyName()],
+      ['schedule', state.schedule, this.schedule.config],
+      ['delta', state.delta, this.delta],
+      ['epsilon', state.epsilon, this.epsilon],
+    ];
+    for (const [field, saved, ours] of config) {
+      if (JSON.stringify(saved) !== JSON.stringify(ours)) {
+        throw new ReweightError(
+          'invalid-state',
+          `checkpoint ${field} ${JSON.stringify(saved)} differs from this Reweighter's ` +
+            `${JSON.stringify(ours)}: construct it with the checkpoint's ${field} to resume.`,
+        );
+      }
     }
-    if (JSON.stringify(state.schedule) !== JSON.stringify(this.schedule.config)) {
-      throw mismatch('schedule', state.schedule, this.schedule.config);
-    }
-    if (state.delta !== this.delta) throw mismatch('delta', state.delta, this.delta);
-    if (state.epsilon !== this.epsilon) throw mismatch('epsilon', state.epsilon, this.epsilon);
     for (const field of ['steps', 'capBreaks', 'nonFinite'] as const) {
       const v = state[field];
       if (!Number.isInteger(v) || v < 0) {
