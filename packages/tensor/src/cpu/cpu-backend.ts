@@ -22,6 +22,9 @@ import { reduceKernels } from './reduce-kernels.js';
 
 export type NumArray = Float32Array | Int32Array;
 
+/** Kernels that also run on float16/bfloat16 storage (conversions and copies). */
+const HALF_STORAGE_KERNELS = new Set<string>(['copy', 'cast']);
+
 /** A CPU kernel: reads its inputs and writes its output through `cpu.array(view)`. */
 export type CpuKernel = (call: KernelCall, cpu: CpuBackend) => void;
 
@@ -34,6 +37,8 @@ export interface CpuBlock {
   readonly u8: Uint8Array;
   readonly f32: Float32Array;
   readonly i32: Int32Array;
+  /** float16/bfloat16 bits (made on first use when the allocator leaves it out). */
+  u16?: Uint16Array;
 }
 
 /** Plain ArrayBuffer-backed storage (the default allocator). */
@@ -170,23 +175,34 @@ export class CpuBackend implements Backend {
   }
 
   supports(kernel: KernelName, dtype: DType): boolean {
-    return this.kernels.has(kernel) && (dtype === 'float32' || dtype === 'int32');
+    if (!this.kernels.has(kernel)) return false;
+    return dtype === 'float32' || dtype === 'int32' || HALF_STORAGE_KERNELS.has(kernel);
   }
 
   run(call: KernelCall): void {
     const k = this.kernels.get(call.kernel);
+    const halfOk = HALF_STORAGE_KERNELS.has(call.kernel);
     const bad = [call.output, ...call.inputs].find(
-      (v) => v.dtype !== 'float32' && v.dtype !== 'int32',
+      (v) => v.dtype !== 'float32' && v.dtype !== 'int32' && !halfOk,
     );
     if (!k || bad) {
       throw new UnsupportedOpError(
         call.kernel,
         bad?.dtype ?? call.output.dtype,
         this.name,
-        k ? 'the CPU backend computes in float32 and int32; cast first' : 'no kernel registered',
+        k
+          ? 'the CPU backend computes in float32 and int32 (half precision is storage only); cast to float32 first'
+          : 'no kernel registered',
       );
     }
     k(call, this);
+  }
+
+  /** The raw 16-bit words behind a float16/bfloat16 view, for storage kernels. */
+  halfBits(view: TensorView): Uint16Array {
+    const b = (view.buf as CpuBuf).block;
+    if (!b.u16) b.u16 = new Uint16Array(b.u8.buffer, b.u8.byteOffset, b.u8.byteLength >>> 1);
+    return b.u16;
   }
 
   /** The typed array behind a view (Float32Array or Int32Array by dtype), for kernels. */

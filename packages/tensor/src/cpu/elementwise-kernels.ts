@@ -3,6 +3,12 @@ import type { BinaryKernel, KernelCall, UnaryKernel } from '../backend.js';
 import { philoxFill, type RandomAttrs } from '../philox.js';
 import { shapeSize } from '../shape.js';
 import type { CpuKernel, NumArray } from './cpu-backend.js';
+import {
+  bfloat16BitsToFloat,
+  float16BitsToFloat,
+  floatToBfloat16Bits,
+  floatToFloat16Bits,
+} from './half-precision.js';
 import { forEachRow } from './strided-loop.js';
 
 type UnaryRow = (
@@ -165,31 +171,60 @@ const whereKernel: CpuKernel = (call, cpu) => {
 const copyKernel: CpuKernel = (call, cpu) => {
   const [a] = call.inputs;
   const out = call.output;
-  const o = cpu.array(out);
-  const x = cpu.array(a);
+  if (isHalf(out.dtype) || isHalf(a.dtype)) {
+    if (out.dtype !== a.dtype)
+      throw new TypeError(`copy: ${a.dtype} -> ${out.dtype} needs the cast kernel`);
+    stridedCopy(cpu.halfBits(out), cpu.halfBits(a), call);
+    return;
+  }
+  stridedCopy(cpu.array(out), cpu.array(a), call);
+};
+
+function stridedCopy(o: NumArray | Uint16Array, x: NumArray | Uint16Array, call: KernelCall): void {
+  const [a] = call.inputs;
+  const out = call.output;
   forEachRow(out.shape, [out.strides, a.strides], [out.offset, a.offset], (offs, st, n) => {
     const oo = offs[0];
     const ao = offs[1];
     const os = st[0];
     const as = st[1];
     if (os === 1 && as === 1 && o.constructor === x.constructor) {
-      o.set(x.subarray(ao, ao + n), oo);
+      (o as Float32Array).set((x as Float32Array).subarray(ao, ao + n), oo);
       return;
     }
     for (let j = 0; j < n; j++) o[oo + j * os] = x[ao + j * as];
   });
-};
+}
+
+const isHalf = (d: string) => d === 'float16' || d === 'bfloat16';
 
 const castKernel: CpuKernel = (call, cpu) => {
   const [a] = call.inputs;
   const out = call.output;
-  const o = cpu.array(out);
-  const x = cpu.array(a);
   const toInt = out.dtype === 'int32';
+  const decode =
+    a.dtype === 'float16'
+      ? float16BitsToFloat
+      : a.dtype === 'bfloat16'
+        ? bfloat16BitsToFloat
+        : null;
+  const encode =
+    out.dtype === 'float16'
+      ? floatToFloat16Bits
+      : out.dtype === 'bfloat16'
+        ? floatToBfloat16Bits
+        : null;
+  const o = encode ? cpu.halfBits(out) : cpu.array(out);
+  const x = decode ? cpu.halfBits(a) : cpu.array(a);
   forEachRow(out.shape, [out.strides, a.strides], [out.offset, a.offset], (offs, st, n) => {
     const [oo, ao] = offs;
     const [os, as] = st;
-    if (toInt) for (let j = 0; j < n; j++) o[oo + j * os] = Math.trunc(x[ao + j * as]);
+    if (decode || encode) {
+      for (let j = 0; j < n; j++) {
+        const v = decode ? decode(x[ao + j * as]) : x[ao + j * as];
+        o[oo + j * os] = encode ? encode(v) : toInt ? Math.trunc(v) : v;
+      }
+    } else if (toInt) for (let j = 0; j < n; j++) o[oo + j * os] = Math.trunc(x[ao + j * as]);
     else for (let j = 0; j < n; j++) o[oo + j * os] = x[ao + j * as];
   });
 };

@@ -1,5 +1,6 @@
 /** Creating tensors: from data, constants, ranges, and the seeded Philox streams. */
 import type { Backend } from '../backend.js';
+import { floatToBfloat16Bits, floatToFloat16Bits } from '../cpu/half-precision.js';
 import { checkDType, type DType, isFloatDType } from '../dtype.js';
 import { noGrad } from '../engine.js';
 import { UnsupportedOpError } from '../errors.js';
@@ -17,7 +18,25 @@ export interface CreateOptions {
 }
 
 /** Nested arrays of numbers, or a flat typed/plain array with an explicit `shape`. */
-export type TensorData = number | readonly TensorData[] | Float32Array | Int32Array | Float64Array;
+export type TensorData =
+  | number
+  | readonly TensorData[]
+  | Float32Array
+  | Int32Array
+  | Float64Array
+  | Uint16Array;
+
+/**
+ * Host bytes of `dtype` for `values`. For float16/bfloat16 a Uint16Array is taken as raw bits
+ * (as stored in safetensors); numbers are rounded to nearest even.
+ */
+function hostArray(values: ArrayLike<number>, dtype: DType): ArrayBufferView {
+  if (dtype === 'int32') return Int32Array.from(values);
+  if (dtype === 'float32') return Float32Array.from(values);
+  if (values instanceof Uint16Array) return values;
+  const encode = dtype === 'float16' ? floatToFloat16Bits : floatToBfloat16Bits;
+  return Uint16Array.from(values, encode);
+}
 
 function finish(t: Tensor, options: CreateOptions | undefined): Tensor {
   if (options?.requiresGrad) t.requiresGrad = true;
@@ -71,7 +90,9 @@ function flattenInto(
 
 /**
  * A tensor from data: `tensor([[1, 2], [3, 4]])`, or `tensor(float32Array, { shape: [2, 2] })`.
- * Typed arrays are copied. dtype defaults to int32 for an Int32Array, else float32.
+ * Typed arrays are copied. dtype defaults to int32 for an Int32Array, else float32. float16 and
+ * bfloat16 are storage dtypes: create them from numbers or raw bits (a Uint16Array), then
+ * `cast('float32')` to compute or read.
  */
 export function tensor(
   data: TensorData,
@@ -107,8 +128,7 @@ export function tensor(
     throw new RangeError(`${where}: ${flat.length} values do not fill shape ${formatShape(shape)}`);
   }
   const t = Tensor.empty(backend, shape, dtype, 'tensor');
-  const src = dtype === 'int32' ? Int32Array.from(flat) : Float32Array.from(flat);
-  backend.write(t.storage.buf, src);
+  backend.write(t.storage.buf, hostArray(flat, dtype));
   return finish(t, options);
 }
 

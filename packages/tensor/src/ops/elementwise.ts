@@ -2,6 +2,7 @@
 import type { BinaryKernel, UnaryKernel } from '../backend.js';
 import type { DType } from '../dtype.js';
 import { tidy } from '../engine.js';
+import { UnsupportedOpError } from '../errors.js';
 import { defineOp, type Tolerance } from '../op-table.js';
 import { broadcastShapes } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -139,7 +140,7 @@ function binaryOp(
         }
       : undefined,
   });
-  return (a: Operand, b: Operand): Tensor => binaryCall(call, a, b, floatOnly);
+  return (a: Operand, b: Operand): Tensor => binaryCall(call, a, b, floatOnly, name);
 }
 
 /** Converts numbers to scalars and promotes int32 to float32 where operands differ, then calls. */
@@ -148,10 +149,12 @@ function binaryCall(
   a: Operand,
   b: Operand,
   floatOnly: boolean,
+  name: string,
 ): Tensor {
   if (typeof a === 'number' && typeof b === 'number') {
     throw new TypeError('binary op: at least one operand must be a Tensor');
   }
+  for (const x of [a, b]) if (typeof x !== 'number') checkComputeDType(x, name);
   const temps: Tensor[] = [];
   try {
     const like = (typeof a === 'number' ? b : a) as Tensor;
@@ -287,6 +290,7 @@ const whereOp = defineOp<Record<string, never>>({
 
 /** `cond != 0 ? a : b` elementwise, broadcasting all three. Numbers become scalars. */
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
+  for (const x of [cond, a, b]) if (typeof x !== 'number') checkComputeDType(x, 'where');
   const like = typeof a === 'number' ? (typeof b === 'number' ? cond : b) : a;
   const temps: Tensor[] = [];
   const dtype: DType =
@@ -313,6 +317,18 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
     return whereOp([cond, conv(a), conv(b)], {});
   } finally {
     for (const t of temps) t.dispose();
+  }
+}
+
+/** Half precision is a storage dtype here: refuse it before any implicit conversion. */
+function checkComputeDType(t: Tensor, op: string): void {
+  if (t.dtype !== 'float32' && t.dtype !== 'int32') {
+    throw new UnsupportedOpError(
+      op,
+      t.dtype,
+      t.backend.name,
+      'half precision is storage only here; cast to float32 first',
+    );
   }
 }
 
