@@ -3,6 +3,7 @@ import { invalidOption, UnknownDomainError } from './errors.js';
 import { type DatasetIndex, INDEX_FILE, readIndex, type Split } from './shard/dataset-index.js';
 import { readShard } from './shard/shard-format.js';
 import type { StreamOptions } from './stream/batch-builder.js';
+import { SAMPLE_ID_SHARD_FACTOR } from './stream/shard-samples.js';
 import { TokenStream } from './stream/token-stream.js';
 import { createTokenizer, type Tokenizer } from './tokenizers/tokenizer.js';
 
@@ -45,6 +46,33 @@ export class Dataset {
   /** A deterministic, resumable batch stream; see {@link StreamOptions}. */
   stream(options: StreamOptions): TokenStream {
     return new TokenStream(this.index, this.dir, options);
+  }
+
+  /**
+   * Where a batch's sample id points: the shard (file, split, domain) and the sample's index in
+   * it, e.g. to look at the documents that receive the largest weights.
+   */
+  describeSample(sampleId: number): {
+    file: string;
+    split: Split;
+    domain: string;
+    sampleIndex: number;
+  } {
+    const ordinal = Math.floor(sampleId / SAMPLE_ID_SHARD_FACTOR);
+    const entry = this.index.shards[ordinal];
+    if (!Number.isInteger(sampleId) || sampleId < 0 || !entry) {
+      throw invalidOption(
+        'sampleId',
+        sampleId,
+        `a sample id of this dataset (shard ordinal < ${this.index.shards.length})`,
+      );
+    }
+    return {
+      file: entry.file,
+      split: entry.split,
+      domain: entry.domain,
+      sampleIndex: sampleId - ordinal * SAMPLE_ID_SHARD_FACTOR,
+    };
   }
 
   /** Every stored document of a split (optionally one domain), in stored order, verified. */

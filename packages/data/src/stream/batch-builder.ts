@@ -44,6 +44,13 @@ export interface StreamOptions {
   exhaustion?: ExhaustionPolicy | Record<string, ExhaustionPolicy>;
   /** Batches prepared ahead on a worker thread; default 4; 0 builds batches on this thread. */
   prefetch?: number;
+  /**
+   * Data parallelism: every rank draws the same global batch of batchSize * worldSize rows and
+   * gets rows [rank * batchSize, (rank + 1) * batchSize); states are equal on every rank.
+   * Default rank 0 of 1.
+   */
+  worldSize?: number;
+  rank?: number;
 }
 
 /**
@@ -63,7 +70,7 @@ export interface Batch {
   sampleIds: Float64Array;
   batchSize: number;
   seqLen: number;
-  /** Rows that hold data. */
+  /** Rows that hold data (0 on a rank whose slice lies past the end of a finite stream). */
   rows: number;
   /** 0-based index of this batch in the stream. */
   step: number;
@@ -91,6 +98,7 @@ interface StreamConfig {
   seed: number;
   shuffle: boolean;
   longDocuments: 'split' | 'truncate';
+  worldSize: number;
 }
 
 /** Identity of a dataset's content: CRC-32 of its shard names and checksums. */
@@ -111,6 +119,7 @@ export class BatchBuilder {
   private rng: Rng;
   private step = 0;
   private ended = false;
+  private readonly rank: number;
 
   constructor(
     private readonly index: DatasetIndex,
@@ -128,6 +137,14 @@ export class BatchBuilder {
     if (packing !== 'concat' && packing !== 'document')
       throw invalidOption('packing', packing, "'concat' or 'document'");
     const longDocuments = options.longDocuments ?? 'split';
+    const worldSize = options.worldSize ?? 1;
+    const rank = options.rank ?? 0;
+    if (!Number.isInteger(worldSize) || worldSize < 1)
+      throw invalidOption('worldSize', worldSize, 'an integer >= 1');
+    if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize) {
+      throw invalidOption('rank', rank, `an integer in [0, worldSize - 1 = ${worldSize - 1}]`);
+    }
+    this.rank = rank;
     this.config = {
       dataset: datasetId(index),
       split,
@@ -135,6 +152,7 @@ export class BatchBuilder {
       seqLen: T,
       batchSize: B,
       seed: options.seed ?? 0,
+      worldSize: options.worldSize ?? 1,
       shuffle: options.shuffle ?? true,
       longDocuments,
     };
@@ -161,7 +179,7 @@ export class BatchBuilder {
   /** The next batch, or null when the stream has ended. */
   next(): Batch | null {
     if (this.ended) return null;
-    const { batchSize: B, seqLen: T } = this.config;
+    const { batchSize: B, seqLen: T, worldSize } = this.config;
     const eot = this.layout.eotId;
     const batch: Batch = {
       tokens: new Int32Array(B * T),
@@ -174,8 +192,11 @@ export class BatchBuilder {
       rows: 0,
       step: this.step,
     };
-    let r = 0;
-    rows: for (; r < B; r++) {
+    // Every rank draws the same global batch of B * worldSize rows (so the state is the same on
+    // every rank) and fills only its own slice: rows [rank * B, (rank + 1) * B).
+    const first = this.rank * B;
+    let g = 0;
+    rows: for (; g < B * worldSize; g++) {
       let d = this.pickDomain();
       if (d < 0) break;
       let sample = this.cursors[d].next();
@@ -193,17 +214,23 @@ export class BatchBuilder {
           sample = this.cursors[d].next();
         }
       }
+      const r = g - first;
+      if (r < 0 || r >= B) continue;
       sample.shard.fillRow(sample.local, r, batch.tokens, batch.targets, batch.mask);
       batch.domainIds[r] = d;
       batch.sampleIds[r] = sample.shard.ordinal * SAMPLE_ID_SHARD_FACTOR + sample.local;
     }
-    if (r < B) {
+    if (g === 0) {
       this.ended = true;
-      batch.tokens.fill(eot, r * T);
-      batch.targets.fill(eot, r * T);
+      return null;
     }
-    if (r === 0) return null;
-    batch.rows = r;
+    const rows = Math.max(0, Math.min(B, g - first));
+    if (g < B * worldSize) {
+      this.ended = true;
+      batch.tokens.fill(eot, rows * T);
+      batch.targets.fill(eot, rows * T);
+    }
+    batch.rows = rows;
     this.step++;
     return batch;
   }
@@ -249,7 +276,7 @@ export class BatchBuilder {
           'STATE_MISMATCH',
           `stream state was saved with ${key} = ${JSON.stringify(state.config[key])}, but this stream has ${key} = ${JSON.stringify(this.config[key])}`,
           {
-            hint: 'open the stream on the same dataset with the same split, packing, seqLen, batchSize, seed, shuffle and longDocuments as when the state was saved',
+            hint: 'open the stream on the same dataset with the same split, packing, seqLen, batchSize, seed, shuffle, longDocuments and worldSize as when the state was saved',
           },
         );
       }

@@ -47,6 +47,13 @@ describe('TokenStream determinism and resume', () => {
     const a = (await take(ds.stream(base), 20)).map(digest);
     const b = (await take(ds.stream(base), 20)).map(digest);
     const c = (await take(ds.stream({ ...base, seed: 8 }), 20)).map(digest);
+    const [first] = await take(ds.stream(base), 1);
+    for (let r = 0; r < first.rows; r++) {
+      const info = ds.describeSample(first.sampleIds[r]);
+      expect(info.domain).toBe(ds.domains[first.domainIds[r]]);
+      expect(info.split).toBe('train');
+    }
+    expect(() => ds.describeSample(1e15)).toThrow(/a sample id of this dataset/);
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
     expect(new Set(a).size).toBe(20);
@@ -119,6 +126,46 @@ describe('TokenStream determinism and resume', () => {
       JSON.stringify(options),
     ]);
     expect(JSON.parse(stdout)).toEqual(expected);
+  });
+});
+
+describe('TokenStream data parallelism', () => {
+  it('gives each rank its slice of the same global batch; states are equal on every rank', async () => {
+    const W = 3;
+    const B = 2;
+    for (const split of ['train', 'validation'] as const) {
+      const options = { ...base, split, packing: 'document' as const, batchSize: B };
+      const global = ds.stream({ ...options, batchSize: B * W });
+      const ranks = Array.from({ length: W }, (_, rank) =>
+        ds.stream({ ...options, worldSize: W, rank }),
+      );
+      for (let step = 0; ; step++) {
+        const g = await global.next();
+        const parts = await Promise.all(ranks.map((r) => r.next()));
+        if (g === null) {
+          expect(parts).toEqual([null, null, null]);
+          break;
+        }
+        const T = base.seqLen;
+        parts.forEach((p, rank) => {
+          expect(p?.step).toBe(step);
+          expect(p?.rows).toBe(Math.max(0, Math.min(B, g.rows - rank * B)));
+          expect(Array.from(p?.tokens ?? [])).toEqual(
+            Array.from(g.tokens.subarray(rank * B * T, (rank + 1) * B * T)),
+          );
+          expect(Array.from(p?.sampleIds ?? [])).toEqual(
+            Array.from(g.sampleIds.subarray(rank * B, (rank + 1) * B)),
+          );
+        });
+        const [s0, s1, s2] = ranks.map((r) => r.state());
+        expect(s1).toEqual(s0);
+        expect(s2).toEqual(s0);
+        if (split === 'train' && step === 5) break;
+      }
+    }
+    expect(() => ds.stream({ ...base, worldSize: 2, rank: 2 })).toThrow(
+      /rank: 2; expected an integer in \[0, worldSize - 1 = 1\]/,
+    );
   });
 });
 
