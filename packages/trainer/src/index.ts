@@ -77,8 +77,8 @@ export {
   summarizeRun,
   type TableCell,
 } from './report-data.js';
+export { type RunPaths, runPaths } from './run-directory.js';
 export {
-  RESULTS_FILE,
   type RunResults,
   readRunResults,
   writeRunResults,

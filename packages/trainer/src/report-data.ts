@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { EvalRecord, TrainStepRecord } from './metrics-record.js';
 import { readMetrics } from './metrics-writer.js';
+import { runPaths } from './run-directory.js';
 import { type RunResults, readRunResults } from './run-results.js';
 import { TrainerError } from './trainer-error.js';
 
@@ -25,7 +26,8 @@ export interface ReportRun {
 }
 
 export function loadReportRun(dir: string): ReportRun {
-  const metricsPath = join(dir, 'metrics.jsonl');
+  const paths = runPaths(dir);
+  const metricsPath = paths.metrics;
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new TrainerError(
       'report-input',
@@ -43,7 +45,7 @@ export function loadReportRun(dir: string): ReportRun {
   const metrics = readMetrics(metricsPath);
   const stored = readRunResults(dir);
   let config = stored?.config;
-  const configPath = join(dir, 'config.json');
+  const configPath = paths.config;
   if (config === undefined && existsSync(configPath)) {
     try {
       config = JSON.parse(readFileSync(configPath, 'utf8'));

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { writeBytesAtomic } from './atomic-write.js';
+import { runPaths } from './run-directory.js';
 import { TrainerError } from './trainer-error.js';
 
 /**
@@ -27,16 +27,14 @@ export interface RunResults {
   config?: unknown;
 }
 
-export const RESULTS_FILE = 'results.json';
-
 /** Writes `<runDir>/results.json` atomically. */
 export async function writeRunResults(runDir: string, results: RunResults): Promise<void> {
-  await writeBytesAtomic(join(runDir, RESULTS_FILE), `${JSON.stringify(results, null, 2)}\n`);
+  await writeBytesAtomic(runPaths(runDir).results, `${JSON.stringify(results, null, 2)}\n`);
 }
 
 /** Reads `<runDir>/results.json`; undefined when the run has none yet. */
 export function readRunResults(runDir: string): RunResults | undefined {
-  const path = join(runDir, RESULTS_FILE);
+  const path = runPaths(runDir).results;
   if (!existsSync(path)) return undefined;
   let json: unknown;
   try {
