@@ -196,13 +196,13 @@ export class BatchBuilder {
     // every rank) and fills only its own slice: rows [rank * B, (rank + 1) * B).
     const first = this.rank * B;
     let g = 0;
-    rows: for (; g < B * worldSize; g++) {
+    draw: for (; g < B * worldSize; g++) {
       let d = this.pickDomain();
       if (d < 0) break;
       let sample = this.cursors[d].next();
       while (sample === null) {
         const policy = this.policies[d];
-        if (policy === 'stop') break rows;
+        if (policy === 'stop') break draw;
         if (policy === 'cycle') {
           this.cursors[d].nextEpoch();
           sample = this.cursors[d].next();
@@ -210,7 +210,7 @@ export class BatchBuilder {
         } else {
           this.active[d] = 0;
           d = this.pickDomain();
-          if (d < 0) break rows;
+          if (d < 0) break draw;
           sample = this.cursors[d].next();
         }
       }
