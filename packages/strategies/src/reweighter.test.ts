@@ -72,5 +72,11 @@ describe('Reweighter', () => {
       /use 'quadratic'/,
     );
     expect(() => new Reweighter({ strategy: 'linupper', schedule: -1 })).toThrow(/r = -1/);
+    expect(() => new Reweighter({ strategy: 'linupper', schedule: 1, delta: 0 })).toThrow(
+      /delta = 0/,
+    );
+    expect(
+      () => new Reweighter({ strategy: 'linupper', schedule: 1, nonFinite: 'skip' as 'zero' }),
+    ).toThrow(/nonFinite = "skip"/);
   });
 });

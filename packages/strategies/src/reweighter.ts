@@ -1,6 +1,7 @@
 import { computeWeights } from './compute-weights.js';
 import { ReweightError } from './errors.js';
-import { DEFAULT_DELTA, DEFAULT_EPSILON } from './normalize.js';
+import { checkNonFiniteOption } from './inclusion.js';
+import { checkNormalizeOptions, DEFAULT_DELTA, DEFAULT_EPSILON } from './normalize.js';
 import {
   constantTemperature,
   type TemperatureSchedule,
@@ -93,7 +94,8 @@ export class Reweighter {
     }
     this.delta = options.delta ?? DEFAULT_DELTA;
     this.epsilon = options.epsilon ?? DEFAULT_EPSILON;
-    this.nonFinite = options.nonFinite ?? 'error';
+    checkNormalizeOptions(this.delta, this.epsilon);
+    this.nonFinite = checkNonFiniteOption(options.nonFinite);
   }
 
   /** Weights and statistics for the losses of optimizer step `step`. */
