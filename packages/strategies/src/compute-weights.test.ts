@@ -36,6 +36,12 @@ describe('golden cases (shared/golden/strategies.json)', () => {
   });
 
   const shared = new URL('../../../../shared/golden/strategies.json', import.meta.url);
+  if (!existsSync(shared)) {
+    console.warn(
+      `skipping the fixture-freshness check: ${shared.pathname} is absent (a clone without the ` +
+        'shared/ folder); the committed fixture in test/fixtures is still tested in full.',
+    );
+  }
   it.skipIf(!existsSync(shared))('fixture is a trim of the current shared golden file', () => {
     const text = readFileSync(shared, 'utf8');
     expect(createHash('sha256').update(text).digest('hex')).toBe(golden.source_sha256);
