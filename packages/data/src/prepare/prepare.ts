@@ -94,6 +94,35 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
   let totalTextBytes = 0;
   let emptyDocuments = 0;
   const budget1 = new DomainBudget(options);
+  const progress = {
+    documents: 0,
+    textBytes: 0,
+    tokens: 0,
+    shardsWritten: 0,
+    shardsSkipped: 0,
+  };
+  let lastReport = 0;
+  let tokenizeStarted = started; // rates and the ETA count from the start of pass 2
+  const report = (phase: PrepareProgress['phase'], force = false): void => {
+    const now = performance.now();
+    if (!options.onProgress || (!force && now - lastReport < (options.progressIntervalMs ?? 500)))
+      return;
+    lastReport = now;
+    const seconds = (now - started) / 1000;
+    const working = (now - tokenizeStarted) / 1000;
+    const rate = progress.textBytes / Math.max(working, 1e-9);
+    options.onProgress({
+      phase,
+      ...progress,
+      totalDocuments,
+      totalTextBytes,
+      elapsedSeconds: seconds,
+      tokensPerSecond: progress.tokens / Math.max(working, 1e-9),
+      megabytesPerSecond: rate / 1e6,
+      etaSeconds:
+        progress.textBytes > 0 ? (totalTextBytes - progress.textBytes) / rate : Number.NaN,
+    });
+  };
   for await (const doc of readSources(options.sources)) {
     if (doc.text === '') continue;
     const bytes = Buffer.byteLength(doc.text, 'utf8');
@@ -101,7 +130,9 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
     counts.set(doc.domain, (counts.get(doc.domain) ?? 0) + 1);
     totalDocuments++;
     totalTextBytes += bytes;
+    if ((totalDocuments & 1023) === 0) report('scan');
   }
+  report('scan', true);
   const domains = options.domains ? [...options.domains] : [...counts.keys()].sort();
   for (const domain of counts.keys()) {
     if (!domains.includes(domain))
@@ -115,37 +146,10 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
   }
 
   // Pass 2: group documents into shards per (split, domain) and tokenize them.
+  tokenizeStarted = performance.now();
   const pool = new TokenizePool(tokenizerSpec, workers);
   const shards: ShardEntry[] = [];
   const pendingShards: Promise<void>[] = [];
-  const progress = {
-    documents: 0,
-    textBytes: 0,
-    tokens: 0,
-    shardsWritten: 0,
-    shardsSkipped: 0,
-  };
-  let lastReport = 0;
-  const report = (phase: PrepareProgress['phase'], force = false): void => {
-    const now = performance.now();
-    if (!options.onProgress || (!force && now - lastReport < (options.progressIntervalMs ?? 500)))
-      return;
-    lastReport = now;
-    const seconds = (now - started) / 1000;
-    const rate = progress.textBytes / Math.max(seconds, 1e-9);
-    options.onProgress({
-      phase,
-      ...progress,
-      totalDocuments,
-      totalTextBytes,
-      elapsedSeconds: seconds,
-      tokensPerSecond: progress.tokens / Math.max(seconds, 1e-9),
-      megabytesPerSecond: rate / 1e6,
-      etaSeconds:
-        progress.textBytes > 0 ? (totalTextBytes - progress.textBytes) / rate : Number.NaN,
-    });
-  };
-  report('scan', true);
 
   const flush = (group: Group): Promise<void> => {
     const file = `${group.split}-${String(group.domainId).padStart(4, '0')}-${safeName(group.domain)}-${String(group.index).padStart(5, '0')}.bin`;
