@@ -34,19 +34,23 @@ export class OpContext<A = unknown> {
     this.needsGrad = inputs.map((t) => recording && t.requiresGrad);
   }
 
-  /** Keeps `ts` for the gradient rule (no copy; the buffer stays alive). */
-  save(...ts: Tensor[]): void {
+  /**
+   * Keeps `ts` for the gradient rule (no copy; the buffer stays alive until backward). Pass
+   * `undefined` for a slot the rule will not need (so `saved` keeps its positions and nothing is
+   * held): saving only what a rule reads keeps training memory down.
+   */
+  save(...ts: (Tensor | undefined)[]): void {
     if (!this.recording) return;
     for (const t of ts) {
-      this.saved.push(t.alias());
-      this.versions.push(t.storage.version);
+      this.saved.push(t ? t.alias() : (undefined as unknown as Tensor));
+      this.versions.push(t ? t.storage.version : -1);
     }
   }
 
   /** @internal */
   checkVersions(): void {
     for (let i = 0; i < this.saved.length; i++) {
-      if (this.saved[i].storage.version !== this.versions[i]) {
+      if (this.saved[i] && this.saved[i].storage.version !== this.versions[i]) {
         throw new Error(
           `backward: a value saved by '${this.op}' (${formatShape(this.saved[i].shape)}) was modified in place ` +
             'after the forward pass; clone() it before modifying, or modify it under noGrad only after backward',
@@ -57,7 +61,7 @@ export class OpContext<A = unknown> {
 
   /** @internal */
   release(): void {
-    for (const t of this.saved) t.dispose();
+    for (const t of this.saved) t?.dispose();
     this.saved.length = 0;
   }
 }

@@ -25,6 +25,7 @@ function unaryOp(
   rule: UnaryRule | null,
   tolerance: Tolerance,
   doc: string,
+  saves: 'x' | 'out' | 'none' = 'none',
 ) {
   const call = defineOp<Record<string, never>>({
     name,
@@ -35,7 +36,7 @@ function unaryOp(
     forward: ([x], _attrs, ctx) => {
       const out = Tensor.empty(x.backend, x.shape, x.dtype, name);
       x.backend.run({ kernel: name, inputs: [x.view()], output: out.view(), attrs: {} });
-      ctx.save(x, out);
+      ctx.save(saves === 'x' ? x : undefined, saves === 'out' ? out : undefined);
       return out;
     },
     backward: rule ? (g, ctx) => [rule(g, ctx.saved[0], ctx.saved[1])] : undefined,
@@ -54,13 +55,21 @@ function unaryOp(
 }
 
 export const neg = unaryOp('neg', false, (g) => g.neg(), FLOAT_TOL, '-x');
-export const exp = unaryOp('exp', true, (g, _x, out) => g.mul(out), TRANSCENDENTAL_TOL, 'e^x');
+export const exp = unaryOp(
+  'exp',
+  true,
+  (g, _x, out) => g.mul(out),
+  TRANSCENDENTAL_TOL,
+  'e^x',
+  'out',
+);
 export const log = unaryOp(
   'log',
   true,
   (g, x) => g.div(x),
   TRANSCENDENTAL_TOL,
   'natural logarithm',
+  'x',
 );
 export const sqrt = unaryOp(
   'sqrt',
@@ -68,6 +77,7 @@ export const sqrt = unaryOp(
   (g, _x, out) => g.div(out.mul(2)),
   TRANSCENDENTAL_TOL,
   'square root',
+  'out',
 );
 export const recip = unaryOp(
   'recip',
@@ -75,6 +85,7 @@ export const recip = unaryOp(
   (g, _x, out) => g.mul(out.square()).neg(),
   FLOAT_TOL,
   '1 / x',
+  'out',
 );
 export const tanh = unaryOp(
   'tanh',
@@ -82,16 +93,18 @@ export const tanh = unaryOp(
   (g, _x, out) => g.mul(out.square().neg().add(1)),
   TRANSCENDENTAL_TOL,
   'hyperbolic tangent',
+  'out',
 );
-export const sin = unaryOp('sin', true, (g, x) => g.mul(x.cos()), TRANSCENDENTAL_TOL, 'sine');
+export const sin = unaryOp('sin', true, (g, x) => g.mul(x.cos()), TRANSCENDENTAL_TOL, 'sine', 'x');
 export const cos = unaryOp(
   'cos',
   true,
   (g, x) => g.mul(x.sin()).neg(),
   TRANSCENDENTAL_TOL,
   'cosine',
+  'x',
 );
-export const abs = unaryOp('abs', false, (g, x) => g.mul(x.sign()), FLOAT_TOL, '|x|');
+export const abs = unaryOp('abs', false, (g, x) => g.mul(x.sign()), FLOAT_TOL, '|x|', 'x');
 export const sign = unaryOp('sign', false, null, FLOAT_TOL, '-1, 0 or 1 (no gradient)');
 
 // ---- binary -----------------------------------------------------------------------------------
@@ -112,6 +125,7 @@ function binaryOp(
   rule: BinaryRule | null,
   tolerance: Tolerance,
   doc: string,
+  saves: (needs: boolean[]) => [boolean, boolean, boolean] = () => [false, false, false],
 ) {
   const outDType = (a: DType): DType => (COMPARISONS.has(name) ? 'float32' : a);
   const call = defineOp<Record<string, never>>({
@@ -129,14 +143,17 @@ function binaryOp(
         output: out.view(),
         attrs: {},
       });
-      ctx.save(a, b, out);
+      if (ctx.recording) {
+        const [sa, sb, so] = saves(ctx.needsGrad);
+        ctx.save(sa ? a : undefined, sb ? b : undefined, so ? out : undefined);
+      }
       return out;
     },
     backward: rule
       ? (g, ctx) => {
           const [a, b, out] = ctx.saved;
           const [ga, gb] = rule(g, a, b, out, ctx.needsGrad);
-          return [ga && sumTo(ga, a.shape), gb && sumTo(gb, b.shape)];
+          return [ga && sumTo(ga, ctx.inputShapes[0]), gb && sumTo(gb, ctx.inputShapes[1])];
         }
       : undefined,
   });
@@ -208,6 +225,7 @@ export const mul = binaryOp(
   (g, a, b, _o, n) => [n[0] ? g.mul(b) : null, n[1] ? g.mul(a) : null],
   FLOAT_TOL,
   'a * b',
+  (n) => [n[1], n[0], false],
 );
 export const div = binaryOp(
   'div',
@@ -215,6 +233,7 @@ export const div = binaryOp(
   (g, a, b, _o, n) => [n[0] ? g.div(b) : null, n[1] ? g.mul(a).div(b.square()).neg() : null],
   FLOAT_TOL,
   'a / b',
+  (n) => [n[1], true, false],
 );
 export const pow = binaryOp(
   'pow',
@@ -225,6 +244,7 @@ export const pow = binaryOp(
   ],
   TRANSCENDENTAL_TOL,
   'a ** b',
+  (n) => [true, true, n[1]],
 );
 export const maximum = binaryOp(
   'maximum',
@@ -235,6 +255,7 @@ export const maximum = binaryOp(
   },
   FLOAT_TOL,
   'elementwise max (ties split the gradient)',
+  () => [true, true, false],
 );
 export const minimum = binaryOp(
   'minimum',
@@ -245,6 +266,7 @@ export const minimum = binaryOp(
   },
   FLOAT_TOL,
   'elementwise min (ties split the gradient)',
+  () => [true, true, false],
 );
 export const lt = binaryOp('lt', false, null, FLOAT_TOL, 'a < b as 1/0 float32');
 export const le = binaryOp('le', false, null, FLOAT_TOL, 'a <= b as 1/0 float32');

@@ -46,14 +46,15 @@ const matmulOp = defineOp<Record<string, never>>({
       output: out.view(),
       attrs: {},
     });
-    ctx.save(a, b);
+    // dA = g B^T needs B; dB = A^T g needs A: keep only what a wanted gradient reads.
+    ctx.save(ctx.needsGrad[1] ? a : undefined, ctx.needsGrad[0] ? b : undefined);
     return out;
   },
   backward: (g, ctx) => {
     const [a, b] = ctx.saved;
     return [
-      ctx.needsGrad[0] ? sumTo(g.matmul(b.mT), a.shape) : null,
-      ctx.needsGrad[1] ? sumTo(a.mT.matmul(g), b.shape) : null,
+      ctx.needsGrad[0] ? sumTo(g.matmul(b.mT), ctx.inputShapes[0]) : null,
+      ctx.needsGrad[1] ? sumTo(a.mT.matmul(g), ctx.inputShapes[1]) : null,
     ];
   },
 });
