@@ -259,6 +259,19 @@ describe.skipIf(!HAVE_SHARED)('prepare on the shared corpora', () => {
 });
 
 describe('prepare with a custom tokenizer module', () => {
+  it('reports an error thrown inside a tokenizer worker as the error of prepare()', async () => {
+    const spec = { module: pathToFileURL(fixture('failing-tokenizer.mjs')).href };
+    const error = await prepare({
+      sources: fixtureSources,
+      outDir: join(tmp.dir, 'failing'),
+      tokenizer: spec,
+      workers: 1,
+      shardTextBytes: 512,
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(error.message).toContain('cannot tokenize a Citizen');
+  });
+
   it('loads the module in the workers and writes uint32 shards for a vocabulary over 65536', async () => {
     const spec = { module: pathToFileURL(fixture('utf16-tokenizer.mjs')).href };
     const dir = join(tmp.dir, 'utf16');

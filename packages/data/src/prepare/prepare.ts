@@ -244,14 +244,14 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
       group.texts.push(doc.text);
       group.bytes += bytes;
       if (group.bytes >= shardTextBytes) {
-        pendingShards.push(flush({ ...group }));
+        pendingShards.push(settleLater(flush({ ...group })));
         groups.set(key, { ...group, index: group.index + 1, texts: [], bytes: 0 });
         // Back-pressure: hold at most a few tasks per worker in memory.
         while (pool.pending > 4 * Math.max(1, workers)) await pool.whenTaskDone();
       }
     }
     for (const group of groups.values())
-      if (group.texts.length > 0) pendingShards.push(flush(group));
+      if (group.texts.length > 0) pendingShards.push(settleLater(flush(group)));
     await Promise.all(pendingShards);
   } finally {
     await pool.close();
@@ -324,6 +324,16 @@ function finishedShard(path: string, fingerprint: number, vocabSize: number): Sh
     if (DataError.isInstance(error)) return null; // corrupted: rebuild it
     throw error;
   }
+}
+
+/**
+ * Marks a promise as handled now (its failure is still seen by the Promise.all that awaits it
+ * later), so a tokenizer error while the sources are still being read is reported as the error
+ * of prepare() instead of crashing the process as an unhandled rejection.
+ */
+function settleLater<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 function removeStaleTemporaries(dir: string): void {
