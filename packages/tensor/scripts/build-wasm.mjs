@@ -23,7 +23,7 @@ const outFile = join(pkgDir, 'src', 'cpu-wasm', 'generated', 'kernels-wasm.ts');
 const require = createRequire(import.meta.url);
 const ascVersion = require('assemblyscript/package.json').version;
 
-const ENTRY = 'gemm.ts';
+const ENTRY = 'index.ts';
 const BASE_FLAGS = [
   '-O3',
   '--noAssert',

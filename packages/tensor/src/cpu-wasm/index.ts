@@ -1,4 +1,5 @@
 // WebAssembly SIMD fast path of the CPU backend (see README.md in this folder).
+export type { AdamWStep, ElementwiseKernels } from './elementwise.js';
 export { WASM32_MAX_BYTES, WasmHeap } from './heap.js';
 export {
   type KernelVariant,
@@ -7,10 +8,10 @@ export {
   sharedMemorySupported,
 } from './kernels.js';
 export {
-  createWasmMatmul,
+  createWasmKernels,
   DEFAULT_PARALLEL_THRESHOLD_FLOPS,
   type MatmulOptions,
-  type WasmMatmul,
-  type WasmMatmulOptions,
-} from './matmul.js';
+  type WasmKernels,
+  type WasmKernelsOptions,
+} from './wasm-kernels.js';
 export { type GemmCall, GemmWorkerPool } from './worker-pool.js';

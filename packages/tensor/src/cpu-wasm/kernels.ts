@@ -25,6 +25,23 @@ export interface KernelExports {
     scratch: number,
   ): void;
   gemmScratchBytes(): number;
+  adamw(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    n: number,
+    decay: number,
+    beta1: number,
+    beta2: number,
+    oneMinusBeta1: number,
+    oneMinusBeta2: number,
+    stepSize: number,
+    invBc2Sqrt: number,
+    eps: number,
+  ): void;
+  axpy(y: number, x: number, n: number, alpha: number): void;
+  sumOfSquares(x: number, n: number): number;
 }
 
 /** gemm flag bits (assembly/gemm.ts). */

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWasmMatmul, type MatmulOptions, type WasmMatmul } from './matmul.js';
 import { expectMatmulClose, type RefCase, randomArray } from './matmul.test-helpers.js';
+import { createWasmKernels, type MatmulOptions, type WasmKernels } from './wasm-kernels.js';
 
 let seed = 1;
 
-function run(mm: WasmMatmul, t: RefCase): void {
+function run(mm: WasmKernels, t: RefCase): void {
   const batch = t.batch ?? 1;
   const sA = t.strideA ?? t.m * t.k;
   const sB = t.strideB ?? t.k * t.n;
@@ -38,9 +38,9 @@ const TRANSPOSES = [
 ] as const;
 
 describe.each(['simd', 'relaxed-simd'] as const)('wasm matmul, single thread (%s)', (isa) => {
-  let mm: WasmMatmul;
+  let mm: WasmKernels;
   beforeAll(async () => {
-    mm = await createWasmMatmul({ threads: 1, relaxedSimd: isa === 'relaxed-simd' });
+    mm = await createWasmKernels({ threads: 1, relaxedSimd: isa === 'relaxed-simd' });
   });
   afterAll(async () => {
     await mm.close();
@@ -116,14 +116,14 @@ describe.each(['simd', 'relaxed-simd'] as const)('wasm matmul, single thread (%s
   });
 });
 
-describe('createWasmMatmul options', () => {
+describe('createWasmKernels options', () => {
   it('rejects a memory cap beyond the wasm32 limit', async () => {
-    await expect(createWasmMatmul({ threads: 1, maximumMemoryBytes: 2 ** 33 })).rejects.toThrow(
+    await expect(createWasmKernels({ threads: 1, maximumMemoryBytes: 2 ** 33 })).rejects.toThrow(
       /wasm32 addresses 4 GiB/,
     );
   });
 
   it('rejects a non-integer thread count', async () => {
-    await expect(createWasmMatmul({ threads: 0 })).rejects.toThrow(/threads = 0/);
+    await expect(createWasmKernels({ threads: 0 })).rejects.toThrow(/threads = 0/);
   });
 });

@@ -1,5 +1,7 @@
-// Public entry point of the wasm fast path: batched float32 matmul over Float32Arrays.
+// Public entry point of the wasm fast path: batched float32 matmul and training-step kernels
+// over Float32Arrays, on one shared memory and a worker pool.
 import { availableParallelism } from 'node:os';
+import { type ElementwiseKernels, makeElementwise } from './elementwise.js';
 import { WasmHeap } from './heap.js';
 import {
   compileKernel,
@@ -18,7 +20,7 @@ import { type GemmCall, GemmWorkerPool } from './worker-pool.js';
 /** Products below this many flops (2*M*N*K summed over the batch) stay on the calling thread. */
 export const DEFAULT_PARALLEL_THRESHOLD_FLOPS = 1 << 20;
 
-export interface WasmMatmulOptions {
+export interface WasmKernelsOptions {
   /** Threads including the caller; default: all cores (`os.availableParallelism()`). */
   threads?: number;
   /**
@@ -49,7 +51,7 @@ export interface MatmulOptions {
   strideC?: number;
 }
 
-export interface WasmMatmul {
+export interface WasmKernels extends ElementwiseKernels {
   /**
    * C[M,N] (+)= op(A)[M,K] x op(B)[K,N] for each batch item, row-major, returns `c`.
    * Arrays from `heap.alloc` are used in place; other Float32Arrays are copied in and out.
@@ -69,7 +71,7 @@ export interface WasmMatmul {
   readonly threads: number;
   /** 'relaxed-simd' when the FMA build runs, else 'simd'. */
   readonly instructionSet: 'simd' | 'relaxed-simd';
-  /** Stops the worker threads (awaits their exit); matmul throws afterwards. */
+  /** Stops the worker threads (awaits their exit); every kernel throws afterwards. */
   close(): Promise<void>;
 }
 
@@ -95,8 +97,8 @@ function checkSpan(
   }
 }
 
-/** Creates the wasm SIMD matmul with its memory and (where threads > 1) a worker pool. */
-export async function createWasmMatmul(options: WasmMatmulOptions = {}): Promise<WasmMatmul> {
+/** Creates the wasm SIMD kernels with their memory and (where threads > 1) a worker pool. */
+export async function createWasmKernels(options: WasmKernelsOptions = {}): Promise<WasmKernels> {
   const shared = sharedMemorySupported();
   const threads = shared ? (options.threads ?? availableParallelism()) : 1;
   checkDim('threads', threads, 1);
@@ -135,7 +137,10 @@ export async function createWasmMatmul(options: WasmMatmulOptions = {}): Promise
     kernel.gemm(...call, row0, row1, scratch[0]!);
 
   // Staging blocks for operands that live outside the heap, reused across calls.
-  const staging: { ptr: number; bytes: number }[] = [0, 1, 2].map(() => ({ ptr: 0, bytes: 0 }));
+  const staging: { ptr: number; bytes: number }[] = [0, 1, 2, 3].map(() => ({
+    ptr: 0,
+    bytes: 0,
+  }));
   const stage = (slot: number, bytes: number): number => {
     const s = staging[slot]!;
     if (s.bytes < bytes) {
@@ -226,6 +231,14 @@ export async function createWasmMatmul(options: WasmMatmulOptions = {}): Promise
 
   return {
     matmul,
+    ...makeElementwise({
+      kernel,
+      heap,
+      stage,
+      assertOpen(op) {
+        if (closed) throw new Error(`${op} called after close()`);
+      },
+    }),
     heap,
     threads,
     instructionSet: relaxed ? 'relaxed-simd' : 'simd',

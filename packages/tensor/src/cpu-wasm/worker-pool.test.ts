@@ -3,21 +3,21 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileKernel } from './kernels.js';
-import { createWasmMatmul, type MatmulOptions, type WasmMatmul } from './matmul.js';
 import { expectMatmulClose, randomArray } from './matmul.test-helpers.js';
 import { wasm } from './wasm-api.js';
+import { createWasmKernels, type MatmulOptions, type WasmKernels } from './wasm-kernels.js';
 import { type GemmCall, GemmWorkerPool } from './worker-pool.js';
 
 describe('wasm matmul on the worker pool', () => {
-  let single: WasmMatmul;
-  let pooled: WasmMatmul;
-  let eager: WasmMatmul;
+  let single: WasmKernels;
+  let pooled: WasmKernels;
+  let eager: WasmKernels;
   beforeAll(async () => {
     // Plain SIMD on both sides: the same kernel on the same rows gives bit-identical output.
-    single = await createWasmMatmul({ threads: 1, relaxedSimd: false });
-    pooled = await createWasmMatmul({ threads: 2, relaxedSimd: false });
+    single = await createWasmKernels({ threads: 1, relaxedSimd: false });
+    pooled = await createWasmKernels({ threads: 2, relaxedSimd: false });
     // Threshold 0 splits even tiny products, exercising ragged and empty row shares.
-    eager = await createWasmMatmul({ threads: 3, relaxedSimd: false, parallelThresholdFlops: 0 });
+    eager = await createWasmKernels({ threads: 3, relaxedSimd: false, parallelThresholdFlops: 0 });
   });
   afterAll(async () => {
     await Promise.all([single.close(), pooled.close(), eager.close()]);
@@ -55,7 +55,7 @@ describe('wasm matmul on the worker pool', () => {
 
 describe('GemmWorkerPool lifecycle', () => {
   it('shuts down cleanly: close() resolves once every worker has exited, twice is fine', async () => {
-    const mm = await createWasmMatmul({ threads: 2, relaxedSimd: false });
+    const mm = await createWasmKernels({ threads: 2, relaxedSimd: false });
     const close = mm.close();
     await expect(close).resolves.toBeUndefined();
     await expect(mm.close()).resolves.toBeUndefined();
@@ -110,8 +110,8 @@ if (!existsSync(distIndex)) {
 describe.skipIf(!existsSync(distIndex))('process exit with a worker pool', () => {
   const runNode = (tail: string) => {
     const script =
-      `import { createWasmMatmul } from ${JSON.stringify(pathToFileURL(distIndex).href)};\n` +
-      'const mm = await createWasmMatmul({ threads: 2, parallelThresholdFlops: 0 });\n' +
+      `import { createWasmKernels } from ${JSON.stringify(pathToFileURL(distIndex).href)};\n` +
+      'const mm = await createWasmKernels({ threads: 2, parallelThresholdFlops: 0 });\n' +
       'const c = new Float32Array(4);\n' +
       'mm.matmul(new Float32Array([1, 2, 3, 4]), new Float32Array([0, 1, 1, 0]), c, 2, 2, 2);\n' +
       `console.log(c.join(','));\n${tail}`;

@@ -1,0 +1,4 @@
+// Entry point of the wasm kernels (compiled by scripts/build-wasm.mjs).
+
+export { adamw, axpy, sumOfSquares } from './elementwise';
+export { gemm, gemmScratchBytes } from './gemm';

@@ -1,0 +1,98 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomArray } from './matmul.test-helpers.js';
+import { createWasmKernels, type WasmKernels } from './wasm-kernels.js';
+
+interface AdamWGolden {
+  config: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number };
+  p0: number[];
+  grads: number[][];
+  p: number[];
+  m: number[];
+  v: number[];
+}
+
+const goldenPath = new URL('./fixtures/adamw-torch.json', import.meta.url);
+
+describe('wasm elementwise kernels', () => {
+  let wk: WasmKernels;
+  beforeAll(async () => {
+    wk = await createWasmKernels({ threads: 1 });
+  });
+  afterAll(async () => {
+    await wk.close();
+  });
+
+  it.skipIf(!existsSync(goldenPath))('adamw reproduces three torch.optim.AdamW steps', () => {
+    const golden = JSON.parse(readFileSync(goldenPath, 'utf8')) as AdamWGolden;
+    const p = Float32Array.from(golden.p0);
+    const m = new Float32Array(p.length);
+    const v = new Float32Array(p.length);
+    golden.grads.forEach((g, i) => {
+      wk.adamw(p, Float32Array.from(g), m, v, { ...golden.config, step: i + 1 });
+    });
+    // float32 arithmetic on both sides, in a different order: a few ulps of |p| ~ 0.1.
+    const maxDiff = (got: Float32Array, want: number[]) =>
+      Math.max(...Array.from(got, (x, i) => Math.abs(x - want[i]!)));
+    expect(maxDiff(p, golden.p)).toBeLessThan(2e-7);
+    expect(maxDiff(m, golden.m)).toBeLessThan(1e-8);
+    expect(maxDiff(v, golden.v)).toBeLessThan(1e-9);
+  });
+
+  it('adamw matches a float64 evaluation of the formula on a long, odd-length vector', () => {
+    const n = 1027;
+    const hp = { lr: 3e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 5 };
+    const p = randomArray(n, 1);
+    const g = randomArray(n, 2);
+    const m = randomArray(n, 3).map((x) => x * 0.1);
+    const v = randomArray(n, 4).map((x) => x * x * 0.01);
+    const p0 = p.slice();
+    const m0 = m.slice();
+    const v0 = v.slice();
+    wk.adamw(p, g, m, v, hp);
+    for (let i = 0; i < n; i++) {
+      const mi = hp.beta1 * m0[i]! + (1 - hp.beta1) * g[i]!;
+      const vi = hp.beta2 * v0[i]! + (1 - hp.beta2) * g[i]! * g[i]!;
+      const denom = Math.sqrt(vi) / Math.sqrt(1 - hp.beta2 ** hp.step) + hp.eps;
+      const pi =
+        p0[i]! * (1 - hp.lr * hp.weightDecay) - (hp.lr / (1 - hp.beta1 ** hp.step)) * (mi / denom);
+      // Bounds scale with the magnitudes of the summed terms: float32 rounds the hyper-parameters
+      // (0.9 -> 0.899999976) and each product, so cancellation can leave a larger relative error.
+      const mTerms = hp.beta1 * Math.abs(m0[i]!) + (1 - hp.beta1) * Math.abs(g[i]!);
+      const vTerms = hp.beta2 * v0[i]! + (1 - hp.beta2) * g[i]! * g[i]!;
+      const update = (hp.lr / (1 - hp.beta1 ** hp.step)) * Math.abs(mi / denom);
+      expect(Math.abs(m[i]! - mi)).toBeLessThanOrEqual(4e-7 * mTerms + 1e-30);
+      expect(Math.abs(v[i]! - vi)).toBeLessThanOrEqual(4e-7 * vTerms + 1e-30);
+      expect(Math.abs(p[i]! - pi)).toBeLessThanOrEqual(4e-7 * Math.abs(p0[i]!) + 2e-6 * update);
+    }
+  });
+
+  it('axpy and sumOfSquares match float64 sums, in place on heap arrays too', () => {
+    for (const n of [0, 1, 3, 4, 17, 1000]) {
+      const y = randomArray(n, n + 10);
+      const x = randomArray(n, n + 11);
+      const want = Array.from(y, (yi, i) => Math.fround(yi + Math.fround(0.5 * x[i]!)));
+      wk.axpy(y, x, 0.5);
+      // alpha = 0.5 scales exactly, so each element is one float32 rounding of the sum.
+      expect(Array.from(y)).toEqual(want);
+      let ss = 0;
+      for (const xi of x) ss += xi * xi;
+      expect(wk.sumOfSquares(x)).toBeCloseTo(ss, 10);
+    }
+    const h = wk.heap.alloc(5);
+    h.set([1, 2, 3, 4, 5]);
+    expect(wk.sumOfSquares(h)).toBe(55);
+    wk.axpy(h, Float32Array.from([1, 1, 1, 1, 1]), -1);
+    expect(Array.from(h)).toEqual([0, 1, 2, 3, 4]);
+    wk.heap.free(h);
+  });
+
+  it('names mismatched lengths and bad hyper-parameters', () => {
+    const a = new Float32Array(3);
+    const b = new Float32Array(4);
+    expect(() => wk.axpy(a, b, 1)).toThrow(/axpy: x has 4 elements but y has 3/);
+    const hp = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 0 };
+    expect(() => wk.adamw(a, a, a, a, hp)).toThrow(/step = 0/);
+    expect(() => wk.adamw(a, a, a, a, { ...hp, step: 1, beta2: 1 })).toThrow(/beta2 = 1/);
+  });
+});

@@ -1,0 +1,134 @@
+// Elementwise training-step kernels (assembly/elementwise.ts) over Float32Arrays.
+import type { WasmHeap } from './heap.js';
+import type { KernelExports } from './kernels.js';
+
+/** Hyper-parameters of one AdamW step, as in torch.optim.AdamW. */
+export interface AdamWStep {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** 1-based step count t (bias corrections 1 - beta^t). */
+  step: number;
+}
+
+export interface ElementwiseKernels {
+  /**
+   * One AdamW step in place on `param`, `expAvg` (m) and `expAvgSq` (v), given `grad`
+   * (decoupled weight decay, PyTorch's formulation). All four arrays have the same length.
+   */
+  adamw(
+    param: Float32Array,
+    grad: Float32Array,
+    expAvg: Float32Array,
+    expAvgSq: Float32Array,
+    hp: AdamWStep,
+  ): void;
+  /** y += alpha * x (same length). */
+  axpy(y: Float32Array, x: Float32Array, alpha: number): Float32Array;
+  /** Sum of squares of `x`, accumulated in float64 (gradient-norm clipping). */
+  sumOfSquares(x: Float32Array): number;
+}
+
+export interface ElementwiseContext {
+  kernel: KernelExports;
+  heap: WasmHeap;
+  /** Byte offset of a staging block of at least `bytes` bytes for operand `slot`. */
+  stage(slot: number, bytes: number): number;
+  assertOpen(op: string): void;
+}
+
+function sameLength(op: string, names: string[], arrays: Float32Array[]): number {
+  const n = arrays[0]!.length;
+  arrays.forEach((a, i) => {
+    if (a.length !== n) {
+      throw new RangeError(
+        `${op}: ${names[i]} has ${a.length} elements but ${names[0]} has ${n}; they must match`,
+      );
+    }
+  });
+  return n;
+}
+
+export function makeElementwise(ctx: ElementwiseContext): ElementwiseKernels {
+  const { kernel, heap } = ctx;
+  // Pointer of `array` in the heap, copying it into staging slot `slot` when outside.
+  const place = (array: Float32Array, slot: number, copyIn: boolean): number => {
+    if (heap.contains(array)) return array.byteOffset;
+    const ptr = ctx.stage(slot, array.length * 4);
+    if (copyIn) heap.f32(ptr, array.length).set(array);
+    return ptr;
+  };
+  const back = (array: Float32Array, ptr: number): void => {
+    if (!heap.contains(array)) array.set(heap.f32(ptr, array.length));
+  };
+  // Staging may grow (and, for a private memory, replace) the buffer: place all, then copy in.
+  const placeAll = (arrays: Float32Array[]): number[] => {
+    const ptrs = arrays.map((a, i) => place(a, i, false));
+    arrays.forEach((a, i) => {
+      if (!heap.contains(a)) heap.f32(ptrs[i]!, a.length).set(a);
+    });
+    return ptrs;
+  };
+
+  return {
+    adamw(param, grad, expAvg, expAvgSq, hp) {
+      ctx.assertOpen('adamw');
+      const n = sameLength(
+        'adamw',
+        ['param', 'grad', 'expAvg', 'expAvgSq'],
+        [param, grad, expAvg, expAvgSq],
+      );
+      if (!(Number.isInteger(hp.step) && hp.step >= 1)) {
+        throw new RangeError(`adamw: step = ${hp.step} must be an integer >= 1 (1-based)`);
+      }
+      for (const key of ['beta1', 'beta2'] as const) {
+        if (!(hp[key] >= 0 && hp[key] < 1)) {
+          throw new RangeError(`adamw: ${key} = ${hp[key]} must lie in [0, 1)`);
+        }
+      }
+      const [pp, pg, pm, pv] = placeAll([param, grad, expAvg, expAvgSq]) as [
+        number,
+        number,
+        number,
+        number,
+      ];
+      const bc1 = 1 - hp.beta1 ** hp.step;
+      const bc2 = 1 - hp.beta2 ** hp.step;
+      kernel.adamw(
+        pp,
+        pg,
+        pm,
+        pv,
+        n,
+        1 - hp.lr * hp.weightDecay,
+        hp.beta1,
+        hp.beta2,
+        1 - hp.beta1,
+        1 - hp.beta2,
+        hp.lr / bc1,
+        1 / Math.sqrt(bc2),
+        hp.eps,
+      );
+      back(param, pp);
+      back(expAvg, pm);
+      back(expAvgSq, pv);
+    },
+
+    axpy(y, x, alpha) {
+      ctx.assertOpen('axpy');
+      const n = sameLength('axpy', ['y', 'x'], [y, x]);
+      const [py, px] = placeAll([y, x]) as [number, number];
+      kernel.axpy(py, px, n, alpha);
+      back(y, py);
+      return y;
+    },
+
+    sumOfSquares(x) {
+      ctx.assertOpen('sumOfSquares');
+      const [px] = placeAll([x]) as [number];
+      return kernel.sumOfSquares(px, x.length);
+    },
+  };
+}
