@@ -116,6 +116,30 @@ describe.each(['simd', 'relaxed-simd'] as const)('wasm matmul, single thread (%s
   });
 });
 
+describe('wasm matmul on a private (non-shared) memory', () => {
+  it('computes the same products, copying operands, and refuses heap views', async () => {
+    const mm = await createWasmKernels({ sharedMemory: false, relaxedSimd: false });
+    try {
+      expect(mm.threads).toBe(1);
+      expect(mm.heap.shared).toBe(false);
+      // Large enough to grow the private memory, which replaces its ArrayBuffer.
+      const before = mm.heap.byteLength;
+      run(mm, { m: 1000, n: 40, k: 700, transB: true });
+      expect(mm.heap.byteLength).toBeGreaterThan(before);
+      run(mm, { m: 17, n: 65, k: 130, transA: true, accumulate: true });
+      expect(() => mm.heap.alloc(4)).toThrow(/needs a shared memory/);
+    } finally {
+      await mm.close();
+    }
+  });
+
+  it('rejects threads without shared memory', async () => {
+    await expect(createWasmKernels({ sharedMemory: false, threads: 2 })).rejects.toThrow(
+      /threads = 2 needs shared memory/,
+    );
+  });
+});
+
 describe('createWasmKernels options', () => {
   it('rejects a memory cap beyond the wasm32 limit', async () => {
     await expect(createWasmKernels({ threads: 1, maximumMemoryBytes: 2 ** 33 })).rejects.toThrow(

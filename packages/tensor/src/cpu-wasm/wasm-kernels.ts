@@ -32,6 +32,11 @@ export interface WasmKernelsOptions {
   parallelThresholdFlops?: number;
   /** Cap of the wasm memory in bytes (default and maximum 4 GiB, the wasm32 limit). */
   maximumMemoryBytes?: number;
+  /**
+   * Shared WebAssembly memory (default where supported): needed by the worker pool and by
+   * `heap.alloc`. Without it the kernels run on one thread and copy every operand.
+   */
+  sharedMemory?: boolean;
 }
 
 export interface MatmulOptions {
@@ -99,7 +104,16 @@ function checkSpan(
 
 /** Creates the wasm SIMD kernels with their memory and (where threads > 1) a worker pool. */
 export async function createWasmKernels(options: WasmKernelsOptions = {}): Promise<WasmKernels> {
-  const shared = sharedMemorySupported();
+  const shared = options.sharedMemory ?? sharedMemorySupported();
+  if (shared && !sharedMemorySupported()) {
+    throw new Error(
+      'sharedMemory: true, but this engine lacks shared WebAssembly memory (SharedArrayBuffer; ' +
+        'browsers need cross-origin isolation); omit the option to fall back to one thread',
+    );
+  }
+  if (!shared && options.threads !== undefined && options.threads > 1) {
+    throw new RangeError(`threads = ${options.threads} needs shared memory; use threads: 1`);
+  }
   const threads = shared ? (options.threads ?? availableParallelism()) : 1;
   checkDim('threads', threads, 1);
   const threshold = options.parallelThresholdFlops ?? DEFAULT_PARALLEL_THRESHOLD_FLOPS;
