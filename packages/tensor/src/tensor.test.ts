@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   arange,
   DisposedTensorError,
+  enableGrad,
+  isGradEnabled,
   keep,
   memory,
   noGrad,
@@ -221,6 +223,37 @@ describe('memory', () => {
     kept!.dispose();
     expect(memory().tensors).toBe(before.tensors);
     expect(memory().buffers).toBe(before.buffers);
+  });
+
+  it('tidy disposes everything when its function throws, and refuses async functions', () => {
+    const before = memory();
+    expect(() =>
+      tidy(() => {
+        ones([5]).mul(2);
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(memory().tensors).toBe(before.tensors);
+    expect(() => tidy(() => Promise.resolve(1))).toThrow(/returned a Promise/);
+    const nested = tidy(() => {
+      const inner = tidy(() => ones([2]).add(1));
+      return inner.mul(3);
+    });
+    expect(nested.toArraySync()).toEqual([6, 6]);
+    nested.dispose();
+    expect(memory().tensors).toBe(before.tensors);
+    expect(memory().buffers).toBe(before.buffers);
+  });
+
+  it('enableGrad records inside noGrad', () => {
+    const x = ones([2]).requireGrad();
+    noGrad(() => {
+      expect(isGradEnabled()).toBe(false);
+      const y = enableGrad(() => x.mul(2));
+      expect(y.requiresGrad).toBe(true);
+      y.dispose();
+    });
+    x.dispose();
   });
 
   it('throws DisposedTensorError on use after dispose, and `using` disposes', () => {

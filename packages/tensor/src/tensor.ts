@@ -262,6 +262,42 @@ export class Tensor {
     }
   }
 
+  /**
+   * The raw little-endian bytes of the elements in row-major order, in this tensor's dtype (any
+   * dtype, including float16/bfloat16 bits): what a checkpoint file stores.
+   */
+  async bytes(): Promise<Uint8Array> {
+    this.assertAlive('bytes');
+    const c = this.isContiguous ? this : contiguous(this);
+    try {
+      const w = DTYPE_BYTES[this.dtype];
+      return new Uint8Array(await c.backend.read(c.storage.buf, c.offset * w, c.size * w));
+    } finally {
+      if (c !== this) c.dispose();
+    }
+  }
+
+  /** Synchronous `bytes()` (CPU). */
+  bytesSync(): Uint8Array {
+    this.assertAlive('bytesSync');
+    const be = this.backend;
+    if (!be.readSync) {
+      throw new UnsupportedOpError(
+        'bytesSync',
+        this.dtype,
+        be.name,
+        'use await t.bytes() on this backend',
+      );
+    }
+    const c = this.isContiguous ? this : contiguous(this);
+    try {
+      const w = DTYPE_BYTES[this.dtype];
+      return new Uint8Array(be.readSync(c.storage.buf, c.offset * w, c.size * w));
+    } finally {
+      if (c !== this) c.dispose();
+    }
+  }
+
   /** The elements as nested arrays of `shape` (a number for a scalar). */
   async toArray(): Promise<NestedArray> {
     return nest(await this.data(), this.shape);

@@ -60,6 +60,13 @@ describe('half-precision storage', () => {
         12,
       );
       expect(() => h.dataSync()).toThrow(/cast to float32 before reading/);
+      // Raw bits come back as bytes (what a bf16 safetensors file stores), views included.
+      expect(Array.from(new Uint16Array(h.bytesSync().buffer))).toEqual([
+        0x3f80, 0xc020, 0x3eab, 0x3dcd,
+      ]);
+      expect(Array.from(new Uint16Array(m.mT.bytesSync().buffer))).toEqual([
+        0x3c00, 0x4400, 0x4000, 0x4500, 0x4200, 0x4600,
+      ]);
       let err: unknown;
       try {
         h.add(1);
