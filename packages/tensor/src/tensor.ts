@@ -342,9 +342,9 @@ export class Tensor {
   /** A copy on another (loaded) backend. */
   async to(backendName: string): Promise<Tensor> {
     const target = getBackend(backendName);
-    const values = await this.data();
+    const bytes = await this.bytes();
     const out = Tensor.empty(target, this.shape, this.dtype, 'to');
-    target.write(out.storage.buf, values);
+    target.write(out.storage.buf, bytes);
     return out;
   }
 
