@@ -8,6 +8,7 @@ import {
   matmul,
   ones,
   randn,
+  scaledDotProductAttention,
   scatterAdd,
   split,
   takeAlongLastAxis,
@@ -147,6 +148,22 @@ describe('ops: semantics beyond the conformance cases', () => {
       ]);
       a.dispose();
       b.dispose();
+    });
+  });
+
+  it('attention broadcasts grouped key/value heads (GQA) without copies, matching expanded heads', () => {
+    tidy(() => {
+      // q (B=1, Hkv=2, rep=3, T=4, D=5); k, v (1, 2, 1, 4, 5): each kv head serves 3 query heads.
+      const q = randn([1, 2, 3, 4, 5], { seed: 1 });
+      const k = randn([1, 2, 1, 4, 5], { seed: 2 });
+      const v = randn([1, 2, 1, 4, 5], { seed: 3 });
+      const grouped = scaledDotProductAttention(q, k, v).dataSync();
+      const full = scaledDotProductAttention(
+        q,
+        k.expand([1, 2, 3, 4, 5]).contiguous(),
+        v.expand([1, 2, 3, 4, 5]).contiguous(),
+      ).dataSync();
+      expect(Array.from(grouped)).toEqual(Array.from(full));
     });
   });
 });
