@@ -18,6 +18,18 @@ export {
   resolveConfig,
 } from './config.js';
 export { GPT2 } from './gpt2.js';
+export {
+  createModel,
+  fromHuggingFaceConfig,
+  type HfName,
+  hfName,
+  loadHuggingFace,
+  loadHuggingFaceState,
+  type SaveOptions,
+  saveHuggingFace,
+  toHuggingFaceConfig,
+  toHuggingFaceState,
+} from './hugging-face.js';
 export { type LinearCrossEntropyOptions, linearCrossEntropy } from './linear-cross-entropy.js';
 export { Llama } from './llama.js';
 export { type AttentionOptions, CausalSelfAttention } from './nn/attention.js';
@@ -44,6 +56,20 @@ export {
   perSampleLoss,
   type TokenInput,
 } from './per-sample-loss.js';
+
+export {
+  decodeFloat32,
+  parseSafetensors,
+  readSafetensors,
+  SAFETENSORS_DTYPE_BYTES,
+  type SafetensorsDType,
+  type SafetensorsEntry,
+  SafetensorsError,
+  type SafetensorsFile,
+  type SafetensorsInput,
+  serializeSafetensors,
+  writeSafetensors,
+} from './safetensors.js';
 
 /** The package name, as published. */
 export const packageName = '@lrw/models';

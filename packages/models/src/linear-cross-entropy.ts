@@ -11,11 +11,14 @@
  * Legend: N rows (B*T tokens), C channels, V vocabulary, n rows of one chunk.
  */
 import {
+  applyOp,
   arange,
   concat,
   defineOp,
   eq,
   keep,
+  type OpDef,
+  opTable,
   type Tensor,
   takeAlongLastAxis,
   tidy,
@@ -32,8 +35,10 @@ function chunks(N: number, size: number): [number, number][] {
   return out;
 }
 
-const linearCrossEntropyOp = defineOp<Attrs>({
-  name: 'lrw.models.linearCrossEntropy',
+const OP_NAME = 'lrw.models.linearCrossEntropy';
+
+const definition: OpDef<Attrs> = {
+  name: OP_NAME,
   kind: 'primitive',
   doc: 'per-row -log softmax(h W^T)[target] * active, chunked over rows with recompute',
   differentiable: true,
@@ -94,7 +99,14 @@ const linearCrossEntropyOp = defineOp<Attrs>({
     }
     return [dh, dW, null, null];
   },
-});
+};
+
+// Defined once per process: a second copy of this module (a duplicate install, or sources and
+// dist loaded side by side) reuses the registered entry instead of failing on the name.
+const registered = opTable.get(OP_NAME) as OpDef<Attrs> | undefined;
+const linearCrossEntropyOp = registered
+  ? (inputs: readonly Tensor[], attrs: Attrs) => applyOp(registered, inputs, attrs)
+  : defineOp(definition);
 
 export interface LinearCrossEntropyOptions {
   /** Rows per chunk (default 1024): peak extra memory is about 4 * chunkRows * V floats. */

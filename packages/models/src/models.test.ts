@@ -270,7 +270,9 @@ describe('memory-lean head', () => {
     const logitsExtra = held('logits') - body;
     const chunkedExtra = held('chunked') - body;
     const logitsBuffer = N * cfg.vocabSize * 4; // one (B*T, V) float32 buffer: 1 MiB
-    expect(logitsExtra).toBeGreaterThan(2 * logitsBuffer);
+    // The composed path keeps at least one (B*T, V) buffer (how many depends on the backend's
+    // cross-entropy routine); the chunked path keeps none.
+    expect(logitsExtra).toBeGreaterThanOrEqual(logitsBuffer);
     expect(chunkedExtra).toBeLessThan(logitsBuffer / 8);
     x.dispose();
     m.dispose();

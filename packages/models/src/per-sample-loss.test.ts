@@ -60,6 +60,26 @@ describe('perSampleLoss', () => {
     });
   });
 
+  it('accepts targets and mask as tensors (same result as host arrays)', () => {
+    tidy(() => {
+      const logits = tensor([
+        [
+          [0.5, -1, 2],
+          [1, 1, 0],
+        ],
+      ]);
+      const host = perSampleLoss(logits, new Int32Array([1, 2]), new Uint8Array([1, 1]));
+      const dev = perSampleLoss(
+        logits,
+        tensor([[1, 2]], { dtype: 'int32' }),
+        tensor([[1, 1]], { dtype: 'int32' }),
+      );
+      expect(dev.losses.dataSync()).toEqual(host.losses.dataSync());
+      expect(dev.counts).toEqual([2]);
+      expect(() => perSampleLoss(logits, tensor([[1, 2]]))).toThrow(/must be int32/);
+    });
+  });
+
   it('rejects logits of the wrong rank and targets of the wrong size', () => {
     tidy(() => {
       expect(() => perSampleLoss(tensor([1, 2]), new Int32Array([0]))).toThrow(/\(B, T, V\)/);
