@@ -154,6 +154,24 @@ for (const [name, make] of [
   });
 }
 
+describe('attention with dropout on the probabilities', () => {
+  it('the composed path (train mode, p > 0) equals scaledDotProductAttention when no element drops', () => {
+    // p = 1e-9: every Philox uniform (a multiple of 2^-24) except exact 0 is kept, scale ~1.
+    for (const m of [
+      new GPT2({ ...gcfg, dropout: 1e-9 }, { seed: 4 }),
+      new Llama({ ...lcfg, dropout: 1e-9 }, { seed: 4 }),
+    ]) {
+      tidy(() => {
+        const x = ids([1, 5, 2, 7, 3, 8, 0, 4], 2);
+        const train = m.train().forward(x).dataSync();
+        const evalOut = m.eval().forward(x).dataSync();
+        for (let i = 0; i < train.length; i++) expect(train[i]).toBeCloseTo(evalOut[i], 5);
+      });
+      m.dispose();
+    }
+  });
+});
+
 describe('Llama', () => {
   it('grouped-query attention equals multi-head attention with repeated k/v heads', () => {
     const gqa = new Llama(lcfg, { seed: 3 });
