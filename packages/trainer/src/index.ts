@@ -1,3 +1,4 @@
+export { AdamW, type AdamWOptions, type AdamWState, isDecayed } from './adamw.js';
 export { type AtomicWriteOptions, writeBytesAtomic, writeFileAtomic } from './atomic-write.js';
 export {
   CHECKPOINT_MAGIC,
@@ -27,12 +28,15 @@ export {
   trainerConfigSchema,
 } from './config.js';
 export { crc32, crc32Js } from './crc32.js';
+export { streamMixture } from './data-mixture.js';
 export {
   normalizeDomainWeights,
   SLIMPAJAMA_DOMAINS,
   STATIC_DOMAIN_MIXTURES,
   type StaticMixtureName,
 } from './domain-mixtures.js';
+export { evalRecord, evaluateModel, ModelScorer } from './evaluate.js';
+export { clipGradNorm, globalGradNorm } from './grad-clip.js';
 export { escapeHtml } from './html-escape.js';
 export { type ReportOptions, renderReport, writeReport } from './html-report.js';
 export {
@@ -58,6 +62,7 @@ export {
   parseMetrics,
   readMetrics,
 } from './metrics-writer.js';
+export { resolveModelConfig, TRAINER_MODELS } from './model-presets.js';
 export {
   formatDuration,
   formatProgress,
@@ -83,6 +88,13 @@ export {
   readRunResults,
   writeRunResults,
 } from './run-results.js';
+export {
+  type CompareRunsOptions,
+  compareRuns,
+  type TrainRunOptions,
+  type TrainRunResult,
+  trainRun,
+} from './run-training.js';
 export { runSimulatedRanks, simulatedCollectives } from './simulated-collective.js';
 export {
   StepGuard,
@@ -90,6 +102,7 @@ export {
   type StepGuardState,
   type StepVerdict,
 } from './step-guard.js';
+export { type GlobalMicroBatch, type StepWeights, stepWeights } from './step-weights.js';
 export {
   type ChartSeries,
   formatTick,
@@ -98,6 +111,15 @@ export {
   niceTicks,
   type ReferenceLine,
 } from './svg-chart.js';
+export {
+  type BatchSource,
+  type TrainBatch,
+  Trainer,
+  type TrainerHooks,
+  type TrainerOptions,
+  type TrainerStepRecord,
+  temperatureConfig,
+} from './trainer.js';
 export { TrainerError, type TrainerErrorCode } from './trainer-error.js';
 
 /** The package name, as published. */

@@ -17,7 +17,9 @@ export type TrainerErrorCode =
   | 'too-many-bad-steps'
   | 'metrics-file'
   | 'report-input'
-  | 'collective';
+  | 'collective'
+  | 'checkpoint-mismatch'
+  | 'data';
 
 const marker = Symbol.for('@lrw/trainer/TrainerError');
 

@@ -1,0 +1,165 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Dataset, openDataset, type PrepareOptions, prepare } from '@lrw/data';
+import { createModel, type ModelConfig } from '@lrw/models';
+import type { Strategy } from '@lrw/strategies';
+import type { Collective } from './collective.js';
+import { parseTrainerConfig, type TrainerConfig, type TrainerConfigInput } from './config.js';
+import { streamMixture } from './data-mixture.js';
+import { resolveModelConfig } from './model-presets.js';
+import type { ProgressLine } from './progress-line.js';
+import { type RunResults, writeRunResults } from './run-results.js';
+import { Trainer, type TrainerHooks } from './trainer.js';
+import { TrainerError } from './trainer-error.js';
+
+export interface TrainRunOptions {
+  /** A dataset directory written by @lrw/data's `prepare` (its `index.lrw`). */
+  dataDir: string;
+  /** When `dataDir` has no dataset yet, prepare it first with these options (outDir = dataDir). */
+  prepare?: Omit<PrepareOptions, 'outDir'>;
+  /** Run directory; default `config.outputDir`. */
+  outDir?: string;
+  /** Model config fields overriding the preset named by `config.model` (e.g. a smaller test model). */
+  modelOverrides?: Partial<ModelConfig>;
+  /** A custom score function replacing `config.method` (results record `method: "custom"`). */
+  strategy?: Strategy;
+  /** Display name in the report (runs with the same label are seeds of one setting). */
+  label?: string;
+  /** Continue from the latest checkpoint of the run directory when there is one. */
+  resume?: boolean;
+  collective?: Collective;
+  /** Validation batches per evaluation (default: the whole validation split). */
+  evalBatches?: number;
+  /** Batches the data stream prepares ahead on a worker thread (default 0: none). */
+  prefetch?: number;
+  progress?: ProgressLine | false;
+  logSampleWeights?: boolean;
+  hooks?: TrainerHooks;
+}
+
+export interface TrainRunResult {
+  outDir: string;
+  config: TrainerConfig;
+  results: RunResults;
+}
+
+async function openOrPrepare(options: TrainRunOptions): Promise<Dataset> {
+  if (!existsSync(join(options.dataDir, 'index.lrw'))) {
+    if (!options.prepare) {
+      throw new TrainerError(
+        'data',
+        `${options.dataDir} holds no prepared dataset (no index.lrw).`,
+        'run @lrw/data prepare() into it first, or pass `prepare: { sources, tokenizer }` to trainRun.',
+      );
+    }
+    await prepare({ ...options.prepare, outDir: options.dataDir });
+  }
+  return openDataset(options.dataDir);
+}
+
+/**
+ * One training run end to end: open (or prepare) the data, build the model from its preset,
+ * train with checkpoints and evaluations, and write `results.json` for the HTML report.
+ */
+export async function trainRun(
+  configInput: TrainerConfig | TrainerConfigInput,
+  options: TrainRunOptions,
+): Promise<TrainRunResult> {
+  const config = parseTrainerConfig(configInput);
+  const outDir = options.outDir ?? config.outputDir;
+  const dataset = await openOrPrepare(options);
+  const rank = options.collective?.rank ?? 0;
+  const worldSize = options.collective?.worldSize ?? 1;
+  const modelConfig = {
+    ...resolveModelConfig(config.model, { vocabSize: dataset.vocabSize, seqLen: config.seqLen }),
+    ...options.modelOverrides,
+  } as ModelConfig;
+  if (modelConfig.vocabSize < dataset.vocabSize) {
+    throw new TrainerError(
+      'invalid-config',
+      `The model's vocabulary (${modelConfig.vocabSize}) is smaller than the dataset's tokenizer (${dataset.vocabSize}).`,
+      'leave vocabSize out of modelOverrides, or prepare the data with a smaller tokenizer.',
+    );
+  }
+  const model = createModel(modelConfig, { seed: config.seed });
+  const train = dataset.stream({
+    batchSize: config.batchSize,
+    seqLen: config.seqLen,
+    seed: config.seed,
+    mixture: streamMixture(config.domainWeights, dataset.domains),
+    prefetch: options.prefetch ?? 0,
+    worldSize,
+    rank,
+  });
+  const validation = () =>
+    dataset.stream({
+      split: 'validation',
+      batchSize: config.batchSize,
+      seqLen: config.seqLen,
+      seed: 0,
+      shuffle: false,
+      prefetch: 0,
+    });
+  const trainer = await Trainer.create({
+    config,
+    model,
+    train,
+    domains: dataset.domains,
+    validation,
+    evalBatches: options.evalBatches,
+    outDir,
+    collective: options.collective,
+    strategy: options.strategy,
+    resume: options.resume,
+    progress: options.progress,
+    logSampleWeights: options.logSampleWeights,
+    hooks: options.hooks,
+  });
+  try {
+    await trainer.train();
+    const last = trainer.lastEvaluation;
+    const domains: RunResults['domains'] = {};
+    for (const [d, loss] of Object.entries(last?.domainLoss ?? {})) {
+      domains[d] = { loss, perplexity: last!.domainPerplexity[d]! };
+    }
+    const results: RunResults = {
+      method: options.strategy ? 'custom' : config.method,
+      label: options.label ?? (options.strategy ? 'custom' : config.method),
+      seed: config.seed,
+      steps: trainer.step,
+      tokens: trainer.tokensSeen,
+      trainSeconds: trainer.elapsedSeconds,
+      domains,
+      config,
+    };
+    if (rank === 0) await writeRunResults(outDir, results);
+    return { outDir, config, results };
+  } finally {
+    trainer.close();
+    await train.close();
+    model.dispose();
+  }
+}
+
+export interface CompareRunsOptions extends Omit<TrainRunOptions, 'outDir' | 'strategy' | 'label'> {
+  /** Parent directory: each run goes to `<root>/<label>`. */
+  root: string;
+}
+
+/**
+ * Several runs that differ only in the weighting method: same data, seed, model and budget.
+ * `runs` maps a label to the config fields that change (e.g. `{ uniform: { method: 'uniform' },
+ * linupper: { method: 'linupper' } }`). Runs one after another; returns their results in order.
+ */
+export async function compareRuns(
+  base: TrainerConfigInput,
+  runs: Record<string, TrainerConfigInput>,
+  options: CompareRunsOptions,
+): Promise<TrainRunResult[]> {
+  const out: TrainRunResult[] = [];
+  for (const [label, change] of Object.entries(runs)) {
+    const { root, ...rest } = options;
+    out.push(await trainRun({ ...base, ...change }, { ...rest, outDir: join(root, label), label }));
+  }
+  return out;
+}

@@ -1,0 +1,544 @@
+import { mkdir } from 'node:fs/promises';
+import type { TokenBatch } from '@lrw/eval';
+import type { CausalLM } from '@lrw/models';
+import {
+  constantTemperature,
+  Reweighter,
+  type ReweighterState,
+  type Strategy,
+  type TemperatureScheduleConfig,
+  temperatureSchedule,
+} from '@lrw/strategies';
+import { noGrad, type Tensor, tensor, tidy } from '@lrw/tensor';
+import { AdamW, type AdamWState } from './adamw.js';
+import { writeBytesAtomic } from './atomic-write.js';
+import type { CheckpointContents } from './checkpoint-file.js';
+import { CheckpointStore } from './checkpoint-store.js';
+import { type Collective, checkCollective, SingleProcessCollective } from './collective.js';
+import type { TemperatureConfig, TrainerConfig } from './config.js';
+import { evalRecord, evaluateModel } from './evaluate.js';
+import { clipGradNorm, globalGradNorm } from './grad-clip.js';
+import { type LrSchedule, lrSchedule } from './lr-schedule.js';
+import type { EvalRecord, TrainStepRecord } from './metrics-record.js';
+import { MetricsWriter } from './metrics-writer.js';
+import { ProgressLine } from './progress-line.js';
+import { runPaths } from './run-directory.js';
+import { StepGuard, type StepGuardState } from './step-guard.js';
+import { type GlobalMicroBatch, stepWeights } from './step-weights.js';
+import { TrainerError } from './trainer-error.js';
+
+/** A training batch as @lrw/data's TokenStream yields it. */
+export interface TrainBatch {
+  tokens: Int32Array;
+  targets: Int32Array;
+  mask: Float32Array;
+  domainIds: Int32Array;
+  batchSize: number;
+  seqLen: number;
+}
+
+/** What the trainer needs of a data stream: @lrw/data's TokenStream fits. */
+export interface BatchSource {
+  /** The next batch; null when the stream has ended (an error for training). */
+  next(): Promise<TrainBatch | null>;
+  state(): unknown;
+  load(state: never): void;
+}
+
+export interface TrainerHooks {
+  /** Before optimizer step `step` (0-based: updates already applied). */
+  beforeStep?(step: number): void;
+  /** After each checkpoint is saved. */
+  onCheckpoint?(step: number): void;
+}
+
+export interface TrainerOptions {
+  config: TrainerConfig;
+  model: CausalLM;
+  /** Training batches of this rank (batchSize x seqLen). */
+  train: BatchSource;
+  /** Domain names by id (the dataset's `domains`). */
+  domains: readonly string[];
+  /** A fresh pass over the validation batches, called at each evaluation. */
+  validation?: () => Iterable<TokenBatch> | AsyncIterable<TokenBatch>;
+  /** Validation batches per evaluation (default: all). */
+  evalBatches?: number;
+  /** Run directory (default `config.outputDir`). */
+  outDir?: string;
+  collective?: Collective;
+  /** A custom score function s = f(x) replacing `config.method`'s (spec section 4). */
+  strategy?: Strategy;
+  /** Continue from the latest checkpoint in the run directory when there is one. */
+  resume?: boolean;
+  /** The console progress line; false for none (default: one on stderr, rank 0). */
+  progress?: ProgressLine | false;
+  /** Also log every sample's loss and weight in each train record (for checks; B numbers each). */
+  logSampleWeights?: boolean;
+  hooks?: TrainerHooks;
+}
+
+/** A train record with the optional per-sample detail of `logSampleWeights`. */
+export type TrainerStepRecord = TrainStepRecord & {
+  sampleLosses?: number[];
+  sampleWeights?: number[];
+};
+
+/** Converts the config's JSON temperature (`then`) to @lrw/strategies' form (`after`). */
+export function temperatureConfig(t: TemperatureConfig): TemperatureScheduleConfig {
+  if (t.kind === 'plain-mean-warmup') {
+    return { kind: 'plain-mean-warmup', warmupSteps: t.warmupSteps, after: t.then };
+  }
+  return t;
+}
+
+function samePart(name: string, a: unknown, b: unknown): void {
+  if (JSON.stringify(a) !== JSON.stringify(b)) {
+    throw new TrainerError(
+      'checkpoint-mismatch',
+      `The checkpoint was written with ${name} = ${JSON.stringify(b)}; this run has ${JSON.stringify(a)}.`,
+      "resume with the checkpoint's config (its config.json), or start a new run in a new output directory.",
+    );
+  }
+}
+
+/**
+ * The training loop (ARCHITECTURE.md "Data flow of one training step"): per-sample losses ->
+ * detached host copy -> allGather -> weights (@lrw/strategies) -> sum_i c_i l_i on this rank's
+ * slice -> backward -> allReduceSum of the gradients -> step guard -> clip -> AdamW.
+ */
+export class Trainer {
+  readonly config: TrainerConfig;
+  readonly model: CausalLM;
+  readonly optimizer: AdamW;
+  readonly reweighter: Reweighter;
+  readonly guard: StepGuard;
+  readonly lr: LrSchedule;
+  readonly collective: Collective;
+  readonly outDir: string;
+  private readonly options: TrainerOptions;
+  private readonly method: TrainerConfig['method'] | 'custom';
+  private readonly store: CheckpointStore;
+  private metrics: MetricsWriter | undefined;
+  private progress: ProgressLine | undefined;
+  private stepIndex = 0;
+  private tokens = 0;
+  private elapsedBefore = 0;
+  private startedAt = performance.now();
+  private lastEval: EvalRecord | undefined;
+  private lastCheckpointStep = -1;
+
+  private constructor(options: TrainerOptions) {
+    const { config, model } = options;
+    this.options = options;
+    this.config = config;
+    this.model = model;
+    this.collective = options.collective ?? new SingleProcessCollective();
+    checkCollective(this.collective);
+    this.outDir = options.outDir ?? config.outputDir;
+    this.lr = lrSchedule(config.lr);
+    this.optimizer = new AdamW(model.namedParameters(), config.optimizer);
+    this.method = options.strategy !== undefined ? 'custom' : config.method;
+    this.reweighter =
+      config.method === 'uniform' && options.strategy === undefined
+        ? new Reweighter({ strategy: 'uniform', schedule: constantTemperature(1) })
+        : new Reweighter({
+            strategy: options.strategy ?? config.method,
+            schedule: temperatureSchedule(
+              temperatureConfig(config.temperature ?? { kind: 'constant', r: 1 }),
+            ),
+          });
+    this.guard = new StepGuard(config.guard);
+    this.store = new CheckpointStore(runPaths(this.outDir).checkpoints, {
+      keepLast: config.keepCheckpoints,
+    });
+  }
+
+  /** Builds the trainer, opens the run directory and, with `resume`, restores the latest checkpoint. */
+  static async create(options: TrainerOptions): Promise<Trainer> {
+    const t = new Trainer(options);
+    const paths = runPaths(t.outDir);
+    let resumedFrom: number | undefined;
+    if (options.resume) {
+      const contents = await t.store.loadLatest();
+      if (contents) {
+        t.restore(contents);
+        resumedFrom = contents.step;
+      }
+    }
+    if (t.collective.rank === 0) {
+      await mkdir(paths.root, { recursive: true });
+      if (resumedFrom === undefined) {
+        await writeBytesAtomic(paths.config, `${JSON.stringify(t.config, null, 2)}\n`);
+      }
+      t.metrics = await MetricsWriter.open(
+        paths.metrics,
+        options.resume ? { resumeAfterStep: resumedFrom ?? 0 } : {},
+      );
+      if (options.progress !== false) {
+        t.progress = options.progress ?? new ProgressLine({ totalSteps: t.config.steps });
+      }
+    }
+    return t;
+  }
+
+  /** Optimizer steps completed (updates applied or skipped). */
+  get step(): number {
+    return this.stepIndex;
+  }
+
+  /** Tokens trained on so far (all ranks). */
+  get tokensSeen(): number {
+    return this.tokens;
+  }
+
+  /** Seconds of training so far, across resumes. */
+  get elapsedSeconds(): number {
+    return this.elapsedBefore + (performance.now() - this.startedAt) / 1000;
+  }
+
+  /** The last evaluation, if any. */
+  get lastEvaluation(): EvalRecord | undefined {
+    return this.lastEval;
+  }
+
+  /** Forward pass of one micro-batch: per-sample losses (graph kept) and their host copy. */
+  private forward(batch: TrainBatch) {
+    const { batchSize: B, seqLen: T } = batch;
+    const { losses, counts } = tidy(() => {
+      const ids = tensor(batch.tokens, { shape: [B, T], dtype: 'int32' });
+      const r = this.model.perSampleLoss(ids, batch.targets, batch.mask);
+      return { losses: r.losses, counts: r.counts };
+    });
+    const host = Float32Array.from(losses.dataSync());
+    const active = Uint8Array.from(counts, (c) => (c > 0 ? 1 : 0));
+    return { losses, host, active, domainIds: batch.domainIds, tokens: B * T };
+  }
+
+  /** All ranks' losses, activity and domain ids of one micro-batch, in rank order. */
+  private async gather(host: Float32Array, active: Uint8Array, domainIds: Int32Array) {
+    const W = this.collective.worldSize;
+    if (W === 1) return { losses: host, active, domainIds: Array.from(domainIds) };
+    const B = host.length;
+    const local = new Float32Array(3 * B);
+    local.set(host, 0);
+    local.set(active, B);
+    local.set(domainIds, 2 * B);
+    const all = await this.collective.allGather(local);
+    const losses = new Float32Array(W * B);
+    const act = new Uint8Array(W * B);
+    const dom: number[] = [];
+    for (let r = 0; r < W; r++) {
+      const base = r * 3 * B;
+      losses.set(all.subarray(base, base + B), r * B);
+      for (let i = 0; i < B; i++) {
+        act[r * B + i] = all[base + B + i]!;
+        dom.push(all[base + 2 * B + i]!);
+      }
+    }
+    return { losses, active: act, domainIds: dom };
+  }
+
+  /** Sums the gradients over ranks (skipped for one rank, where it is the identity). */
+  private async reduceGradients(params: Tensor[]): Promise<void> {
+    if (this.collective.worldSize === 1) return;
+    const total = params.reduce((s, p) => s + p.size, 0);
+    const flat = new Float32Array(total);
+    let at = 0;
+    for (const p of params) {
+      if (p.grad) flat.set(p.grad.dataSync(), at);
+      at += p.size;
+    }
+    const summed = await this.collective.allReduceSum(flat);
+    at = 0;
+    noGrad(() => {
+      for (const p of params) {
+        if (p.grad) {
+          const t = tensor(summed.subarray(at, at + p.size), { shape: p.shape });
+          p.grad.assign(t);
+          t.dispose();
+        }
+        at += p.size;
+      }
+    });
+  }
+
+  /** Runs one optimizer step (A micro-batches) and logs it. Throws when the step guard stops. */
+  async trainStep(): Promise<TrainerStepRecord> {
+    const s = this.stepIndex;
+    this.options.hooks?.beforeStep?.(s);
+    const t0 = performance.now();
+    const lr = this.lr(s);
+    const W = this.collective.worldSize;
+    const rank = this.collective.rank;
+    const micro: (ReturnType<Trainer['forward']> & {
+      global: GlobalMicroBatch;
+      domains: number[];
+    })[] = [];
+    try {
+      for (let a = 0; a < this.config.gradAccumulation; a++) {
+        const batch = await this.options.train.next();
+        if (batch === null) {
+          throw new TrainerError(
+            'data',
+            `The training data ran out at step ${s + 1} (micro-batch ${a + 1}).`,
+            "let the train split cycle (@lrw/data's default exhaustion policy 'cycle'), or lower steps.",
+          );
+        }
+        const f = this.forward(batch);
+        const entry = {
+          ...f,
+          global: { losses: f.host, active: f.active } as GlobalMicroBatch,
+          domains: [] as number[],
+        };
+        micro.push(entry); // pushed before the await, so a failure still disposes its graph
+        const g = await this.gather(f.host, f.active, f.domainIds);
+        entry.global = { losses: g.losses, active: g.active };
+        entry.domains = g.domainIds;
+      }
+      const globalLosses = micro.flatMap((m) => Array.from(m.global.losses));
+      const finite = globalLosses.every(Number.isFinite);
+      const meanLoss = globalLosses.reduce((x, y) => x + y, 0) / globalLosses.length;
+      const params = this.model.parameters();
+      let weights: ReturnType<typeof stepWeights> | undefined;
+      let gradNorm = Number.NaN;
+      let verdict: ReturnType<StepGuard['observe']>;
+      if (!finite) {
+        verdict = this.guard.observe(s + 1, Number.NaN);
+      } else {
+        weights = stepWeights(
+          this.reweighter,
+          this.method,
+          micro.map((m) => m.global),
+          s,
+          this.config.accumulationNormalization,
+        );
+        const A = micro.length;
+        const B = micro[0]!.host.length;
+        micro.forEach((m, i) => {
+          const losses = m.losses;
+          tidy(() => {
+            let objective: Tensor;
+            if (weights!.uniform) {
+              // the plain mean loss itself: uniform training is mean-loss training exactly
+              objective = losses.mean();
+              if (A * W !== 1) objective = objective.mul(1 / (A * W));
+            } else {
+              // this rank's slice of the global coefficients, by GLOBAL rank (spec section 5);
+              // gradients are summed over ranks, so no factor W
+              const c = weights!.coefficients[i]!.subarray(rank * B, (rank + 1) * B);
+              objective = losses.mul(tensor(Float32Array.from(c))).sum();
+            }
+            objective.backward();
+          });
+          losses.dispose();
+        });
+        await this.reduceGradients(params);
+        gradNorm = globalGradNorm(params);
+        verdict = this.guard.observe(s + 1, weights.stats.weightedLoss, gradNorm);
+        if (verdict.action === 'update') {
+          if (this.config.gradClip !== null) clipGradNorm(params, this.config.gradClip, gradNorm);
+          this.optimizer.step(lr);
+        }
+      }
+      this.model.zeroGrad();
+      const stepTokens = micro.reduce((n, m) => n + m.tokens, 0) * W;
+      this.tokens += stepTokens;
+      this.stepIndex = s + 1;
+      const seconds = (performance.now() - t0) / 1000;
+      const record: TrainerStepRecord = {
+        kind: 'train',
+        step: s + 1,
+        loss: weights ? weights.stats.weightedLoss : Number.NaN,
+        meanLoss,
+        domainLoss: this.domainLoss(micro),
+        lr,
+        gradNorm,
+        tokensPerSecond: stepTokens / seconds,
+        tokens: this.tokens,
+        elapsedSeconds: this.elapsedSeconds,
+        r: weights ? weights.r : Number.NaN,
+        ...(weights
+          ? {
+              weights: {
+                maxWeightTimesN: weights.stats.maxWeightTimesN,
+                capHolds: weights.stats.capHolds,
+                effectiveSampleSize: weights.stats.effectiveSampleSize,
+                entropy: weights.stats.entropy,
+                n: weights.stats.n,
+              },
+              rhoHat: weights.stats.rhoHat,
+            }
+          : {}),
+        ...(verdict.action !== 'update' ? { skipped: verdict.reason } : {}),
+        ...(this.options.logSampleWeights
+          ? {
+              sampleLosses: globalLosses,
+              sampleWeights: weights ? weights.coefficients.flatMap((c) => Array.from(c)) : [],
+            }
+          : {}),
+      };
+      this.metrics?.write(record as TrainStepRecord);
+      this.progress?.update({
+        step: s + 1,
+        loss: meanLoss,
+        tokensPerSecond: record.tokensPerSecond,
+        ...(verdict.action !== 'update' ? { note: `skipped: ${verdict.reason}` } : {}),
+      });
+      if (verdict.action === 'stop') {
+        // no checkpoint: the one before the bad run stays `latest`, to resume from
+        this.metrics?.sync();
+        throw verdict.error;
+      }
+      return record;
+    } finally {
+      for (const m of micro) if (!m.losses.disposed) m.losses.dispose();
+      this.model.zeroGrad();
+    }
+  }
+
+  private domainLoss(micro: { global: GlobalMicroBatch; domains: number[] }[]) {
+    const sums = new Map<number, { sum: number; n: number }>();
+    for (const m of micro) {
+      m.domains.forEach((d, i) => {
+        if (d < 0 || m.global.active[i] === 0) return;
+        const e = sums.get(d) ?? { sum: 0, n: 0 };
+        e.sum += m.global.losses[i]!;
+        e.n++;
+        sums.set(d, e);
+      });
+    }
+    const out: Record<string, number> = {};
+    for (const [d, e] of [...sums].sort((a, b) => a[0] - b[0])) {
+      out[this.options.domains[d] ?? String(d)] = e.sum / e.n;
+    }
+    return out;
+  }
+
+  /** Per-domain validation loss and perplexity through @lrw/eval (rank 0; others wait). */
+  async evaluate(): Promise<EvalRecord | undefined> {
+    let record: EvalRecord | undefined;
+    if (this.collective.rank === 0 && this.options.validation) {
+      const report = await evaluateModel(this.model, this.options.validation(), {
+        domains: this.options.domains,
+        maxBatches: this.options.evalBatches,
+      });
+      record = evalRecord(this.stepIndex, report);
+      this.metrics?.write(record);
+      this.lastEval = record;
+      const parts = Object.entries(record.domainLoss)
+        .map(([d, l]) => `${d} ${l.toFixed(3)}`)
+        .join(', ');
+      this.progress?.log(`eval step ${this.stepIndex}: loss ${record.loss.toFixed(4)} (${parts})`);
+    }
+    await this.collective.barrier();
+    return record;
+  }
+
+  /** Everything a resume needs (rank 0 writes it). */
+  checkpointContents(): CheckpointContents {
+    const model: CheckpointContents['model'] = {};
+    for (const [name, p] of this.model.namedParameters()) {
+      model[name] = { shape: p.shape, data: Float32Array.from(p.dataSync()) };
+    }
+    return {
+      step: this.stepIndex,
+      model,
+      optimizer: { tensors: this.optimizer.tensors(), state: this.optimizer.state() },
+      parts: {
+        trainer: {
+          kind: 'lrw.trainer',
+          version: 1,
+          tokens: this.tokens,
+          elapsedSeconds: this.elapsedSeconds,
+        },
+        data: this.options.train.state(),
+        dropout: this.model.dropoutGenerator.state(),
+        reweighter: this.reweighter.state(),
+        guard: this.guard.state(),
+        metrics: { afterStep: this.stepIndex },
+      },
+      config: this.config,
+    };
+  }
+
+  /** Saves a checkpoint of the current step (rank 0) and syncs the metrics file first. */
+  async saveCheckpoint(): Promise<void> {
+    if (this.collective.rank === 0) {
+      this.metrics?.sync();
+      await this.store.save(this.checkpointContents());
+    }
+    this.lastCheckpointStep = this.stepIndex;
+    await this.collective.barrier();
+    this.options.hooks?.onCheckpoint?.(this.stepIndex);
+  }
+
+  /** Restores a checkpoint written by `checkpointContents` with a compatible config. */
+  restore(contents: CheckpointContents): void {
+    const saved = contents.config as TrainerConfig;
+    for (const key of [
+      'model',
+      'seqLen',
+      'batchSize',
+      'gradAccumulation',
+      'accumulationNormalization',
+      'method',
+      'temperature',
+      'optimizer',
+      'lr',
+      'domainWeights',
+      'seed',
+    ] as const) {
+      samePart(key, this.config[key], saved?.[key]);
+    }
+    const model: Record<string, Float32Array> = {};
+    for (const [name, t] of Object.entries(contents.model)) model[name] = t.data;
+    this.model.loadStateDict(model);
+    const parts = contents.parts as {
+      trainer: { tokens: number; elapsedSeconds: number };
+      data: never;
+      dropout: { seed: number; offset: number };
+      reweighter: ReweighterState;
+      guard: StepGuardState;
+    };
+    this.optimizer.load(contents.optimizer.state as AdamWState, contents.optimizer.tensors);
+    this.options.train.load(parts.data);
+    this.model.dropoutGenerator.load(parts.dropout);
+    this.reweighter.load(parts.reweighter);
+    this.guard.load(parts.guard);
+    this.stepIndex = contents.step;
+    this.tokens = parts.trainer.tokens;
+    this.elapsedBefore = parts.trainer.elapsedSeconds;
+    this.startedAt = performance.now();
+    this.lastCheckpointStep = contents.step;
+  }
+
+  /**
+   * Trains until `config.steps`, evaluating every `evalInterval` steps and checkpointing every
+   * `checkpointInterval` steps, then evaluates and checkpoints at the end.
+   */
+  async train(): Promise<void> {
+    const { steps, evalInterval, checkpointInterval } = this.config;
+    try {
+      while (this.stepIndex < steps) {
+        await this.trainStep();
+        const done = this.stepIndex;
+        if (done < steps && evalInterval > 0 && done % evalInterval === 0) await this.evaluate();
+        if (done < steps && checkpointInterval > 0 && done % checkpointInterval === 0) {
+          await this.saveCheckpoint();
+        }
+      }
+      if (this.lastEval?.step !== this.stepIndex) await this.evaluate();
+      if (this.lastCheckpointStep !== this.stepIndex) await this.saveCheckpoint();
+    } finally {
+      this.metrics?.sync();
+      this.progress?.finish();
+    }
+  }
+
+  /** Closes the metrics file and frees the optimizer state (the model stays with its owner). */
+  close(): void {
+    this.metrics?.close();
+    this.metrics = undefined;
+    this.optimizer.dispose();
+  }
+}
