@@ -211,7 +211,7 @@ function packA(
   }
 }
 
-// One matrix product restricted to output rows [i0, i1).
+// One matrix product restricted to output rows [i0, i1) and columns [j0, j1).
 function gemmOne(
   a: usize,
   b: usize,
@@ -224,19 +224,25 @@ function gemmOne(
   accumulate: bool,
   i0: i32,
   i1: i32,
+  j0: i32,
+  j1: i32,
   scratch: usize,
 ): void {
   const ldc = <usize>n * 4;
   if (k === 0) {
     // Empty sum: C = 0 (or unchanged when accumulating).
-    if (!accumulate) memory.fill(c + <usize>i0 * ldc, 0, <usize>(i1 - i0) * ldc);
+    if (!accumulate) {
+      for (let i = i0; i < i1; i++) {
+        memory.fill(c + <usize>i * ldc + ((<usize>j0) << 2), 0, (<usize>(j1 - j0)) << 2);
+      }
+    }
     return;
   }
   const bp = scratch;
   const apk = scratch + <usize>(KC * NC) * 4;
   const tile = apk + <usize>(MC * KC) * 4;
-  for (let jc = 0; jc < n; jc += NC) {
-    const nc = min(NC, n - jc);
+  for (let jc = j0; jc < j1; jc += NC) {
+    const nc = min(NC, j1 - jc);
     for (let pc = 0; pc < k; pc += KC) {
       const kc = min(KC, k - pc);
       packB(b, transB, n, k, pc, kc, jc, nc, bp);
@@ -274,7 +280,9 @@ function gemmOne(
 
 /**
  * Batched C[M,N] (+)= op(A) x op(B) over the output rows [row0, row1) of the flattened
- * [batch*M, N] result. Strides are in elements between consecutive batch items (0 broadcasts).
+ * [batch*M, N] result and its columns [col0, col1). Strides are in elements between consecutive
+ * batch items (0 broadcasts). Threads split a call by rows (each packs all of B) or, for wide
+ * products, by columns (each packs only its own B columns, nothing is packed twice).
  * flags: 1 = A is stored [K,M] (transposed), 2 = B is stored [N,K], 4 = accumulate into C.
  */
 export function gemm(
@@ -291,11 +299,16 @@ export function gemm(
   strideC: i32,
   row0: i32,
   row1: i32,
+  col0: i32,
+  col1: i32,
   scratch: usize,
 ): void {
   if (m <= 0 || n <= 0) return;
   const total = batch * m;
   if (row1 > total) row1 = total;
+  if (col0 < 0) col0 = 0;
+  if (col1 > n) col1 = n;
+  if (col0 >= col1) return;
   const transA = (flags & FLAG_TRANS_A) !== 0;
   const transB = (flags & FLAG_TRANS_B) !== 0;
   const accumulate = (flags & FLAG_ACCUMULATE) !== 0;
@@ -316,6 +329,8 @@ export function gemm(
       accumulate,
       i0,
       i1,
+      col0,
+      col1,
       scratch,
     );
     bi++;

@@ -11,7 +11,13 @@ export {
   createWasmKernels,
   DEFAULT_PARALLEL_THRESHOLD_FLOPS,
   type MatmulOptions,
+  planGemm,
   type WasmKernels,
   type WasmKernelsOptions,
 } from './wasm-kernels.js';
-export { type GemmCall, GemmWorkerPool } from './worker-pool.js';
+export {
+  type GemmCall,
+  type GemmPlan,
+  GemmWorkerPool,
+  type LocalGemm,
+} from './worker-pool.js';

@@ -22,6 +22,8 @@ export interface KernelExports {
     strideC: number,
     row0: number,
     row1: number,
+    col0: number,
+    col1: number,
     scratch: number,
   ): void;
   gemmScratchBytes(): number;
@@ -48,8 +50,9 @@ export interface KernelExports {
 export const GEMM_TRANS_A = 1;
 export const GEMM_TRANS_B = 2;
 export const GEMM_ACCUMULATE = 4;
-/** Register tile height of the micro-kernel; row splits are aligned to it. */
+/** Register tile of the micro-kernel (rows x columns); thread splits are aligned to it. */
 export const GEMM_MR = 4;
+export const GEMM_NR = 8;
 
 /** The wasm bytes of one variant. */
 export function kernelBytes(variant: KernelVariant): Uint8Array<ArrayBuffer> {

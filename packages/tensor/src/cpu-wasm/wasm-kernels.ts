@@ -7,6 +7,7 @@ import {
   compileKernel,
   GEMM_ACCUMULATE,
   GEMM_MR,
+  GEMM_NR,
   GEMM_TRANS_A,
   GEMM_TRANS_B,
   type KernelExports,
@@ -15,7 +16,7 @@ import {
   sharedMemorySupported,
 } from './kernels.js';
 import { wasm } from './wasm-api.js';
-import { type GemmCall, GemmWorkerPool } from './worker-pool.js';
+import { type GemmCall, type GemmPlan, GemmWorkerPool, type LocalGemm } from './worker-pool.js';
 
 /** Products below this many flops (2*M*N*K summed over the batch) stay on the calling thread. */
 export const DEFAULT_PARALLEL_THRESHOLD_FLOPS = 1 << 20;
@@ -102,6 +103,24 @@ function checkSpan(
   }
 }
 
+/**
+ * How a product of `rows` (= batch*M) x `n` outputs is split over `threads`, or undefined to
+ * keep it on the calling thread. About 4 chunks per thread balance a busy machine. Column chunks
+ * come first: each packs only its own columns of B, so nothing is packed twice (row chunks each
+ * repack all of B, K*N floats, which made a 2-thread vocabulary head slower than 1 thread).
+ * Row chunks serve narrow outputs (e.g. batched attention with N = 64).
+ */
+export function planGemm(rows: number, n: number, threads: number): GemmPlan | undefined {
+  const target = 4 * threads;
+  const chunkCols = Math.max(4 * GEMM_NR, Math.ceil(n / target / GEMM_NR) * GEMM_NR);
+  const colChunks = Math.ceil(n / chunkCols);
+  if (colChunks >= 2 * threads) return { rows, cols: n, chunkRows: rows, chunkCols };
+  const chunkRows = Math.max(4 * GEMM_MR, Math.ceil(rows / target / GEMM_MR) * GEMM_MR);
+  if (rows > chunkRows) return { rows, cols: n, chunkRows, chunkCols: n };
+  if (colChunks >= 2) return { rows, cols: n, chunkRows: rows, chunkCols };
+  return undefined;
+}
+
 /** Creates the wasm SIMD kernels with their memory and (where threads > 1) a worker pool. */
 export async function createWasmKernels(options: WasmKernelsOptions = {}): Promise<WasmKernels> {
   const shared = options.sharedMemory ?? sharedMemorySupported();
@@ -147,8 +166,8 @@ export async function createWasmKernels(options: WasmKernelsOptions = {}): Promi
   const scratch = Array.from({ length: threads }, () => heap.allocBytes(scratchBytes));
   const pool =
     threads > 1 ? await GemmWorkerPool.create(module, heap.memory, scratch.slice(1)) : undefined;
-  const localGemm = (call: GemmCall, row0: number, row1: number): void =>
-    kernel.gemm(...call, row0, row1, scratch[0]!);
+  const localGemm: LocalGemm = (call, row0, row1, col0, col1) =>
+    kernel.gemm(...call, row0, row1, col0, col1, scratch[0]!);
 
   // Staging blocks for operands that live outside the heap, reused across calls.
   const staging: { ptr: number; bytes: number }[] = [0, 1, 2, 3].map(() => ({
@@ -215,12 +234,10 @@ export async function createWasmKernels(options: WasmKernelsOptions = {}): Promi
       (opts.accumulate ? GEMM_ACCUMULATE : 0);
     const rows = batch * m;
     const flops = 2 * batch * m * n * k;
-    // About 4 chunks per thread balance a busy machine; at least 4 register tiles per chunk keep
-    // the per-chunk repacking of B (K*N) small against the chunk's 2*rows*N*K flops.
-    const chunkRows = Math.max(4 * GEMM_MR, Math.ceil(rows / (4 * threads) / GEMM_MR) * GEMM_MR);
-    if (pool && flops >= threshold && rows > chunkRows) {
+    const plan = pool && flops >= threshold ? planGemm(rows, n, threads) : undefined;
+    if (pool && plan) {
       const call: GemmCall = [pa, pb, pc, m, n, k, flags, batch, strideA, strideB, strideC];
-      pool.run(call, rows, chunkRows, localGemm);
+      pool.run(call, plan, localGemm);
     } else {
       kernel.gemm(
         pa,
@@ -236,6 +253,8 @@ export async function createWasmKernels(options: WasmKernelsOptions = {}): Promi
         strideC,
         0,
         rows,
+        0,
+        n,
         scratch[0]!,
       );
     }

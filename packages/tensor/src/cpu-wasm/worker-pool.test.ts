@@ -5,8 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileKernel } from './kernels.js';
 import { expectMatmulClose, randomArray } from './matmul.test-helpers.js';
 import { wasm } from './wasm-api.js';
-import { createWasmKernels, type MatmulOptions, type WasmKernels } from './wasm-kernels.js';
-import { type GemmCall, GemmWorkerPool } from './worker-pool.js';
+import {
+  createWasmKernels,
+  type MatmulOptions,
+  planGemm,
+  type WasmKernels,
+} from './wasm-kernels.js';
+import { type GemmCall, GemmWorkerPool, type LocalGemm } from './worker-pool.js';
 
 describe('wasm matmul on the worker pool', () => {
   let single: WasmKernels;
@@ -31,6 +36,8 @@ describe('wasm matmul on the worker pool', () => {
     [17, 24, 31, { batch: 5 }],
     [5, 9, 4, { batch: 7, strideB: 0, accumulate: true }],
     [1, 7, 3, {}],
+    [3, 1000, 20, { transB: true }],
+    [6, 300, 9, { batch: 3, strideA: 0, accumulate: true }],
     [2, 3, 1, { batch: 3 }],
   ];
 
@@ -53,6 +60,38 @@ describe('wasm matmul on the worker pool', () => {
   });
 });
 
+describe('planGemm', () => {
+  it('splits wide outputs by columns, narrow ones by rows, tiny ones not at all', () => {
+    // Vocabulary head: 8 column chunks of whole 8-column tiles, all rows each.
+    expect(planGemm(1024, 50304, 2)).toEqual({
+      rows: 1024,
+      cols: 50304,
+      chunkRows: 1024,
+      chunkCols: 6288,
+    });
+    // Batched attention scores with N = 64: too narrow for 4 column chunks -> row chunks.
+    expect(planGemm(32 * 128, 64, 2)).toEqual({
+      rows: 4096,
+      cols: 64,
+      chunkRows: 512,
+      chunkCols: 64,
+    });
+    // Few rows but some width: 2 column chunks of 32.
+    expect(planGemm(8, 64, 2)).toEqual({ rows: 8, cols: 64, chunkRows: 8, chunkCols: 32 });
+    expect(planGemm(16, 32, 2)).toBeUndefined();
+    for (const [rows, n, t] of [
+      [1000, 3, 2],
+      [7, 1001, 3],
+      [4096, 4096, 16],
+    ] as const) {
+      const plan = planGemm(rows, n, t)!;
+      expect(plan.chunkCols % 8 === 0 || plan.chunkCols === n).toBe(true);
+      expect(plan.chunkRows % 4 === 0 || plan.chunkRows === rows).toBe(true);
+      expect(Math.ceil(rows / plan.chunkRows) * Math.ceil(n / plan.chunkCols)).toBeGreaterThan(1);
+    }
+  });
+});
+
 describe('GemmWorkerPool lifecycle', () => {
   it('shuts down cleanly: close() resolves once every worker has exited, twice is fine', async () => {
     const mm = await createWasmKernels({ threads: 2, relaxedSimd: false });
@@ -71,7 +110,7 @@ describe('GemmWorkerPool lifecycle', () => {
     const pool = await GemmWorkerPool.create(module, memory, [65536]);
     const calls: [number, number][] = [];
     const nap = new Int32Array(new SharedArrayBuffer(4));
-    const local = (_call: GemmCall, r0: number, r1: number) => {
+    const local: LocalGemm = (_call, r0, r1) => {
       calls.push([r0, r1]);
       Atomics.wait(nap, 0, 0, 5); // leave chunks for the worker to claim
     };
@@ -83,7 +122,7 @@ describe('GemmWorkerPool lifecycle', () => {
       // On a busy machine the caller may claim every chunk first: retry until the worker ran one.
       for (let i = 0; i < 20 && !threw; i++) {
         try {
-          pool.run(bad, 64, 4, local);
+          pool.run(bad, { rows: 64, cols: 8, chunkRows: 4, chunkCols: 8 }, local);
         } catch (error) {
           expect(String(error)).toMatch(/trapped in a worker/);
           threw = true;
@@ -92,12 +131,13 @@ describe('GemmWorkerPool lifecycle', () => {
       expect(threw).toBe(true);
       calls.length = 0;
       const good: GemmCall = [0, 1024, 2048, 4, 4, 4, 0, 1, 0, 0, 0];
-      pool.run(good, 4, 4, local);
+      pool.run(good, { rows: 4, cols: 4, chunkRows: 4, chunkCols: 4 }, local);
       expect(calls.length).toBeLessThanOrEqual(1);
     } finally {
       await pool.close();
     }
-    expect(() => pool.run([0, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0], 1, 1, local)).toThrow(/closed/);
+    const plan = { rows: 1, cols: 1, chunkRows: 1, chunkCols: 1 };
+    expect(() => pool.run([0, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0], plan, local)).toThrow(/closed/);
   });
 });
 

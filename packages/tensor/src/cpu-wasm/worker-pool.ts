@@ -1,11 +1,11 @@
-// worker_threads pool running the shared-memory gemm kernel on row chunks of one call.
+// worker_threads pool running the shared-memory gemm kernel on tiles of one call.
 //
 // Each worker instantiates the same compiled module on the same shared WebAssembly.Memory and
 // sleeps in Atomics.wait on its own generation word of a small control SharedArrayBuffer. A
 // dispatch writes the call into the control block, bumps every generation and notifies; then the
-// calling thread and the workers claim fixed row chunks from one atomic counter until none are
-// left (dynamic, so a worker descheduled on a busy machine delays at most one chunk instead of
-// half the product). Each worker bumps the done counter after its last claim, and the caller
+// calling thread and the workers claim fixed chunks (a grid of row x column tiles of the output)
+// from one atomic counter until none are left (dynamic, so a worker descheduled on a busy
+// machine delays at most one chunk instead of half the product). Each worker bumps the done counter after its last claim, and the caller
 // Atomics.waits for all of them, so no worker can still be reading a call when the next is
 // written. Chunk boundaries do not change any result: every output element is accumulated in
 // the same order whichever thread computes it.
@@ -21,7 +21,10 @@ const CHUNK_ROWS = 3; // rows per chunk
 const ROWS = 4; // rows of the flattened [batch*M] output
 const OP = 5; // 1 = gemm, 2 = stop
 const ERROR = 6; // set to 1 when a gemm call trapped
-const ARGS = 7; // 11 gemm arguments (GemmCall)
+const CHUNK_COLS = 7; // columns per chunk
+const COLS = 8; // columns of the output (N)
+const COL_CHUNKS = 9; // chunks per row band
+const ARGS = 10; // 11 gemm arguments (GemmCall)
 const WORKERS = ARGS + 11; // per worker: [generation, scratch pointer]
 const OP_GEMM = 1;
 const OP_STOP = 2;
@@ -45,14 +48,17 @@ for (;;) {
   if (Atomics.load(ctl, ${OP}) === ${OP_STOP}) break;
   const a = ${ARGS};
   const chunks = ctl[${CHUNKS}], size = ctl[${CHUNK_ROWS}], rows = ctl[${ROWS}];
+  const width = ctl[${CHUNK_COLS}], cols = ctl[${COLS}], perBand = ctl[${COL_CHUNKS}];
   const scratch = ctl[gen + 1];
   for (;;) {
     const chunk = Atomics.add(ctl, ${NEXT}, 1);
     if (chunk >= chunks) break;
-    const r0 = chunk * size;
+    const r0 = Math.floor(chunk / perBand) * size;
+    const c0 = (chunk % perBand) * width;
     try {
       gemm(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6],
-        ctl[a + 7], ctl[a + 8], ctl[a + 9], ctl[a + 10], r0, Math.min(rows, r0 + size), scratch);
+        ctl[a + 7], ctl[a + 8], ctl[a + 9], ctl[a + 10], r0, Math.min(rows, r0 + size),
+        c0, Math.min(cols, c0 + width), scratch);
     } catch (e) {
       Atomics.store(ctl, ${ERROR}, 1);
     }
@@ -79,8 +85,24 @@ export type GemmCall = readonly [
   strideC: number,
 ];
 
-/** The calling thread's gemm over rows [row0, row1) (its own instance and scratch). */
-export type LocalGemm = (call: GemmCall, row0: number, row1: number) => void;
+/** The calling thread's gemm over rows [row0, row1) and columns [col0, col1). */
+export type LocalGemm = (
+  call: GemmCall,
+  row0: number,
+  row1: number,
+  col0: number,
+  col1: number,
+) => void;
+
+/** How one call is cut into chunks: a grid of chunkRows x chunkCols output tiles. */
+export interface GemmPlan {
+  /** Rows of the flattened [batch*M] output. */
+  rows: number;
+  /** Columns of the output (N). */
+  cols: number;
+  chunkRows: number;
+  chunkCols: number;
+}
 
 /** Workers that share the rows of gemm calls made from the owning thread. */
 export class GemmWorkerPool {
@@ -143,20 +165,29 @@ export class GemmWorkerPool {
   }
 
   /**
-   * Runs `call` over `rows` output rows in chunks of `chunkRows`, on every worker and on the
-   * calling thread through `local`; returns when all rows are done. Throws if a chunk trapped.
+   * Runs `call` over the chunks of `plan`, on every worker and on the calling thread through
+   * `local`; returns when all chunks are done. Throws if a chunk trapped.
    */
-  run(call: GemmCall, rows: number, chunkRows: number, local: LocalGemm): void {
+  run(call: GemmCall, plan: GemmPlan, local: LocalGemm): void {
     if (this.closed) throw new Error('GemmWorkerPool is closed');
-    if (!(Number.isInteger(chunkRows) && chunkRows >= 1)) {
-      throw new RangeError(`chunkRows ${chunkRows} must be an integer >= 1`);
+    const { rows, cols, chunkRows, chunkCols } = plan;
+    for (const [name, v] of [
+      ['chunkRows', chunkRows],
+      ['chunkCols', chunkCols],
+    ] as const) {
+      if (!(Number.isInteger(v) && v >= 1))
+        throw new RangeError(`${name} ${v} must be an integer >= 1`);
     }
     const ctl = this.ctl;
-    const chunks = Math.ceil(rows / chunkRows);
+    const perBand = Math.ceil(cols / chunkCols);
+    const chunks = Math.ceil(rows / chunkRows) * perBand;
     for (let i = 0; i < call.length; i++) ctl[ARGS + i] = call[i]!;
     ctl[CHUNKS] = chunks;
     ctl[CHUNK_ROWS] = chunkRows;
     ctl[ROWS] = rows;
+    ctl[CHUNK_COLS] = chunkCols;
+    ctl[COLS] = cols;
+    ctl[COL_CHUNKS] = perBand;
     ctl[OP] = OP_GEMM;
     ctl[ERROR] = 0;
     Atomics.store(ctl, NEXT, 0);
@@ -170,9 +201,10 @@ export class GemmWorkerPool {
     for (;;) {
       const chunk = Atomics.add(ctl, NEXT, 1);
       if (chunk >= chunks) break;
-      const r0 = chunk * chunkRows;
+      const r0 = Math.floor(chunk / perBand) * chunkRows;
+      const c0 = (chunk % perBand) * chunkCols;
       try {
-        local(call, r0, Math.min(rows, r0 + chunkRows));
+        local(call, r0, Math.min(rows, r0 + chunkRows), c0, Math.min(cols, c0 + chunkCols));
       } catch (error) {
         failure = error;
       }
