@@ -1,0 +1,243 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { writeBytesAtomic } from '../../atomic-write.js';
+import { METHODS, type Method } from '../../config.js';
+import { writeReport } from '../../html-report.js';
+import { type ComparisonTable, comparisonTable, loadReportRun } from '../../report-data.js';
+import { runPaths } from '../../run-directory.js';
+import { type RunResults, readRunResults, writeRunResults } from '../../run-results.js';
+import { trainRun } from '../../run-training.js';
+import { evaluateRun, taskDataFiles } from '../evaluate-run.js';
+import { CliError, type CliIo, progressLine } from '../io.js';
+import { choice, integer, integerList, list } from '../options.js';
+import { addTrainFlags, buildConfig, type TrainFlags } from '../run-config.js';
+import { formatComparison } from '../tables.js';
+import { requireDataset } from './train.js';
+
+export const DEFAULT_COMPARE_METHODS: Method[] = ['uniform', 'linupper', 'quadratic', 'extremes'];
+export const MIXTURES = ['doge', 'doremi'] as const;
+
+export interface CompareOptions extends TrainFlags {
+  data: string;
+  out: string;
+  methods: Method[];
+  mixtures?: string[];
+  seeds?: number[];
+  tasks?: string[];
+  taskData?: string;
+  taskFile?: string[];
+  numFewshot?: number;
+  limit?: number;
+  evalBatches?: number;
+  resume?: boolean;
+  report?: boolean;
+  title?: string;
+}
+
+/** One run of the comparison: a label (method or mixture), its method and domain weights, a seed. */
+export interface PlannedRun {
+  label: string;
+  method: Method;
+  domainWeights?: string;
+  seed: number;
+  dir: string;
+}
+
+/** `<out>/results.json` of lrw compare. */
+export interface CompareResults {
+  kind: 'lrw-compare';
+  data: string;
+  seeds: number[];
+  runs: (RunResults & { dir: string })[];
+  /** Per-domain validation perplexity, the paper's Table 1 shape. */
+  perplexity: ComparisonTable;
+  /** Few-shot accuracy (fractions), the paper's Table 2 shape, when tasks were run. */
+  tasks?: ComparisonTable;
+  report?: string;
+}
+
+export function planRuns(opts: CompareOptions): PlannedRun[] {
+  const seeds = opts.seeds?.length ? [...new Set(opts.seeds)] : [opts.seed ?? 0];
+  const settings: { label: string; method: Method; domainWeights?: string }[] = [
+    ...[...new Set(opts.methods)].map((m) => ({ label: m, method: m })),
+    ...[...new Set(opts.mixtures ?? [])].map((w) => ({
+      label: w,
+      method: 'uniform' as Method,
+      domainWeights: w,
+    })),
+  ];
+  const runs: PlannedRun[] = [];
+  for (const s of settings) {
+    for (const seed of seeds) {
+      const name = seeds.length > 1 ? `${s.label}-s${seed}` : s.label;
+      runs.push({ ...s, seed, dir: join(resolve(opts.out), name) });
+    }
+  }
+  return runs;
+}
+
+/**
+ * The paper's experiment as one command: the same data, model, seed(s) and budget for each
+ * method (and static mixture), one run after another; then the tables and the report.
+ */
+export async function runCompare(opts: CompareOptions, io: CliIo): Promise<CompareResults> {
+  const data = resolve(opts.data);
+  requireDataset(data);
+  const tasks = opts.tasks ?? [];
+  const dataFiles = tasks.length ? taskDataFiles(tasks, opts.taskData, opts.taskFile) : {};
+  const plan = planRuns(opts);
+  // validate every config before the first (long) run starts
+  const configs = await Promise.all(
+    plan.map((p) =>
+      buildConfig(
+        { ...opts, seed: p.seed, ...(p.domainWeights ? { domainWeights: p.domainWeights } : {}) },
+        p.method,
+      ),
+    ),
+  );
+  for (const p of plan) {
+    if (!opts.resume && existsSync(runPaths(p.dir).metrics)) {
+      throw new CliError(
+        `${p.dir} already holds a run.`,
+        'add --resume to keep finished runs and continue interrupted ones, or choose another --out.',
+      );
+    }
+  }
+  const runs: (RunResults & { dir: string })[] = [];
+  for (const [i, p] of plan.entries()) {
+    const kept = opts.resume ? readRunResults(p.dir) : undefined;
+    io.stderr(
+      `[${i + 1}/${plan.length}] ${p.label}, seed ${p.seed}${kept ? ': finished before, kept' : ''} -> ${p.dir}\n`,
+    );
+    let results =
+      kept ??
+      (
+        await trainRun(configs[i]!, {
+          dataDir: data,
+          outDir: p.dir,
+          label: p.label,
+          resume: opts.resume === true,
+          progress: progressLine(io, configs[i]!.steps, p.label),
+          ...(opts.evalBatches !== undefined ? { evalBatches: opts.evalBatches } : {}),
+        })
+      ).results;
+    if (tasks.length > 0 && results.tasks === undefined) {
+      const ev = await evaluateRun(p.dir, {
+        data,
+        tasks,
+        dataFiles,
+        ...(opts.numFewshot !== undefined ? { numFewshot: opts.numFewshot } : {}),
+        ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+        evalBatches: 1,
+      });
+      results = { ...results, tasks: ev.accuracy ?? {} };
+      await writeRunResults(p.dir, results);
+    }
+    runs.push({ ...results, dir: p.dir });
+  }
+  const loaded = plan.map((p) => loadReportRun(p.dir));
+  const perplexity = comparisonTable(loaded, (r) =>
+    Object.fromEntries(Object.entries(r.domains).map(([d, v]) => [d, v.perplexity])),
+  );
+  const out: CompareResults = {
+    kind: 'lrw-compare',
+    data,
+    seeds: [...new Set(plan.map((p) => p.seed))],
+    runs,
+    perplexity,
+  };
+  if (tasks.length > 0) out.tasks = comparisonTable(loaded, (r) => r.tasks);
+  if (opts.report !== false) {
+    out.report = join(resolve(opts.out), 'report.html');
+    await writeReport(
+      plan.map((p) => p.dir),
+      out.report,
+      {
+        title: opts.title ?? `lrw compare: ${[...new Set(plan.map((p) => p.label))].join(' vs ')}`,
+      },
+    );
+  }
+  await writeBytesAtomic(
+    join(resolve(opts.out), 'results.json'),
+    `${JSON.stringify(out, null, 2)}\n`,
+  );
+  return out;
+}
+
+/** The printed tables of a comparison (Table 1, and Table 2 when tasks were run). */
+export function formatCompareResults(r: CompareResults): string {
+  let text = formatComparison(r.perplexity, {
+    title: 'Validation perplexity per domain (lower is better)',
+  });
+  if (r.tasks && r.tasks.rows.length > 1) {
+    text += `\n${formatComparison(r.tasks, { percent: true, digits: 1, title: 'Few-shot accuracy, % (higher is better)' })}`;
+  }
+  return text;
+}
+
+export function registerCompare(program: Command, io: CliIo): void {
+  const command = program
+    .command('compare')
+    .summary("the paper's experiment: several methods, same data, seed and budget, one table")
+    .description(
+      "Trains one run per method (and per static domain mixture, and per seed) with the same data, model, seed and budget, then prints per-domain validation perplexity shaped like the paper's Table 1 (methods as columns, the mean over domains, the difference from uniform; mean ± std over seeds), few-shot accuracy like its Table 2 with --tasks, and writes <out>/results.json and <out>/report.html.",
+    )
+    .option('-d, --data <dir>', 'prepared dataset (lrw prepare --out)', 'data/default')
+    .option('-o, --out <dir>', 'folder of the runs, results.json and report.html', 'runs/compare')
+    .option(
+      '--methods <list>',
+      `weighting methods, comma-separated (${METHODS.join(', ')})`,
+      (v: string, prev: Method[] | undefined) => {
+        const parse = choice(METHODS);
+        return [...(prev ?? []), ...list(v, undefined).map((m) => parse(m))];
+      },
+    )
+    .option(
+      '--mixtures <list>',
+      'static domain mixtures to add as uniform-loss runs: doge, doremi (SlimPajama domain names)',
+      (v: string, prev: string[] | undefined) => {
+        const parse = choice(MIXTURES);
+        return [...(prev ?? []), ...list(v, undefined).map((m) => parse(m))];
+      },
+    )
+    .option(
+      '--seeds <list>',
+      'seeds, comma-separated, e.g. 0,1,2 (mean ± std in the tables)',
+      integerList,
+    );
+  addTrainFlags(command)
+    .option(
+      '--tasks <list>',
+      'few-shot tasks for the Table 2 shape, e.g. piqa,sciq,logiqa,logiqa2',
+      list,
+    )
+    .option('--task-data <dir>', 'folder laid out like shared/data/eval')
+    .option(
+      '--task-file <task:split=path>',
+      'data file of one task split; repeatable',
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    )
+    .option('--num-fewshot <n>', 'few-shot examples per question', integer(0))
+    .option('--limit <n>', 'only the first n documents of each task', integer(1))
+    .option(
+      '--eval-batches <n>',
+      'validation batches per evaluation (default: the whole split)',
+      integer(1),
+    )
+    .option('--resume', 'keep finished runs of --out and continue interrupted ones')
+    .option('--no-report', 'do not write report.html')
+    .option('--title <text>', 'report title')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  lrw compare --data data/default --steps 2000 --seeds 0,1,2\n  lrw compare --methods uniform,linupper,dro-kl --tasks piqa,sciq --task-data ../shared/data/eval\n',
+    )
+    .action(async (opts: CompareOptions) => {
+      const methods = opts.methods ?? DEFAULT_COMPARE_METHODS;
+      const r = await runCompare({ ...opts, methods }, io);
+      io.stdout(formatCompareResults(r));
+      io.stdout(
+        `\nresults: ${join(resolve(opts.out), 'results.json')}${r.report ? `\nreport: ${r.report}` : ''}\n`,
+      );
+    });
+}

@@ -1,0 +1,107 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { writeBytesAtomic } from '../../atomic-write.js';
+import { readRunResults, writeRunResults } from '../../run-results.js';
+import { evaluateRun, lmEvalResults, taskDataFiles } from '../evaluate-run.js';
+import type { CliIo } from '../io.js';
+import { integer, list } from '../options.js';
+import { textTable } from '../tables.js';
+import { requireDataset } from './train.js';
+
+export interface EvalCommandOptions {
+  data: string;
+  out?: string;
+  tasks?: string[];
+  taskData?: string;
+  taskFile?: string[];
+  numFewshot?: number;
+  limit?: number;
+  evalBatches?: number;
+}
+
+export function registerEval(program: Command, io: CliIo): void {
+  program
+    .command('eval')
+    .summary('per-domain perplexity and few-shot tasks of a run (lm-eval-style JSON)')
+    .description(
+      "Loads the run's latest checkpoint, measures validation perplexity per domain on the prepared dataset and, with --tasks, runs lm-evaluation-harness compatible multiple-choice tasks (@lrw/eval). Writes an lm-eval-style results JSON; task accuracies are also stored in the run's results.json for the report's Table 2.",
+    )
+    .argument('<run>', 'run directory (the --out of lrw train)')
+    .option('-d, --data <dir>', 'prepared dataset the run was trained on', 'data/default')
+    .option('-o, --out <file>', 'results JSON (default <run>/eval-results.json)')
+    .option(
+      '--tasks <list>',
+      'tasks, comma-separated: piqa, sciq, logiqa, logiqa2, arc_easy, ...',
+      list,
+    )
+    .option(
+      '--task-data <dir>',
+      'folder laid out like shared/data/eval (piqa/valid.jsonl, sciq/test.json, ...)',
+    )
+    .option(
+      '--task-file <task:split=path>',
+      'data file of one task split; repeatable',
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    )
+    .option('--num-fewshot <n>', "few-shot examples (default: the task YAML's, else 0)", integer(0))
+    .option('--limit <n>', 'evaluate only the first n documents of each task', integer(1))
+    .option(
+      '--eval-batches <n>',
+      'validation batches for perplexity (default: the whole split)',
+      integer(1),
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  lrw eval runs/linupper --data data/default\n  lrw eval runs/linupper --tasks piqa,sciq --task-data ../shared/data/eval --num-fewshot 5\n',
+    )
+    .action(async (run: string, opts: EvalCommandOptions) => {
+      const runDir = resolve(run);
+      requireDataset(resolve(opts.data));
+      const tasks = opts.tasks ?? [];
+      const dataFiles = tasks.length ? taskDataFiles(tasks, opts.taskData, opts.taskFile) : {};
+      const ev = await evaluateRun(runDir, {
+        data: opts.data,
+        tasks,
+        dataFiles,
+        ...(opts.numFewshot !== undefined ? { numFewshot: opts.numFewshot } : {}),
+        ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+        ...(opts.evalBatches !== undefined ? { evalBatches: opts.evalBatches } : {}),
+      });
+      const out = resolve(opts.out ?? `${runDir}/eval-results.json`);
+      await writeBytesAtomic(out, `${JSON.stringify(lmEvalResults(runDir, ev), null, 2)}\n`);
+      if (ev.accuracy) {
+        const stored = readRunResults(runDir);
+        if (stored) await writeRunResults(runDir, { ...stored, tasks: ev.accuracy });
+      }
+      const rows = Object.entries(ev.perplexity.domains).map(([d, v]) => [
+        d,
+        v.tokens.toLocaleString('en-US'),
+        v.loss.toFixed(4),
+        v.perplexity.toFixed(2),
+      ]);
+      const o = ev.perplexity.overall;
+      rows.push([
+        'all',
+        o.tokens.toLocaleString('en-US'),
+        o.loss.toFixed(4),
+        o.perplexity.toFixed(2),
+      ]);
+      io.stdout(
+        `step ${ev.step}\n${textTable(['domain', 'tokens', 'loss', 'perplexity'], rows)}\n`,
+      );
+      if (ev.tasks) {
+        const taskRows = Object.entries(ev.tasks.results).map(([t, r]) => [
+          t,
+          fmtAcc(r['acc,none']),
+          fmtAcc(r['acc_stderr,none']),
+          fmtAcc(r['acc_norm,none']),
+        ]);
+        io.stdout(`\n${textTable(['task', 'acc', 'stderr', 'acc_norm'], taskRows)}\n`);
+      }
+      io.stdout(`results: ${out}\n`);
+    });
+}
+
+function fmtAcc(v: unknown): string {
+  return typeof v === 'number' ? v.toFixed(4) : String(v ?? '–');
+}

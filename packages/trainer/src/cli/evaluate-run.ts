@@ -1,0 +1,169 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { openDataset } from '@lrw/data';
+import {
+  type EvalResults,
+  type PerplexityReport,
+  runTasks,
+  type SplitFiles,
+  TokenLanguageModel,
+} from '@lrw/eval';
+import { evaluateModel } from '../evaluate.js';
+import { CliError } from './io.js';
+import { loadRunModel, ModelCausalScorer } from './run-model.js';
+
+/**
+ * Where the paper's four tasks keep their rows in a folder laid out like
+ * shared/data/eval (the files as their authors distribute them; see @lrw/eval's README).
+ */
+export const PAPER_TASK_FILES: Record<string, Record<string, string>> = {
+  piqa: { validation: 'piqa/valid.jsonl' },
+  sciq: { test: 'sciq/test.json' },
+  logiqa: { test: 'logiqa/Test.txt' },
+  logiqa2: { test: 'logiqa2/test.txt' },
+};
+
+/** `--task-file piqa:validation=path` values and `--task-data DIR` into runTasks' dataFiles. */
+export function taskDataFiles(
+  tasks: readonly string[],
+  taskData: string | undefined,
+  taskFiles: readonly string[] = [],
+): Record<string, SplitFiles> {
+  const files: Record<string, Record<string, string>> = {};
+  for (const spec of taskFiles) {
+    const m = /^([\w-]+):([\w-]+)=(.+)$/.exec(spec);
+    if (!m) {
+      throw new CliError(
+        `--task-file ${spec}: expected <task>:<split>=<path>.`,
+        'write it like --task-file piqa:validation=data/piqa/valid.jsonl',
+      );
+    }
+    files[m[1]!] = { ...files[m[1]!], [m[2]!]: resolve(m[3]!) };
+  }
+  for (const task of tasks) {
+    if (files[task] !== undefined) continue;
+    const layout = PAPER_TASK_FILES[task];
+    if (taskData === undefined || layout === undefined) {
+      throw new CliError(
+        `task ${task}: no data files given.`,
+        layout
+          ? `pass --task-data <dir> holding ${Object.values(layout)[0]} (the layout of shared/data/eval), or --task-file ${task}:<split>=<path>.`
+          : `pass --task-file ${task}:<split>=<path> (the split the task's YAML evaluates, e.g. validation).`,
+      );
+    }
+    const entry: Record<string, string> = {};
+    for (const [split, rel] of Object.entries(layout)) {
+      const path = join(resolve(taskData), rel);
+      if (!existsSync(path)) {
+        throw new CliError(
+          `task ${task}: ${path} does not exist.`,
+          `--task-data must be laid out like shared/data/eval (${rel}); or give --task-file ${task}:${split}=<path>.`,
+        );
+      }
+      entry[split] = path;
+    }
+    files[task] = entry;
+  }
+  return files as Record<string, SplitFiles>;
+}
+
+export interface EvaluateRunOptions {
+  data: string;
+  tasks?: string[];
+  dataFiles?: Record<string, SplitFiles>;
+  numFewshot?: number;
+  limit?: number;
+  evalBatches?: number;
+  batchSize?: number;
+}
+
+export interface RunEvaluation {
+  step: number;
+  perplexity: PerplexityReport;
+  tasks?: EvalResults;
+  /** acc (or acc_norm when the task has no acc) per task, for results.json. */
+  accuracy?: Record<string, number>;
+}
+
+/** Per-domain validation perplexity and, optionally, few-shot tasks of a run's latest checkpoint. */
+export async function evaluateRun(
+  runDir: string,
+  options: EvaluateRunOptions,
+): Promise<RunEvaluation> {
+  const dataset = await openDataset(resolve(options.data));
+  const { model, config, step } = await loadRunModel(runDir, dataset.vocabSize);
+  try {
+    const batchSize = options.batchSize ?? config.batchSize;
+    const stream = dataset.stream({
+      split: 'validation',
+      batchSize,
+      seqLen: config.seqLen,
+      seed: 0,
+      shuffle: false,
+      prefetch: 0,
+    });
+    let perplexity: PerplexityReport;
+    try {
+      perplexity = await evaluateModel(model, stream, {
+        domains: dataset.domains,
+        ...(options.evalBatches !== undefined ? { maxBatches: options.evalBatches } : {}),
+      });
+    } finally {
+      await stream.close();
+    }
+    const out: RunEvaluation = { step, perplexity };
+    if (options.tasks && options.tasks.length > 0) {
+      const lm = new TokenLanguageModel(
+        await dataset.tokenizer(),
+        new ModelCausalScorer(model, config.seqLen),
+        { batchSize: 8 },
+      );
+      const results = await runTasks(lm, {
+        tasks: options.tasks,
+        dataFiles: options.dataFiles ?? {},
+        ...(options.numFewshot !== undefined ? { numFewshot: options.numFewshot } : {}),
+        ...(options.limit !== undefined ? { limit: options.limit } : {}),
+        modelName: `lrw:${runDir}`,
+      });
+      out.tasks = results;
+      out.accuracy = {};
+      for (const [task, r] of Object.entries(results.results)) {
+        const acc = r['acc,none'] ?? r['acc_norm,none'];
+        if (typeof acc === 'number') out.accuracy[task] = acc;
+      }
+    }
+    return out;
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * The lm-eval-style results JSON of `lrw eval`: each task's block as runTasks gives it, and one
+ * block per domain, `lrw_perplexity_<domain>`, with `perplexity,none`, `loss,none` (nats per
+ * token) and `tokens`, plus `lrw_perplexity` over all validation tokens.
+ */
+export function lmEvalResults(runDir: string, ev: RunEvaluation): Record<string, unknown> {
+  const block = (d: PerplexityReport['overall']) => ({
+    'perplexity,none': d.perplexity,
+    'loss,none': d.loss,
+    tokens: d.tokens,
+    ...(d.bitsPerByte !== undefined ? { 'bits_per_byte,none': d.bitsPerByte } : {}),
+  });
+  const results: Record<string, unknown> = { lrw_perplexity: block(ev.perplexity.overall) };
+  for (const [domain, d] of Object.entries(ev.perplexity.domains)) {
+    results[`lrw_perplexity_${domain}`] = block(d);
+  }
+  const higher: Record<string, unknown> = {};
+  for (const key of Object.keys(results)) higher[key] = { perplexity: false, loss: false };
+  const tasks = ev.tasks;
+  return {
+    results: { ...results, ...(tasks?.results ?? {}) },
+    configs: tasks?.configs ?? {},
+    versions: tasks?.versions ?? {},
+    'n-shot': tasks?.['n-shot'] ?? {},
+    'n-samples': tasks?.['n-samples'] ?? {},
+    higher_is_better: { ...higher, ...(tasks?.higher_is_better ?? {}) },
+    config: { model: 'lrw', model_args: `run=${resolve(runDir)}`, step: ev.step },
+  };
+}

@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs';
+import type { CausalScorer, ScoringRow } from '@lrw/eval';
+import { type CausalLM, createModel } from '@lrw/models';
+import { noGrad, tensor, tidy } from '@lrw/tensor';
+import { CheckpointStore } from '../checkpoint-store.js';
+import { parseTrainerConfig, type TrainerConfig } from '../config.js';
+import { resolveModelConfig } from '../model-presets.js';
+import { runPaths } from '../run-directory.js';
+import { CliError } from './io.js';
+
+export interface LoadedRun {
+  model: CausalLM;
+  config: TrainerConfig;
+  step: number;
+}
+
+/**
+ * The model of a run directory at its latest checkpoint, built from the checkpoint's config the
+ * way trainRun builds it (the preset fitted to the dataset's vocabulary and the run's seqLen).
+ */
+export async function loadRunModel(runDir: string, datasetVocabSize: number): Promise<LoadedRun> {
+  const paths = runPaths(runDir);
+  if (!existsSync(paths.checkpoints)) {
+    throw new CliError(
+      `${runDir} has no checkpoints/ folder.`,
+      'pass the --out directory of a finished `lrw train` run (it checkpoints at the end).',
+    );
+  }
+  const contents = await new CheckpointStore(paths.checkpoints).loadLatest();
+  if (contents === undefined) {
+    throw new CliError(
+      `${paths.checkpoints} holds no checkpoint.`,
+      'let the run reach its first checkpoint (or its end), or resume it with `lrw train --resume`.',
+    );
+  }
+  const config = parseTrainerConfig(contents.config, `${paths.checkpoints} (checkpoint config)`);
+  const model = createModel(
+    resolveModelConfig(config.model, { vocabSize: datasetVocabSize, seqLen: config.seqLen }),
+    { seed: config.seed },
+  );
+  const state: Record<string, Float32Array> = {};
+  for (const [name, t] of Object.entries(contents.model)) state[name] = t.data;
+  model.loadStateDict(state);
+  model.eval();
+  return { model, config, step: contents.step };
+}
+
+/**
+ * @lrw/eval's CausalScorer over a model: rows of one call are right-padded to the longest
+ * (a causal model's outputs at a position do not depend on later tokens), one forward pass,
+ * then log-softmax and arg-max at the requested positions on the host in float64.
+ */
+export class ModelCausalScorer implements CausalScorer {
+  readonly maxLength: number;
+
+  constructor(
+    private readonly model: CausalLM,
+    maxLength?: number,
+  ) {
+    this.maxLength = maxLength ?? model.config.contextLength;
+  }
+
+  async scoreRows(rows: ScoringRow[]): Promise<{ logprobs: Float64Array; greedy: Uint8Array }[]> {
+    if (rows.length === 0) return [];
+    const T = Math.max(...rows.map((r) => r.tokens.length));
+    const B = rows.length;
+    const ids = new Int32Array(B * T);
+    for (const [b, r] of rows.entries()) ids.set(r.tokens, b * T);
+    const V = this.model.config.vocabSize;
+    const logits = noGrad(() =>
+      tidy(() => this.model.forward(tensor(ids, { shape: [B, T], dtype: 'int32' })).dataSync()),
+    );
+    return rows.map((r, b) => {
+      const logprobs = new Float64Array(r.positions.length);
+      const greedy = new Uint8Array(r.positions.length);
+      for (let k = 0; k < r.positions.length; k++) {
+        const base = (b * T + r.positions[k]!) * V;
+        let max = Number.NEGATIVE_INFINITY;
+        let arg = 0;
+        for (let v = 0; v < V; v++) {
+          const x = logits[base + v]!;
+          if (x > max) {
+            max = x;
+            arg = v;
+          }
+        }
+        let sum = 0;
+        for (let v = 0; v < V; v++) sum += Math.exp(logits[base + v]! - max);
+        const target = r.targets[k]!;
+        logprobs[k] = logits[base + target]! - max - Math.log(sum);
+        greedy[k] = arg === target ? 1 : 0;
+      }
+      return { logprobs, greedy };
+    });
+  }
+}

@@ -1,0 +1,65 @@
+import type { ComparisonTable } from '../report-data.js';
+import type { RunResults } from '../run-results.js';
+
+/** Pads columns of a text table; the first column left-aligned, the others right-aligned. */
+export function textTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** One run's final numbers: a row per domain with validation loss and perplexity, then the mean. */
+export function formatDomainResults(results: RunResults): string {
+  const entries = Object.entries(results.domains);
+  const rows = entries.map(([d, v]) => [d, v.loss.toFixed(4), v.perplexity.toFixed(2)]);
+  if (entries.length > 0) {
+    const n = entries.length;
+    rows.push([
+      'mean',
+      (entries.reduce((a, [, v]) => a + v.loss, 0) / n).toFixed(4),
+      (entries.reduce((a, [, v]) => a + v.perplexity, 0) / n).toFixed(2),
+    ]);
+  }
+  return `${results.label ?? results.method}: ${results.steps ?? '?'} steps, ${(results.tokens ?? 0).toLocaleString('en-US')} tokens\n${textTable(['domain', 'val loss', 'perplexity'], rows)}\n`;
+}
+
+/**
+ * A comparison table (report-data's `comparisonTable`) as text, shaped like the paper's Table 1
+ * (or Table 2 with `percent`): a row per domain (task) and the mean, a column per method with
+ * mean ± std over seeds, and each method's difference from the baseline in brackets.
+ */
+export function formatComparison(
+  table: ComparisonTable,
+  options: { digits?: number; percent?: boolean; title?: string } = {},
+): string {
+  const digits = options.digits ?? 2;
+  const scale = options.percent ? 100 : 1;
+  const seeds = Math.max(
+    0,
+    ...table.rows.flatMap((r) => Object.values(table.cells[r] ?? {}).map((c) => c.n)),
+  );
+  const rows = table.rows.map((row) => [
+    row,
+    ...table.labels.map((label) => {
+      const c = table.cells[row]?.[label];
+      if (c === undefined) return '–';
+      let text = (c.mean * scale).toFixed(digits);
+      if (c.n > 1) text += ` ± ${(c.std * scale).toFixed(digits)}`;
+      if (c.delta !== undefined)
+        text += ` (${c.delta >= 0 ? '+' : ''}${(c.delta * scale).toFixed(digits)})`;
+      return text;
+    }),
+  ]);
+  const notes = [
+    seeds > 1 ? `mean ± std over ${seeds} seeds` : undefined,
+    table.baseline ? `(difference from ${table.baseline})` : undefined,
+  ]
+    .filter(Boolean)
+    .join('; ');
+  const title = options.title ? `${options.title}${notes ? ` — ${notes}` : ''}\n` : '';
+  return `${title}${textTable([options.percent ? 'task' : 'domain', ...table.labels], rows)}\n`;
+}

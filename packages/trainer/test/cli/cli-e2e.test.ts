@@ -1,0 +1,204 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { CompareResults } from '../../src/cli/commands/compare.js';
+import type { RunResults } from '../../src/run-results.js';
+import { lrw } from './cli-harness.js';
+
+// prepare -> train two methods -> compare (two seeds) -> report, on a two-domain corpus with a
+// byte tokenizer and a few steps of the nano GPT, all in-process through runCli.
+const corpus = fileURLToPath(new URL('./fixtures/tiny-corpus/', import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'lrw-cli-e2e-'));
+const data = join(root, 'data');
+const budget = [
+  '--steps',
+  '4',
+  '--seq-len',
+  '16',
+  '--batch-size',
+  '2',
+  '--lr',
+  '1e-3',
+  '--eval-interval',
+  '2',
+  '--eval-batches',
+  '2',
+];
+
+const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
+
+describe('lrw end to end (tiny corpus)', () => {
+  it('prepare writes shards of both domains', async () => {
+    const r = await lrw(
+      'prepare',
+      '--source',
+      corpus,
+      '--out',
+      data,
+      '--tokenizer',
+      'byte',
+      '--workers',
+      '0',
+      '--validation-documents',
+      '2',
+    );
+    expect(r.stderr).toContain('ETA');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /prepared books, code in .*: [\d,]+ train \+ [\d,]+ validation tokens \(byte\)/,
+    );
+    expect(existsSync(join(data, 'index.lrw'))).toBe(true);
+  });
+
+  it('train runs two methods with the same seed and writes results.json', async () => {
+    for (const method of ['uniform', 'linupper']) {
+      const out = join(root, 'train', method);
+      const r = await lrw(
+        'train',
+        '--data',
+        data,
+        '--out',
+        out,
+        '--method',
+        method,
+        ...budget,
+        '--reweight-warmup',
+        '1',
+      );
+      expect(r.stderr).toMatch(/step\s+4\/4/);
+      expect(r.code, r.stderr).toBe(0);
+      const results = readJson<RunResults>(join(out, 'results.json'));
+      expect(results).toMatchObject({ method, label: method, seed: 0, steps: 4 });
+      expect(Object.keys(results.domains).sort()).toEqual(['books', 'code']);
+      // the printed table is the results file's
+      for (const [d, v] of Object.entries(results.domains)) {
+        expect(r.stdout).toMatch(
+          new RegExp(`${d}\\s+${v.loss.toFixed(4)}\\s+${v.perplexity.toFixed(2)}`),
+        );
+      }
+      const config = readJson<{
+        method: string;
+        temperature?: { warmupSteps: number; then: { r: number } };
+      }>(join(out, 'config.json'));
+      if (method === 'linupper')
+        expect(config.temperature).toMatchObject({
+          warmupSteps: 1,
+          // biome-ignore lint/suspicious/noThenProperty: the config's temperature field is named so
+          then: { r: 0.4 },
+        });
+    }
+    const again = await lrw(
+      'train',
+      '--data',
+      data,
+      '--out',
+      join(root, 'train', 'uniform'),
+      ...budget,
+    );
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('add --resume');
+  });
+
+  it('compare trains every method and seed and prints the Table 1 of its results.json', async () => {
+    const out = join(root, 'compare');
+    const r = await lrw(
+      'compare',
+      '--data',
+      data,
+      '--out',
+      out,
+      '--methods',
+      'uniform,linupper',
+      '--seeds',
+      '0,1',
+      ...budget,
+      '--reweight-warmup',
+      '1',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const results = readJson<CompareResults>(join(out, 'results.json'));
+    expect(results.kind).toBe('lrw-compare');
+    expect(results.seeds).toEqual([0, 1]);
+    expect(results.runs.map((x) => [x.label, x.seed])).toEqual([
+      ['uniform', 0],
+      ['uniform', 1],
+      ['linupper', 0],
+      ['linupper', 1],
+    ]);
+    const table = results.perplexity;
+    expect(table.labels).toEqual(['uniform', 'linupper']);
+    expect(table.rows).toEqual(['books', 'code', 'mean']);
+    expect(table.baseline).toBe('uniform');
+    // cells recomputed from each run's own results.json: mean and sample std over seeds
+    for (const label of table.labels) {
+      const runs = results.runs
+        .filter((x) => x.label === label)
+        .map((x) => readJson<RunResults>(join(x.dir, 'results.json')));
+      expect(runs).toHaveLength(2);
+      for (const row of table.rows) {
+        const per = runs.map((x) =>
+          row === 'mean'
+            ? (x.domains.books!.perplexity + x.domains.code!.perplexity) / 2
+            : x.domains[row]!.perplexity,
+        );
+        const mean = (per[0]! + per[1]!) / 2;
+        const std = Math.abs(per[0]! - per[1]!) / Math.SQRT2;
+        const cell = table.cells[row]![label]!;
+        expect(cell.mean).toBeCloseTo(mean, 10);
+        expect(cell.std).toBeCloseTo(std, 10);
+        expect(cell.n).toBe(2);
+      }
+    }
+    // the printed table shows the same numbers: "mean ± std (difference)" per method
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toContain('mean ± std over 2 seeds');
+    for (const row of table.rows) {
+      const line = lines.find((l) => l.startsWith(`${row} `));
+      expect(line, row).toBeDefined();
+      const u = table.cells[row]!.uniform!;
+      const l = table.cells[row]!.linupper!;
+      const delta = l.mean - u.mean;
+      expect(line).toContain(`${u.mean.toFixed(2)} ± ${u.std.toFixed(2)}`);
+      expect(line).toContain(
+        `${l.mean.toFixed(2)} ± ${l.std.toFixed(2)} (${delta >= 0 ? '+' : ''}${delta.toFixed(2)})`,
+      );
+    }
+    expect(results.report).toBe(join(out, 'report.html'));
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+  });
+
+  it('report writes one HTML file from the runs of a compare folder', async () => {
+    const file = join(root, 'report.html');
+    const r = await lrw('report', join(root, 'compare'), '--out', file);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('report of 4 runs');
+    const html = readFileSync(file, 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+    for (const label of ['uniform', 'linupper']) expect(html).toContain(label);
+  });
+
+  it('eval writes lm-eval-style perplexity results of a run', async () => {
+    const run = join(root, 'train', 'linupper');
+    const r = await lrw('eval', run, '--data', data, '--eval-batches', '2');
+    expect(r.code, r.stderr).toBe(0);
+    const out = readJson<{
+      results: Record<string, Record<string, number>>;
+      config: { step: number };
+    }>(join(run, 'eval-results.json'));
+    expect(out.config.step).toBe(4);
+    for (const d of ['books', 'code']) {
+      const block = out.results[`lrw_perplexity_${d}`]!;
+      expect(block['perplexity,none']).toBeCloseTo(Math.exp(block['loss,none']!), 8);
+      expect(block.tokens).toBeGreaterThan(0);
+    }
+    // the checkpoint reloaded from disk scores the validation batches as the trainer's own final
+    // evaluation did (same batches: the first 2 of the unshuffled validation stream)
+    const trained = readJson<RunResults>(join(run, 'results.json'));
+    for (const [d, v] of Object.entries(trained.domains)) {
+      expect(out.results[`lrw_perplexity_${d}`]!['loss,none']).toBeCloseTo(v.loss, 5);
+    }
+  });
+});
