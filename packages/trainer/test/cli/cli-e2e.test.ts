@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium as playwright } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { CompareResults } from '../../src/cli/commands/compare.js';
 import type { RunResults } from '../../src/run-results.js';
@@ -26,6 +27,26 @@ const budget = [
   '--eval-batches',
   '2',
 ];
+
+// The report check needs Debian's chromium (apt-get install chromium); CI may lack it.
+const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+if (chromium === undefined) {
+  console.warn(
+    'lrw CLI report check in Chromium skipped: no chromium in /usr/bin (apt-get install chromium)',
+  );
+}
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+/** Where the screenshot is kept: $LRW_TEST_ARTIFACTS, else the test's temporary folder. */
+const artifacts = process.env.LRW_TEST_ARTIFACTS ?? root;
 
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
 
@@ -201,4 +222,47 @@ describe('lrw end to end (tiny corpus)', () => {
       expect(out.results[`lrw_perplexity_${d}`]!['loss,none']).toBeCloseTo(v.loss, 5);
     }
   });
+
+  it.skipIf(chromium === undefined)(
+    'the compare report renders in headless Chromium: no console errors, charts, a screenshot',
+    async () => {
+      const browser = await playwright.launch({
+        executablePath: chromium!,
+        headless: true,
+        args: CHROMIUM_FLAGS,
+      });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+        const problems: string[] = [];
+        page.on('console', (m) => {
+          if (m.type() === 'error') problems.push(m.text());
+        });
+        page.on('pageerror', (e) => problems.push(e.message));
+        page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+        const requests: string[] = [];
+        page.on('request', (r) => requests.push(r.url()));
+        await page.goto(`file://${join(root, 'compare', 'report.html')}`, { waitUntil: 'load' });
+        expect(problems).toEqual([]);
+        // nothing fetched but the file itself
+        expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
+        const charts = await page.locator('svg').count();
+        expect(charts).toBeGreaterThanOrEqual(10);
+        // every chart has drawn lines, and the perplexity table has a row per domain and the mean
+        const empty = await page.$$eval(
+          'svg',
+          (svgs) =>
+            svgs.filter((s) => s.querySelectorAll('path, polyline, line').length === 0).length,
+        );
+        expect(empty).toBe(0);
+        const tableText = await page.locator('table').allInnerTexts();
+        expect(tableText.join('\n')).toMatch(/books[\s\S]*code[\s\S]*mean/);
+        const png = join(artifacts, 'lrw-compare-report.png');
+        await page.screenshot({ path: png, fullPage: true });
+        expect(statSync(png).size).toBeGreaterThan(10_000);
+        console.log(`report screenshot: ${png}`);
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 });
