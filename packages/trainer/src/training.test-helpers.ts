@@ -1,0 +1,63 @@
+// Shared by the trainer tests: a small real-text dataset (test/fixtures/text, byte tokenizer)
+// and a tiny GPT-2 that trains fast on two cores.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openDataset, prepare } from '@lrw/data';
+import type { TrainerConfigInput } from './config.js';
+
+export const TEXT_DIR = fileURLToPath(new URL('../test/fixtures/text/', import.meta.url));
+
+/** 1 layer, d 32: about 40k parameters with the byte vocabulary. */
+export const SMALL_MODEL = { dModel: 32, nLayers: 1, nHeads: 2 } as const;
+
+export const PREPARE = {
+  sources: [{ type: 'text' as const, path: TEXT_DIR, split: 'paragraph' as const }],
+  tokenizer: 'byte' as const,
+  validation: { documents: 12 },
+  workers: 0,
+};
+
+/** Prepares the fixture text into a fresh temporary directory; returns it. */
+export async function prepareFixtureData(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'lrw-trainer-data-'));
+  await prepare({ ...PREPARE, outDir: dir });
+  return dir;
+}
+
+export const SMALL_CONFIG: TrainerConfigInput = {
+  model: 'nano',
+  seqLen: 32,
+  batchSize: 8,
+  steps: 12,
+  lr: { kind: 'constant', lr: 1e-2, warmupSteps: 4 },
+  evalInterval: 0,
+  checkpointInterval: 6,
+  seed: 3,
+};
+
+/** Natural-log entropy of the unigram distribution of the validation split's targets. */
+export async function unigramEntropy(dataDir: string): Promise<number> {
+  const dataset = await openDataset(dataDir);
+  const counts = new Map<number, number>();
+  let n = 0;
+  const stream = dataset.stream({
+    split: 'validation',
+    batchSize: 8,
+    seqLen: 32,
+    shuffle: false,
+    prefetch: 0,
+  });
+  for await (const batch of stream) {
+    batch.targets.forEach((t, i) => {
+      if (batch.mask[i] === 0) return;
+      counts.set(t, (counts.get(t) ?? 0) + 1);
+      n++;
+    });
+  }
+  await stream.close();
+  let h = 0;
+  for (const c of counts.values()) h -= (c / n) * Math.log(c / n);
+  return h;
+}
