@@ -190,6 +190,35 @@ describe('lrw end to end (tiny corpus)', () => {
     expect(existsSync(join(out, 'report.html'))).toBe(true);
   });
 
+  it('compare --jobs 2 trains in child processes with the same results as in-process', async () => {
+    const out = join(root, 'compare-jobs');
+    const r = await lrw(
+      'compare',
+      '--data',
+      data,
+      '--out',
+      out,
+      '--methods',
+      'uniform,linupper',
+      '--jobs',
+      '2',
+      ...budget,
+      '--reweight-warmup',
+      '1',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('2 at a time');
+    expect(r.stderr).toMatch(/^linupper step\s+4\/4/m);
+    expect(r.stderr).toMatch(/^\[uniform\] eval step 4/m);
+    const parallel = readJson<CompareResults>(join(out, 'results.json'));
+    const sequential = readJson<CompareResults>(join(root, 'compare', 'results.json'));
+    for (const label of ['uniform', 'linupper']) {
+      const a = parallel.runs.find((x) => x.label === label)!;
+      const b = sequential.runs.find((x) => x.label === label && x.seed === 0)!;
+      expect(a.domains).toEqual(b.domains);
+    }
+  });
+
   it('report writes one HTML file from the runs of a compare folder', async () => {
     const file = join(root, 'report.html');
     const r = await lrw('report', join(root, 'compare'), '--out', file);

@@ -11,6 +11,7 @@ import { trainRun } from '../../run-training.js';
 import { evaluateRun, taskDataFiles } from '../evaluate-run.js';
 import { CliError, type CliIo, progressLine } from '../io.js';
 import { choice, integer, integerList, list } from '../options.js';
+import { trainInChildren } from '../parallel-runs.js';
 import { addTrainFlags, buildConfig, type TrainFlags } from '../run-config.js';
 import { formatComparison } from '../tables.js';
 import { requireDataset } from './train.js';
@@ -31,6 +32,8 @@ export interface CompareOptions extends TrainFlags {
   limit?: number;
   evalBatches?: number;
   resume?: boolean;
+  /** Runs trained side by side as child processes (default 1: one after another, in-process). */
+  jobs?: number;
   report?: boolean;
   title?: string;
 }
@@ -104,15 +107,38 @@ export async function runCompare(opts: CompareOptions, io: CliIo): Promise<Compa
       );
     }
   }
-  const runs: (RunResults & { dir: string })[] = [];
-  for (const [i, p] of plan.entries()) {
-    const kept = opts.resume ? readRunResults(p.dir) : undefined;
+  const kept = plan.map((p) => (opts.resume ? readRunResults(p.dir) : undefined));
+  const trained: (RunResults | undefined)[] = [...kept];
+  const jobs = opts.jobs ?? 1;
+  if (jobs > 1) {
+    const todo = plan.map((p, i) => ({ p, i })).filter(({ i }) => kept[i] === undefined);
+    for (const { p, i } of plan
+      .map((p, i) => ({ p, i }))
+      .filter(({ i }) => kept[i] !== undefined)) {
+      io.stderr(
+        `[${i + 1}/${plan.length}] ${p.label}, seed ${p.seed}: finished before, kept -> ${p.dir}\n`,
+      );
+    }
     io.stderr(
-      `[${i + 1}/${plan.length}] ${p.label}, seed ${p.seed}${kept ? ': finished before, kept' : ''} -> ${p.dir}\n`,
+      `training ${todo.length} runs, ${Math.min(jobs, todo.length)} at a time (child processes)\n`,
     );
-    let results =
-      kept ??
-      (
+    const done = await trainInChildren(
+      todo.map(({ p, i }) => ({ label: p.label, dir: p.dir, config: configs[i]! })),
+      {
+        data,
+        jobs,
+        resume: opts.resume === true,
+        ...(opts.evalBatches !== undefined ? { evalBatches: opts.evalBatches } : {}),
+      },
+      io,
+    );
+    for (const [k, { i }] of todo.entries()) trained[i] = done[k];
+  } else {
+    for (const [i, p] of plan.entries()) {
+      io.stderr(
+        `[${i + 1}/${plan.length}] ${p.label}, seed ${p.seed}${kept[i] ? ': finished before, kept' : ''} -> ${p.dir}\n`,
+      );
+      trained[i] ??= (
         await trainRun(configs[i]!, {
           dataDir: data,
           outDir: p.dir,
@@ -122,7 +148,13 @@ export async function runCompare(opts: CompareOptions, io: CliIo): Promise<Compa
           ...(opts.evalBatches !== undefined ? { evalBatches: opts.evalBatches } : {}),
         })
       ).results;
+    }
+  }
+  const runs: (RunResults & { dir: string })[] = [];
+  for (const [i, p] of plan.entries()) {
+    let results = trained[i]!;
     if (tasks.length > 0 && results.tasks === undefined) {
+      io.stderr(`tasks ${tasks.join(', ')}: ${p.label}, seed ${p.seed}\n`);
       const ev = await evaluateRun(p.dir, {
         data,
         tasks,
@@ -226,6 +258,12 @@ export function registerCompare(program: Command, io: CliIo): void {
       integer(1),
     )
     .option('--resume', 'keep finished runs of --out and continue interrupted ones')
+    .option(
+      '-j, --jobs <n>',
+      'runs trained side by side in child processes (one per core helps the CPU backend)',
+      integer(1),
+      1,
+    )
     .option('--no-report', 'do not write report.html')
     .option('--title <text>', 'report title')
     .addHelpText(

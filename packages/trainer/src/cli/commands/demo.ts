@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Method } from '../../config.js';
@@ -35,6 +36,7 @@ export interface DemoOptions {
   evalInterval: number;
   evalBatches: number;
   seed: number;
+  jobs: number;
   methods?: Method[];
 }
 
@@ -68,6 +70,7 @@ export async function runDemo(opts: DemoOptions, io: CliIo) {
       checkpointInterval: 0,
       evalBatches: opts.evalBatches,
       resume: true,
+      jobs: opts.jobs,
       title: 'lrw demo: uniform vs linupper on the embedded five-domain corpus',
     },
     io,
@@ -100,6 +103,12 @@ export function registerDemo(program: Command, io: CliIo): void {
     .option('--eval-interval <n>', 'evaluate every n steps', integer(0), d.evalInterval)
     .option('--eval-batches <n>', 'validation batches per evaluation', integer(1), d.evalBatches)
     .option('--seed <n>', 'seed of both runs', integer(0), d.seed)
+    .option(
+      '-j, --jobs <n>',
+      'runs trained side by side (default: 2 when there are 2 cores)',
+      integer(1),
+      Math.min(2, availableParallelism()),
+    )
     .addHelpText('after', '\nExample:\n  lrw demo --out lrw-demo\n')
     .action(async (opts: DemoOptions) => {
       const { results, seconds, out } = await runDemo(opts, io);

@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TrainerConfig } from '../config.js';
+import { type RunResults, readRunResults } from '../run-results.js';
+import { CliError, type CliIo } from './io.js';
+
+/** The built `lrw` entry point (from src/ in tests and from dist/ alike). */
+export const LRW_MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+export interface ChildRun {
+  label: string;
+  dir: string;
+  config: TrainerConfig;
+}
+
+/**
+ * Trains runs as `lrw train` child processes, `jobs` at a time: the CPU backend computes on one
+ * thread, so on a 2-core machine two runs side by side take about as long as one. Each child
+ * gets the run's full validated config as a file, so it trains exactly what a sequential
+ * `trainRun` would; its stderr is forwarded line by line, prefixed with the label.
+ */
+export async function trainInChildren(
+  runs: readonly ChildRun[],
+  options: { data: string; jobs: number; evalBatches?: number; resume?: boolean },
+  io: CliIo,
+): Promise<RunResults[]> {
+  const results: RunResults[] = new Array(runs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < runs.length) {
+      const i = next++;
+      const run = runs[i]!;
+      mkdirSync(run.dir, { recursive: true });
+      const configFile = join(run.dir, 'cli-config.json');
+      writeFileSync(
+        configFile,
+        `${JSON.stringify({ ...run.config, outputDir: run.dir }, null, 2)}\n`,
+      );
+      const args = [
+        LRW_MAIN,
+        'train',
+        '--data',
+        options.data,
+        '--out',
+        run.dir,
+        '--config',
+        configFile,
+        '--label',
+        run.label,
+        ...(options.evalBatches !== undefined
+          ? ['--eval-batches', String(options.evalBatches)]
+          : []),
+        ...(options.resume ? ['--resume'] : []),
+      ];
+      await new Promise<void>((resolveRun, reject) => {
+        const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+        let buffered = '';
+        let tail = '';
+        child.stderr.setEncoding('utf8');
+        child.stderr.on('data', (chunk: string) => {
+          buffered += chunk.replace(/\r/g, '\n');
+          const lines = buffered.split('\n');
+          buffered = lines.pop()!;
+          for (const line of lines) {
+            if (line.trim() === '') continue;
+            // progress lines carry the label already
+            io.stderr(line.startsWith(`${run.label} `) ? `${line}\n` : `[${run.label}] ${line}\n`);
+            tail = `${tail}${line}\n`.slice(-4000);
+          }
+        });
+        child.on('error', reject);
+        child.on('close', (code) => {
+          if (buffered.trim()) tail += buffered;
+          if (code === 0) resolveRun();
+          else
+            reject(
+              new CliError(
+                `the ${run.label} run (${run.dir}) failed with exit code ${code}:\n${tail.trim()}`,
+                'fix what its message says, then re-run with --resume to keep the runs that finished.',
+              ),
+            );
+        });
+      });
+      const r = readRunResults(run.dir);
+      if (r === undefined) {
+        throw new CliError(`the ${run.label} run finished without ${run.dir}/results.json.`);
+      }
+      results[i] = r;
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(options.jobs, runs.length)) }, worker),
+  );
+  return results;
+}
