@@ -9,8 +9,15 @@ import type { TrainerConfigInput } from './config.js';
 
 export const TEXT_DIR = fileURLToPath(new URL('../test/fixtures/text/', import.meta.url));
 
-/** 1 layer, d 32: about 40k parameters with the byte vocabulary. */
+/** 1 layer, d 32: about 30k parameters with the byte vocabulary. */
 export const SMALL_MODEL = { dModel: 32, nLayers: 1, nHeads: 2 } as const;
+
+/**
+ * The same size as a Llama (untied head, RMSNorm, RoPE, SwiGLU). With the tied head of GPT-2 a
+ * model this small leaves the unigram plateau slowly (measured: 2.95 nats after 400 steps of 256
+ * tokens, unigram entropy 3.03); the untied head learns the bigram statistics within 150 steps.
+ */
+export const SMALL_LLAMA = { ...SMALL_MODEL, arch: 'llama', nKvHeads: 2, dFF: 128 } as const;
 
 export const PREPARE = {
   sources: [{ type: 'text' as const, path: TEXT_DIR, split: 'paragraph' as const }],
