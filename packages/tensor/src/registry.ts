@@ -4,6 +4,7 @@
  */
 import type { Backend } from './backend.js';
 import { createCpuBackend } from './cpu/cpu-backend.js';
+import { createDefaultCpuBackend } from './cpu-wasm/fast-backend.js';
 
 type Factory = () => Backend | Promise<Backend>;
 
@@ -65,7 +66,7 @@ export function getBackend(name: string = current): Backend {
   const b = instances.get(name);
   if (b) return b;
   const factory = factories.get(name);
-  if (factory && name === 'cpu') {
+  if (factory && (name === 'cpu' || name === 'cpu-reference')) {
     // The CPU backend is synchronous; load it on demand so `import` alone is enough.
     const made = factory();
     if (!(made instanceof Promise)) {
@@ -85,4 +86,8 @@ export function currentBackendName(): string {
   return current;
 }
 
-registerBackend('cpu', () => createCpuBackend());
+// 'cpu': wasm SIMD matmul over tensors in a shared WebAssembly memory, reference kernels for the
+// rest (or all reference with LRW_TENSOR_CPU=reference / without wasm SIMD). 'cpu-reference':
+// always the reference kernels, the living definition the fast ones are tested against.
+registerBackend('cpu', () => createDefaultCpuBackend());
+registerBackend('cpu-reference', () => createCpuBackend({ name: 'cpu-reference' }));

@@ -99,6 +99,15 @@ export function sharedMemorySupported(): boolean {
 
 /** Compiles one variant; throws a clear error where the engine lacks wasm SIMD. */
 export async function compileKernel(variant: KernelVariant): Promise<WasmModule> {
+  return wasm.compile(validatedBytes(variant));
+}
+
+/** `compileKernel` without awaiting (`new WebAssembly.Module`; fine in Node for any size). */
+export function compileKernelSync(variant: KernelVariant): WasmModule {
+  return new wasm.Module(validatedBytes(variant));
+}
+
+function validatedBytes(variant: KernelVariant): Uint8Array<ArrayBuffer> {
   const bytes = kernelBytes(variant);
   if (!wasm.validate(bytes)) {
     throw new Error(
@@ -106,5 +115,5 @@ export async function compileKernel(variant: KernelVariant): Promise<WasmModule>
         '(needs WebAssembly SIMD, Node >= 16.4); use the reference CPU kernels instead.',
     );
   }
-  return wasm.compile(bytes);
+  return bytes;
 }

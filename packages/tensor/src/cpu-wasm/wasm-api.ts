@@ -19,6 +19,14 @@ export interface WasmApi {
   Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   validate(bytes: Uint8Array<ArrayBuffer>): boolean;
   compile(bytes: Uint8Array<ArrayBuffer>): Promise<WasmModule>;
+  /** Synchronous compilation (Node allows it for modules of any size; browsers cap it at 4 KB on the main thread). */
+  Module: new (
+    bytes: Uint8Array<ArrayBuffer>,
+  ) => WasmModule;
+  Instance: new (
+    module: WasmModule,
+    imports: Record<string, Record<string, unknown>>,
+  ) => WasmInstance;
   instantiate(
     module: WasmModule,
     imports: Record<string, Record<string, unknown>>,

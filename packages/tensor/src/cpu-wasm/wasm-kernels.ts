@@ -5,6 +5,7 @@ import { type ElementwiseKernels, makeElementwise } from './elementwise.js';
 import { WasmHeap } from './heap.js';
 import {
   compileKernel,
+  compileKernelSync,
   GEMM_ACCUMULATE,
   GEMM_MR,
   GEMM_NR,
@@ -121,8 +122,16 @@ export function planGemm(rows: number, n: number, threads: number): GemmPlan | u
   return undefined;
 }
 
-/** Creates the wasm SIMD kernels with their memory and (where threads > 1) a worker pool. */
-export async function createWasmKernels(options: WasmKernelsOptions = {}): Promise<WasmKernels> {
+interface ResolvedOptions {
+  shared: boolean;
+  threads: number;
+  threshold: number;
+  relaxed: boolean;
+  variant: KernelVariant;
+  maximumMemoryBytes: number | undefined;
+}
+
+function resolveOptions(options: WasmKernelsOptions): ResolvedOptions {
   const shared = options.sharedMemory ?? sharedMemorySupported();
   if (shared && !sharedMemorySupported()) {
     throw new Error(
@@ -153,19 +162,89 @@ export async function createWasmKernels(options: WasmKernelsOptions = {}): Promi
     : shared
       ? 'simdShared'
       : 'simd';
-  const module = await compileKernel(variant);
-  const heap = new WasmHeap({
+  return {
     shared,
-    ...(options.maximumMemoryBytes !== undefined && {
-      maximumBytes: options.maximumMemoryBytes,
-    }),
+    threads,
+    threshold,
+    relaxed,
+    variant,
+    maximumMemoryBytes: options.maximumMemoryBytes,
+  };
+}
+
+function makeHeap(cfg: ResolvedOptions): WasmHeap {
+  return new WasmHeap({
+    shared: cfg.shared,
+    ...(cfg.maximumMemoryBytes !== undefined && { maximumBytes: cfg.maximumMemoryBytes }),
   });
+}
+
+/** Creates the wasm SIMD kernels with their memory and (where threads > 1) a worker pool. */
+export async function createWasmKernels(options: WasmKernelsOptions = {}): Promise<WasmKernels> {
+  const cfg = resolveOptions(options);
+  const module = await compileKernel(cfg.variant);
+  const heap = makeHeap(cfg);
   const instance = await wasm.instantiate(module, { env: { memory: heap.memory } });
   const kernel = instance.exports as unknown as KernelExports;
-  const scratchBytes = kernel.gemmScratchBytes();
-  const scratch = Array.from({ length: threads }, () => heap.allocBytes(scratchBytes));
+  const scratch = scratchBlocks(kernel, heap, cfg.threads);
   const pool =
-    threads > 1 ? await GemmWorkerPool.create(module, heap.memory, scratch.slice(1)) : undefined;
+    cfg.threads > 1
+      ? await GemmWorkerPool.create(module, heap.memory, scratch.slice(1))
+      : undefined;
+  return assemble(cfg, kernel, heap, scratch, {
+    get: () => pool,
+    close: async () => pool?.close(),
+  });
+}
+
+/**
+ * `createWasmKernels` without awaiting: compiles and instantiates synchronously (Node allows
+ * `new WebAssembly.Module` for any size), so a backend can use it from a plain `import`. The
+ * worker pool starts on the first product above the parallel threshold (blocking tens of ms
+ * while the workers boot), so processes that never multiply large matrices start no threads.
+ * Results do not depend on the thread count (bit-identical).
+ */
+export function createWasmKernelsSync(options: WasmKernelsOptions = {}): WasmKernels {
+  const cfg = resolveOptions(options);
+  const module = compileKernelSync(cfg.variant);
+  const heap = makeHeap(cfg);
+  const instance = new wasm.Instance(module, { env: { memory: heap.memory } });
+  const kernel = instance.exports as unknown as KernelExports;
+  const scratch = scratchBlocks(kernel, heap, cfg.threads);
+  let pool: GemmWorkerPool | undefined;
+  let tried = false;
+  return assemble(cfg, kernel, heap, scratch, {
+    get: () => {
+      if (!tried && cfg.threads > 1) {
+        tried = true;
+        try {
+          pool = GemmWorkerPool.createSync(module, heap.memory, scratch.slice(1));
+        } catch {
+          // No worker_threads here (e.g. a restricted sandbox): stay on one thread.
+        }
+      }
+      return pool;
+    },
+    close: async () => {
+      tried = true;
+      await pool?.close();
+    },
+  });
+}
+
+function scratchBlocks(kernel: KernelExports, heap: WasmHeap, threads: number): number[] {
+  const bytes = kernel.gemmScratchBytes();
+  return Array.from({ length: threads }, () => heap.allocBytes(bytes));
+}
+
+function assemble(
+  cfg: ResolvedOptions,
+  kernel: KernelExports,
+  heap: WasmHeap,
+  scratch: number[],
+  pools: { get(): GemmWorkerPool | undefined; close(): Promise<void> },
+): WasmKernels {
+  const { threads, threshold, relaxed } = cfg;
   const localGemm: LocalGemm = (call, row0, row1, col0, col1) =>
     kernel.gemm(...call, row0, row1, col0, col1, scratch[0]!);
 
@@ -234,7 +313,8 @@ export async function createWasmKernels(options: WasmKernelsOptions = {}): Promi
       (opts.accumulate ? GEMM_ACCUMULATE : 0);
     const rows = batch * m;
     const flops = 2 * batch * m * n * k;
-    const plan = pool && flops >= threshold ? planGemm(rows, n, threads) : undefined;
+    const pool = threads > 1 && flops >= threshold ? pools.get() : undefined;
+    const plan = pool ? planGemm(rows, n, threads) : undefined;
     if (pool && plan) {
       const call: GemmCall = [pa, pb, pc, m, n, k, flags, batch, strideA, strideB, strideC];
       pool.run(call, plan, localGemm);
@@ -277,7 +357,7 @@ export async function createWasmKernels(options: WasmKernelsOptions = {}): Promi
     instructionSet: relaxed ? 'relaxed-simd' : 'simd',
     async close() {
       closed = true;
-      await pool?.close();
+      await pools.close();
     },
   };
 }

@@ -34,11 +34,15 @@ const OP_STOP = 2;
 // on how the parent was started (an eval'd CommonJS string breaks under --input-type=module).
 const WORKER_SOURCE = `
 import { workerData, parentPort } from 'node:worker_threads';
-const { module, memory, control, slot } = workerData;
+const { module, memory, control, slot, ready } = workerData;
 const ctl = new Int32Array(control);
 const gen = ${WORKERS} + 2 * slot;
 const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
-parentPort.postMessage('ready');
+if (ready) {
+  const r = new Int32Array(ready);
+  Atomics.add(r, 0, 1);
+  Atomics.notify(r, 0);
+} else parentPort.postMessage('ready');
 let seen = 0;
 for (;;) {
   Atomics.wait(ctl, gen, seen);
@@ -157,6 +161,45 @@ export class GemmWorkerPool {
     // stay referenced while start-up and close() await their messages and exit events.
     for (const worker of workers) worker.unref();
     return pool;
+  }
+
+  /**
+   * `create` for callers that cannot await (a backend created inside a synchronous kernel call):
+   * starts the workers and blocks in `Atomics.wait` until each has instantiated the module (tens
+   * of ms; workers boot on their own threads, without the caller's event loop). Returns
+   * undefined, after stopping them, if they are not all up within `timeoutMs`.
+   */
+  static createSync(
+    module: WasmModule,
+    memory: WasmMemory,
+    scratch: readonly number[],
+    timeoutMs = 5000,
+  ): GemmWorkerPool | undefined {
+    if (scratch.length < 1) throw new RangeError('a worker pool needs at least one worker');
+    const ctl = new Int32Array(new SharedArrayBuffer((WORKERS + 2 * scratch.length) * 4));
+    const ready = new Int32Array(new SharedArrayBuffer(4));
+    const workers: Worker[] = [];
+    for (let slot = 0; slot < scratch.length; slot++) {
+      ctl[WORKERS + 2 * slot + 1] = scratch[slot]!;
+      const worker = new Worker(WORKER_URL, {
+        workerData: { module, memory, control: ctl.buffer, slot, ready: ready.buffer },
+      });
+      // Start-up errors surface as the timeout below; keep them from crashing the process.
+      worker.on('error', () => {});
+      worker.unref();
+      workers.push(worker);
+    }
+    const pool = new GemmWorkerPool(workers, ctl);
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const up = Atomics.load(ready, 0);
+      if (up >= workers.length) return pool;
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      Atomics.wait(ready, 0, up, left);
+    }
+    void pool.close();
+    return undefined;
   }
 
   /** Number of worker threads (the calling thread works too). */

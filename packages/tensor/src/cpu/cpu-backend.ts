@@ -164,10 +164,12 @@ export class CpuBackend implements Backend {
     const b = this.own(buf, 'read');
     const len = byteLength ?? b.byteLength - byteOffset;
     const u8 = b.block.u8;
-    return u8.buffer.slice(
-      u8.byteOffset + byteOffset,
-      u8.byteOffset + byteOffset + len,
-    ) as ArrayBuffer;
+    const start = u8.byteOffset + byteOffset;
+    if (u8.buffer instanceof ArrayBuffer) return u8.buffer.slice(start, start + len);
+    // Storage in a shared WebAssembly memory: hand out a private copy, never the shared buffer.
+    const copy = new ArrayBuffer(len);
+    new Uint8Array(copy).set(new Uint8Array(u8.buffer, start, len));
+    return copy;
   }
 
   read(buf: Buf, byteOffset = 0, byteLength?: number): Promise<ArrayBuffer> {

@@ -1,9 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { opTable } from '../index.js';
+import { wasmKernelsOf } from '../cpu-wasm/fast-backend.js';
+import { getBackend, opTable } from '../index.js';
 import { conformanceChecks, runConformanceSuite } from './index.js';
 
-// The shared suite on the CPU reference backend: one test per check.
-describe('conformance: cpu', () => {
+// The shared suite on both CPU backends, one test per check: 'cpu-reference' (the reference
+// kernels, the definition) and 'cpu' (the default: wasm SIMD matmul, tensors in wasm memory).
+describe('conformance: cpu-reference', () => {
+  for (const c of conformanceChecks('cpu-reference')) {
+    it.skipIf(!!c.skipReason)(c.name, c.run);
+  }
+});
+
+describe('conformance: cpu (wasm fast path)', () => {
+  it('the default cpu backend is the fast one here', () => {
+    expect(wasmKernelsOf(getBackend('cpu'))).toBeDefined();
+  });
   for (const c of conformanceChecks('cpu')) {
     it.skipIf(!!c.skipReason)(c.name, c.run);
   }

@@ -1,0 +1,111 @@
+// The default CPU backend: the reference backend with the wasm SIMD matmul swapped in and (by
+// default) tensor storage placed in the kernels' shared WebAssembly memory.
+import type { Backend } from '../backend.js';
+import {
+  type CpuBackend,
+  type CpuBackendOptions,
+  type CpuBlock,
+  cpuReferenceKernels,
+  createCpuBackend,
+} from '../cpu/cpu-backend.js';
+import { wasmMatmulKernel } from './matmul-kernel.js';
+import {
+  createWasmKernelsSync,
+  type WasmKernels,
+  type WasmKernelsOptions,
+} from './wasm-kernels.js';
+
+/** Where a fast backend keeps tensor bytes. */
+export type CpuStorage = 'wasm-heap' | 'array-buffer';
+
+export interface FastCpuBackendOptions extends CpuBackendOptions {
+  /** Kernels to use (default: created synchronously with `wasm` options). */
+  wasmKernels?: WasmKernels;
+  /** Options for the kernels created when `wasmKernels` is absent. */
+  wasm?: WasmKernelsOptions;
+  /**
+   * 'wasm-heap' (default where the memory is shared): every tensor lives in the kernels'
+   * memory, so gemm and its worker threads read operands in place (capped at 4 GiB, wasm32).
+   * 'array-buffer': ordinary ArrayBuffers; each product copies its operands in and out.
+   */
+  storage?: CpuStorage;
+}
+
+const wasmOf = new WeakMap<Backend, WasmKernels>();
+
+/** The wasm kernels behind a backend made by `createFastCpuBackend`, else undefined. */
+export function wasmKernelsOf(backend: Backend): WasmKernels | undefined {
+  return wasmOf.get(backend);
+}
+
+/** Blocks allocated in `mm.heap` (views over the shared memory at the block's offset). */
+export function wasmHeapBlocks(mm: WasmKernels): {
+  allocateBlock(bytes: number): CpuBlock;
+  releaseBlock(block: CpuBlock): void;
+} {
+  const heap = mm.heap;
+  return {
+    allocateBlock(bytes) {
+      const ptr = heap.allocBytes(bytes);
+      const buffer = heap.memory.buffer;
+      return {
+        u8: new Uint8Array(buffer, ptr, bytes),
+        f32: new Float32Array(buffer, ptr, bytes >>> 2),
+        i32: new Int32Array(buffer, ptr, bytes >>> 2),
+      };
+    },
+    releaseBlock(block) {
+      heap.freeBytes(block.u8.byteOffset);
+    },
+  };
+}
+
+/**
+ * A CPU backend whose `matmul` runs on the wasm SIMD gemm (both cores for products above
+ * ~1 MFLOP). Every other kernel is the reference one. Throws where wasm SIMD is unavailable;
+ * `createDefaultCpuBackend` falls back to the reference backend instead.
+ */
+export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBackend {
+  const { wasmKernels, wasm, storage, ...cpuOptions } = options;
+  const mm = wasmKernels ?? createWasmKernelsSync(wasm);
+  const placement = storage ?? (mm.heap.shared ? 'wasm-heap' : 'array-buffer');
+  if (placement === 'wasm-heap' && !mm.heap.shared) {
+    throw new Error(
+      "storage: 'wasm-heap' needs a shared WebAssembly memory (views of a private one detach " +
+        "when it grows); use storage: 'array-buffer'",
+    );
+  }
+  const backend = createCpuBackend({
+    ...(placement === 'wasm-heap' && wasmHeapBlocks(mm)),
+    ...cpuOptions,
+    kernels: {
+      matmul: wasmMatmulKernel(mm, cpuReferenceKernels.matmul!),
+      ...cpuOptions.kernels,
+    },
+  });
+  wasmOf.set(backend, mm);
+  return backend;
+}
+
+/** How the registry's 'cpu' backend was made (see `createDefaultCpuBackend`). */
+export type CpuFlavour = 'fast' | 'reference';
+
+/**
+ * The registry's 'cpu' backend: `createFastCpuBackend()` unless the environment variable
+ * `LRW_TENSOR_CPU=reference` asks for the reference kernels, or wasm SIMD is unavailable (then
+ * the reference backend, silently unless `LRW_TENSOR_CPU=fast` demanded the fast one).
+ */
+export function createDefaultCpuBackend(
+  flavour: string | undefined = globalThis.process?.env?.LRW_TENSOR_CPU,
+): CpuBackend {
+  if (flavour !== undefined && flavour !== '' && flavour !== 'fast' && flavour !== 'reference') {
+    throw new Error(`LRW_TENSOR_CPU=${flavour}: expected 'fast' (default) or 'reference'`);
+  }
+  if (flavour === 'reference') return createCpuBackend();
+  try {
+    return createFastCpuBackend();
+  } catch (error) {
+    if (flavour === 'fast') throw error;
+    return createCpuBackend();
+  }
+}
