@@ -219,11 +219,55 @@ describe('lrw end to end (tiny corpus)', () => {
     }
   });
 
+  it('compare --resume --tasks keeps the runs and adds the Table 2 of few-shot accuracy', async () => {
+    const out = join(root, 'compare');
+    const sciq = fileURLToPath(new URL('./fixtures/sciq/test.json', import.meta.url));
+    const r = await lrw(
+      'compare',
+      '--data',
+      data,
+      '--out',
+      out,
+      '--methods',
+      'uniform,linupper',
+      '--seeds',
+      '0,1',
+      ...budget,
+      '--reweight-warmup',
+      '1',
+      '--resume',
+      '--tasks',
+      'sciq',
+      '--task-file',
+      `sciq:test=${sciq}`,
+      '--limit',
+      '3',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.match(/finished before, kept/g)).toHaveLength(4);
+    const results = readJson<CompareResults>(join(out, 'results.json'));
+    const tasks = results.tasks!;
+    expect(tasks.rows).toEqual(['sciq', 'mean']);
+    for (const label of ['uniform', 'linupper']) {
+      const accs = results.runs
+        .filter((x) => x.label === label)
+        .map((x) => readJson<RunResults>(join(x.dir, 'results.json')).tasks!.sciq!);
+      for (const a of accs)
+        expect([0, 1 / 3, 2 / 3, 1].some((v) => Math.abs(v - a) < 1e-12)).toBe(true);
+      const cell = tasks.cells.sciq![label]!;
+      expect(cell.mean).toBeCloseTo((accs[0]! + accs[1]!) / 2, 12);
+      const text = `${(cell.mean * 100).toFixed(1)} ± ${(cell.std * 100).toFixed(1)}`;
+      expect(r.stdout.split('\n').find((l) => l.startsWith('sciq '))).toContain(text);
+    }
+    expect(r.stdout).toContain('Few-shot accuracy, % (higher is better)');
+  });
+
   it('report writes one HTML file from the runs of a compare folder', async () => {
     const file = join(root, 'report.html');
     const r = await lrw('report', join(root, 'compare'), '--out', file);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('report of 4 runs');
+    expect(readFileSync(file, 'utf8')).toContain('sciq');
     const html = readFileSync(file, 'utf8');
     expect(html).toContain('<svg');
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
