@@ -1,0 +1,191 @@
+// Tokens/s of full training steps (forward, per-sample losses, weights, backward, clip, AdamW)
+// through Trainer.trainStep, against PyTorch (shared/bench/torch_gpt_bench.py, same model shape,
+// random tokens, 1 and 2 threads) measured in the same run; plus the reweighting overhead.
+//
+//   npm run bench                        nano, micro, tiny; 3 timed steps each
+//   npm run bench -- --models nano --steps 5
+//
+// Build first (npx tsc -b). PyTorch: Debian python3-torch at /usr/bin/python3 (skipped if absent).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createModel } from '@lrw/models';
+import { computeWeights, constantTemperature, Reweighter } from '@lrw/strategies';
+import { tensor, tidy } from '@lrw/tensor';
+import { parseTrainerConfig, stepWeights, TRAINER_MODELS, Trainer } from '../dist/index.js';
+
+const args = Object.fromEntries(
+  process.argv
+    .slice(2)
+    .join(' ')
+    .split('--')
+    .filter(Boolean)
+    .map((a) => a.trim().split(/\s+/)),
+);
+const models = (args.models ?? 'nano,micro,tiny').split(',');
+const steps = Number(args.steps ?? 3);
+const warmup = Number(args.warmup ?? 1);
+const B = 8;
+const T = 128;
+const torchScript = fileURLToPath(
+  new URL('../../../../shared/bench/torch_gpt_bench.py', import.meta.url),
+);
+const python = '/usr/bin/python3';
+
+/** Random tokens, as the PyTorch script trains on (a deterministic LCG). */
+function randomSource(vocab) {
+  let s = 12345;
+  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0);
+  return {
+    async next() {
+      const tokens = Int32Array.from({ length: B * T }, () => next() % vocab);
+      const targets = Int32Array.from({ length: B * T }, () => next() % vocab);
+      return {
+        tokens,
+        targets,
+        mask: new Float32Array(B * T).fill(1),
+        domainIds: new Int32Array(B),
+        batchSize: B,
+        seqLen: T,
+      };
+    },
+    state: () => ({ s }),
+    load: (st) => {
+      s = st.s;
+    },
+  };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function ours(name, method) {
+  const modelConfig = {
+    ...TRAINER_MODELS[name],
+    contextLength: Math.max(T, TRAINER_MODELS[name].contextLength),
+  };
+  const config = parseTrainerConfig({
+    model: name,
+    seqLen: T,
+    batchSize: B,
+    steps: warmup + steps,
+    method,
+    ...(method === 'uniform' ? {} : { temperature: { kind: 'constant', r: 0.4 } }),
+    lr: { kind: 'constant', lr: 5e-4 },
+    evalInterval: 0,
+    checkpointInterval: 0,
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'lrw-bench-'));
+  const model = createModel(modelConfig, { seed: 0 });
+  const trainer = await Trainer.create({
+    config,
+    model,
+    train: randomSource(modelConfig.vocabSize),
+    domains: ['random'],
+    outDir: dir,
+    progress: false,
+  });
+  const times = [];
+  for (let i = 0; i < warmup + steps; i++) {
+    const t0 = performance.now();
+    await trainer.trainStep();
+    if (i >= warmup) times.push(performance.now() - t0);
+  }
+  trainer.close();
+  model.dispose();
+  rmSync(dir, { recursive: true, force: true });
+  const ms = median(times);
+  return { ms, tokensPerSecond: (B * T) / (ms / 1000) };
+}
+
+/** The model's forward + backward alone (mean loss, no optimizer): the floor under a trainer step. */
+async function modelOnly(name) {
+  const modelConfig = {
+    ...TRAINER_MODELS[name],
+    contextLength: Math.max(T, TRAINER_MODELS[name].contextLength),
+  };
+  const model = createModel(modelConfig, { seed: 0 });
+  const source = randomSource(modelConfig.vocabSize);
+  const times = [];
+  for (let i = 0; i < warmup + steps; i++) {
+    const batch = await source.next();
+    const t0 = performance.now();
+    tidy(() => {
+      const ids = tensor(batch.tokens, { shape: [B, T], dtype: 'int32' });
+      model.perSampleLoss(ids, batch.targets, batch.mask).losses.mean().backward();
+    });
+    model.zeroGrad();
+    if (i >= warmup) times.push(performance.now() - t0);
+  }
+  model.dispose();
+  return { ms: median(times) };
+}
+
+function torch(name, threads) {
+  if (!existsSync(torchScript) || !existsSync(python)) return undefined;
+  const c = TRAINER_MODELS[name];
+  const r = spawnSync(
+    python,
+    [
+      torchScript,
+      ...['--vocab', c.vocabSize, '--layers', c.nLayers, '--heads', c.nHeads, '--embd', c.dModel],
+      ...['--seq', T, '--batch', B, '--threads', threads, '--steps', 10, '--warmup', 3],
+    ].map(String),
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) {
+    console.warn(`torch_gpt_bench.py failed: ${r.stderr.slice(-400)}`);
+    return undefined;
+  }
+  return JSON.parse(r.stdout.trim().split('\n').at(-1));
+}
+
+/** Time of the weights alone (host side: B losses in, B weights out), in ms per step. */
+function weightsOverhead() {
+  const rw = new Reweighter({ strategy: 'linupper', schedule: constantTemperature(0.4) });
+  const micro = [
+    {
+      losses: Float32Array.from({ length: B }, (_, i) => 3 + Math.sin(i)),
+      active: new Uint8Array(B).fill(1),
+    },
+  ];
+  const n = 20_000;
+  for (let i = 0; i < 1000; i++) stepWeights(rw, 'linupper', micro, i, 'global');
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) stepWeights(rw, 'linupper', micro, i, 'global');
+  const ms = (performance.now() - t0) / n;
+  computeWeights(micro[0].losses, { strategy: 'linupper', r: 0.4 }); // the same function, for the reader
+  return ms;
+}
+
+console.log(
+  `B=${B}, T=${T}; median of ${steps} timed steps after ${warmup} warm-up (ours), of 10 after 3 (PyTorch); ${new Date().toISOString()}`,
+);
+const weightMs = weightsOverhead();
+console.log(
+  `weights of one step (stepWeights, B=${B}, linupper): ${(weightMs * 1000).toFixed(1)} us`,
+);
+const rows = [];
+for (const name of models) {
+  const floor = await modelOnly(name);
+  const uni = await ours(name, 'uniform');
+  const lin = await ours(name, 'linupper');
+  const t1 = torch(name, 1);
+  const t2 = torch(name, 2);
+  const row = {
+    model: name,
+    'ours uniform tok/s': uni.tokensPerSecond.toFixed(0),
+    'ours linupper tok/s': lin.tokensPerSecond.toFixed(0),
+    'torch 1 thread tok/s': t1?.tokens_per_s ?? 'n/a',
+    'torch 2 threads tok/s': t2?.tokens_per_s ?? 'n/a',
+    'ours / torch 1t': t1 ? (uni.tokensPerSecond / t1.tokens_per_s).toFixed(3) : 'n/a',
+    'ours / torch 2t': t2 ? (uni.tokensPerSecond / t2.tokens_per_s).toFixed(3) : 'n/a',
+    'linupper / uniform step time': (lin.ms / uni.ms).toFixed(3),
+    'model fwd+bwd share of a step': `${((100 * floor.ms) / uni.ms).toFixed(1)}%`,
+    'weights share of a step': `${((100 * weightMs) / uni.ms).toFixed(4)}%`,
+  };
+  rows.push(row);
+  console.log(JSON.stringify(row));
+}
+console.table(rows);
