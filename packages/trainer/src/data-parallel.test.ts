@@ -2,11 +2,13 @@ import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { accumulationCoefficients } from '@lrw/strategies';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainStepRecord } from './metrics-record.js';
 import { readMetrics } from './metrics-writer.js';
 import { trainRun } from './run-training.js';
 import { runSimulatedRanks } from './simulated-collective.js';
+import type { TrainerStepRecord } from './trainer.js';
 import { prepareFixtureData, SMALL_CONFIG, SMALL_MODEL } from './training.test-helpers.js';
 
 let dataDir: string;
@@ -55,5 +57,56 @@ describe('data parallelism (spec section 5)', () => {
       expect(two[i]!.weights!.maxWeightTimesN).toBeCloseTo(r.weights!.maxWeightTimesN, 4);
       expect(two[i]!.tokens).toBe(r.tokens);
     });
+  }, 30_000);
+});
+
+describe('gradient accumulation (spec section 5)', () => {
+  const config = {
+    ...SMALL_CONFIG,
+    steps: 3,
+    checkpointInterval: 0,
+    method: 'linupper' as const,
+    temperature: { kind: 'constant' as const, r: 0.4 },
+  };
+  const common = () => ({
+    dataDir,
+    modelOverrides: SMALL_MODEL,
+    progress: false as const,
+    evalBatches: 1,
+    logSampleWeights: true,
+  });
+
+  it('global normalization over 2 micro-batches of 4 trains like one batch of 8', async () => {
+    await trainRun({ ...config, batchSize: 8 }, { ...common(), outDir: join(root, 'acc-one') });
+    await trainRun(
+      { ...config, batchSize: 4, gradAccumulation: 2, accumulationNormalization: 'global' },
+      { ...common(), outDir: join(root, 'acc-global') },
+    );
+    const one = trains(join(root, 'acc-one')) as TrainerStepRecord[];
+    const acc = trains(join(root, 'acc-global')) as TrainerStepRecord[];
+    // same data (the stream draws rows in order), same weights; gradients summed in two parts
+    expect(acc[0]!.sampleLosses).toEqual(one[0]!.sampleLosses);
+    expect(acc[0]!.sampleWeights).toEqual(one[0]!.sampleWeights);
+    one.forEach((r, i) => {
+      expect(acc[i]!.loss).toBeCloseTo(r.loss!, 5);
+      expect(acc[i]!.gradNorm).toBeCloseTo(r.gradNorm!, 5);
+    });
+  }, 30_000);
+
+  it('per-micro-batch normalization logs the reference coefficients', async () => {
+    await trainRun(
+      { ...config, batchSize: 4, gradAccumulation: 2 },
+      { ...common(), outDir: join(root, 'acc-micro') },
+    );
+    for (const r of trains(join(root, 'acc-micro')) as TrainerStepRecord[]) {
+      const l = r.sampleLosses!;
+      const want = accumulationCoefficients([l.slice(0, 4), l.slice(4)], {
+        normalization: 'per-micro-batch',
+        strategy: 'linupper',
+        r: 0.4,
+      });
+      expect(r.sampleWeights).toEqual([...want[0]!, ...want[1]!]);
+      expect(r.tokens).toBe(r.step * 8 * 32);
+    }
   }, 30_000);
 });
