@@ -28,6 +28,14 @@ export async function trainInChildren(
 ): Promise<RunResults[]> {
   const results: RunResults[] = new Array(runs.length);
   let next = 0;
+  // children die with this process: a terminal's Ctrl-C reaches them anyway, `kill <pid>` would not
+  const children = new Set<ReturnType<typeof spawn>>();
+  const stop = (signal: NodeJS.Signals) => {
+    for (const c of children) c.kill(signal);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   const worker = async () => {
     while (next < runs.length) {
       const i = next++;
@@ -56,6 +64,7 @@ export async function trainInChildren(
       ];
       await new Promise<void>((resolveRun, reject) => {
         const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+        children.add(child);
         let buffered = '';
         let tail = '';
         child.stderr.setEncoding('utf8');
@@ -72,6 +81,7 @@ export async function trainInChildren(
         });
         child.on('error', reject);
         child.on('close', (code) => {
+          children.delete(child);
           if (buffered.trim()) tail += buffered;
           if (code === 0) resolveRun();
           else
