@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import * as cpuWasm from './cpu-wasm/index.js';
 import * as api from './index.js';
 import * as testing from './testing/index.js';
 
@@ -22,6 +23,7 @@ const PUBLIC = [
   'UNARY_KERNELS',
   'UnsupportedOpError',
   'abs',
+  'adamwStep',
   'add',
   'allocateArrayBufferBlock',
   'applyOp',
@@ -39,6 +41,8 @@ const PUBLIC = [
   'cos',
   'cpuReferenceKernels',
   'createCpuBackend',
+  'createDefaultCpuBackend',
+  'createFastCpuBackend',
   'crossEntropy',
   'currentBackendName',
   'defaultGenerator',
@@ -126,6 +130,7 @@ const PUBLIC = [
   'transpose',
   'uniform',
   'unsqueeze',
+  'wasmKernelsOf',
   'where',
   'zeros',
   'zerosLike',
@@ -135,7 +140,7 @@ describe('@lrw/tensor public surface', () => {
   it('is published as @lrw/tensor', () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
     expect(api.packageName).toBe(pkg.name);
-    expect(Object.keys(pkg.exports)).toEqual(['.', './testing', './package.json']);
+    expect(Object.keys(pkg.exports)).toEqual(['.', './testing', './cpu-wasm', './package.json']);
   });
 
   it('exports exactly the documented names', () => {
@@ -147,6 +152,26 @@ describe('@lrw/tensor public surface', () => {
       'finiteDifferenceGradient',
       'reference64',
       'runConformanceSuite',
+    ]);
+  });
+
+  it('exports the wasm fast path under @lrw/tensor/cpu-wasm', () => {
+    expect(Object.keys(cpuWasm).sort()).toEqual([
+      'DEFAULT_PARALLEL_THRESHOLD_FLOPS',
+      'GemmWorkerPool',
+      'WASM32_MAX_BYTES',
+      'WasmHeap',
+      'createDefaultCpuBackend',
+      'createFastCpuBackend',
+      'createWasmKernels',
+      'createWasmKernelsSync',
+      'kernelBytes',
+      'planGemm',
+      'relaxedSimdSupported',
+      'sharedMemorySupported',
+      'wasmHeapBlocks',
+      'wasmKernelsOf',
+      'wasmMatmulKernel',
     ]);
   });
 

@@ -28,6 +28,14 @@ export {
   createCpuBackend,
   type NumArray,
 } from './cpu/cpu-backend.js';
+export {
+  type CpuFlavour,
+  type CpuStorage,
+  createDefaultCpuBackend,
+  createFastCpuBackend,
+  type FastCpuBackendOptions,
+  wasmKernelsOf,
+} from './cpu-wasm/fast-backend.js';
 export { DTYPE_BYTES, DTYPES, type DType, isFloatDType } from './dtype.js';
 export {
   assertNoLeaks,
@@ -51,6 +59,7 @@ export {
   type Tolerance,
   toleranceFor,
 } from './op-table.js';
+export { type AdamWHyper, type AdamWPath, adamwStep } from './ops/adamw.js';
 export {
   arange,
   type CreateOptions,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 // The example imports the package by name (the built dist/), so the check must use the same instance.
 import { assertNoLeaks } from '@lrw/tensor';
 import { describe, expect, it } from 'vitest';
+import { fitWithAdamW } from '../examples/fast-cpu-adamw.js';
 import { trainLinearClassifier } from '../examples/linear-classifier.js';
 
 describe('README example', () => {
@@ -13,6 +14,22 @@ describe('README example', () => {
 
   it('the README shows the example file verbatim', () => {
     const ex = readFileSync(new URL('../examples/linear-classifier.ts', import.meta.url), 'utf8');
+    const body = ex.slice(ex.indexOf('// region readme\n') + 17, ex.indexOf('// endregion readme'));
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(body.trim());
+  });
+});
+
+describe('README fast-CPU AdamW example', () => {
+  it('fits with the wasm matmul and the one-pass AdamW, leaking nothing', async () => {
+    const { losses, paths, fast } = await assertNoLeaks(() => fitWithAdamW(30));
+    expect(fast).toBe(true);
+    expect(new Set(paths)).toEqual(new Set(['wasm']));
+    expect(losses[29]).toBeLessThan(losses[0] * 0.8);
+  });
+
+  it('the README shows the example file verbatim', () => {
+    const ex = readFileSync(new URL('../examples/fast-cpu-adamw.ts', import.meta.url), 'utf8');
     const body = ex.slice(ex.indexOf('// region readme\n') + 17, ex.indexOf('// endregion readme'));
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     expect(readme).toContain(body.trim());

@@ -8,6 +8,7 @@ import {
   cpuReferenceKernels,
   createCpuBackend,
 } from '../cpu/cpu-backend.js';
+import { cpuFusedRoutines } from '../cpu/fused-routines.js';
 import { wasmMatmulKernel } from './matmul-kernel.js';
 import {
   createWasmKernelsSync,
@@ -29,6 +30,8 @@ export interface FastCpuBackendOptions extends CpuBackendOptions {
    * 'array-buffer': ordinary ArrayBuffers; each product copies its operands in and out.
    */
   storage?: CpuStorage;
+  /** Register the fused CPU routines (GELU, LayerNorm: `cpuFusedRoutines`); default true. */
+  fusedRoutines?: boolean;
 }
 
 const wasmOf = new WeakMap<Backend, WasmKernels>();
@@ -62,11 +65,11 @@ export function wasmHeapBlocks(mm: WasmKernels): {
 
 /**
  * A CPU backend whose `matmul` runs on the wasm SIMD gemm (both cores for products above
- * ~1 MFLOP). Every other kernel is the reference one. Throws where wasm SIMD is unavailable;
+ * ~1 MFLOP), with the fused GELU and LayerNorm routines. Every other kernel is the reference one. Throws where wasm SIMD is unavailable;
  * `createDefaultCpuBackend` falls back to the reference backend instead.
  */
 export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBackend {
-  const { wasmKernels, wasm, storage, ...cpuOptions } = options;
+  const { wasmKernels, wasm, storage, fusedRoutines, ...cpuOptions } = options;
   const mm = wasmKernels ?? createWasmKernelsSync(wasm);
   const placement = storage ?? (mm.heap.shared ? 'wasm-heap' : 'array-buffer');
   if (placement === 'wasm-heap' && !mm.heap.shared) {
@@ -81,6 +84,10 @@ export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBa
     kernels: {
       matmul: wasmMatmulKernel(mm, cpuReferenceKernels.matmul!),
       ...cpuOptions.kernels,
+    },
+    routines: {
+      ...(fusedRoutines !== false && cpuFusedRoutines),
+      ...cpuOptions.routines,
     },
   });
   wasmOf.set(backend, mm);

@@ -1,5 +1,14 @@
 // WebAssembly SIMD fast path of the CPU backend (see README.md in this folder).
 export type { AdamWStep, ElementwiseKernels } from './elementwise.js';
+export {
+  type CpuFlavour,
+  type CpuStorage,
+  createDefaultCpuBackend,
+  createFastCpuBackend,
+  type FastCpuBackendOptions,
+  wasmHeapBlocks,
+  wasmKernelsOf,
+} from './fast-backend.js';
 export { WASM32_MAX_BYTES, WasmHeap } from './heap.js';
 export {
   type KernelVariant,
@@ -7,8 +16,10 @@ export {
   relaxedSimdSupported,
   sharedMemorySupported,
 } from './kernels.js';
+export { wasmMatmulKernel } from './matmul-kernel.js';
 export {
   createWasmKernels,
+  createWasmKernelsSync,
   DEFAULT_PARALLEL_THRESHOLD_FLOPS,
   type MatmulOptions,
   planGemm,

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""PyTorch peer of bench/transformer-block.mjs: one GPT-2 block forward + backward.
+
+Reads one JSON request per line on stdin ({"B","T","C","H","threads","reps"}) and answers one
+JSON line {"ms": median step milliseconds}. Persistent, so the Node side can alternate with it
+round by round on a shared machine. The block mirrors the Node one (and shared/bench's GPT):
+LayerNorm, fused qkv with bias, causal softmax attention, projection, LayerNorm, MLP with
+GELU-tanh; loss = mean(y^2); fp32.
+"""
+import json, math, statistics, sys, time
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Block(nn.Module):
+    def __init__(self, C, H, T):
+        super().__init__()
+        self.ln_1, self.ln_2 = nn.LayerNorm(C), nn.LayerNorm(C)
+        self.c_attn, self.c_proj = nn.Linear(C, 3 * C), nn.Linear(C, C)
+        self.c_fc, self.mlp_proj = nn.Linear(C, 4 * C), nn.Linear(4 * C, C)
+        self.H = H
+        self.register_buffer("mask", torch.tril(torch.ones(T, T, dtype=torch.bool)).view(1, 1, T, T))
+
+    def attn(self, x):
+        B, T, C = x.shape
+        q, k, v = self.c_attn(x).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.H, C // self.H).transpose(1, 2) for t in (q, k, v))
+        a = (q @ k.transpose(-2, -1)) / math.sqrt(C // self.H)
+        a = F.softmax(a.masked_fill(~self.mask[:, :, :T, :T], float("-inf")), dim=-1)
+        return self.c_proj((a @ v).transpose(1, 2).contiguous().view(B, T, C))
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
+
+
+cache = {}
+for line in sys.stdin:
+    req = json.loads(line)
+    torch.set_num_threads(req["threads"])
+    key = (req["B"], req["T"], req["C"], req["H"])
+    if key not in cache:
+        torch.manual_seed(0)
+        blk = Block(req["C"], req["H"], req["T"])
+        cache[key] = (blk, torch.randn(req["B"], req["T"], req["C"]))
+    blk, x = cache[key]
+
+    def step():
+        y = blk(x)
+        (y * y).mean().backward()
+        blk.zero_grad(set_to_none=True)
+
+    step()
+    ts = []
+    for _ in range(req["reps"]):
+        t0 = time.perf_counter()
+        step()
+        ts.append((time.perf_counter() - t0) * 1000)
+    print(json.dumps({"ms": statistics.median(ts), "torch": torch.__version__}), flush=True)

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { type CpuBackend, cpuReferenceKernels, createCpuBackend } from '../cpu/cpu-backend.js';
+import { cpuFusedRoutines } from '../cpu/fused-routines.js';
+import {
+  getBackend,
+  loadBackend,
+  randn,
+  registerBackend,
+  split,
+  type Tensor,
+  tensor,
+  tidy,
+} from '../index.js';
+import { createDefaultCpuBackend, createFastCpuBackend, wasmKernelsOf } from './fast-backend.js';
+
+// Products through the fast kernel's view mapping (transpose flags, merged batch axes,
+// broadcast operands, packed slices) against the reference backend on the same data.
+registerBackend('cpu-fast-copying', () =>
+  createFastCpuBackend({
+    name: 'cpu-fast-copying',
+    storage: 'array-buffer',
+    wasmKernels: wasmKernelsOf(getBackend('cpu')),
+  }),
+);
+
+type Case = [name: string, make: (be: string) => Tensor];
+
+const cases: Case[] = [
+  ['plain [7,5] x [5,9]', (be) => rnd([7, 5], 1, be).matmul(rnd([5, 9], 2, be))],
+  ['A^T view', (be) => rnd([5, 7], 1, be).mT.matmul(rnd([5, 9], 2, be))],
+  ['B^T view', (be) => rnd([7, 5], 1, be).matmul(rnd([9, 5], 2, be).mT)],
+  ['both transposed', (be) => rnd([5, 7], 1, be).mT.matmul(rnd([9, 5], 2, be).mT)],
+  [
+    'batched [2,3,4,6] x [2,3,6,5]',
+    (be) => rnd([2, 3, 4, 6], 1, be).matmul(rnd([2, 3, 6, 5], 2, be)),
+  ],
+  ['broadcast weight [4,3,6] x [6,8]', (be) => rnd([4, 3, 6], 1, be).matmul(rnd([6, 8], 2, be))],
+  ['broadcast left [6,8] x [3,8,5]', (be) => rnd([6, 8], 1, be).matmul(rnd([3, 8, 5], 2, be))],
+  [
+    'batch axes that do not merge (permuted) [3,2,4,6]',
+    (be) =>
+      rnd([2, 3, 4, 6], 1, be)
+        .permute([1, 0, 2, 3])
+        .matmul(rnd([3, 2, 6, 5], 2, be)),
+  ],
+  [
+    'attention heads sliced from a fused qkv (packed)',
+    (be) => {
+      const [q, k] = split(rnd([2, 6, 3 * 8], 1, be), 3, -1) as [Tensor, Tensor, Tensor];
+      const heads = (t: Tensor) => t.reshape([2, 6, 2, 4]).transpose(1, 2);
+      return heads(q).matmul(heads(k).mT);
+    },
+  ],
+  [
+    'column slice (strided rows)',
+    (be) =>
+      rnd([6, 10], 1, be)
+        .slice(1, 2, 7)
+        .matmul(rnd([5, 3], 2, be)),
+  ],
+  ['K = 1 outer product', (be) => rnd([6, 1], 1, be).matmul(rnd([1, 4], 2, be))],
+  [
+    'large enough for the worker pool [64,256] x [256,160]',
+    (be) => rnd([64, 256], 1, be).matmul(rnd([256, 160], 2, be)),
+  ],
+];
+
+function rnd(shape: number[], seed: number, backend: string): Tensor {
+  return randn(shape, { seed, backend });
+}
+
+describe('fast cpu matmul kernel', () => {
+  for (const be of ['cpu', 'cpu-fast-copying']) {
+    for (const [name, make] of cases) {
+      it(`${be}: ${name} matches the reference kernel`, async () => {
+        await loadBackend(be);
+        const ref = tidy(() => make('cpu-reference').dataSync());
+        const got = tidy(() => make(be).dataSync());
+        expect(got.length).toBe(ref.length);
+        let worst = 0;
+        for (let i = 0; i < ref.length; i++) {
+          worst = Math.max(worst, Math.abs(got[i]! - ref[i]!) / (1e-5 + Math.abs(ref[i]!)));
+        }
+        expect(worst).toBeLessThan(1e-3);
+      });
+    }
+  }
+
+  it('int32 matmul calls (not exposed by ops) fall back to the reference kernel', () => {
+    const fast = createFastCpuBackend({ wasmKernels: wasmKernelsOf(getBackend('cpu')) });
+    const ref = createCpuBackend();
+    for (const be of [fast, ref]) {
+      const a = be.alloc(16);
+      const b = be.alloc(16);
+      const c = be.alloc(16);
+      be.write(a, new Int32Array([1, 2, 3, 4]));
+      be.write(b, new Int32Array([5, 6, 7, 8]));
+      const view = (buf: typeof a) => ({
+        buf,
+        dtype: 'int32' as const,
+        shape: [2, 2],
+        strides: [2, 1],
+        offset: 0,
+      });
+      be.run({ kernel: 'matmul', inputs: [view(a), view(b)], output: view(c), attrs: {} });
+      expect([...new Int32Array(be.readSync(c))]).toEqual([19, 22, 43, 50]);
+      for (const x of [a, b, c]) be.free(x);
+    }
+    expect(fast.kernel('matmul')).not.toBe(cpuReferenceKernels.matmul);
+  });
+});
+
+describe('default cpu backend', () => {
+  it('keeps tensors in the shared wasm memory but reads out private ArrayBuffers', () => {
+    const t = tensor([1, 2, 3]);
+    const bytes = getBackend('cpu').readSync!(t.storage.buf);
+    expect(bytes).toBeInstanceOf(ArrayBuffer);
+    expect([...new Float32Array(bytes)]).toEqual([1, 2, 3]);
+    expect(wasmKernelsOf(getBackend('cpu'))!.heap.contains(t.dataSync())).toBe(false);
+    t.dispose();
+  });
+
+  it('registers the fused GELU and LayerNorm routines (conformance runs them), unless asked not to', () => {
+    const be = getBackend('cpu') as CpuBackend;
+    expect(be.routine('gelu')).toBe(cpuFusedRoutines.gelu);
+    expect(be.routine('layerNorm')).toBe(cpuFusedRoutines.layerNorm);
+    const plain = createFastCpuBackend({ fusedRoutines: false, wasmKernels: wasmKernelsOf(be) });
+    expect(plain.routine('gelu')).toBeUndefined();
+    expect(getBackend('cpu-reference').routine!('gelu')).toBeUndefined();
+  });
+
+  it('LRW_TENSOR_CPU selects the reference kernels, and rejects unknown values', () => {
+    expect(wasmKernelsOf(createDefaultCpuBackend('reference'))).toBeUndefined();
+    expect(() => createDefaultCpuBackend('gpu')).toThrow(/LRW_TENSOR_CPU=gpu.*'reference'/);
+  });
+
+  it('refuses heap storage on a private (non-shared) wasm memory with a clear message', () => {
+    expect(() =>
+      createFastCpuBackend({ wasm: { sharedMemory: false }, storage: 'wasm-heap' }),
+    ).toThrow(/array-buffer/);
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * One AdamW step in place on a parameter and its moment tensors (torch.optim.AdamW: decoupled
+ * weight decay, bias-corrected moments). On the fast CPU backend it is one pass of the wasm SIMD
+ * kernel over the four buffers; elsewhere (reference CPU, GPU backends, strided views) it is the
+ * same formula composed of in-place tensor ops.
+ */
+
+import type { CpuBackend } from '../cpu/cpu-backend.js';
+import { wasmKernelsOf } from '../cpu-wasm/fast-backend.js';
+import { noGrad, tidy } from '../engine.js';
+import { formatShape, shapesEqual } from '../shape.js';
+import { checkInplace, type Tensor } from '../tensor.js';
+
+/** Hyper-parameters of one step; `step` is the 1-based step count t (bias corrections 1 - beta^t). */
+export interface AdamWHyper {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+  step: number;
+}
+
+/** Which implementation `adamwStep` used (for tests and benchmarks). */
+export type AdamWPath = 'wasm' | 'composed';
+
+/**
+ * param <- param (1 - lr wd) - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps), with
+ * m <- beta1 m + (1 - beta1) g and v <- beta2 v + (1 - beta2) g^2 updated in place first.
+ * Defaults: beta1 0.9, beta2 0.999, eps 1e-8, weightDecay 0.01 (PyTorch's). All four tensors are
+ * float32 of one shape on one backend; `param` must not be part of a graph (call it after
+ * backward, outside any recording; it runs under `noGrad` itself). Returns the path taken.
+ */
+export function adamwStep(
+  param: Tensor,
+  grad: Tensor,
+  m: Tensor,
+  v: Tensor,
+  hyper: AdamWHyper,
+): AdamWPath {
+  const beta1 = hyper.beta1 ?? 0.9;
+  const beta2 = hyper.beta2 ?? 0.999;
+  const eps = hyper.eps ?? 1e-8;
+  const weightDecay = hyper.weightDecay ?? 0.01;
+  const { lr, step } = hyper;
+  if (!(Number.isInteger(step) && step >= 1)) {
+    throw new RangeError(`adamwStep: step = ${step} must be an integer >= 1 (1-based)`);
+  }
+  for (const [k, x] of [
+    ['beta1', beta1],
+    ['beta2', beta2],
+  ] as const) {
+    if (!(x >= 0 && x < 1)) throw new RangeError(`adamwStep: ${k} = ${x} must lie in [0, 1)`);
+  }
+  if (!(lr >= 0) || !(eps > 0) || !(weightDecay >= 0)) {
+    throw new RangeError(
+      `adamwStep: lr = ${lr}, eps = ${eps}, weightDecay = ${weightDecay} need lr >= 0, eps > 0, weightDecay >= 0`,
+    );
+  }
+  const names = ['param', 'grad', 'm', 'v'] as const;
+  const ts = [param, grad, m, v];
+  ts.forEach((t, i) => {
+    t.assertAlive('adamwStep');
+    if (
+      t.dtype !== 'float32' ||
+      !shapesEqual(t.shape, param.shape) ||
+      t.backend !== param.backend
+    ) {
+      throw new TypeError(
+        `adamwStep: ${names[i]} is ${t.dtype} ${formatShape(t.shape)} on '${t.backend.name}'; ` +
+          `expected float32 ${formatShape(param.shape)} on '${param.backend.name}' like param`,
+      );
+    }
+  });
+  noGrad(() => {
+    for (const t of [param, m, v]) checkInplace(t, 'adamwStep');
+  });
+
+  const mm = wasmKernelsOf(param.backend);
+  if (mm && ts.every((t) => t.isContiguous)) {
+    const cpu = param.backend as CpuBackend;
+    const flat = (t: Tensor) => {
+      const view = t.view();
+      return (cpu.array(view) as Float32Array).subarray(view.offset, view.offset + t.size);
+    };
+    mm.adamw(flat(param), flat(grad), flat(m), flat(v), {
+      lr,
+      beta1,
+      beta2,
+      eps,
+      weightDecay,
+      step,
+    });
+  } else {
+    noGrad(() =>
+      tidy(() => {
+        m.mul_(beta1).add_(grad, 1 - beta1);
+        v.mul_(beta2).add_(grad.square(), 1 - beta2);
+        const denom = v
+          .sqrt()
+          .mul(1 / Math.sqrt(1 - beta2 ** step))
+          .add(eps);
+        param.mul_(1 - lr * weightDecay).sub_(m.div(denom), lr / (1 - beta1 ** step));
+      }),
+    );
+    return 'composed';
+  }
+  for (const t of [param, m, v]) t.storage.version++;
+  return 'wasm';
+}
