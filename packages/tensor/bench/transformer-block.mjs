@@ -26,6 +26,9 @@ T.registerBackend('fast-1t', () => one);
 T.registerBackend('fast-copy-1t', () =>
   T.createFastCpuBackend({ name: 'fast-copy-1t', wasmKernels: mm1, storage: 'array-buffer' }),
 );
+T.registerBackend('fast-nofuse-1t', () =>
+  T.createFastCpuBackend({ name: 'fast-nofuse-1t', wasmKernels: mm1, fusedRoutines: false }),
+);
 T.registerBackend('fast-2t', () =>
   T.createFastCpuBackend({ name: 'fast-2t', wasm: { threads: 2 } }),
 );
@@ -34,6 +37,7 @@ const VARIANTS = [
   ['reference kernels (1 thread)', 'cpu-reference', 1],
   ['fast, wasm-heap storage', 'fast-1t', 1],
   ['fast, array-buffer storage (copies)', 'fast-copy-1t', 1],
+  ['fast, wasm-heap, without fused GELU/LayerNorm', 'fast-nofuse-1t', 1],
   ['fast, wasm-heap storage', 'fast-2t', 2],
 ];
 
@@ -135,7 +139,7 @@ for (const cfg of CONFIGS) {
     ...VARIANTS.map(([label, name, threads]) => [label, name, threads]),
     ...(torch
       ? [
-          [`PyTorch ${'(OpenBLAS/MKL-DNN)'}`, 'torch-1t', 1],
+          ['PyTorch', 'torch-1t', 1],
           ['PyTorch', 'torch-2t', 2],
         ]
       : []),

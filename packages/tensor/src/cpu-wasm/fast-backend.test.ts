@@ -120,10 +120,11 @@ describe('default cpu backend', () => {
     t.dispose();
   });
 
-  it('registers the fused GELU and LayerNorm routines (conformance runs them), unless asked not to', () => {
+  it('registers the fused GELU, LayerNorm and linearCrossEntropy routines (conformance runs them), unless asked not to', () => {
     const be = getBackend('cpu') as CpuBackend;
     expect(be.routine('gelu')).toBe(cpuFusedRoutines.gelu);
     expect(be.routine('layerNorm')).toBe(cpuFusedRoutines.layerNorm);
+    expect(be.routine('linearCrossEntropy')).toBeDefined();
     const plain = createFastCpuBackend({ fusedRoutines: false, wasmKernels: wasmKernelsOf(be) });
     expect(plain.routine('gelu')).toBeUndefined();
     expect(getBackend('cpu-reference').routine!('gelu')).toBeUndefined();

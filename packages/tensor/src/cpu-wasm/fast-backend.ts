@@ -9,6 +9,7 @@ import {
   createCpuBackend,
 } from '../cpu/cpu-backend.js';
 import { cpuFusedRoutines } from '../cpu/fused-routines.js';
+import { linearCrossEntropyRoutine } from './linear-cross-entropy.js';
 import { wasmMatmulKernel } from './matmul-kernel.js';
 import {
   createWasmKernelsSync,
@@ -30,7 +31,10 @@ export interface FastCpuBackendOptions extends CpuBackendOptions {
    * 'array-buffer': ordinary ArrayBuffers; each product copies its operands in and out.
    */
   storage?: CpuStorage;
-  /** Register the fused CPU routines (GELU, LayerNorm: `cpuFusedRoutines`); default true. */
+  /**
+   * Register the fused routines (default true): GELU and LayerNorm (`cpuFusedRoutines`) and the
+   * chunked vocabulary head + cross-entropy (`linearCrossEntropy`, no [N, V] logits tensor).
+   */
   fusedRoutines?: boolean;
 }
 
@@ -65,7 +69,7 @@ export function wasmHeapBlocks(mm: WasmKernels): {
 
 /**
  * A CPU backend whose `matmul` runs on the wasm SIMD gemm (both cores for products above
- * ~1 MFLOP), with the fused GELU and LayerNorm routines. Every other kernel is the reference one. Throws where wasm SIMD is unavailable;
+ * ~1 MFLOP), with fused GELU, LayerNorm and linearCrossEntropy routines. Every other kernel is the reference one. Throws where wasm SIMD is unavailable;
  * `createDefaultCpuBackend` falls back to the reference backend instead.
  */
 export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBackend {
@@ -86,7 +90,10 @@ export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBa
       ...cpuOptions.kernels,
     },
     routines: {
-      ...(fusedRoutines !== false && cpuFusedRoutines),
+      ...(fusedRoutines !== false && {
+        ...cpuFusedRoutines,
+        linearCrossEntropy: linearCrossEntropyRoutine(mm),
+      }),
       ...cpuOptions.routines,
     },
   });

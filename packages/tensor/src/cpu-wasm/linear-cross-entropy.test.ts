@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import {
+  assertNoLeaks,
+  getBackend,
+  linearCrossEntropy,
+  loadBackend,
+  randn,
+  registerBackend,
+  type Tensor,
+  tensor,
+  tidy,
+} from '../index.js';
+import { createFastCpuBackend, wasmKernelsOf } from './fast-backend.js';
+import { linearCrossEntropyRoutine } from './linear-cross-entropy.js';
+
+// The fused routine against the composition on the reference backend (forward and both
+// gradients), with chunks of 3 tokens so chunk edges, ignored tokens and the mask all occur.
+registerBackend('cpu-lce-chunks', () => {
+  const mm = wasmKernelsOf(getBackend('cpu'))!;
+  return createFastCpuBackend({
+    name: 'cpu-lce-chunks',
+    wasmKernels: mm,
+    routines: { linearCrossEntropy: linearCrossEntropyRoutine(mm, { chunkFloats: 3 * 37 }) },
+  });
+});
+
+function run(backend: string, withMask: boolean) {
+  return tidy(() => {
+    const x = randn([2, 5, 8], { seed: 1, backend }).requireGrad(); // N = 10 tokens, C = 8
+    const w = randn([37, 8], { seed: 2, backend }).requireGrad(); // V = 37
+    const targets = tensor([3, 36, -100, 0, 7, 7, 12, -100, 1, 30], {
+      dtype: 'int32',
+      shape: [2, 5],
+      backend,
+    });
+    const mask = tensor([1, 1, 1, 0, 1, 1, 1, 1, 0, 1], { shape: [2, 5], backend });
+    // Through a transposed view of x, so the routine's contiguous copy is exercised too.
+    const xt = x.transpose(0, 1).contiguous().transpose(0, 1);
+    const loss = linearCrossEntropy(xt, w, targets, withMask ? { mask } : {});
+    const weights = randn([2, 5], { seed: 3, backend });
+    loss.mul(weights).sum().backward();
+    const out = {
+      loss: loss.dataSync(),
+      dx: x.grad!.dataSync(),
+      dw: w.grad!.dataSync(),
+    };
+    for (const t of [x, w] as Tensor[]) t.dispose();
+    return out;
+  });
+}
+
+describe('fused linearCrossEntropy routine', () => {
+  for (const withMask of [false, true]) {
+    it(`matches the composition (forward, dx, dW)${withMask ? ' with a mask' : ''}, leak-free`, async () => {
+      await loadBackend('cpu-lce-chunks');
+      const want = run('cpu-reference', withMask);
+      const got = await assertNoLeaks(() => run('cpu-lce-chunks', withMask));
+      for (const key of ['loss', 'dx', 'dw'] as const) {
+        const a = got[key];
+        const b = want[key];
+        for (let i = 0; i < b.length; i++) expect(a[i]).toBeCloseTo(b[i]!, 5);
+      }
+      expect(got.loss[2]).toBe(0);
+      if (withMask) expect(got.loss[3]).toBe(0);
+    });
+  }
+
+  it('names an out-of-range target', async () => {
+    await loadBackend('cpu-lce-chunks');
+    const x = randn([2, 4], { seed: 1, backend: 'cpu-lce-chunks' });
+    const w = randn([5, 4], { seed: 2, backend: 'cpu-lce-chunks' });
+    const t = tensor([1, 9], { dtype: 'int32', backend: 'cpu-lce-chunks' });
+    expect(() => linearCrossEntropy(x, w, t)).toThrow(/target 9 at token 1.*\[0, 5\)/);
+    for (const a of [x, w, t]) a.dispose();
+  });
+});

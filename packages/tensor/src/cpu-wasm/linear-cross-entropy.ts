@@ -1,0 +1,191 @@
+// Fused vocabulary head + log-softmax + per-token cross-entropy on the wasm gemm: the logits are
+// computed a chunk of tokens at a time into one reused [R, V] scratch block, never as a [N, V]
+// tensor (1024 tokens x 50304 vocabulary = 206 MB for the "tiny" config, twice with its
+// gradient). Backward recomputes each chunk's logits (one more x W^T, the trade of
+// Liger-Kernel's fused linear cross-entropy / Wijmans et al. 2024 "Cut your losses").
+import type { Routine } from '../backend.js';
+import type { CpuBackend } from '../cpu/cpu-backend.js';
+import { Tensor } from '../tensor.js';
+import type { WasmKernels } from './wasm-kernels.js';
+
+interface Attrs {
+  ignoreIndex: number;
+  hasMask: boolean;
+}
+
+/** Floats of logits per chunk (8 MiB): small enough for L3, large enough for gemm efficiency. */
+const CHUNK_FLOATS = 1 << 21;
+
+function f32(t: Tensor): Float32Array {
+  const v = t.view();
+  return ((t.backend as CpuBackend).array(v) as Float32Array).subarray(v.offset, v.offset + t.size);
+}
+
+function dense(t: Tensor): Tensor {
+  return t.isContiguous ? t.alias() : t.contiguous();
+}
+
+/** Whether token i counts (target != ignoreIndex and mask != 0), checking the target's range. */
+function activeTokens(
+  targets: Int32Array,
+  mask: Float32Array | Int32Array | undefined,
+  attrs: Attrs,
+  V: number,
+): Uint8Array {
+  const active = new Uint8Array(targets.length);
+  for (let i = 0; i < targets.length; i++) {
+    const t = targets[i]!;
+    if (t === attrs.ignoreIndex || (mask && mask[i] === 0)) continue;
+    if (!(t >= 0 && t < V)) {
+      throw new RangeError(
+        `linearCrossEntropy: target ${t} at token ${i} is outside the vocabulary [0, ${V}); ` +
+          `use ignoreIndex (${attrs.ignoreIndex}) for tokens without a target`,
+      );
+    }
+    active[i] = 1;
+  }
+  return active;
+}
+
+/**
+ * The `linearCrossEntropy` routine of a fast CPU backend whose kernels are `mm`. `chunkFloats`
+ * bounds the logits scratch (default 2^21 floats, 8 MiB; tests shrink it to cover many chunks).
+ */
+export function linearCrossEntropyRoutine(
+  mm: WasmKernels,
+  options: { chunkFloats?: number } = {},
+): Routine {
+  const chunkFloats = options.chunkFloats ?? CHUNK_FLOATS;
+  let scratch: Float32Array | undefined;
+  const logitsScratch = (length: number): Float32Array => {
+    if (!scratch || scratch.length < length) {
+      if (scratch && mm.heap.shared) mm.heap.free(scratch);
+      scratch = mm.heap.shared ? mm.heap.alloc(length) : new Float32Array(length);
+    }
+    return scratch.subarray(0, length);
+  };
+
+  return {
+    forward(inputs, attrs: Attrs, ctx) {
+      const x = dense(inputs[0]!);
+      const w = dense(inputs[1]!);
+      const targets = dense(inputs[2]!);
+      const mask = attrs.hasMask ? dense(inputs[3]!) : undefined;
+      const C = x.shape[x.rank - 1]!;
+      const V = w.shape[0]!;
+      const N = targets.size;
+      const cpu = x.backend as CpuBackend;
+      const tv = targets.view();
+      const tg = (cpu.array(tv) as Int32Array).subarray(tv.offset, tv.offset + N);
+      const mk = mask
+        ? (cpu.array(mask.view()) as Float32Array | Int32Array).subarray(
+            mask.offset,
+            mask.offset + N,
+          )
+        : undefined;
+      const active = activeTokens(tg, mk, attrs, V);
+      const loss = Tensor.empty(x.backend, targets.shape, 'float32', 'linearCrossEntropy');
+      const lse = Tensor.empty(x.backend, [N], 'float32', 'linearCrossEntropy-lse');
+      const ls = f32(loss);
+      const lz = f32(lse);
+      const xs = f32(x);
+      const ws = f32(w);
+      const R = Math.max(1, Math.min(N, Math.floor(chunkFloats / Math.max(V, 1))));
+      for (let r0 = 0; r0 < N; r0 += R) {
+        const rows = Math.min(R, N - r0);
+        const L = logitsScratch(rows * V);
+        mm.matmul(xs.subarray(r0 * C, (r0 + rows) * C), ws, L, rows, V, C, { transB: true });
+        for (let i = 0; i < rows; i++) {
+          const tok = r0 + i;
+          if (!active[tok]) {
+            ls[tok] = 0;
+            lz[tok] = 0;
+            continue;
+          }
+          const o = i * V;
+          let max = Number.NEGATIVE_INFINITY;
+          for (let v = 0; v < V; v++) if (L[o + v]! > max) max = L[o + v]!;
+          let sum = 0;
+          for (let v = 0; v < V; v++) sum += Math.exp(L[o + v]! - max);
+          const z = max + Math.log(sum);
+          lz[tok] = z;
+          ls[tok] = z - L[o + tg[tok]!]!;
+        }
+      }
+      ctx.save(
+        ctx.needsGrad[0] || ctx.needsGrad[1] ? x : undefined,
+        ctx.needsGrad[0] || ctx.needsGrad[1] ? w : undefined,
+        targets,
+        mask,
+        lse,
+      );
+      for (const t of [x, w, targets, mask, lse]) t?.dispose();
+      return loss;
+    },
+
+    backward(grad, ctx) {
+      const [x, w, targets, mask, lse] = ctx.saved as [
+        Tensor,
+        Tensor,
+        Tensor,
+        Tensor | undefined,
+        Tensor,
+      ];
+      const attrs = ctx.attrs as Attrs;
+      const g = dense(grad);
+      const C = x.shape[x.rank - 1]!;
+      const V = w.shape[0]!;
+      const N = targets.size;
+      const cpu = x.backend as CpuBackend;
+      const tv = targets.view();
+      const tg = (cpu.array(tv) as Int32Array).subarray(tv.offset, tv.offset + N);
+      const mk = mask
+        ? (cpu.array(mask.view()) as Float32Array | Int32Array).subarray(
+            mask.offset,
+            mask.offset + N,
+          )
+        : undefined;
+      const active = activeTokens(tg, mk, attrs, V);
+      const gs = f32(g);
+      const lz = f32(lse);
+      const xs = f32(x);
+      const ws = f32(w);
+      const dx = ctx.needsGrad[0]
+        ? Tensor.empty(x.backend, x.shape, 'float32', 'linearCrossEntropy-dx')
+        : null;
+      const dw = ctx.needsGrad[1]
+        ? Tensor.empty(x.backend, w.shape, 'float32', 'linearCrossEntropy-dw')
+        : null;
+      const dxs = dx ? f32(dx) : undefined;
+      const dws = dw ? f32(dw) : undefined;
+      dws?.fill(0);
+      const R = Math.max(1, Math.min(N, Math.floor(chunkFloats / Math.max(V, 1))));
+      for (let r0 = 0; r0 < N; r0 += R) {
+        const rows = Math.min(R, N - r0);
+        const L = logitsScratch(rows * V);
+        const xc = xs.subarray(r0 * C, (r0 + rows) * C);
+        mm.matmul(xc, ws, L, rows, V, C, { transB: true });
+        // dlogits = g (softmax - onehot(target)) on active rows, 0 elsewhere; in place over L.
+        for (let i = 0; i < rows; i++) {
+          const tok = r0 + i;
+          const o = i * V;
+          if (!active[tok]) {
+            L.fill(0, o, o + V);
+            continue;
+          }
+          const gi = gs[tok]!;
+          const z = lz[tok]!;
+          for (let v = 0; v < V; v++) L[o + v] = gi * Math.exp(L[o + v]! - z);
+          const at = o + tg[tok]!;
+          L[at] = L[at]! - gi;
+        }
+        if (dxs) mm.matmul(L, ws, dxs.subarray(r0 * C, (r0 + rows) * C), rows, C, V);
+        if (dws) mm.matmul(L, xc, dws, V, C, rows, { transA: true, accumulate: true });
+      }
+      g.dispose();
+      const out: (Tensor | null)[] = [dx, dw, null];
+      if (attrs.hasMask) out.push(null);
+      return out;
+    },
+  };
+}
