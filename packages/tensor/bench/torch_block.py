@@ -2,7 +2,7 @@
 """PyTorch peer of bench/transformer-block.mjs: one GPT-2 block forward + backward.
 
 Reads one JSON request per line on stdin ({"B","T","C","H","threads","reps"}) and answers one
-JSON line {"ms": median step milliseconds}. Persistent, so the Node side can alternate with it
+JSON line {"ms": median wall ms per step, "cpuMs": median process CPU ms per step}. Persistent, so the Node side can alternate with it
 round by round on a shared machine. The block mirrors the Node one (and shared/bench's GPT):
 LayerNorm, fused qkv with bias, causal softmax attention, projection, LayerNorm, MLP with
 GELU-tanh; loss = mean(y^2); fp32.
@@ -52,9 +52,10 @@ for line in sys.stdin:
         blk.zero_grad(set_to_none=True)
 
     step()
-    ts = []
+    ts, cs = [], []
     for _ in range(req["reps"]):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         step()
         ts.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({"ms": statistics.median(ts), "torch": torch.__version__}), flush=True)
+        cs.append((time.process_time() - c0) * 1000)
+    print(json.dumps({"ms": statistics.median(ts), "cpuMs": statistics.median(cs), "torch": torch.__version__}), flush=True)

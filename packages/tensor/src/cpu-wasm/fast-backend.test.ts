@@ -125,6 +125,9 @@ describe('default cpu backend', () => {
     expect(be.routine('gelu')).toBe(cpuFusedRoutines.gelu);
     expect(be.routine('layerNorm')).toBe(cpuFusedRoutines.layerNorm);
     expect(be.routine('linearCrossEntropy')).toBeDefined();
+    expect(be.routine('scaledDotProductAttention')).toBe(
+      cpuFusedRoutines.scaledDotProductAttention,
+    );
     const plain = createFastCpuBackend({ fusedRoutines: false, wasmKernels: wasmKernelsOf(be) });
     expect(plain.routine('gelu')).toBeUndefined();
     expect(getBackend('cpu-reference').routine!('gelu')).toBeUndefined();

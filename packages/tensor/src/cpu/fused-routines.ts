@@ -1,13 +1,14 @@
 /**
  * Fused CPU routines for the composite ops that dominate a transformer step after the matmuls
- * (profile of bench/transformer-block.mjs: the elementwise kernels of the GELU and LayerNorm
- * compositions and their gradient rules). Each runs forward and backward as one pass per row in
+ * (profile of bench/transformer-block.mjs: the elementwise kernels of the GELU, LayerNorm and
+ * attention compositions and their gradient rules; attention lives in attention-routine.ts). Each runs forward and backward as one pass per row in
  * float64 arithmetic instead of ~10 elementwise kernels with a temporary tensor each. They are
  * registered on the fast CPU backend; the reference backend keeps the compositions, which stay
  * the definition (both run the same conformance suite and finite-difference checks).
  */
 import type { Routine } from '../backend.js';
 import { Tensor } from '../tensor.js';
+import { attentionRoutine } from './attention-routine.js';
 import type { CpuBackend } from './cpu-backend.js';
 
 /** The float32 elements of a contiguous tensor, as a subarray. */
@@ -24,31 +25,47 @@ function dense(t: Tensor): Tensor {
 const GELU_C = Math.sqrt(2 / Math.PI);
 const GELU_A = 0.044715;
 
-/** GELU (tanh approximation): y = 0.5 x (1 + tanh(c (x + a x^3))), one pass each way. */
+/** tanh through one exp (V8's Math.tanh costs about twice Math.exp); saturates to +-1. */
+function tanh(u: number): number {
+  return 1 - 2 / (Math.exp(2 * u) + 1);
+}
+
+/**
+ * GELU (tanh approximation): y = 0.5 x (1 + t), t = tanh(c (x + a x^3)), one pass each way;
+ * t is saved so backward needs no second tanh.
+ */
 export const geluRoutine: Routine = {
   forward([input], _attrs, ctx) {
     const x = dense(input!);
     const y = Tensor.empty(x.backend, x.shape, 'float32', 'gelu');
+    const th = ctx.needsGrad[0]
+      ? Tensor.empty(x.backend, x.shape, 'float32', 'gelu-tanh')
+      : undefined;
     const xs = data(x);
     const ys = data(y);
+    const ts = th ? data(th) : undefined;
     for (let i = 0; i < xs.length; i++) {
       const v = xs[i]!;
-      ys[i] = 0.5 * v * (1 + Math.tanh(GELU_C * (v + GELU_A * v * v * v)));
+      const t = tanh(GELU_C * (v + GELU_A * v * v * v));
+      ys[i] = 0.5 * v * (1 + t);
+      if (ts) ts[i] = t;
     }
-    ctx.save(x);
+    ctx.save(th ? x : undefined, th);
     x.dispose();
+    th?.dispose();
     return y;
   },
   backward(grad, ctx) {
-    const [x] = ctx.saved as [Tensor];
+    const [x, th] = ctx.saved as [Tensor, Tensor];
     const g = dense(grad);
     const dx = Tensor.empty(x.backend, x.shape, 'float32', 'gelu-backward');
     const xs = data(x);
+    const ts = data(th);
     const gs = data(g);
     const ds = data(dx);
     for (let i = 0; i < xs.length; i++) {
       const v = xs[i]!;
-      const t = Math.tanh(GELU_C * (v + GELU_A * v * v * v));
+      const t = ts[i]!;
       // d/dx: 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2)
       ds[i] = gs[i]! * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 3 * GELU_A * v * v));
     }
@@ -167,4 +184,5 @@ export const layerNormRoutine: Routine = {
 export const cpuFusedRoutines: Readonly<Record<string, Routine>> = {
   gelu: geluRoutine,
   layerNorm: layerNormRoutine,
+  scaledDotProductAttention: attentionRoutine,
 };
