@@ -60,6 +60,12 @@ export interface CompareResults {
   report?: string;
 }
 
+/** Two run configs are the same experiment when they differ at most in outputDir. */
+function sameConfig(a: unknown, b: unknown): boolean {
+  const strip = (c: unknown) => JSON.stringify({ ...(c as object), outputDir: undefined });
+  return strip(a) === strip(b);
+}
+
 export function planRuns(opts: CompareOptions): PlannedRun[] {
   const seeds = opts.seeds?.length ? [...new Set(opts.seeds)] : [opts.seed ?? 0];
   const settings: { label: string; method: Method; domainWeights?: string }[] = [
@@ -108,6 +114,14 @@ export async function runCompare(opts: CompareOptions, io: CliIo): Promise<Compa
     }
   }
   const kept = plan.map((p) => (opts.resume ? readRunResults(p.dir) : undefined));
+  for (const [i, k] of kept.entries()) {
+    if (k !== undefined && !sameConfig(k.config, configs[i])) {
+      throw new CliError(
+        `${plan[i]!.dir} holds a finished run with another config than this command's.`,
+        'use another --out for a new budget, or delete that run directory to train it again.',
+      );
+    }
+  }
   const trained: (RunResults | undefined)[] = [...kept];
   const jobs = opts.jobs ?? 1;
   if (jobs > 1) {

@@ -8,19 +8,21 @@ import { formatCompareResults, runCompare } from './compare.js';
 import { runPrepare } from './prepare.js';
 
 /**
- * The demo's budget, chosen by measuring on a 2-core machine (packages/trainer/README.md, CLI
- * section) so that prepare + two runs + evaluation take about 10 minutes.
+ * The demo's budget, chosen by measuring on the shared 2-core development machine (README, CLI
+ * section): prepare + two runs side by side + evaluation took 9.4 min there at load average 6-7.
+ * The byte tokenizer keeps the model's head small (257 ids instead of GPT-2's 50257), so the
+ * minutes go into the transformer; 8 validation batches give every domain a few rows.
  */
 export const DEMO_DEFAULTS = {
   maxBytesPerDomain: 256 * 1024,
   tokenizer: 'byte' as 'gpt2' | 'byte',
   model: 'nano',
   steps: 300,
-  seqLen: 128,
+  seqLen: 64,
   batchSize: 8,
   lr: 2e-3,
   evalInterval: 50,
-  evalBatches: 4,
+  evalBatches: 8,
   seed: 0,
 };
 
