@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDataset } from '@lrw/data';
 import { createModel, type ModelConfig } from '@lrw/models';
-import { computeWeights, weightStats } from '@lrw/strategies';
+import { computeWeights, cosineTemperature, weightStats } from '@lrw/strategies';
 import { assertNoLeaks, noGrad, tensor, tidy } from '@lrw/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdamW } from './adamw.js';
@@ -170,6 +170,14 @@ describe('reweighting in the loop', () => {
         (s) => (s < 3 ? 100 : 1),
       ],
       ['dro-kl', { method: 'dro-kl', temperature: { kind: 'constant', r: 2 } }, () => 2],
+      [
+        'linear',
+        {
+          method: 'linear',
+          temperature: { kind: 'cosine', r0: 10, r: 0.5, startStep: 1, spanSteps: 4 },
+        },
+        cosineTemperature({ r0: 10, r: 0.5, startStep: 1, spanSteps: 4 }),
+      ],
     ];
     for (const [method, config, r] of cases) {
       const { records } = await run(
