@@ -23,8 +23,8 @@ const CONFIGS = [
 const one = T.createFastCpuBackend({ name: 'fast-1t', wasm: { threads: 1 } });
 const mm1 = T.wasmKernelsOf(one);
 T.registerBackend('fast-1t', () => one);
-T.registerBackend('fast-copy-1t', () =>
-  T.createFastCpuBackend({ name: 'fast-copy-1t', wasmKernels: mm1, storage: 'array-buffer' }),
+T.registerBackend('fast-heap-1t', () =>
+  T.createFastCpuBackend({ name: 'fast-heap-1t', wasmKernels: mm1, storage: 'wasm-heap' }),
 );
 T.registerBackend('fast-nofuse-1t', () =>
   T.createFastCpuBackend({ name: 'fast-nofuse-1t', wasmKernels: mm1, fusedRoutines: false }),
@@ -35,10 +35,10 @@ T.registerBackend('fast-2t', () =>
 
 const VARIANTS = [
   ['reference kernels (1 thread)', 'cpu-reference', 1],
-  ['fast, wasm-heap storage', 'fast-1t', 1],
-  ['fast, array-buffer storage (copies)', 'fast-copy-1t', 1],
-  ['fast, wasm-heap, without fused GELU/LayerNorm', 'fast-nofuse-1t', 1],
-  ['fast, wasm-heap storage', 'fast-2t', 2],
+  ['fast (default cpu)', 'fast-1t', 1],
+  ["fast, storage: 'wasm-heap'", 'fast-heap-1t', 1],
+  ['fast, without fused routines', 'fast-nofuse-1t', 1],
+  ['fast (default cpu)', 'fast-2t', 2],
 ];
 
 function median(xs) {

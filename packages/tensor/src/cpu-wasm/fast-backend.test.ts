@@ -11,14 +11,15 @@ import {
   tensor,
   tidy,
 } from '../index.js';
+import { runConformanceSuite } from '../testing/index.js';
 import { createDefaultCpuBackend, createFastCpuBackend, wasmKernelsOf } from './fast-backend.js';
 
 // Products through the fast kernel's view mapping (transpose flags, merged batch axes,
 // broadcast operands, packed slices) against the reference backend on the same data.
-registerBackend('cpu-fast-copying', () =>
+registerBackend('cpu-fast-heap', () =>
   createFastCpuBackend({
-    name: 'cpu-fast-copying',
-    storage: 'array-buffer',
+    name: 'cpu-fast-heap',
+    storage: 'wasm-heap',
     wasmKernels: wasmKernelsOf(getBackend('cpu')),
   }),
 );
@@ -70,7 +71,7 @@ function rnd(shape: number[], seed: number, backend: string): Tensor {
 }
 
 describe('fast cpu matmul kernel', () => {
-  for (const be of ['cpu', 'cpu-fast-copying']) {
+  for (const be of ['cpu', 'cpu-fast-heap']) {
     for (const [name, make] of cases) {
       it(`${be}: ${name} matches the reference kernel`, async () => {
         await loadBackend(be);
@@ -111,13 +112,31 @@ describe('fast cpu matmul kernel', () => {
 });
 
 describe('default cpu backend', () => {
-  it('keeps tensors in the shared wasm memory but reads out private ArrayBuffers', () => {
-    const t = tensor([1, 2, 3]);
-    const bytes = getBackend('cpu').readSync!(t.storage.buf);
+  it("storage 'wasm-heap' keeps tensors in the shared memory but reads out private ArrayBuffers", async () => {
+    const be = (await loadBackend('cpu-fast-heap')) as CpuBackend;
+    const t = tensor([1, 2, 3], { backend: 'cpu-fast-heap' });
+    const heap = wasmKernelsOf(be)!.heap;
+    expect(heap.contains(be.array(t.view()))).toBe(true);
+    const bytes = be.readSync(t.storage.buf);
     expect(bytes).toBeInstanceOf(ArrayBuffer);
     expect([...new Float32Array(bytes)]).toEqual([1, 2, 3]);
-    expect(wasmKernelsOf(getBackend('cpu'))!.heap.contains(t.dataSync())).toBe(false);
+    expect(heap.contains(t.dataSync())).toBe(false);
     t.dispose();
+  });
+
+  it("storage 'wasm-heap' passes the conformance checks of the ops it speeds up", async () => {
+    const report = await runConformanceSuite('cpu-fast-heap', {
+      only: [
+        'matmul',
+        'scaledDotProductAttention',
+        'linearCrossEntropy',
+        'layerNorm',
+        'gelu',
+        'add',
+      ],
+    });
+    expect(report.failed).toEqual([]);
+    expect(report.passed.length).toBeGreaterThan(20);
   });
 
   it('registers the fused GELU, LayerNorm and linearCrossEntropy routines (conformance runs them), unless asked not to', () => {

@@ -1,5 +1,5 @@
-// The default CPU backend: the reference backend with the wasm SIMD matmul swapped in and (by
-// default) tensor storage placed in the kernels' shared WebAssembly memory.
+// The default CPU backend: the reference backend with the wasm SIMD matmul swapped in, fused
+// routines, and (optionally) tensor storage placed in the kernels' shared WebAssembly memory.
 import type { Backend } from '../backend.js';
 import {
   type CpuBackend,
@@ -26,9 +26,12 @@ export interface FastCpuBackendOptions extends CpuBackendOptions {
   /** Options for the kernels created when `wasmKernels` is absent. */
   wasm?: WasmKernelsOptions;
   /**
-   * 'wasm-heap' (default where the memory is shared): every tensor lives in the kernels'
-   * memory, so gemm and its worker threads read operands in place (capped at 4 GiB, wasm32).
-   * 'array-buffer': ordinary ArrayBuffers; each product copies its operands in and out.
+   * 'array-buffer' (default): ordinary ArrayBuffers; each product copies its operands into the
+   * kernels' memory and the result out (O(MK + KN + MN) next to O(MNK) work), no size cap.
+   * 'wasm-heap': every tensor lives in the kernels' shared memory, so gemm and its workers read
+   * operands in place, capped at 4 GiB in all (wasm32). Measured end to end on a transformer
+   * block (bench/transformer-block.mjs), the JavaScript kernels run ~12% slower over the shared
+   * buffer at C=128 and the saved copies gain ~4% at C=384, so copies are the default.
    */
   storage?: CpuStorage;
   /**
@@ -75,7 +78,7 @@ export function wasmHeapBlocks(mm: WasmKernels): {
 export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBackend {
   const { wasmKernels, wasm, storage, fusedRoutines, ...cpuOptions } = options;
   const mm = wasmKernels ?? createWasmKernelsSync(wasm);
-  const placement = storage ?? (mm.heap.shared ? 'wasm-heap' : 'array-buffer');
+  const placement = storage ?? 'array-buffer';
   if (placement === 'wasm-heap' && !mm.heap.shared) {
     throw new Error(
       "storage: 'wasm-heap' needs a shared WebAssembly memory (views of a private one detach " +

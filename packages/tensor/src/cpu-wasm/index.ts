@@ -1,4 +1,6 @@
 // WebAssembly SIMD fast path of the CPU backend (see README.md in this folder).
+
+export { cpuFusedRoutines } from '../cpu/fused-routines.js';
 export type { AdamWStep, ElementwiseKernels } from './elementwise.js';
 export {
   type CpuFlavour,
@@ -16,6 +18,7 @@ export {
   relaxedSimdSupported,
   sharedMemorySupported,
 } from './kernels.js';
+export { linearCrossEntropyRoutine } from './linear-cross-entropy.js';
 export { wasmMatmulKernel } from './matmul-kernel.js';
 export {
   createWasmKernels,

@@ -15,14 +15,18 @@ import { linearCrossEntropyRoutine } from './linear-cross-entropy.js';
 
 // The fused routine against the composition on the reference backend (forward and both
 // gradients), with chunks of 3 tokens so chunk edges, ignored tokens and the mask all occur.
-registerBackend('cpu-lce-chunks', () => {
-  const mm = wasmKernelsOf(getBackend('cpu'))!;
-  return createFastCpuBackend({
-    name: 'cpu-lce-chunks',
-    wasmKernels: mm,
-    routines: { linearCrossEntropy: linearCrossEntropyRoutine(mm, { chunkFloats: 3 * 37 }) },
+for (const storage of ['array-buffer', 'wasm-heap'] as const) {
+  const name = storage === 'wasm-heap' ? 'cpu-lce-chunks-heap' : 'cpu-lce-chunks';
+  registerBackend(name, () => {
+    const mm = wasmKernelsOf(getBackend('cpu'))!;
+    return createFastCpuBackend({
+      name,
+      storage,
+      wasmKernels: mm,
+      routines: { linearCrossEntropy: linearCrossEntropyRoutine(mm, { chunkFloats: 3 * 37 }) },
+    });
   });
-});
+}
 
 function run(backend: string, withMask: boolean) {
   return tidy(() => {
@@ -50,11 +54,15 @@ function run(backend: string, withMask: boolean) {
 }
 
 describe('fused linearCrossEntropy routine', () => {
-  for (const withMask of [false, true]) {
-    it(`matches the composition (forward, dx, dW)${withMask ? ' with a mask' : ''}, leak-free`, async () => {
-      await loadBackend('cpu-lce-chunks');
+  for (const [be, withMask] of [
+    ['cpu-lce-chunks', false],
+    ['cpu-lce-chunks', true],
+    ['cpu-lce-chunks-heap', true],
+  ] as const) {
+    it(`${be}: matches the composition (forward, dx, dW)${withMask ? ' with a mask' : ''}, leak-free`, async () => {
+      await loadBackend(be);
       const want = run('cpu-reference', withMask);
-      const got = await assertNoLeaks(() => run('cpu-lce-chunks', withMask));
+      const got = await assertNoLeaks(() => run(be, withMask));
       for (const key of ['loss', 'dx', 'dw'] as const) {
         const a = got[key];
         const b = want[key];

@@ -56,13 +56,25 @@ export function linearCrossEntropyRoutine(
   options: { chunkFloats?: number } = {},
 ): Routine {
   const chunkFloats = options.chunkFloats ?? CHUNK_FLOATS;
-  let scratch: Float32Array | undefined;
-  const logitsScratch = (length: number): Float32Array => {
-    if (!scratch || scratch.length < length) {
-      if (scratch && mm.heap.shared) mm.heap.free(scratch);
-      scratch = mm.heap.shared ? mm.heap.alloc(length) : new Float32Array(length);
+  // Grow-only scratch blocks in the wasm heap: 0 = logits chunk, 1 = W, 2 = dW accumulator.
+  const scratch: (Float32Array | undefined)[] = [];
+  const heapScratch = (slot: number, length: number): Float32Array => {
+    let s = scratch[slot];
+    if (!s || s.length < length) {
+      if (s && mm.heap.shared) mm.heap.free(s);
+      s = mm.heap.shared ? mm.heap.alloc(length) : new Float32Array(length);
+      scratch[slot] = s;
     }
-    return scratch.subarray(0, length);
+    return s.subarray(0, length);
+  };
+  const logitsScratch = (length: number) => heapScratch(0, length);
+  // W is read by every chunk's products: with ArrayBuffer storage, copy it into the heap once
+  // per call instead of once per product.
+  const inHeap = (a: Float32Array, slot: number): Float32Array => {
+    if (!mm.heap.shared || mm.heap.contains(a)) return a;
+    const h = heapScratch(slot, a.length);
+    h.set(a);
+    return h;
   };
 
   return {
@@ -89,7 +101,7 @@ export function linearCrossEntropyRoutine(
       const ls = f32(loss);
       const lz = f32(lse);
       const xs = f32(x);
-      const ws = f32(w);
+      const ws = inHeap(f32(w), 1);
       const R = Math.max(1, Math.min(N, Math.floor(chunkFloats / Math.max(V, 1))));
       for (let r0 = 0; r0 < N; r0 += R) {
         const rows = Math.min(R, N - r0);
@@ -149,7 +161,7 @@ export function linearCrossEntropyRoutine(
       const gs = f32(g);
       const lz = f32(lse);
       const xs = f32(x);
-      const ws = f32(w);
+      const ws = inHeap(f32(w), 1);
       const dx = ctx.needsGrad[0]
         ? Tensor.empty(x.backend, x.shape, 'float32', 'linearCrossEntropy-dx')
         : null;
@@ -157,7 +169,10 @@ export function linearCrossEntropyRoutine(
         ? Tensor.empty(x.backend, w.shape, 'float32', 'linearCrossEntropy-dw')
         : null;
       const dxs = dx ? f32(dx) : undefined;
-      const dws = dw ? f32(dw) : undefined;
+      const dwOut = dw ? f32(dw) : undefined;
+      // dW accumulates over every chunk: keep the sums in the heap, copy out once.
+      const dws =
+        dwOut && mm.heap.shared && !mm.heap.contains(dwOut) ? heapScratch(2, dwOut.length) : dwOut;
       dws?.fill(0);
       const R = Math.max(1, Math.min(N, Math.floor(chunkFloats / Math.max(V, 1))));
       for (let r0 = 0; r0 < N; r0 += R) {
@@ -182,6 +197,7 @@ export function linearCrossEntropyRoutine(
         if (dxs) mm.matmul(L, ws, dxs.subarray(r0 * C, (r0 + rows) * C), rows, C, V);
         if (dws) mm.matmul(L, xc, dws, V, C, rows, { transA: true, accumulate: true });
       }
+      if (dwOut && dws !== dwOut) dwOut.set(dws!);
       g.dispose();
       const out: (Tensor | null)[] = [dx, dw, null];
       if (attrs.hasMask) out.push(null);
