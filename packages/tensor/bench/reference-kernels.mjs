@@ -11,6 +11,8 @@
 import * as T from '../dist/index.js';
 
 const quick = process.argv.includes('--quick');
+// The default 'cpu' backend is the fast one; this bench is about the reference kernels.
+await T.setBackend('cpu-reference');
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
