@@ -17,7 +17,7 @@ export const DEMO_DEFAULTS = {
   maxBytesPerDomain: 256 * 1024,
   tokenizer: 'byte' as 'gpt2' | 'byte',
   model: 'nano',
-  steps: 300,
+  steps: 500,
   seqLen: 64,
   batchSize: 8,
   lr: 2e-3,
