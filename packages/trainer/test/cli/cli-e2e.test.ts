@@ -110,6 +110,24 @@ describe('lrw end to end (tiny corpus)', () => {
           then: { r: 0.4 },
         });
     }
+    // --resume on a finished run: the latest checkpoint is the last step, nothing left to train
+    const finished = readJson<RunResults>(join(root, 'train', 'uniform', 'results.json'));
+    const resumed = await lrw(
+      'train',
+      '--data',
+      data,
+      '--out',
+      join(root, 'train', 'uniform'),
+      '--method',
+      'uniform',
+      ...budget,
+      '--resume',
+    );
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).not.toMatch(/step\s+[1-3]\/4/);
+    expect(readJson<RunResults>(join(root, 'train', 'uniform', 'results.json')).domains).toEqual(
+      finished.domains,
+    );
     const again = await lrw(
       'train',
       '--data',

@@ -9,7 +9,7 @@ import { runPrepare } from './prepare.js';
 
 /**
  * The demo's budget, chosen by measuring on the shared 2-core development machine (README, CLI
- * section): prepare + two runs side by side + evaluation took 9.4 min there at load average 6-7.
+ * section): prepare + two runs side by side + evaluation took 5.8 min there at load average 4-5.
  * The byte tokenizer keeps the model's head small (257 ids instead of GPT-2's 50257), so the
  * minutes go into the transformer; 8 validation batches give every domain a few rows.
  */
