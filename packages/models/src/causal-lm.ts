@@ -35,7 +35,10 @@ export interface LossOptions {
    * 'logits': materialise the logits, then `perSampleLoss` (simplest; more memory).
    */
   head?: 'chunked' | 'logits';
-  /** Rows (tokens) per chunk of the chunked head (default 1024). */
+  /**
+   * Rows (tokens) per chunk of the chunked head on backends without a fused
+   * `linearCrossEntropy` routine (default 1024); the fused routine sizes its own chunks.
+   */
   chunkRows?: number;
 }
 

@@ -30,7 +30,11 @@ export {
   toHuggingFaceConfig,
   toHuggingFaceState,
 } from './hugging-face.js';
-export { type LinearCrossEntropyOptions, linearCrossEntropy } from './linear-cross-entropy.js';
+export {
+  hasFusedHead,
+  type LinearCrossEntropyOptions,
+  linearCrossEntropy,
+} from './linear-cross-entropy.js';
 export { Llama } from './llama.js';
 export { type AttentionOptions, CausalSelfAttention } from './nn/attention.js';
 export { TransformerBlock } from './nn/block.js';

@@ -8,14 +8,23 @@
  * Peak extra memory: a few (chunkRows, V) buffers instead of (N, V) ones, for one more head
  * matmul in the backward.
  *
+ * Two paths, one semantics. When the backend has a fused `linearCrossEntropy` routine with a
+ * backward (@lrw/tensor's fast `cpu` backend: wasm gemm into one reused 8 MiB logits scratch,
+ * float64 softmax sums), the call goes to @lrw/tensor's `linearCrossEntropy` with `active` as
+ * its mask. @lrw/tensor's op is a composite, so on a backend without that routine it would
+ * materialise the (N, V) logits and keep them for backward; there the op below (an op-table
+ * primitive with its own gradient rule) keeps the chunked memory bound on every backend.
+ *
  * Legend: N rows (B*T tokens), C channels, V vocabulary, n rows of one chunk.
  */
 import {
   applyOp,
   arange,
+  type Backend,
   concat,
   defineOp,
   eq,
+  linearCrossEntropy as fusedLinearCrossEntropy,
   keep,
   type OpDef,
   opTable,
@@ -109,14 +118,23 @@ const linearCrossEntropyOp = registered
   : defineOp(definition);
 
 export interface LinearCrossEntropyOptions {
-  /** Rows per chunk (default 1024): peak extra memory is about 4 * chunkRows * V floats. */
+  /**
+   * Rows per chunk on backends without a fused routine (default 1024): peak extra memory is
+   * about 4 * chunkRows * V floats. The fused routine picks its own chunk (8 MiB of logits).
+   */
   chunkRows?: number;
+}
+
+/** Whether `backend` fuses @lrw/tensor's `linearCrossEntropy` forward and backward. */
+export function hasFusedHead(backend: Backend): boolean {
+  return backend.routine?.('linearCrossEntropy')?.backward !== undefined;
 }
 
 /**
  * Per-row losses of the head `W` (V, C) applied to `h` (N, C) against int32 `targets` (N),
  * multiplied by `active` (N, 0/1): -log softmax(h W^T)[target] at active rows, 0 elsewhere.
- * Inactive rows may carry any target value (it is replaced by 0 before the lookup).
+ * Inactive rows may carry any target value (they are skipped before the lookup). Runs the
+ * backend's fused routine when it has one, else the chunked op of this file (see the top).
  */
 export function linearCrossEntropy(
   h: Tensor,
@@ -135,6 +153,22 @@ export function linearCrossEntropy(
     throw new RangeError(
       `linearCrossEntropy: need h (N, C) and W (V, C), got [${h.shape}] and [${W.shape}]`,
     );
+  }
+  const N = h.shape[0];
+  if (targets.dtype !== 'int32' || targets.rank !== 1 || targets.shape[0] !== N) {
+    throw new TypeError(
+      `linearCrossEntropy: targets must be int32 (N) = [${N}] for h [${h.shape}], got ${targets.dtype} [${targets.shape}]`,
+    );
+  }
+  if (active.rank !== 1 || active.shape[0] !== N) {
+    throw new RangeError(
+      `linearCrossEntropy: active must be (N) = [${N}] for h [${h.shape}], got [${active.shape}]`,
+    );
+  }
+  if (hasFusedHead(h.backend)) {
+    // Rows with active = 0 are skipped before the routine's range check, so they may carry any
+    // target, as on the fallback path.
+    return fusedLinearCrossEntropy(h, W, targets, { mask: active });
   }
   return tidy(() => {
     const safe = where(active.ne(0), targets, 0);

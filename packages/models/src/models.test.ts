@@ -1,7 +1,8 @@
-import { assertNoLeaks, memory, noGrad, tensor, tidy } from '@lrw/tensor';
+import { assertNoLeaks, getBackend, memory, noGrad, tensor, tidy } from '@lrw/tensor';
 import { describe, expect, it } from 'vitest';
 import type { GPT2Config, LlamaConfig } from './config.js';
 import { GPT2 } from './gpt2.js';
+import { hasFusedHead, linearCrossEntropy } from './linear-cross-entropy.js';
 import { Llama } from './llama.js';
 
 const gcfg: GPT2Config = {
@@ -251,48 +252,99 @@ describe('Module state dicts', () => {
 });
 
 describe('memory-lean head', () => {
-  it('keeps no (B*T, V) buffer alive between forward and backward, unlike the logits path', () => {
-    const cfg: GPT2Config = {
-      arch: 'gpt2',
-      vocabSize: 2048,
-      contextLength: 32,
-      dModel: 16,
-      nLayers: 1,
-      nHeads: 2,
-    };
-    const m = new GPT2(cfg, { seed: 1 });
-    const N = 4 * 32;
-    const x = tensor(
-      Int32Array.from({ length: N }, (_, i) => (i * 7) % 2048),
-      { shape: [4, 32], dtype: 'int32' },
-    );
-    const y = Int32Array.from({ length: N }, (_, i) => (i * 13) % 2048);
-    // Bytes held after the forward pass (saved activations + results), before backward.
-    const held = (head: 'chunked' | 'logits' | 'hidden only') => {
-      const base = memory().bytes;
-      if (head === 'hidden only') {
-        const h = m.hidden(x);
+  // 'cpu': @lrw/tensor's fused routine (its logits live in one reused scratch block, not in a
+  // tensor); 'cpu-reference': no routine, @lrw/models' chunked recompute op.
+  it.each([
+    ['cpu', true],
+    ['cpu-reference', false],
+  ] as const)(
+    'keeps no (B*T, V) buffer alive between forward and backward, unlike the logits path (%s)',
+    (backend, fused) => {
+      const cfg: GPT2Config = {
+        arch: 'gpt2',
+        vocabSize: 2048,
+        contextLength: 32,
+        dModel: 16,
+        nLayers: 1,
+        nHeads: 2,
+      };
+      const m = new GPT2(cfg, { seed: 1, backend });
+      expect(hasFusedHead(getBackend(backend))).toBe(fused);
+      const N = 4 * 32;
+      const x = tensor(
+        Int32Array.from({ length: N }, (_, i) => (i * 7) % 2048),
+        { shape: [4, 32], dtype: 'int32', backend },
+      );
+      const y = Int32Array.from({ length: N }, (_, i) => (i * 13) % 2048);
+      // Bytes held after the forward pass (saved activations + results), before backward.
+      const held = (head: 'chunked' | 'logits' | 'hidden only') => {
+        const base = memory().bytes;
+        if (head === 'hidden only') {
+          const h = m.hidden(x);
+          const bytes = memory().bytes - base;
+          h.dispose();
+          return bytes;
+        }
+        const r = m.perSampleLoss(x, y, undefined, { head, chunkRows: 32 });
         const bytes = memory().bytes - base;
-        h.dispose();
+        r.losses.mean().backward();
+        r.losses.dispose();
+        r.tokenLosses.dispose();
+        m.zeroGrad();
         return bytes;
-      }
-      const r = m.perSampleLoss(x, y, undefined, { head, chunkRows: 32 });
-      const bytes = memory().bytes - base;
-      r.losses.mean().backward();
-      r.losses.dispose();
-      r.tokenLosses.dispose();
-      m.zeroGrad();
-      return bytes;
+      };
+      const body = held('hidden only');
+      const logitsExtra = held('logits') - body;
+      const chunkedExtra = held('chunked') - body;
+      const logitsBuffer = N * cfg.vocabSize * 4; // one (B*T, V) float32 buffer: 1 MiB
+      // The composed path keeps at least one (B*T, V) buffer (how many depends on the backend's
+      // cross-entropy routine); the chunked path keeps none.
+      expect(logitsExtra).toBeGreaterThanOrEqual(logitsBuffer);
+      expect(chunkedExtra).toBeLessThan(logitsBuffer / 8);
+      x.dispose();
+      m.dispose();
+    },
+  );
+});
+
+describe('linearCrossEntropy paths', () => {
+  it('the fused routine (cpu) and the chunked op (cpu-reference) agree, inactive rows skipped', () => {
+    const N = 6;
+    const C = 4;
+    const V = 9;
+    const hData = Float32Array.from({ length: N * C }, (_, i) => Math.sin(i * 1.3));
+    const wData = Float32Array.from({ length: V * C }, (_, i) => Math.cos(i * 0.7));
+    // Rows 1 and 4 are inactive and carry targets outside the vocabulary.
+    const tData = Int32Array.from([3, -100, 8, 0, 99, 5]);
+    const aData = Float32Array.from([1, 0, 1, 1, 0, 1]);
+    const run = (backend: 'cpu' | 'cpu-reference') => {
+      const h = tensor(hData, { shape: [N, C], backend }).requireGrad();
+      const w = tensor(wData, { shape: [V, C], backend }).requireGrad();
+      const t = tensor(tData, { shape: [N], dtype: 'int32', backend });
+      const a = tensor(aData, { shape: [N], backend });
+      const loss = linearCrossEntropy(h, w, t, a, { chunkRows: 4 });
+      loss.sum().backward();
+      const out = {
+        loss: Array.from(loss.dataSync()),
+        dh: Array.from(h.grad!.dataSync()),
+        dw: Array.from(w.grad!.dataSync()),
+      };
+      for (const x of [h, w, t, a, loss]) x.dispose();
+      return out;
     };
-    const body = held('hidden only');
-    const logitsExtra = held('logits') - body;
-    const chunkedExtra = held('chunked') - body;
-    const logitsBuffer = N * cfg.vocabSize * 4; // one (B*T, V) float32 buffer: 1 MiB
-    // The composed path keeps at least one (B*T, V) buffer (how many depends on the backend's
-    // cross-entropy routine); the chunked path keeps none.
-    expect(logitsExtra).toBeGreaterThanOrEqual(logitsBuffer);
-    expect(chunkedExtra).toBeLessThan(logitsBuffer / 8);
-    x.dispose();
-    m.dispose();
+    const fused = run('cpu');
+    const chunked = run('cpu-reference');
+    expect(fused.loss[1]).toBe(0);
+    expect(fused.loss[4]).toBe(0);
+    // Row 0 by hand: logsumexp of its logits minus the target's logit.
+    const logits = Array.from({ length: V }, (_, v) =>
+      [0, 1, 2, 3].reduce((acc, c) => acc + hData[c] * wData[v * C + c], 0),
+    );
+    const lse = Math.log(logits.reduce((acc, z) => acc + Math.exp(z), 0));
+    expect(fused.loss[0]).toBeCloseTo(lse - logits[3], 5);
+    for (const k of ['loss', 'dh', 'dw'] as const) {
+      for (let i = 0; i < fused[k].length; i++) expect(fused[k][i]).toBeCloseTo(chunked[k][i], 5);
+    }
+    expect(fused.dh.slice(C, 2 * C)).toEqual([0, 0, 0, 0]);
   });
 });

@@ -31,12 +31,23 @@ for (const name of ['gpt2-tiny', 'llama-tiny']) {
   const T = want.ids[0].length;
 
   describe(`PyTorch parity: ${name}`, () => {
-    for (const head of ['logits', 'chunked'] as const) {
-      it(`logits, per-sample losses and all gradients match within ${TOL} (head: ${head})`, async () => {
-        const model = await loadHuggingFace(dir);
+    // 'cpu' runs @lrw/tensor's fused head routine; 'cpu-reference' has none, so the chunked head
+    // there is @lrw/models' own recompute op.
+    const cases = [
+      ['logits', 'cpu'],
+      ['chunked', 'cpu'],
+      ['chunked', 'cpu-reference'],
+    ] as const;
+    for (const [head, backend] of cases) {
+      it(`logits, per-sample losses and all gradients match within ${TOL} (head: ${head}, backend: ${backend})`, async () => {
+        const model = await loadHuggingFace(dir, { backend });
         const before = memory().tensors;
         tidy(() => {
-          const ids = tensor(Int32Array.from(want.ids.flat()), { shape: [B, T], dtype: 'int32' });
+          const ids = tensor(Int32Array.from(want.ids.flat()), {
+            shape: [B, T],
+            dtype: 'int32',
+            backend,
+          });
           const logits = model.forward(ids);
           expect(maxAbsDiff(logits.dataSync(), want.logits.flat(2))).toBeLessThan(TOL);
           const targets = Int32Array.from(want.targets.flat());
@@ -46,7 +57,7 @@ for (const name of ['gpt2-tiny', 'llama-tiny']) {
           expect(r.empty).toEqual([false, false, true]);
           expect(maxAbsDiff(r.losses.dataSync(), want.per_sample_loss)).toBeLessThan(TOL);
           expect(maxAbsDiff(r.tokenLosses.dataSync(), want.token_losses.flat())).toBeLessThan(TOL);
-          r.losses.mul(tensor(want.sample_weights)).sum().backward();
+          r.losses.mul(tensor(want.sample_weights, { backend })).sum().backward();
         });
         let checked = 0;
         for (const [ours, p] of model.namedParameters()) {
