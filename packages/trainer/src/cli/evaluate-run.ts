@@ -3,13 +3,16 @@ import { join, resolve } from 'node:path';
 import { openDataset } from '@lrw/data';
 import {
   type EvalResults,
+  type LanguageModel,
+  loadTask,
   type PerplexityReport,
   runTasks,
   type SplitFiles,
+  type Task,
   TokenLanguageModel,
 } from '@lrw/eval';
 import { evaluateModel } from '../evaluate.js';
-import { CliError } from './io.js';
+import { CliError, type CliIo, progressLine } from './io.js';
 import { loadRunModel, ModelCausalScorer } from './run-model.js';
 
 /**
@@ -75,6 +78,44 @@ export interface EvaluateRunOptions {
   limit?: number;
   evalBatches?: number;
   batchSize?: number;
+  /** Where the task progress line goes (none without). */
+  io?: CliIo;
+}
+
+/** lm-eval's default few-shot seed, which runTasks also uses. */
+const FEWSHOT_SEED = 1234;
+
+/**
+ * Counts the model calls of runTasks on a progress line with ETA. The total is the number of
+ * distinct (context, continuation) requests of the tasks, which is what the scheduler scores.
+ */
+function withProgress(
+  lm: LanguageModel,
+  tasks: readonly Task[],
+  options: EvaluateRunOptions,
+  io: CliIo,
+): LanguageModel {
+  const distinct = new Set<string>();
+  for (const task of tasks) {
+    const docs = task.buildRequests({
+      ...(options.numFewshot !== undefined ? { numFewshot: options.numFewshot } : {}),
+      seed: FEWSHOT_SEED,
+      ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    });
+    for (const d of docs)
+      for (const r of d.requests) distinct.add(`${r.context}\u0000${r.continuation}`);
+  }
+  const line = progressLine(io, distinct.size, 'tasks (requests)');
+  let done = 0;
+  return {
+    loglikelihood: async (requests) => {
+      const out = await lm.loglikelihood(requests);
+      done += requests.length;
+      line.update({ step: Math.min(done, distinct.size) });
+      return out;
+    },
+    loglikelihoodRolling: (texts) => lm.loglikelihoodRolling(texts),
+  };
 }
 
 export interface RunEvaluation {
@@ -113,16 +154,20 @@ export async function evaluateRun(
     }
     const out: RunEvaluation = { step, perplexity };
     if (options.tasks && options.tasks.length > 0) {
-      const lm = new TokenLanguageModel(
+      const tasks = options.tasks.map((name) =>
+        loadTask(name, { dataFiles: options.dataFiles?.[name] ?? {} }),
+      );
+      const tokenModel = new TokenLanguageModel(
         await dataset.tokenizer(),
         new ModelCausalScorer(model, config.seqLen),
         { batchSize: 8 },
       );
+      const lm = options.io ? withProgress(tokenModel, tasks, options, options.io) : tokenModel;
       const results = await runTasks(lm, {
-        tasks: options.tasks,
-        dataFiles: options.dataFiles ?? {},
+        tasks,
         ...(options.numFewshot !== undefined ? { numFewshot: options.numFewshot } : {}),
         ...(options.limit !== undefined ? { limit: options.limit } : {}),
+        seed: FEWSHOT_SEED,
         modelName: `lrw:${runDir}`,
       });
       out.tasks = results;

@@ -176,6 +176,7 @@ export async function runCompare(opts: CompareOptions, io: CliIo): Promise<Compa
         ...(opts.numFewshot !== undefined ? { numFewshot: opts.numFewshot } : {}),
         ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
         evalBatches: 1,
+        io,
       });
       results = { ...results, tasks: ev.accuracy ?? {} };
       await writeRunResults(p.dir, results);

@@ -66,6 +66,7 @@ export function registerEval(program: Command, io: CliIo): void {
         ...(opts.numFewshot !== undefined ? { numFewshot: opts.numFewshot } : {}),
         ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
         ...(opts.evalBatches !== undefined ? { evalBatches: opts.evalBatches } : {}),
+        io,
       });
       const out = resolve(opts.out ?? `${runDir}/eval-results.json`);
       await writeBytesAtomic(out, `${JSON.stringify(lmEvalResults(runDir, ev), null, 2)}\n`);
