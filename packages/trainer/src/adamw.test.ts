@@ -27,10 +27,10 @@ const fixture = JSON.parse(
 ) as Fixture;
 const names = Object.keys(fixture.shapes);
 
-function makeParams(): [string, Tensor][] {
+function makeParams(backend?: string): [string, Tensor][] {
   return names.map((n) => [
     n,
-    tensor(fixture.initial[n]!, { shape: fixture.shapes[n] }).requireGrad(),
+    tensor(fixture.initial[n]!, { shape: fixture.shapes[n], backend }).requireGrad(),
   ]);
 }
 
@@ -38,7 +38,7 @@ function setGrads(params: [string, Tensor][], grads: Record<string, number[]>): 
   for (const [n, p] of params) {
     p.zeroGrad();
     // backward of sum(p * g) leaves exactly g in p.grad
-    const g = tensor(grads[n]!, { shape: p.shape });
+    const g = tensor(grads[n]!, { shape: p.shape, backend: p.backend.name });
     p.mul(g).sum().backward();
     g.dispose();
   }
@@ -84,21 +84,30 @@ describe('AdamW', () => {
     dispose(params, opt);
   });
 
-  it('matches torch.optim.AdamW with clip_grad_norm_ step by step', () => {
-    const params = makeParams();
-    const opt = optimizer(params);
-    fixture.steps.forEach((step, t) => {
-      const [norm] = runSteps(params, opt, t, t + 1);
-      expect(norm).toBeCloseTo(step.norm, 4);
-      for (const [n, p] of params) {
-        const got = p.dataSync();
-        step.params[n]!.forEach((want, i) => {
-          expect(Math.abs(got[i]! - want)).toBeLessThan(2e-6 * Math.max(1, Math.abs(want)));
-        });
-      }
-    });
-    dispose(params, opt);
-  });
+  // 'cpu': adamwStep's fused wasm pass; 'cpu-reference': its composed fallback (what GPU
+  // backends run).
+  it.each([
+    ['cpu', 'wasm'],
+    ['cpu-reference', 'composed'],
+  ] as const)(
+    'matches torch.optim.AdamW with clip_grad_norm_ step by step (%s)',
+    (backend, path) => {
+      const params = makeParams(backend);
+      const opt = optimizer(params);
+      fixture.steps.forEach((step, t) => {
+        const [norm] = runSteps(params, opt, t, t + 1);
+        expect(opt.lastStepPaths()).toEqual(names.map(() => path));
+        expect(norm).toBeCloseTo(step.norm, 4);
+        for (const [n, p] of params) {
+          const got = p.dataSync();
+          step.params[n]!.forEach((want, i) => {
+            expect(Math.abs(got[i]! - want)).toBeLessThan(2e-6 * Math.max(1, Math.abs(want)));
+          });
+        }
+      });
+      dispose(params, opt);
+    },
+  );
 
   it('matches the formulas in float64 (independent of PyTorch)', () => {
     const params = makeParams();
@@ -176,6 +185,30 @@ describe('AdamW', () => {
     expect(() => opt.step(Number.NaN)).toThrow(/learning rate NaN/);
     other.dispose();
     dispose(params, opt);
+  });
+
+  it('treats a parameter without a gradient as a zero gradient (decay and moments still act)', () => {
+    const withZeros = makeParams();
+    const without = makeParams();
+    const optA = optimizer(withZeros);
+    const optB = optimizer(without);
+    runSteps(withZeros, optA, 0, 1);
+    runSteps(without, optB, 0, 1);
+    setGrads(
+      withZeros,
+      Object.fromEntries(names.map((n) => [n, fixture.initial[n]!.map(() => 0)])),
+    );
+    for (const [, p] of without) p.zeroGrad();
+    expect(without.every(([, p]) => p.grad === null || p.grad === undefined)).toBe(true);
+    optA.step(0.1);
+    optB.step(0.1);
+    withZeros.forEach(([, p], i) => {
+      expect(without[i]![1].dataSync()).toEqual(p.dataSync());
+    });
+    // Nothing stood still: the moments from step 1 moved every parameter.
+    expect(without[0]![1].dataSync()).not.toEqual(Float32Array.from(fixture.initial[names[0]!]!));
+    dispose(withZeros, optA);
+    dispose(without, optB);
   });
 
   it('leaks no tensor per step', async () => {

@@ -1,4 +1,4 @@
-import { noGrad, type Tensor, tensor, tidy, zerosLike } from '@lrw/tensor';
+import { type AdamWPath, adamwStep, noGrad, type Tensor, tensor, zerosLike } from '@lrw/tensor';
 import type { NamedTensor } from './checkpoint-file.js';
 import { TrainerError } from './trainer-error.js';
 
@@ -10,8 +10,10 @@ import { TrainerError } from './trainer-error.js';
  *   v <- beta2 v + (1 - beta2) g^2
  *   p <- p - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
  *
- * with t the 1-based step count. Moments are float32 tensors on the parameters' backend; the
- * scalar factors are computed in float64 on the host, as PyTorch does.
+ * with t the 1-based step count. Moments are float32 tensors on the parameters' backend. Each
+ * parameter is one `adamwStep` of @lrw/tensor: a single wasm SIMD pass over param, grad, m and v
+ * on the fast `cpu` backend, the same formula composed of in-place tensor ops elsewhere (GPU
+ * backends, `cpu-reference`).
  */
 export interface AdamWOptions {
   /** Default 0.01 (the paper's GPT-2 recipe, spec section 7). */
@@ -59,6 +61,7 @@ export class AdamW {
   readonly decayOnlyMatrices: boolean;
   private readonly slots: Slot[];
   private t = 0;
+  private paths: AdamWPath[] = [];
 
   constructor(params: readonly (readonly [string, Tensor])[], options: AdamWOptions = {}) {
     this.weightDecay = options.weightDecay ?? 0.01;
@@ -119,25 +122,33 @@ export class AdamW {
       );
     }
     this.t++;
-    const { beta1: b1, beta2: b2, eps } = this;
-    const stepSize = lr / (1 - b1 ** this.t);
-    const bc2Sqrt = Math.sqrt(1 - b2 ** this.t);
-    noGrad(() => {
-      for (const s of this.slots) {
-        const g = s.param.grad;
-        tidy(() => {
-          if (s.decay && this.weightDecay > 0) s.param.mul_(1 - lr * this.weightDecay);
-          s.m.mul_(b1);
-          s.v.mul_(b2);
-          if (g) {
-            s.m.add_(g, 1 - b1);
-            s.v.add_(g.square(), 1 - b2);
-          }
-          const denom = s.v.sqrt().div(bc2Sqrt).add(eps);
-          s.param.sub_(s.m.div(denom), stepSize);
-        });
-      }
-    });
+    const { beta1, beta2, eps } = this;
+    const paths: AdamWPath[] = [];
+    for (const s of this.slots) {
+      // A parameter without a gradient this step still decays and moves on its moments, as
+      // torch does for a zero gradient; the zeros make that the same formula.
+      const g = s.param.grad ?? noGrad(() => zerosLike(s.param));
+      paths.push(
+        adamwStep(s.param, g, s.m, s.v, {
+          lr,
+          beta1,
+          beta2,
+          eps,
+          weightDecay: s.decay ? this.weightDecay : 0,
+          step: this.t,
+        }),
+      );
+      if (g !== s.param.grad) g.dispose();
+    }
+    this.paths = paths;
+  }
+
+  /**
+   * How the last `step` updated each parameter, in parameter order: 'wasm' (one fused pass on
+   * the fast CPU backend) or 'composed' (in-place tensor ops, any backend).
+   */
+  lastStepPaths(): readonly AdamWPath[] {
+    return this.paths;
   }
 
   /** Scalar state for a checkpoint; the moments come from `tensors()`. */
