@@ -78,6 +78,26 @@ describe('lrw end to end (tiny corpus)', () => {
     expect(existsSync(join(data, 'index.lrw'))).toBe(true);
   });
 
+  it('compare checks static mixtures against the dataset before training anything', async () => {
+    const out = join(root, 'compare-mixture');
+    const r = await lrw(
+      'compare',
+      '--data',
+      data,
+      '--out',
+      out,
+      '--methods',
+      'uniform',
+      '--mixtures',
+      'doge',
+      ...budget,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('the doge mixture names "arxiv"');
+    expect(r.stderr).toContain("SlimPajama's 7 domains");
+    expect(existsSync(join(out, 'uniform'))).toBe(false);
+  });
+
   it('train runs two methods with the same seed and writes results.json', async () => {
     for (const method of ['uniform', 'linupper']) {
       const out = join(root, 'train', method);

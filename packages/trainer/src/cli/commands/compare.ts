@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { openDataset } from '@lrw/data';
 import type { Command } from 'commander';
 import { writeBytesAtomic } from '../../atomic-write.js';
 import { METHODS, type Method } from '../../config.js';
+import { streamMixture } from '../../data-mixture.js';
 import { writeReport } from '../../html-report.js';
 import { type ComparisonTable, comparisonTable, loadReportRun } from '../../report-data.js';
 import { runPaths } from '../../run-directory.js';
@@ -105,6 +107,9 @@ export async function runCompare(opts: CompareOptions, io: CliIo): Promise<Compa
       ),
     ),
   );
+  // the domain weights must fit the dataset: checked for every run before the first starts
+  const { domains } = await openDataset(data);
+  for (const c of configs) streamMixture(c.domainWeights, domains);
   for (const p of plan) {
     if (!opts.resume && existsSync(runPaths(p.dir).metrics)) {
       throw new CliError(
