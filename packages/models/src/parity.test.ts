@@ -1,5 +1,5 @@
 /**
- * Parity with PyTorch (fixtures from reference/make-parity-fixtures.py): logits, per-sample
+ * Parity with PyTorch (fixtures from tooling/reference/make-models-parity-fixtures.py): logits, per-sample
  * losses and every parameter gradient of a tiny GPT-2 and a tiny Llama, within 1e-4.
  */
 import { readFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * Parity with PyTorch: a 2-layer GPT-2-style and a 2-layer Llama-style stack, forward and backward,
- * against test/fixtures/transformer-fixture.json (see reference/make-transformer-fixture.py).
+ * against test/fixtures/transformer-fixture.json (see tooling/reference/make-tensor-transformer-fixture.py).
  * Legend: B batch, T time, C channels, H heads, D head size, V vocabulary.
  */
 import { readFileSync } from 'node:fs';

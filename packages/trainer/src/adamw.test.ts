@@ -21,7 +21,7 @@ interface Fixture {
   }[];
 }
 
-// written by reference/make-adamw-fixture.py (torch.optim.AdamW + clip_grad_norm_)
+// written by tooling/reference/make-trainer-adamw-fixture.py (torch.optim.AdamW + clip_grad_norm_)
 const fixture = JSON.parse(
   readFileSync(new URL('../test/fixtures/adamw-torch.json', import.meta.url), 'utf8'),
 ) as Fixture;

@@ -1,7 +1,7 @@
 """Expected AdamW updates and gradient clipping from PyTorch, for src/adamw.test.ts.
 
 Run from packages/trainer with Debian's python3-torch:
-    /usr/bin/python3 reference/make-adamw-fixture.py > test/fixtures/adamw-torch.json
+    /usr/bin/python3 tooling/reference/make-trainer-adamw-fixture.py > packages/trainer/test/fixtures/adamw-torch.json
 
 Three parameters (a matrix that gets weight decay, a bias and an embedding that do not, as the
 trainer's decayOnlyMatrices grouping does), four steps with fixed gradients and a changing

@@ -6,14 +6,14 @@ Our own module code, written to match Hugging Face's GPT2LMHeadModel and LlamaFo
 SwiGLU, repeat_kv grouped-query attention, untied head). Weights are drawn once from a fixed
 seed (float32 values, so TypeScript loads them exactly) and computations run in float64.
 
-Writes, per model, into ../test/fixtures/parity/<name>/:
+Writes, per model, into packages/models/test/fixtures/parity/<name>/:
   config.json        Hugging Face config
   model.safetensors  the weights under HF names, written by the minimal writer below
                      (independent of the TypeScript writer under test)
   expected.json      inputs, logits, per-token and per-sample losses, and the gradient of
                      sum_i w_i l_i with respect to every parameter (HF names and layouts)
 
-Run with Debian's python3-torch:  /usr/bin/python3 reference/make-parity-fixtures.py
+Run with Debian's python3-torch:  /usr/bin/python3 tooling/reference/make-models-parity-fixtures.py
 """
 import json
 import math
@@ -25,7 +25,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "..", "test", "fixtures", "parity")
+OUT = os.path.join(HERE, "..", "..", "packages", "models", "test", "fixtures", "parity")
 
 
 # ---------------------------------------------------------------- GPT-2 (HF layout)
@@ -273,7 +273,7 @@ def make(name, model, hf_config, ids, targets, mask, weights, seed):
         json.dump(hf_config, f, indent=2)
         f.write("\n")
     expected = {
-        "source": "packages/models/reference/make-parity-fixtures.py (PyTorch %s, float64)" % torch.__version__,
+        "source": "tooling/reference/make-models-parity-fixtures.py (PyTorch %s, float64)" % torch.__version__,
         "ids": ids.tolist(),
         "targets": targets.tolist(),
         "mask": mask.tolist(),

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes ../test/fixtures/transformer-fixture.json: a 2-layer GPT-2-style stack and a 2-layer Llama-style stack
+"""Writes packages/tensor/test/fixtures/transformer-fixture.json: a 2-layer GPT-2-style stack and a 2-layer Llama-style stack
 with fixed small weights, their inputs, outputs (logits, per-token losses, weighted loss) and the
 gradients of every parameter, computed by PyTorch in float64.
 
@@ -137,7 +137,7 @@ fixture = {
     "gpt2": run(gpt2_params(), gpt2_forward, tokens, targets, weights),
     "llama": run(llama_params(), llama_forward, tokens, targets, weights),
 }
-out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "transformer-fixture.json")
+out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "packages", "tensor", "test", "fixtures", "transformer-fixture.json")
 with open(out + ".tmp", "w") as f:
     json.dump(fixture, f)
 os.replace(out + ".tmp", out)
