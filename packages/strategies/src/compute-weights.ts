@@ -78,24 +78,26 @@ function fusedWeights(
   const n = losses.length;
   let lo = Infinity;
   let hi = -Infinity;
-  // l - l is 0 for every finite l and NaN otherwise, so `check` stays 0 only if all are finite.
-  let check = 0;
+  // No per-element finiteness test here (an accumulator would chain every iteration): an
+  // infinite loss shows in lo or hi, and a NaN, which no comparison lets through, turns the
+  // exponential sum below into NaN (for `uniform` and r = Infinity, checked up front).
   for (let i = 0; i < n; i++) {
     const v = losses[i];
-    check += v - v;
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
-  if (check !== 0) {
-    for (let i = 0; i < n; i++) {
-      if (!(losses[i] - losses[i] === 0)) throw nonFiniteLossError('losses', i, losses[i]);
-    }
+  if (!(hi - lo >= 0) || hi === Infinity || lo === -Infinity) checkFinite(losses);
+  if (strategy === 'uniform' || r === Infinity || typeof strategy === 'function') {
+    checkFinite(losses);
+    if (typeof strategy === 'function')
+      return generalWeights(out, losses, strategy, r, delta, epsilon);
+    return out.fill(1 / n);
   }
-  if (strategy === 'uniform' || r === Infinity) return out.fill(1 / n);
   const inv = 1 / r;
   let sum = 0;
   if (strategy === 'dro-kl') {
     for (let i = 0; i < n; i++) sum += out[i] = fastExp((losses[i] - hi) * inv);
+    if (sum !== sum) checkFinite(losses);
   } else {
     const range = Math.max(hi - lo, epsilon);
     const mid = hi + lo;
@@ -139,18 +141,37 @@ function fusedWeights(
         break;
       }
       default:
-        normalizeInto(out, losses, null, delta, epsilon);
-        scoresInto(out, out, strategy, null);
-        return softmaxInto(out, out, r, null, n);
+        return generalWeights(out, losses, strategy, r, delta, epsilon);
     }
     if (!(sum > 1e-200)) {
-      // Every exponent was far below 0 (quadratic with r < ~1e-3): redo with the exact maximum.
-      normalizeInto(out, losses, null, delta, epsilon);
-      scoresInto(out, out, strategy, null);
-      return softmaxInto(out, out, r, null, n);
+      // A NaN loss (the sum is NaN), or every exponent far below 0 (quadratic with r < ~1e-3):
+      // throw for the NaN, else redo with the exact maximum.
+      checkFinite(losses);
+      return generalWeights(out, losses, strategy, r, delta, epsilon);
     }
   }
   const norm = 1 / sum;
   for (let i = 0; i < n; i++) out[i] *= norm;
   return out;
+}
+
+/** Throws the error for the first loss that is NaN or infinite, if any. */
+function checkFinite(losses: ArrayLike<number>): void {
+  for (let i = 0; i < losses.length; i++) {
+    if (!(losses[i] - losses[i] === 0)) throw nonFiniteLossError('losses', i, losses[i]);
+  }
+}
+
+/** Normalize, score, softmax: three kernels, any strategy, every sample included and finite. */
+function generalWeights(
+  out: Float64Array,
+  losses: ArrayLike<number>,
+  strategy: Strategy,
+  r: number,
+  delta: number,
+  epsilon: number,
+): Float64Array {
+  normalizeInto(out, losses, null, delta, epsilon);
+  scoresInto(out, out, strategy, null);
+  return softmaxInto(out, out, r, null, losses.length);
 }

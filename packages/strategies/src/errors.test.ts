@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { computeWeights } from './compute-weights.js';
 import { ReweightError } from './errors.js';
 import { normalizeLosses } from './normalize.js';
-import { strategyScores } from './strategies.js';
+import { STRATEGY_NAMES, strategyScores } from './strategies.js';
 import { temperatureSoftmax } from './temperature-softmax.js';
 import { weightStats } from './weight-stats.js';
 
@@ -34,6 +34,25 @@ describe('bad input gives a clear, actionable error', () => {
     expect(errorOf(() => normalizeLosses([-Infinity, 1])).message).toContain('losses[0]');
     expect(errorOf(() => temperatureSoftmax([0, Number.NaN], 1)).message).toContain('scores[1]');
     expect(errorOf(() => strategyScores([Number.NaN], 'extremes')).code).toBe('non-finite-loss');
+  });
+
+  it('NaN or infinite loss anywhere, every strategy and temperature: the first bad index', () => {
+    // The fast path finds NaN through the exponential sum and infinities through min/max.
+    const strategies = [...STRATEGY_NAMES, (x: number) => x * 0 + 1];
+    for (const bad of [Number.NaN, Infinity, -Infinity]) {
+      for (const at of [0, 2, 4]) {
+        const losses = [1, 2, 3, 4, 5];
+        losses[at] = bad;
+        losses[4] = at === 0 ? bad : losses[4]; // a second bad loss: the first is named
+        for (const strategy of strategies) {
+          for (const r of [0.4, Infinity, 1e-4]) {
+            const e = errorOf(() => computeWeights(losses, { strategy, r }));
+            expect(e.code).toBe('non-finite-loss');
+            expect(e.message).toContain(`losses[${at}] = ${String(bad)}`);
+          }
+        }
+      }
+    }
   });
 
   it('negative, zero or NaN r: names the value and the fix', () => {
