@@ -97,7 +97,7 @@ function fusedWeights(
   let sum = 0;
   if (strategy === 'dro-kl') {
     for (let i = 0; i < n; i++) sum += out[i] = fastExp((losses[i] - hi) * inv);
-    if (sum !== sum) checkFinite(losses);
+    if (Number.isNaN(sum)) checkFinite(losses);
   } else {
     const range = Math.max(hi - lo, epsilon);
     const mid = hi + lo;
