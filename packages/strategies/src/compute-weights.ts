@@ -49,15 +49,8 @@ export function computeWeights(losses: ArrayLike<number>, options: WeightOptions
   }
   const { mask, count } = inclusionMask(losses, options);
   if (count === 0) return out;
-  if (strategy === 'uniform') {
-    const w = 1 / count;
-    for (let i = 0; i < n; i++) out[i] = mask === null || mask[i] === 1 ? w : 0;
-    return out;
-  }
-  if (strategy === 'dro-kl') return softmaxInto(out, losses, r, mask, count);
-  normalizeInto(out, losses, mask, delta, epsilon);
-  scoresInto(out, out, strategy, mask);
-  return softmaxInto(out, out, r, mask, count);
+  // `uniform` too: its scores are all 0, so the softmax gives exactly 1 / count.
+  return generalWeights(out, losses, strategy, r, delta, epsilon, mask, count);
 }
 
 /**
@@ -106,11 +99,9 @@ function fusedWeights(
     // precision when the losses are large next to their range (no cancellation of a l - a c).
     const a = 2 * scale;
     const center = mid / 2;
-    const xLo = a * (lo - center);
-    const xHi = a * (hi - center);
     switch (strategy) {
       case 'linupper': {
-        // xHi >= 0, so max s = 1 and s_i - max s = min(x_i, 0): every sample at or above the
+        // x of the maximum loss is >= 0, so max s = 1 and s_i - max s = min(x_i, 0): every sample at or above the
         // mid-range loss has exponent 0 (weight factor exactly 1, no exp needed).
         const ai = a * inv;
         for (let i = 0; i < n; i++) {
@@ -120,13 +111,14 @@ function fusedWeights(
         break;
       }
       case 'linear': {
-        // s_i - max s = (x_i - xHi) / 2 = a (l_i - l_max) / 2 <= 0.
+        // s_i - max s = (x_i - x_max) / 2 = a (l_i - l_max) / 2 <= 0.
         const ai = (a * inv) / 2;
         for (let i = 0; i < n; i++) sum += out[i] = fastExp((losses[i] - hi) * ai);
         break;
       }
       case 'extremes': {
-        const top = Math.max(Math.abs(xLo), Math.abs(xHi));
+        // max |x| is at an extreme loss.
+        const top = Math.max(Math.abs(a * (lo - center)), Math.abs(a * (hi - center)));
         for (let i = 0; i < n; i++) {
           sum += out[i] = fastExp((Math.abs((losses[i] - center) * a) - top) * inv);
         }
@@ -162,7 +154,10 @@ function checkFinite(losses: ArrayLike<number>): void {
   }
 }
 
-/** Normalize, score, softmax: three kernels, any strategy, every sample included and finite. */
+/**
+ * Normalize (except `dro-kl`), score, softmax: three kernels, any strategy; included losses
+ * finite, excluded ones (mask 0) get weight 0.
+ */
 function generalWeights(
   out: Float64Array,
   losses: ArrayLike<number>,
@@ -170,8 +165,12 @@ function generalWeights(
   r: number,
   delta: number,
   epsilon: number,
+  mask: Uint8Array | null = null,
+  count = losses.length,
 ): Float64Array {
-  normalizeInto(out, losses, null, delta, epsilon);
-  scoresInto(out, out, strategy, null);
-  return softmaxInto(out, out, r, null, losses.length);
+  let scores = losses;
+  if (strategy !== 'dro-kl') {
+    scores = scoresInto(out, normalizeInto(out, losses, mask, delta, epsilon), strategy, mask);
+  }
+  return softmaxInto(out, scores, r, mask, count);
 }

@@ -38,18 +38,10 @@ export function softmaxInto(
   }
   const inv = 1 / r;
   let sum = 0;
-  if (mask === null) {
-    for (let i = 0; i < n; i++) {
-      const e = fastExp((scores[i] - top) * inv);
-      out[i] = e;
-      sum += e;
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const e = mask[i] === 0 ? 0 : fastExp((scores[i] - top) * inv);
-      out[i] = e;
-      sum += e;
-    }
+  // One loop for both cases (the mask test is predictable): computeWeights' common call does
+  // not come here (see fusedWeights), so this path is kept small rather than specialised.
+  for (let i = 0; i < n; i++) {
+    sum += out[i] = mask !== null && mask[i] === 0 ? 0 : fastExp((scores[i] - top) * inv);
   }
   const norm = 1 / sum;
   for (let i = 0; i < n; i++) out[i] *= norm;
