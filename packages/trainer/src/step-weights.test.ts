@@ -38,6 +38,19 @@ describe('stepWeights', () => {
     expect(w.stats.n).toBe(8);
   });
 
+  it('per-micro-batch normalization updates the running totals once per micro-batch', () => {
+    // quadratic at r = 0.1 makes the top sample dominate: every micro-batch breaks the 2/n cap.
+    const rw = new Reweighter({ strategy: 'quadratic', schedule: constantTemperature(0.1) });
+    const w = stepWeights(rw, 'quadratic', micro, 3, 'per-micro-batch');
+    const perMicro = micro.map((m) => computeWeights(m.losses, { strategy: 'quadratic', r: 0.1 }));
+    const breaks = perMicro.filter((p) => p.some((x) => x > 2 / p.length)).length;
+    expect(breaks).toBe(2);
+    expect(rw.totals()).toMatchObject({ steps: 2, capBreaks: breaks, lastStep: 3 });
+    expect(w.coefficients[1]![0]).toBeCloseTo(perMicro[1]![0]! / 2, 15);
+    stepWeights(rw, 'quadratic', micro, 4, 'per-micro-batch');
+    expect(rw.totals()).toMatchObject({ steps: 4, capBreaks: 4, lastStep: 4 });
+  });
+
   it('uniform and the plain-mean warm-up take the mean-loss path', () => {
     const rw = new Reweighter({
       strategy: 'quadratic',

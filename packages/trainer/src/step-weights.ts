@@ -1,5 +1,4 @@
 import {
-  accumulationCoefficients,
   type Reweighter,
   type WeightStats,
   weightStats,
@@ -43,7 +42,9 @@ function concat<T extends Float32Array | Uint8Array>(parts: T[], make: (n: numbe
  * - One micro-batch, or `global` normalization: `reweighter.weigh` over all A micro-batches at
  *   once (one min-max normalization and one softmax: the weights of one large batch).
  * - `per-micro-batch` with A > 1 (the reference code): each micro-batch is weighted on its own
- *   and divided by A (`accumulationCoefficients`); the reweighter's schedule gives r.
+ *   by `reweighter.weigh` and divided by A (as `accumulationCoefficients`). The reweighter's
+ *   running totals then count micro-batch weightings: `steps` grows by A per optimizer step and
+ *   `capBreaks` counts the micro-batches whose own weights broke the 2/n cap.
  */
 export function stepWeights(
   reweighter: Reweighter,
@@ -79,19 +80,19 @@ export function stepWeights(
       stats: result.stats,
     };
   }
-  const r = method === 'uniform' ? Infinity : reweighter.schedule(step);
-  const plainMean = r === Infinity;
-  const coefficients = accumulationCoefficients(
-    micro.map((m) => m.losses),
-    {
-      normalization: 'per-micro-batch',
-      strategy: plainMean ? 'uniform' : reweighter.strategy,
-      r: plainMean ? 1 : r,
-      delta: reweighter.delta,
-      epsilon: reweighter.epsilon,
-      active: everyActive ? undefined : micro.map((m) => m.active),
-    },
+  // Each micro-batch goes through reweighter.weigh on its own (the same computeWeights call as
+  // accumulationCoefficients' per-micro-batch branch), so its running totals (steps, cap breaks,
+  // non-finite losses) count once per micro-batch weighting: A per optimizer step.
+  const results = micro.map((m) =>
+    reweighter.weigh(m.losses, step, { active: everyActive ? undefined : m.active }),
   );
+  const r = method === 'uniform' ? Infinity : results[0]!.r;
+  const plainMean = method === 'uniform' || results[0]!.plainMean;
+  const coefficients = results.map((res) => {
+    const w = res.weights;
+    for (let i = 0; i < w.length; i++) w[i]! /= A;
+    return w;
+  });
   const all = new Float64Array(allLosses.length);
   let at = 0;
   for (const c of coefficients) {
