@@ -25,6 +25,8 @@ export interface RunResults {
   tasks?: Record<string, number>;
   /** The run's config. */
   config?: unknown;
+  /** The resolved model config (preset plus `modelOverrides`) the run trained. */
+  modelConfig?: unknown;
 }
 
 /** Writes `<runDir>/results.json` atomically. */

@@ -131,6 +131,7 @@ export async function trainRun(
       trainSeconds: trainer.elapsedSeconds,
       domains,
       config,
+      modelConfig: { ...model.config },
     };
     if (rank === 0) await writeRunResults(outDir, results);
     return { outDir, config, results };

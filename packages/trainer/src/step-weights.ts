@@ -1,8 +1,4 @@
-import {
-  type Reweighter,
-  type WeightStats,
-  weightStats,
-} from '@lrw/strategies';
+import { type Reweighter, type WeightStats, weightStats } from '@lrw/strategies';
 import type { TrainerConfig } from './config.js';
 
 /** One micro-batch's per-sample losses over the global batch (all ranks, in rank order). */

@@ -456,6 +456,9 @@ export class Trainer {
         reweighter: this.reweighter.state(),
         guard: this.guard.state(),
         metrics: { afterStep: this.stepIndex },
+        // The resolved model config (preset plus any overrides), so `lrw eval` rebuilds this
+        // exact model; the trainer config names only the preset.
+        modelConfig: { ...this.model.config },
       },
       config: this.config,
     };

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { CausalScorer, ScoringRow } from '@lrw/eval';
-import { type CausalLM, createModel } from '@lrw/models';
+import { type CausalLM, createModel, type ModelConfig } from '@lrw/models';
 import { noGrad, tensor, tidy } from '@lrw/tensor';
 import { CheckpointStore } from '../checkpoint-store.js';
 import { parseTrainerConfig, type TrainerConfig } from '../config.js';
@@ -15,8 +15,10 @@ export interface LoadedRun {
 }
 
 /**
- * The model of a run directory at its latest checkpoint, built from the checkpoint's config the
- * way trainRun builds it (the preset fitted to the dataset's vocabulary and the run's seqLen).
+ * The model of a run directory at its latest checkpoint, built from the resolved model config the
+ * checkpoint records (preset plus overrides). A checkpoint without one (written before it was
+ * recorded) is rebuilt the way trainRun builds a model without overrides: the preset fitted to
+ * the dataset's vocabulary and the run's seqLen.
  */
 export async function loadRunModel(runDir: string, datasetVocabSize: number): Promise<LoadedRun> {
   const paths = runPaths(runDir);
@@ -34,10 +36,19 @@ export async function loadRunModel(runDir: string, datasetVocabSize: number): Pr
     );
   }
   const config = parseTrainerConfig(contents.config, `${paths.checkpoints} (checkpoint config)`);
-  const model = createModel(
-    resolveModelConfig(config.model, { vocabSize: datasetVocabSize, seqLen: config.seqLen }),
-    { seed: config.seed },
-  );
+  // Checkpoints record the resolved model config (with any modelOverrides); older ones do not,
+  // and are rebuilt from the preset as trainRun built them without overrides.
+  const saved = (contents.parts as { modelConfig?: ModelConfig } | undefined)?.modelConfig;
+  const modelConfig =
+    saved ??
+    resolveModelConfig(config.model, { vocabSize: datasetVocabSize, seqLen: config.seqLen });
+  if (modelConfig.vocabSize < datasetVocabSize) {
+    throw new CliError(
+      `The checkpoint's model has a vocabulary of ${modelConfig.vocabSize}, smaller than the dataset's tokenizer (${datasetVocabSize}).`,
+      'pass --data the prepared dataset the run was trained on.',
+    );
+  }
+  const model = createModel(modelConfig, { seed: config.seed });
   const state: Record<string, Float32Array> = {};
   for (const [name, t] of Object.entries(contents.model)) state[name] = t.data;
   model.loadStateDict(state);
