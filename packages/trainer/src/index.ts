@@ -121,6 +121,12 @@ export {
   temperatureConfig,
 } from './trainer.js';
 export { TrainerError, type TrainerErrorCode } from './trainer-error.js';
+export {
+  type ValidationBatchOptions,
+  validationBatches,
+  validationBudget,
+  validationDomains,
+} from './validation-batches.js';
 
 /** The package name, as published. */
 export const packageName = '@lrw/trainer';

@@ -11,6 +11,7 @@ import type { ProgressLine } from './progress-line.js';
 import { type RunResults, writeRunResults } from './run-results.js';
 import { Trainer, type TrainerHooks } from './trainer.js';
 import { TrainerError } from './trainer-error.js';
+import { validationBatches } from './validation-batches.js';
 
 export interface TrainRunOptions {
   /** A dataset directory written by @lrw/data's `prepare` (its `index.lrw`). */
@@ -28,7 +29,10 @@ export interface TrainRunOptions {
   /** Continue from the latest checkpoint of the run directory when there is one. */
   resume?: boolean;
   collective?: Collective;
-  /** Validation batches per evaluation (default: the whole validation split). */
+  /**
+   * Validation batches per evaluation, split evenly among the domains with validation data (at
+   * least 1 each; every domain is evaluated on its own documents); default: the whole split.
+   */
   evalBatches?: number;
   /** Batches the data stream prepares ahead on a worker thread (default 0: none). */
   prefetch?: number;
@@ -92,13 +96,10 @@ export async function trainRun(
     rank,
   });
   const validation = () =>
-    dataset.stream({
-      split: 'validation',
+    validationBatches(dataset, {
       batchSize: config.batchSize,
       seqLen: config.seqLen,
-      seed: 0,
-      shuffle: false,
-      prefetch: 0,
+      maxBatches: options.evalBatches,
     });
   const trainer = await Trainer.create({
     config,
@@ -106,7 +107,6 @@ export async function trainRun(
     train,
     domains: dataset.domains,
     validation,
-    evalBatches: options.evalBatches,
     outDir,
     collective: options.collective,
     strategy: options.strategy,

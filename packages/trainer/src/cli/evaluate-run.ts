@@ -12,6 +12,7 @@ import {
   TokenLanguageModel,
 } from '@lrw/eval';
 import { evaluateModel } from '../evaluate.js';
+import { validationBatches } from '../validation-batches.js';
 import { CliError, type CliIo, progressLine } from './io.js';
 import { loadRunModel, ModelCausalScorer } from './run-model.js';
 
@@ -135,23 +136,16 @@ export async function evaluateRun(
   const { model, config, step } = await loadRunModel(runDir, dataset.vocabSize);
   try {
     const batchSize = options.batchSize ?? config.batchSize;
-    const stream = dataset.stream({
-      split: 'validation',
-      batchSize,
-      seqLen: config.seqLen,
-      seed: 0,
-      shuffle: false,
-      prefetch: 0,
-    });
-    let perplexity: PerplexityReport;
-    try {
-      perplexity = await evaluateModel(model, stream, {
-        domains: dataset.domains,
+    // The same per-domain validation pass as the trainer's evaluations (validationBatches).
+    const perplexity = await evaluateModel(
+      model,
+      validationBatches(dataset, {
+        batchSize,
+        seqLen: config.seqLen,
         ...(options.evalBatches !== undefined ? { maxBatches: options.evalBatches } : {}),
-      });
-    } finally {
-      await stream.close();
-    }
+      }),
+      { domains: dataset.domains },
+    );
     const out: RunEvaluation = { step, perplexity };
     if (options.tasks && options.tasks.length > 0) {
       const tasks = options.tasks.map((name) =>
