@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { STRATEGY_NAMES, type StrategyName } from '@lrw/strategies';
 import { z } from 'zod';
 import { STATIC_DOMAIN_MIXTURES } from './domain-mixtures.js';
 import { TrainerError } from './trainer-error.js';
@@ -8,15 +9,9 @@ import { TrainerError } from './trainer-error.js';
  * schema. Errors list every bad field with its path, the value found, what is allowed and how
  * to fix it. Defaults follow the paper's GPT-2 recipe (spec section 7) where it states one.
  */
-export const METHODS = [
-  'uniform',
-  'linupper',
-  'quadratic',
-  'extremes',
-  'linear',
-  'dro-kl',
-] as const;
-export type Method = (typeof METHODS)[number];
+/** The weighting methods: exactly @lrw/strategies' built-in strategies (one list, not two). */
+export const METHODS = STRATEGY_NAMES as readonly [StrategyName, ...StrategyName[]];
+export type Method = StrategyName;
 
 const steps = (what: string) =>
   z
