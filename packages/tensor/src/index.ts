@@ -29,8 +29,12 @@ export {
   type NumArray,
 } from './cpu/cpu-backend.js';
 export {
+  type BlasMode,
+  blasProviderOf,
   type CpuFlavour,
+  type CpuProvider,
   type CpuStorage,
+  cpuProvider,
   createDefaultCpuBackend,
   createFastCpuBackend,
   type FastCpuBackendOptions,

@@ -11,7 +11,7 @@ import {
   tensor,
   tidy,
 } from '../index.js';
-import { runConformanceSuite } from '../testing/index.js';
+import { conformanceChecks, runConformanceSuite } from '../testing/index.js';
 import { createDefaultCpuBackend, createFastCpuBackend, wasmKernelsOf } from './fast-backend.js';
 
 // Products through the fast kernel's view mapping (transpose flags, merged batch axes,
@@ -20,6 +20,16 @@ registerBackend('cpu-fast-heap', () =>
   createFastCpuBackend({
     name: 'cpu-fast-heap',
     storage: 'wasm-heap',
+    blas: 'off',
+    wasmKernels: wasmKernelsOf(getBackend('cpu')),
+  }),
+);
+// The wasm gemm with ArrayBuffer storage even where the native BLAS is installed (the default
+// 'cpu' uses OpenBLAS then, see src/cpu-blas/).
+registerBackend('cpu-wasm-only', () =>
+  createFastCpuBackend({
+    name: 'cpu-wasm-only',
+    blas: 'off',
     wasmKernels: wasmKernelsOf(getBackend('cpu')),
   }),
 );
@@ -71,7 +81,7 @@ function rnd(shape: number[], seed: number, backend: string): Tensor {
 }
 
 describe('fast cpu matmul kernel', () => {
-  for (const be of ['cpu', 'cpu-fast-heap']) {
+  for (const be of ['cpu', 'cpu-wasm-only', 'cpu-fast-heap']) {
     for (const [name, make] of cases) {
       it(`${be}: ${name} matches the reference kernel`, async () => {
         await loadBackend(be);
@@ -162,4 +172,10 @@ describe('default cpu backend', () => {
       createFastCpuBackend({ wasm: { sharedMemory: false }, storage: 'wasm-heap' }),
     ).toThrow(/array-buffer/);
   });
+});
+
+describe('conformance: cpu with the wasm gemm (BLAS off)', () => {
+  for (const c of conformanceChecks('cpu-wasm-only')) {
+    it.skipIf(!!c.skipReason)(c.name, c.run);
+  }
 });

@@ -9,6 +9,8 @@ import {
   createCpuBackend,
 } from '../cpu/cpu-backend.js';
 import { cpuFusedRoutines } from '../cpu/fused-routines.js';
+import { blasMatmulKernel } from '../cpu-blas/matmul-kernel.js';
+import { type BlasProvider, loadBlasProvider } from '../cpu-blas/provider.js';
 import { linearCrossEntropyRoutine } from './linear-cross-entropy.js';
 import { wasmMatmulKernel } from './matmul-kernel.js';
 import {
@@ -39,9 +41,48 @@ export interface FastCpuBackendOptions extends CpuBackendOptions {
    * chunked vocabulary head + cross-entropy (`linearCrossEntropy`, no [N, V] logits tensor).
    */
   fusedRoutines?: boolean;
+  /**
+   * Native BLAS for float32 matmul (the lrw_blas addon over the system's OpenBLAS, see
+   * `src/cpu-blas/`): 'auto' uses it where the addon is built and the library found, else the
+   * wasm gemm; 'off' never loads it; 'required' throws (naming why) without it. Default: the
+   * environment variable LRW_TENSOR_BLAS (auto | off | required), else 'auto'.
+   */
+  blas?: BlasMode;
+  /** OpenBLAS threads (process-wide; default all cores). */
+  blasThreads?: number;
+  /** Products below this many flops stay on the wasm gemm (default DEFAULT_BLAS_MIN_FLOPS). */
+  blasMinFlops?: number;
 }
 
+/** Whether a fast backend uses the native BLAS (see `FastCpuBackendOptions.blas`). */
+export type BlasMode = 'auto' | 'off' | 'required';
+
+/** Which matmul path a CPU backend runs: native OpenBLAS, the wasm gemm, or the reference kernel. */
+export type CpuProvider = 'openblas' | 'wasm' | 'reference';
+
 const wasmOf = new WeakMap<Backend, WasmKernels>();
+const blasOf = new WeakMap<Backend, BlasProvider>();
+
+/** The matmul path of `backend`: 'openblas', 'wasm' (fast backend without BLAS) or 'reference'. */
+export function cpuProvider(backend: Backend): CpuProvider {
+  if (blasOf.has(backend)) return 'openblas';
+  return wasmOf.has(backend) ? 'wasm' : 'reference';
+}
+
+/** The native BLAS behind a fast backend's matmul, else undefined. */
+export function blasProviderOf(backend: Backend): BlasProvider | undefined {
+  return blasOf.get(backend);
+}
+
+function blasMode(mode: BlasMode | undefined): BlasMode {
+  const m = mode ?? (globalThis.process?.env?.LRW_TENSOR_BLAS || 'auto');
+  if (m !== 'auto' && m !== 'off' && m !== 'required') {
+    throw new Error(
+      `${mode === undefined ? 'LRW_TENSOR_BLAS' : 'blas'}=${m}: expected 'auto' (default), 'off' or 'required'`,
+    );
+  }
+  return m;
+}
 
 /** The wasm kernels behind a backend made by `createFastCpuBackend`, else undefined. */
 export function wasmKernelsOf(backend: Backend): WasmKernels | undefined {
@@ -76,7 +117,25 @@ export function wasmHeapBlocks(mm: WasmKernels): {
  * `createDefaultCpuBackend` falls back to the reference backend instead.
  */
 export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBackend {
-  const { wasmKernels, wasm, storage, fusedRoutines, ...cpuOptions } = options;
+  const {
+    wasmKernels,
+    wasm,
+    storage,
+    fusedRoutines,
+    blas: blasOption,
+    blasThreads,
+    blasMinFlops,
+    ...cpuOptions
+  } = options;
+  const mode = blasMode(blasOption);
+  let blas: BlasProvider | undefined;
+  if (mode !== 'off') {
+    const loaded = loadBlasProvider({ threads: blasThreads });
+    if (!loaded.provider && mode === 'required') {
+      throw new Error(`blas: 'required' but the native BLAS is unavailable: ${loaded.reason}`);
+    }
+    blas = loaded.provider;
+  }
   const mm = wasmKernels ?? createWasmKernelsSync(wasm);
   const placement = storage ?? 'array-buffer';
   if (placement === 'wasm-heap' && !mm.heap.shared) {
@@ -89,18 +148,23 @@ export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBa
     ...(placement === 'wasm-heap' && wasmHeapBlocks(mm)),
     ...cpuOptions,
     kernels: {
-      matmul: wasmMatmulKernel(mm, cpuReferenceKernels.matmul!),
+      matmul: blas
+        ? blasMatmulKernel(blas, wasmMatmulKernel(mm, cpuReferenceKernels.matmul!), {
+            minFlops: blasMinFlops,
+          })
+        : wasmMatmulKernel(mm, cpuReferenceKernels.matmul!),
       ...cpuOptions.kernels,
     },
     routines: {
       ...(fusedRoutines !== false && {
         ...cpuFusedRoutines,
-        linearCrossEntropy: linearCrossEntropyRoutine(mm),
+        linearCrossEntropy: linearCrossEntropyRoutine(mm, { gemm: blas }),
       }),
       ...cpuOptions.routines,
     },
   });
   wasmOf.set(backend, mm);
+  if (blas) blasOf.set(backend, blas);
   return backend;
 }
 

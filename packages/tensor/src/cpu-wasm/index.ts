@@ -1,10 +1,26 @@
 // WebAssembly SIMD fast path of the CPU backend (see README.md in this folder).
 
 export { cpuFusedRoutines } from '../cpu/fused-routines.js';
+export {
+  type BlasMatmulOptions,
+  blasMatmulKernel,
+  DEFAULT_BLAS_MIN_FLOPS,
+} from '../cpu-blas/matmul-kernel.js';
+export {
+  type BlasLoadResult,
+  type BlasProvider,
+  DEFAULT_BLAS_LIBRARIES,
+  loadBlasProvider,
+  type SgemmArgs,
+} from '../cpu-blas/provider.js';
 export type { AdamWStep, ElementwiseKernels } from './elementwise.js';
 export {
+  type BlasMode,
+  blasProviderOf,
   type CpuFlavour,
+  type CpuProvider,
   type CpuStorage,
+  cpuProvider,
   createDefaultCpuBackend,
   createFastCpuBackend,
   type FastCpuBackendOptions,

@@ -6,7 +6,7 @@
 import type { Routine } from '../backend.js';
 import type { CpuBackend } from '../cpu/cpu-backend.js';
 import { Tensor } from '../tensor.js';
-import type { WasmKernels } from './wasm-kernels.js';
+import type { MatmulOptions, WasmKernels } from './wasm-kernels.js';
 
 interface Attrs {
   ignoreIndex: number;
@@ -47,22 +47,43 @@ function activeTokens(
   return active;
 }
 
+/** A gemm with the wasm kernels' `matmul` signature (e.g. the native BLAS provider). */
+export interface Gemm {
+  matmul(
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    options?: MatmulOptions,
+  ): void;
+}
+
 /**
  * The `linearCrossEntropy` routine of a fast CPU backend whose kernels are `mm`. `chunkFloats`
  * bounds the logits scratch (default 2^21 floats, 8 MiB; tests shrink it to cover many chunks).
+ * `gemm` (the native BLAS) replaces `mm.matmul`; it reads operands in place, so nothing is
+ * staged in the wasm heap then.
  */
 export function linearCrossEntropyRoutine(
-  mm: WasmKernels,
-  options: { chunkFloats?: number } = {},
+  wasmKernels: WasmKernels,
+  options: { chunkFloats?: number; gemm?: Gemm | undefined } = {},
 ): Routine {
   const chunkFloats = options.chunkFloats ?? CHUNK_FLOATS;
+  const gemm = options.gemm;
+  const heapStaging = !gemm && wasmKernels.heap.shared;
+  const mm = {
+    heap: wasmKernels.heap,
+    matmul: (gemm ?? wasmKernels).matmul.bind(gemm ?? wasmKernels),
+  };
   // Grow-only scratch blocks in the wasm heap: 0 = logits chunk, 1 = W, 2 = dW accumulator.
   const scratch: (Float32Array | undefined)[] = [];
   const heapScratch = (slot: number, length: number): Float32Array => {
     let s = scratch[slot];
     if (!s || s.length < length) {
-      if (s && mm.heap.shared) mm.heap.free(s);
-      s = mm.heap.shared ? mm.heap.alloc(length) : new Float32Array(length);
+      if (s && heapStaging) mm.heap.free(s);
+      s = heapStaging ? mm.heap.alloc(length) : new Float32Array(length);
       scratch[slot] = s;
     }
     return s.subarray(0, length);
@@ -71,7 +92,7 @@ export function linearCrossEntropyRoutine(
   // W is read by every chunk's products: with ArrayBuffer storage, copy it into the heap once
   // per call instead of once per product.
   const inHeap = (a: Float32Array, slot: number): Float32Array => {
-    if (!mm.heap.shared || mm.heap.contains(a)) return a;
+    if (!heapStaging || mm.heap.contains(a)) return a;
     const h = heapScratch(slot, a.length);
     h.set(a);
     return h;
@@ -172,7 +193,7 @@ export function linearCrossEntropyRoutine(
       const dwOut = dw ? f32(dw) : undefined;
       // dW accumulates over every chunk: keep the sums in the heap, copy out once.
       const dws =
-        dwOut && mm.heap.shared && !mm.heap.contains(dwOut) ? heapScratch(2, dwOut.length) : dwOut;
+        dwOut && heapStaging && !mm.heap.contains(dwOut) ? heapScratch(2, dwOut.length) : dwOut;
       dws?.fill(0);
       const R = Math.max(1, Math.min(N, Math.floor(chunkFloats / Math.max(V, 1))));
       for (let r0 = 0; r0 < N; r0 += R) {

@@ -1,0 +1,179 @@
+// The CPU backend's `matmul` kernel on the native BLAS: maps a KernelCall's strided views to one
+// batched sgemm per run of uniformly strided batch items, in place on the tensors' storage.
+// Unlike the wasm gemm, BLAS takes a leading dimension, so a row-strided matrix (an attention
+// head sliced out of a fused qkv: rows 3C apart) needs no packing either.
+import type { KernelCall, TensorView } from '../backend.js';
+import type { CpuBackend, CpuKernel } from '../cpu/cpu-backend.js';
+import type { BlasProvider } from './provider.js';
+
+/**
+ * Products below this many flops (2 M N K per batch run) go to the fallback kernel. Measured
+ * with bench/blas-matmul.mjs --small (2026-11-28): the addon call costs ~1-2 us and OpenBLAS
+ * beats the wasm gemm (which copies operands into its memory) from about 16^3 up, so only
+ * tiny products stay in wasm.
+ */
+export const DEFAULT_BLAS_MIN_FLOPS = 2 * 16 * 16 * 16;
+
+interface Operand {
+  data: Float32Array;
+  offset: number;
+  trans: boolean;
+  ld: number;
+  batchStrides: number[];
+}
+
+/**
+ * Row-major ([R, S], row stride ld) or transposed ([S, R] stored, row stride ld) reading of
+ * strides (sR, sS); undefined when neither (needs packing). Size-1 axes match any stride.
+ */
+function layout(
+  R: number,
+  S: number,
+  sR: number,
+  sS: number,
+): { trans: boolean; ld: number } | undefined {
+  if (S === 1 || sS === 1) {
+    const ld = R === 1 ? Math.max(S, 1) : sR;
+    if (ld >= Math.max(S, 1)) return { trans: false, ld };
+  }
+  if (R === 1 || sR === 1) {
+    const ld = S === 1 ? Math.max(R, 1) : sS;
+    if (ld >= Math.max(R, 1)) return { trans: true, ld };
+  }
+  return undefined;
+}
+
+/** Copies view `v` ([...batch, R, S], any strides) into `out` contiguously. */
+function pack(src: Float32Array, v: TensorView, out: Float32Array): void {
+  const r = v.shape.length;
+  const R = v.shape[r - 2]!;
+  const S = v.shape[r - 1]!;
+  const sR = v.strides[r - 2]!;
+  const sS = v.strides[r - 1]!;
+  const batchShape = v.shape.slice(0, r - 2);
+  const batches = batchShape.reduce((a, b) => a * b, 1);
+  const idx = new Array<number>(batchShape.length).fill(0);
+  let o = 0;
+  for (let bi = 0; bi < batches; bi++) {
+    let base = v.offset;
+    for (let d = 0; d < batchShape.length; d++) base += idx[d]! * v.strides[d]!;
+    for (let i = 0; i < R; i++) {
+      const row = base + i * sR;
+      for (let j = 0; j < S; j++) out[o++] = src[row + j * sS]!;
+    }
+    for (let d = batchShape.length - 1; d >= 0; d--) {
+      if (++idx[d]! < batchShape[d]!) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+export interface BlasMatmulOptions {
+  /** Products (2 M N K flops per run) below this go to `fallback` (default DEFAULT_BLAS_MIN_FLOPS). */
+  minFlops?: number;
+}
+
+/**
+ * A `matmul` CpuKernel on `blas` for float32 (other dtypes and tiny products go to `fallback`).
+ * Operands are read in place; batch axes with strides that do not fit one pointer step (or
+ * negative strides) are handled by an outer loop or, for the last two axes, packed once.
+ */
+export function blasMatmulKernel(
+  blas: BlasProvider,
+  fallback: CpuKernel,
+  options: BlasMatmulOptions = {},
+): CpuKernel {
+  const minFlops = options.minFlops ?? DEFAULT_BLAS_MIN_FLOPS;
+  return (call: KernelCall, cpu: CpuBackend) => {
+    const [av, bv] = call.inputs as [TensorView, TensorView];
+    const out = call.output;
+    if (av.dtype !== 'float32' || bv.dtype !== 'float32' || out.dtype !== 'float32') {
+      fallback(call, cpu);
+      return;
+    }
+    const r = out.shape.length;
+    const M = out.shape[r - 2]!;
+    const N = out.shape[r - 1]!;
+    const K = av.shape[r - 1]!;
+    const batchShape = out.shape.slice(0, r - 2);
+    if (M === 0 || N === 0) return;
+    if (2 * M * N * K < minFlops || K === 0) {
+      fallback(call, cpu);
+      return;
+    }
+    const C = cpu.array(out) as Float32Array;
+    const operand = (v: TensorView, R: number, S: number): Operand => {
+      const data = cpu.array(v) as Float32Array;
+      const l = v.strides.every((s) => s >= 0)
+        ? layout(R, S, v.strides[r - 2]!, v.strides[r - 1]!)
+        : undefined;
+      if (l) return { data, offset: v.offset, ...l, batchStrides: v.strides.slice(0, r - 2) };
+      const packed = new Float32Array(v.shape.reduce((a, b) => a * b, 1));
+      pack(data, v, packed);
+      const batchStrides = new Array<number>(r - 2);
+      let s = R * S;
+      for (let d = r - 3; d >= 0; d--) {
+        batchStrides[d] = s;
+        s *= v.shape[d]!;
+      }
+      return { data: packed, offset: 0, trans: false, ld: Math.max(S, 1), batchStrides };
+    };
+    const A = operand(av, M, K);
+    const B = operand(bv, K, N);
+    // Merge batch axes into runs of uniform stride (C is contiguous).
+    const dims: { size: number; sA: number; sB: number; sC: number }[] = [];
+    let sC = M * N;
+    const cStrides = new Array<number>(batchShape.length);
+    for (let d = batchShape.length - 1; d >= 0; d--) {
+      cStrides[d] = sC;
+      sC *= batchShape[d]!;
+    }
+    for (let d = 0; d < batchShape.length; d++) {
+      const size = batchShape[d]!;
+      if (size === 1) continue;
+      const next = { size, sA: A.batchStrides[d]!, sB: B.batchStrides[d]!, sC: cStrides[d]! };
+      const last = dims[dims.length - 1];
+      if (
+        last &&
+        last.sA === next.sA * size &&
+        last.sB === next.sB * size &&
+        last.sC === next.sC * size
+      ) {
+        last.size *= size;
+        last.sA = next.sA;
+        last.sB = next.sB;
+        last.sC = next.sC;
+      } else dims.push(next);
+    }
+    const inner = dims.pop() ?? { size: 1, sA: 0, sB: 0, sC: M * N };
+    const outer = dims.reduce((a, d) => a * d.size, 1);
+    const idx = new Array<number>(dims.length).fill(0);
+    for (let o = 0; o < outer; o++) {
+      let oa = A.offset;
+      let ob = B.offset;
+      let oc = out.offset;
+      for (let d = 0; d < dims.length; d++) {
+        oa += idx[d]! * dims[d]!.sA;
+        ob += idx[d]! * dims[d]!.sB;
+        oc += idx[d]! * dims[d]!.sC;
+      }
+      blas.sgemm(A.data, B.data, C, M, N, K, {
+        transA: A.trans,
+        transB: B.trans,
+        lda: A.ld,
+        ldb: B.ld,
+        offsetA: oa,
+        offsetB: ob,
+        offsetC: oc,
+        batch: inner.size,
+        strideA: inner.sA,
+        strideB: inner.sB,
+        strideC: inner.sC,
+      });
+      for (let d = dims.length - 1; d >= 0; d--) {
+        if (++idx[d]! < dims[d]!.size) break;
+        idx[d] = 0;
+      }
+    }
+  };
+}

@@ -1,0 +1,237 @@
+// Optional native BLAS for the CPU backend: the lrw_blas N-API addon (../../native/lrw_blas.c,
+// built by scripts/build-native.mjs into dist/native/) dlopens the system's OpenBLAS at run
+// time. Everything here loads lazily and synchronously through `process.getBuiltinModule`, so
+// importing this module costs nothing and browsers (no `process`) simply get "unavailable".
+import type { MatmulOptions } from '../cpu-wasm/wasm-kernels.js';
+
+/** The addon's raw interface (see native/lrw_blas.c). */
+interface Addon {
+  load(names: string[]): AddonInfo;
+  info(): AddonInfo;
+  setThreads(n: number): number;
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    offA: number,
+    lda: number,
+    B: Float32Array,
+    offB: number,
+    ldb: number,
+    beta: number,
+    C: Float32Array,
+    offC: number,
+    ldc: number,
+    batch: number,
+    strideA: number,
+    strideB: number,
+    strideC: number,
+  ): void;
+}
+
+interface AddonInfo {
+  loaded: boolean;
+  library: string;
+  error: string;
+  threads: number;
+  config: string;
+  ilp64: boolean;
+}
+
+/** Library names tried in order (override: LRW_TENSOR_BLAS_LIB, comma-separated). */
+export const DEFAULT_BLAS_LIBRARIES: readonly string[] = [
+  'libopenblas.so.0',
+  'libopenblas.so',
+  'libopenblasp.so.0',
+  'libopenblas.0.dylib',
+  'libopenblas.dylib',
+];
+
+/** One gemm on the native BLAS, on Float32Arrays in place (offsets and strides in elements). */
+export interface SgemmArgs {
+  transA?: boolean;
+  transB?: boolean;
+  alpha?: number;
+  /** 0 (default) overwrites C; 1 accumulates. */
+  beta?: number;
+  offsetA?: number;
+  offsetB?: number;
+  offsetC?: number;
+  /** Leading dimensions (row lengths as stored); default the dense ones. */
+  lda?: number;
+  ldb?: number;
+  ldc?: number;
+  /** Batched products: `batch` items, strides in elements (0 broadcasts A or B). */
+  batch?: number;
+  strideA?: number;
+  strideB?: number;
+  strideC?: number;
+}
+
+/** A loaded native BLAS. */
+export interface BlasProvider {
+  readonly name: 'openblas';
+  /** The library that was opened (e.g. 'libopenblas.so.0'). */
+  readonly library: string;
+  /** `openblas_get_config()`, e.g. 'OpenBLAS 0.3.21 ... Zen MAX_THREADS=64'. */
+  readonly config: string;
+  /** Threads OpenBLAS uses (process-wide). */
+  readonly threads: number;
+  /** Sets OpenBLAS's thread count (process-wide) and returns it. */
+  setThreads(n: number): number;
+  /**
+   * `C[M,N] = alpha op(A)[M,K] op(B)[K,N] + beta C`, row-major, batched. Every extent is
+   * bounds-checked in the addon (RangeError naming the sizes).
+   */
+  sgemm(
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    args?: SgemmArgs,
+  ): void;
+  /** The wasm kernels' `matmul` signature on dense operands (drop-in for the vocabulary head). */
+  matmul(
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    options?: MatmulOptions,
+  ): void;
+}
+
+/** Result of `loadBlasProvider`: the provider, or why there is none. */
+export type BlasLoadResult =
+  | { provider: BlasProvider; reason?: undefined }
+  | { provider?: undefined; reason: string };
+
+interface NodeProcess {
+  env?: Record<string, string | undefined>;
+  getBuiltinModule?: (id: string) => unknown;
+}
+
+let cached: BlasLoadResult | undefined;
+
+/** The addon file: LRW_TENSOR_BLAS_ADDON, else dist/native/lrw_blas.node of this package. */
+function addonPath(proc: NodeProcess): string | undefined {
+  const override = proc.env?.LRW_TENSOR_BLAS_ADDON;
+  if (override) return override;
+  const url = proc.getBuiltinModule?.('node:url') as { fileURLToPath(u: URL): string } | undefined;
+  // From src/cpu-blas/ (tests) and dist/cpu-blas/ alike: the package root is two levels up.
+  return url?.fileURLToPath(new URL('../../dist/native/lrw_blas.node', import.meta.url));
+}
+
+function load(threads: number | undefined): BlasLoadResult {
+  const proc = (globalThis as { process?: NodeProcess }).process;
+  if (!proc?.getBuiltinModule) {
+    return { reason: 'not running in Node >= 20.16 (no process.getBuiltinModule)' };
+  }
+  const path = addonPath(proc);
+  const fs = proc.getBuiltinModule('node:fs') as { existsSync(p: string): boolean } | undefined;
+  if (!path || !fs?.existsSync(path)) {
+    return {
+      reason:
+        `the addon ${path ?? 'dist/native/lrw_blas.node'} is not built ` +
+        '(run `node scripts/build-native.mjs` in @lrw/tensor; it needs a C compiler and Node headers)',
+    };
+  }
+  const mod = proc.getBuiltinModule('node:module') as {
+    createRequire(from: string): (id: string) => unknown;
+  };
+  let addon: Addon;
+  try {
+    addon = mod.createRequire(import.meta.url)(path) as Addon;
+  } catch (error) {
+    return { reason: `the addon ${path} failed to load: ${(error as Error).message}` };
+  }
+  const names = proc.env?.LRW_TENSOR_BLAS_LIB
+    ? proc.env.LRW_TENSOR_BLAS_LIB.split(',').map((s) => s.trim())
+    : [...DEFAULT_BLAS_LIBRARIES];
+  const info = addon.load(names);
+  if (!info.loaded) {
+    return {
+      reason:
+        `no OpenBLAS found (tried ${names.join(', ')}: ${info.error}); install it ` +
+        '(Debian/Ubuntu: apt-get install libopenblas0-pthread) or set LRW_TENSOR_BLAS_LIB',
+    };
+  }
+  const os = proc.getBuiltinModule('node:os') as { availableParallelism?(): number } | undefined;
+  addon.setThreads(threads ?? os?.availableParallelism?.() ?? 1);
+  return { provider: makeProvider(addon, info) };
+}
+
+/**
+ * Loads the native BLAS once per process (later calls return the same result; `threads`
+ * re-applies OpenBLAS's process-wide thread count, default all cores). Never throws: without
+ * the addon or the library it returns `{ reason }`.
+ */
+export function loadBlasProvider(options: { threads?: number } = {}): BlasLoadResult {
+  if (!cached) {
+    try {
+      cached = load(options.threads);
+    } catch (error) {
+      cached = { reason: `loading the BLAS addon threw: ${(error as Error).message}` };
+    }
+  } else if (cached.provider && options.threads !== undefined) {
+    cached.provider.setThreads(options.threads);
+  }
+  return cached;
+}
+
+function makeProvider(addon: Addon, info: AddonInfo): BlasProvider {
+  const sgemm: BlasProvider['sgemm'] = (a, b, c, m, n, k, args = {}) => {
+    const ta = args.transA ?? false;
+    const tb = args.transB ?? false;
+    addon.sgemm(
+      ta,
+      tb,
+      m,
+      n,
+      k,
+      args.alpha ?? 1,
+      a,
+      args.offsetA ?? 0,
+      args.lda ?? Math.max(1, ta ? m : k),
+      b,
+      args.offsetB ?? 0,
+      args.ldb ?? Math.max(1, tb ? k : n),
+      args.beta ?? 0,
+      c,
+      args.offsetC ?? 0,
+      args.ldc ?? Math.max(1, n),
+      args.batch ?? 1,
+      args.strideA ?? m * k,
+      args.strideB ?? k * n,
+      args.strideC ?? m * n,
+    );
+  };
+  return {
+    name: 'openblas',
+    library: info.library,
+    config: info.config,
+    get threads() {
+      return addon.info().threads;
+    },
+    setThreads: (n) => addon.setThreads(n),
+    sgemm,
+    matmul(a, b, c, m, n, k, options = {}) {
+      sgemm(a, b, c, m, n, k, {
+        transA: options.transA,
+        transB: options.transB,
+        beta: options.accumulate ? 1 : 0,
+        batch: options.batch,
+        strideA: options.strideA,
+        strideB: options.strideB,
+        strideC: options.strideC,
+      });
+    },
+  };
+}
