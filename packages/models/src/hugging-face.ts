@@ -8,13 +8,12 @@
  * ignored on load. Files saved from the bare GPT2Model (the hub's `gpt2`) lack the
  * `transformer.` prefix and carry `attn.bias` mask buffers; both are accepted.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { noGrad, type Tensor } from '@lrw/tensor';
 import type { CausalLM, ModelOptions } from './causal-lm.js';
 import { type GPT2Config, type LlamaConfig, type ModelConfig, resolveConfig } from './config.js';
 import { GPT2 } from './gpt2.js';
 import { Llama } from './llama.js';
+import { join, readFile } from './platform/node.js';
 import {
   decodeFloat32,
   readSafetensors,

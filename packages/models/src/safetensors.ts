@@ -6,8 +6,7 @@
  * does: known dtypes, byte sizes that match the shapes, entries in range, no overlap, no gap, and
  * no unindexed byte left at the end (so truncation and corruption are caught, not read as data).
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, mkdir, processId, readFile, rename, rm, writeFile } from './platform/node.js';
 
 export type SafetensorsDType =
   | 'F64'
@@ -360,7 +359,7 @@ export async function readSafetensors(path: string): Promise<SafetensorsFile> {
 /** Writes bytes atomically: a temporary file in the same folder, then a rename. */
 export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const tmp = `${path}.tmp-${processId()}-${Date.now()}`;
   try {
     await writeFile(tmp, bytes);
     await rename(tmp, path);

@@ -1,5 +1,5 @@
 // Decoding, feature detection and compilation of the embedded wasm kernel variants.
-import { setFlagsFromString } from 'node:v8';
+import { platform } from '../platform/node.js';
 import { KERNELS_WASM_BASE64 } from './generated/kernels-wasm.js';
 import { type WasmModule, wasm } from './wasm-api.js';
 
@@ -77,7 +77,7 @@ export function relaxedSimdSupported(enableFlag: boolean): boolean {
   if (!enableFlag) return false;
   if (relaxedCache === false) return false;
   try {
-    setFlagsFromString('--experimental-wasm-relaxed-simd');
+    if (!platform.setV8Flags('--experimental-wasm-relaxed-simd')) return (relaxedCache = false);
   } catch {
     // An engine without the flag keeps the plain SIMD build.
   }

@@ -1,6 +1,7 @@
 // Public entry point of the wasm fast path: batched float32 matmul and training-step kernels
 // over Float32Arrays, on one shared memory and a worker pool.
-import { availableParallelism } from 'node:os';
+
+import { platform } from '../platform/node.js';
 import { type ElementwiseKernels, makeElementwise } from './elementwise.js';
 import { WasmHeap } from './heap.js';
 import {
@@ -23,7 +24,10 @@ import { type GemmCall, type GemmPlan, GemmWorkerPool, type LocalGemm } from './
 export const DEFAULT_PARALLEL_THRESHOLD_FLOPS = 1 << 20;
 
 export interface WasmKernelsOptions {
-  /** Threads including the caller; default: all cores (`os.availableParallelism()`). */
+  /**
+   * Threads including the caller; default: all cores (`os.availableParallelism()`) in Node, 1 in
+   * a browser (the worker pool runs on node:worker_threads).
+   */
   threads?: number;
   /**
    * Use the relaxed-SIMD (FMA) build. 'auto' (default) enables V8's flag when needed and falls
@@ -142,7 +146,7 @@ function resolveOptions(options: WasmKernelsOptions): ResolvedOptions {
   if (!shared && options.threads !== undefined && options.threads > 1) {
     throw new RangeError(`threads = ${options.threads} needs shared memory; use threads: 1`);
   }
-  const threads = shared ? (options.threads ?? availableParallelism()) : 1;
+  const threads = shared ? (options.threads ?? platform.defaultThreads()) : 1;
   checkDim('threads', threads, 1);
   const threshold = options.parallelThresholdFlops ?? DEFAULT_PARALLEL_THRESHOLD_FLOPS;
   if (!(threshold >= 0)) {

@@ -10,7 +10,8 @@
 // written. Chunk boundaries do not change any result: every output element is accumulated in
 // the same order whichever thread computes it.
 // A round trip costs ~45 µs here (docs TENSOR.md), so callers split only large products.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { platform } from '../platform/node.js';
 import type { WasmMemory, WasmModule } from './wasm-api.js';
 
 // Control block layout (Int32 words).
@@ -136,7 +137,7 @@ export class GemmWorkerPool {
     const ready: Promise<void>[] = [];
     for (let slot = 0; slot < scratch.length; slot++) {
       ctl[WORKERS + 2 * slot + 1] = scratch[slot]!;
-      const worker = new Worker(WORKER_URL, {
+      const worker = platform.createWorker(WORKER_URL, {
         workerData: { module, memory, control: ctl.buffer, slot },
       });
       ready.push(
@@ -181,7 +182,7 @@ export class GemmWorkerPool {
     const workers: Worker[] = [];
     for (let slot = 0; slot < scratch.length; slot++) {
       ctl[WORKERS + 2 * slot + 1] = scratch[slot]!;
-      const worker = new Worker(WORKER_URL, {
+      const worker = platform.createWorker(WORKER_URL, {
         workerData: { module, memory, control: ctl.buffer, slot, ready: ready.buffer },
       });
       // Start-up errors surface as the timeout below; keep them from crashing the process.
