@@ -91,3 +91,6 @@ export function currentBackendName(): string {
 // always the reference kernels, the living definition the fast ones are tested against.
 registerBackend('cpu', () => createDefaultCpuBackend());
 registerBackend('cpu-reference', () => createCpuBackend({ name: 'cpu-reference' }));
+// 'webgpu': WGSL kernels (src/webgpu), imported only when first loaded; in Node it needs the optional
+// npm package `webgpu` (Dawn) and an adapter (see README "WebGPU backend").
+registerBackend('webgpu', async () => (await import('./webgpu/index.js')).createWebGpuBackend());

@@ -1,0 +1,52 @@
+/**
+ * Finds a WebGPU adapter for the tests on a machine without a GPU: Dawn's OpenGL ES backend over
+ * Mesa llvmpipe (compatibility mode, EGL_PLATFORM=surfaceless) first, then Vulkan (a real
+ * driver, or the SwiftShader ICD that Debian's chromium ships, through VK_ICD_FILENAMES). The
+ * backend is registered as 'webgpu'; without an adapter the tests skip with the reason printed.
+ */
+import { existsSync } from 'node:fs';
+import { loadBackend, registerBackend } from '../../src/index.js';
+import type { WebGpuBackend } from '../../src/webgpu/backend.js';
+import { createWebGpuBackend, type DawnRoute } from '../../src/webgpu/index.js';
+
+const SWIFTSHADER_ICDS = [
+  '/usr/lib/chromium/vk_swiftshader_icd.json',
+  '/usr/lib/chromium-browser/vk_swiftshader_icd.json',
+];
+
+export const TEST_ROUTES: DawnRoute[] = [
+  {
+    flags: ['backend=opengles'],
+    featureLevel: 'compatibility',
+    env: { EGL_PLATFORM: 'surfaceless' },
+  },
+  { flags: ['backend=vulkan'], featureLevel: 'core' },
+];
+
+export interface WebGpuForTests {
+  backend?: WebGpuBackend;
+  /** Why there is none (printed by the skipped tests). */
+  reason?: string;
+}
+
+let found: Promise<WebGpuForTests> | undefined;
+
+/** The test backend (created once per test file), registered as 'webgpu'. */
+export function webGpuForTests(): Promise<WebGpuForTests> {
+  found ??= (async () => {
+    process.env.EGL_PLATFORM ??= 'surfaceless';
+    const icd = SWIFTSHADER_ICDS.find((p) => existsSync(p));
+    if (icd) process.env.VK_ICD_FILENAMES ??= icd;
+    try {
+      const backend = await createWebGpuBackend({ routes: TEST_ROUTES });
+      registerBackend('webgpu', () => backend);
+      await loadBackend('webgpu');
+      return { backend };
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      console.warn(`[webgpu tests skipped] ${reason}`);
+      return { reason };
+    }
+  })();
+  return found;
+}
