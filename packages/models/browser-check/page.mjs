@@ -1,0 +1,50 @@
+// Runs trainNano on each requested backend and publishes the result as
+// `window.lrwBrowserCheck` (read by test/browser-check.test.ts) and as a table.
+import { trainNano } from './nano-train.mjs';
+
+const query = new URLSearchParams(location.search);
+const steps = Number(query.get('steps') ?? 3);
+const backends = (query.get('backends') ?? 'cpu,cpu-reference,webgpu').split(',');
+
+/** Why WebGPU cannot run here, or undefined when an adapter is available. */
+async function webGpuUnavailable() {
+  if (!('gpu' in navigator)) {
+    return 'navigator.gpu is undefined (needs a secure context and a browser with WebGPU; Chromium on Linux: --enable-unsafe-webgpu)';
+  }
+  const adapter = await navigator.gpu.requestAdapter();
+  if (!adapter) return 'navigator.gpu.requestAdapter() returned null (no WebGPU adapter)';
+  return undefined;
+}
+
+const result = { userAgent: navigator.userAgent, steps, runs: {} };
+for (const backend of backends) {
+  const status = document.getElementById('status');
+  status.textContent = `running ${backend}…`;
+  if (backend === 'webgpu') {
+    const reason = await webGpuUnavailable();
+    if (reason) {
+      result.runs[backend] = { backend, skipped: reason };
+      continue;
+    }
+  }
+  try {
+    result.runs[backend] = await trainNano({ backend, steps });
+  } catch (error) {
+    result.runs[backend] = { backend, error: String(error?.stack ?? error) };
+  }
+}
+
+const table = document.getElementById('losses');
+const head = ['backend', 'kernels', ...Array.from({ length: steps + 1 }, (_, i) => `loss ${i}`)];
+table.innerHTML = `<tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>`;
+for (const run of Object.values(result.runs)) {
+  const cells = run.losses
+    ? [run.backend, `${run.kernels} (${run.ms} ms)`, ...run.losses.map((l) => l.toFixed(6))]
+    : [run.backend, run.skipped ? `skipped: ${run.skipped}` : `error: ${run.error}`];
+  const row = document.createElement('tr');
+  for (const c of cells) row.appendChild(document.createElement('td')).textContent = c;
+  table.appendChild(row);
+}
+document.getElementById('json').textContent = JSON.stringify(result, null, 2);
+document.getElementById('status').textContent = 'done';
+window.lrwBrowserCheck = result;

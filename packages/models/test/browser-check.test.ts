@@ -1,0 +1,175 @@
+// @lrw/tensor and @lrw/models in a browser: (1) a browser bundle of the built packages reaches
+// no `node:` module (package.json "browser" fields swap in the platform stand-ins), and (2) the
+// page in ../browser-check/ trains gpt2-nano in headless Chromium on the 'cpu' backend (wasm
+// kernels, one thread) and on 'webgpu', with losses compared against Node's 'cpu' run of the
+// same module. Needs the packages built (npm test builds first) and /usr/bin/chromium for (2).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TrainNanoResult, trainNano } from '../browser-check/nano-train.mjs';
+import { importMap, serve } from '../browser-check/serve.mjs';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const ENTRIES = [
+  'packages/tensor/dist/index.js',
+  'packages/tensor/dist/cpu-wasm/index.js',
+  'packages/models/dist/index.js',
+];
+
+/** Bundles `entry` as esbuild does for a page (platform 'browser') or with no platform rules. */
+async function bundle(entry: string, platform: 'browser' | 'neutral') {
+  try {
+    const r = await build({
+      absWorkingDir: root,
+      entryPoints: [entry],
+      bundle: true,
+      platform,
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    return { inputs: Object.keys(r.metafile.inputs), errors: [] as string[] };
+  } catch (error) {
+    const errors = (error as { errors?: { text: string }[] }).errors ?? [];
+    return { inputs: [], errors: errors.map((e) => e.text) };
+  }
+}
+
+describe('browser bundle of the built packages', () => {
+  it.each(ENTRIES)('%s reaches no node: module', async (entry) => {
+    const { inputs, errors } = await bundle(entry, 'browser');
+    expect(errors).toEqual([]);
+    expect(inputs.some((f) => f.startsWith('node:'))).toBe(false);
+    expect(inputs).toContain('packages/tensor/dist/platform/browser.js');
+    expect(inputs).not.toContain('packages/tensor/dist/platform/node.js');
+    if (entry.startsWith('packages/models')) {
+      expect(inputs).toContain('packages/models/dist/platform/browser.js');
+      expect(inputs).not.toContain('packages/models/dist/platform/node.js');
+    }
+  });
+
+  it('without the "browser" fields the same bundle fails on the node: imports', async () => {
+    const { errors } = await bundle('packages/models/dist/index.js', 'neutral');
+    const text = errors.join('\n');
+    for (const m of ['node:os', 'node:v8', 'node:worker_threads', 'node:fs/promises']) {
+      expect(text).toContain(m);
+    }
+  });
+
+  it("the page's import map maps the packages and their stand-ins", async () => {
+    const { imports } = await importMap();
+    expect(imports['@lrw/tensor']).toBe('/packages/tensor/dist/index.js');
+    expect(imports['@lrw/models']).toBe('/packages/models/dist/index.js');
+    expect(imports['/packages/tensor/dist/platform/node.js']).toBe(
+      '/packages/tensor/dist/platform/browser.js',
+    );
+    expect(imports['/packages/models/dist/platform/node.js']).toBe(
+      '/packages/models/dist/platform/browser.js',
+    );
+  });
+});
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+if (CHROMIUM === undefined) {
+  console.warn(
+    'browser-check: Chromium part skipped: no /usr/bin/chromium (apt-get install chromium)',
+  );
+}
+/**
+ * Headless Chromium with WebGPU: --enable-unsafe-webgpu makes requestAdapter() return an adapter
+ * on Linux, where without a GPU Chromium falls back to its bundled SwiftShader (a CPU Vulkan);
+ * without the flag the adapter is null. The rest are the quiet-start flags of trainer's test.
+ */
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+const STEPS = 3;
+
+interface PageResult {
+  userAgent: string;
+  steps: number;
+  runs: Record<string, TrainNanoResult | { backend: string; skipped?: string; error?: string }>;
+}
+
+/** Largest |a - b| / |b| over the two loss sequences (Infinity when the lengths differ). */
+function maxRelative(a: readonly number[], b: readonly number[]): number {
+  if (a.length !== b.length) return Number.POSITIVE_INFINITY;
+  return Math.max(...a.map((x, i) => Math.abs(x - b[i]!) / Math.abs(b[i]!)));
+}
+
+describe.skipIf(CHROMIUM === undefined)('nano GPT-2 in headless Chromium', () => {
+  let browser: Browser | undefined;
+  let server: Awaited<ReturnType<typeof serve>> | undefined;
+  let page: PageResult;
+  let node: TrainNanoResult;
+
+  beforeAll(async () => {
+    node = await trainNano({ backend: 'cpu', steps: STEPS });
+    server = await serve();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM!,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+    });
+    const tab = await browser.newPage();
+    const problems: string[] = [];
+    tab.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    tab.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+    tab.on('response', (r) => {
+      if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+    });
+    await tab.goto(`${server.page}?steps=${STEPS}&backends=cpu,webgpu`);
+    try {
+      await tab.waitForFunction(() => 'lrwBrowserCheck' in globalThis, null, { timeout: 45_000 });
+    } catch (error) {
+      throw new Error(`the page did not finish: ${problems.join('; ') || String(error)}`);
+    }
+    page = (await tab.evaluate(
+      () => (globalThis as { lrwBrowserCheck?: unknown }).lrwBrowserCheck,
+    )) as PageResult;
+    expect(problems).toEqual([]);
+    console.log(
+      `browser-check: ${page.userAgent}\n` +
+        `  node ${node.backend} (${node.kernels}): ${node.losses.map((l) => l.toFixed(6)).join(' ')}\n` +
+        Object.values(page.runs)
+          .map((r) =>
+            'losses' in r
+              ? `  chromium ${r.backend} (${r.kernels}, ${r.ms} ms): ${r.losses.map((l) => l.toFixed(6)).join(' ')}`
+              : `  chromium ${r.backend}: ${r.skipped ?? r.error}`,
+          )
+          .join('\n'),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("'cpu' trains with Node's losses (within 1e-5 relative)", () => {
+    const cpu = page.runs.cpu!;
+    if (!('losses' in cpu)) throw new Error(`cpu run failed in Chromium: ${cpu.error}`);
+    expect(cpu.kernels).toMatch(/^wasm (relaxed-)?simd, 1 thread$/);
+    expect(node.losses[STEPS]!).toBeLessThan(node.losses[0]! - 0.5); // it does learn
+    expect(maxRelative(cpu.losses, node.losses)).toBeLessThan(1e-5);
+  });
+
+  it("'webgpu' trains with the CPU losses (within 1e-4 relative)", (ctx) => {
+    const gpu = page.runs.webgpu!;
+    if ('skipped' in gpu && gpu.skipped) {
+      console.warn(`browser-check: webgpu skipped: ${gpu.skipped}`);
+      ctx.skip();
+    }
+    if (!('losses' in gpu)) throw new Error(`webgpu run failed in Chromium: ${gpu.error}`);
+    expect(gpu.kernels).toBe('webgpu');
+    expect(maxRelative(gpu.losses, node.losses)).toBeLessThan(1e-4);
+  });
+});
