@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // One GPT-2 transformer block forward + backward: tokens/s of the reference CPU kernels, the fast
-// backend (wasm SIMD matmul; tensors in the wasm heap, or in ArrayBuffers copied per product),
-// and PyTorch (bench/torch_block.py, Debian python3-torch) in the same run, 1 and 2 threads.
-// Rounds alternate the contenders so a shared machine's load hits them alike; medians reported.
-// Build first (`npx tsc -b`).
+// backend with its wasm SIMD matmul (BLAS off) and with the native OpenBLAS provider (where the
+// addon is built and the library installed), and PyTorch (bench/torch_block.py, Debian
+// python3-torch) in the same run, 1 and 2 threads. Rounds alternate the contenders so a shared
+// machine's load hits them alike; medians reported. Build first (`npm run build`).
 //
-//   node bench/transformer-block.mjs [--quick] [--no-torch]
+//   node bench/transformer-block.mjs [--quick] [--no-torch] [--all] [--sizes 128,384,768]
+//
+// --all adds the wasm variants with tensors in the wasm heap and without the fused routines.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import * as T from '../dist/index.js';
@@ -13,32 +15,63 @@ import * as T from '../dist/index.js';
 const quick = process.argv.includes('--quick');
 const withTorch = !process.argv.includes('--no-torch');
 const ROUNDS = quick ? 1 : 3;
-const CONFIGS = [
-  { label: 'B=8 T=128 C=128 H=4 (the "tiny"/nano block)', B: 8, T: 128, C: 128, H: 4 },
-  ...(quick
-    ? []
-    : [{ label: 'B=8 T=128 C=384 H=6 (the micro block)', B: 8, T: 128, C: 384, H: 6 }]),
-];
+const all = process.argv.includes('--all');
+const sizesArg = process.argv.includes('--sizes')
+  ? process.argv[process.argv.indexOf('--sizes') + 1]
+  : quick
+    ? '128'
+    : '128,384,768';
+const HEADS = { 128: 4, 256: 4, 384: 6, 512: 8, 768: 12 };
+const NAMES = { 128: ' (the "tiny"/nano block)', 384: ' (the micro block)', 768: ' (GPT-2 small)' };
+const CONFIGS = sizesArg.split(',').map((c) => {
+  const C = Number(c);
+  const H = HEADS[C] ?? C / 64;
+  return { label: `B=8 T=128 C=${C} H=${H}${NAMES[C] ?? ''}`, B: 8, T: 128, C, H };
+});
 
-const one = T.createFastCpuBackend({ name: 'fast-1t', wasm: { threads: 1 } });
+const one = T.createFastCpuBackend({ name: 'fast-1t', wasm: { threads: 1 }, blas: 'off' });
 const mm1 = T.wasmKernelsOf(one);
 T.registerBackend('fast-1t', () => one);
 T.registerBackend('fast-heap-1t', () =>
-  T.createFastCpuBackend({ name: 'fast-heap-1t', wasmKernels: mm1, storage: 'wasm-heap' }),
+  T.createFastCpuBackend({
+    name: 'fast-heap-1t',
+    wasmKernels: mm1,
+    storage: 'wasm-heap',
+    blas: 'off',
+  }),
 );
 T.registerBackend('fast-nofuse-1t', () =>
-  T.createFastCpuBackend({ name: 'fast-nofuse-1t', wasmKernels: mm1, fusedRoutines: false }),
+  T.createFastCpuBackend({
+    name: 'fast-nofuse-1t',
+    wasmKernels: mm1,
+    fusedRoutines: false,
+    blas: 'off',
+  }),
 );
-T.registerBackend('fast-2t', () =>
-  T.createFastCpuBackend({ name: 'fast-2t', wasm: { threads: 2 } }),
+const two = T.createFastCpuBackend({ name: 'fast-2t', wasm: { threads: 2 }, blas: 'off' });
+T.registerBackend('fast-2t', () => two);
+// OpenBLAS's thread count is process-wide: set before each of its variants runs.
+const blas1 = T.createFastCpuBackend({ name: 'blas-1t', wasmKernels: mm1, blas: 'auto' });
+const blasOn = T.cpuProvider(blas1) === 'openblas';
+if (!blasOn) console.error('BLAS provider unavailable: its rows are left out');
+T.registerBackend('blas-1t', () => blas1);
+T.registerBackend('blas-2t', () =>
+  T.createFastCpuBackend({ name: 'blas-2t', wasmKernels: T.wasmKernelsOf(two), blas: 'auto' }),
 );
 
+// [label, backend, threads, measured right before PyTorch at that thread count]
 const VARIANTS = [
   ['reference kernels (1 thread)', 'cpu-reference', 1],
-  ['fast (default cpu)', 'fast-1t', 1],
-  ["fast, storage: 'wasm-heap'", 'fast-heap-1t', 1],
-  ['fast, without fused routines', 'fast-nofuse-1t', 1],
-  ['fast (default cpu)', 'fast-2t', 2],
+  ['fast, wasm gemm', 'fast-1t', 1, true],
+  ...(all
+    ? [
+        ["fast, wasm gemm, storage: 'wasm-heap'", 'fast-heap-1t', 1],
+        ['fast, wasm gemm, without fused routines', 'fast-nofuse-1t', 1],
+      ]
+    : []),
+  ...(blasOn ? [['fast, OpenBLAS provider', 'blas-1t', 1]] : []),
+  ['fast, wasm gemm', 'fast-2t', 2, true],
+  ...(blasOn ? [['fast, OpenBLAS provider', 'blas-2t', 2]] : []),
 ];
 
 function median(xs) {
@@ -123,16 +156,15 @@ for (const cfg of CONFIGS) {
   const times = new Map();
   const add = (key, ms) => times.set(key, [...(times.get(key) ?? []), ms]);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [, name, threads] of VARIANTS) {
+    for (const [, name, threads, peerAfter] of VARIANTS) {
+      if (name === 'cpu-reference' && cfg.C > 384) continue; // minutes per step
       await T.setBackend(name);
+      T.blasProviderOf(T.getBackend(name))?.setThreads(threads);
       const blk = makeBlock(cfg);
       add(name, timeSteps(blk.step, name === 'cpu-reference' && cfg.C >= 384 ? 1 : reps));
       blk.dispose();
-      if (torch && (threads === 1 || name === 'fast-2t')) {
-        // PyTorch right after ours at the same thread count (once per thread count per round).
-        if (name === 'fast-1t' || name === 'fast-2t')
-          add(`torch-${threads}t`, await torch.time(cfg, threads, reps));
-      }
+      // PyTorch right after ours at the same thread count (once per thread count per round).
+      if (torch && peerAfter) add(`torch-${threads}t`, await torch.time(cfg, threads, reps));
     }
   }
   await T.setBackend('cpu');
@@ -156,6 +188,7 @@ for (const cfg of CONFIGS) {
   ];
   for (const [label, key, threads] of rows) {
     const rs = times.get(key);
+    if (!rs) continue;
     const wall = tps(rs, 'ms');
     const cpu = tps(rs, 'cpuMs');
     const peer = times.get(`torch-${threads}t`);
@@ -163,7 +196,7 @@ for (const cfg of CONFIGS) {
       ? `${(wall / tps(peer, 'ms')).toFixed(2)}x / ${(cpu / tps(peer, 'cpuMs')).toFixed(2)}x`
       : 'n/a';
     console.log(
-      `| ${label} | ${threads} | ${wall.toFixed(0)} | ${cpu.toFixed(0)} | ${(cpu / tps(ref, 'cpuMs')).toFixed(2)}x | ${vsTorch} |`,
+      `| ${label} | ${threads} | ${wall.toFixed(0)} | ${cpu.toFixed(0)} | ${ref ? `${(cpu / tps(ref, 'cpuMs')).toFixed(2)}x` : 'n/a'} | ${vsTorch} |`,
     );
   }
 }

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Matmul GFLOP/s of the wasm SIMD path (dist/, so build first) against OpenBLAS through Debian's
-// PyTorch, 1 and 2 threads. Ours and the peer alternate shape by shape, for several rounds, and
-// the table reports medians and the median of the per-round ratios ours/peer, so both sides see
-// the same machine load (these shared VMs swing several-fold with other tenants).
+// Matmul GFLOP/s of the wasm SIMD path and of the native BLAS provider (lrw_blas addon over the
+// system OpenBLAS; dist/, so build first) against OpenBLAS through Debian's PyTorch, 1 and 2
+// threads. The contenders alternate shape by shape, for several rounds, and the table reports
+// medians and the median of the per-round ratios ours/peer, so all see the same machine load
+// (these shared VMs swing several-fold with other tenants).
 //
-//   node bench/wasm-matmul.mjs [--quick] [--threads 1,2] [--rounds 3] [--simd]
+//   node bench/wasm-matmul.mjs [--quick] [--threads 1,2] [--rounds 3] [--simd] [--no-blas]
+//   node bench/wasm-matmul.mjs --small   (wasm vs BLAS call for n = 4..128: the BLAS threshold)
 //
 // --simd forces the plain SIMD build (default: relaxed SIMD/FMA where the engine allows).
 // The peer needs `apt-get install python3-torch libopenblas0-pthread` and runs on
@@ -14,7 +16,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { createWasmKernels } from '../dist/cpu-wasm/index.js';
+import { createWasmKernels, loadBlasProvider } from '../dist/cpu-wasm/index.js';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -22,6 +24,36 @@ const quick = args.includes('--quick');
 const threadCounts = option('--threads', '1,2').split(',').map(Number);
 const rounds = Number(option('--rounds', quick ? '1' : '3'));
 const PYTHON = '/usr/bin/python3';
+const blasLoad = args.includes('--no-blas') ? { reason: '--no-blas' } : loadBlasProvider();
+const blas = blasLoad.provider;
+if (!blas) console.error(`BLAS provider skipped: ${blasLoad.reason}`);
+
+if (args.includes('--small')) {
+  // Per-call time of tiny products, where copies into the wasm heap and the addon call matter.
+  const mm = await createWasmKernels({ threads: 1 });
+  blas?.setThreads(1);
+  console.log('| n | wasm us/call | BLAS us/call |\n|---|---|---|');
+  for (const n of [4, 8, 12, 16, 24, 32, 48, 64, 96, 128]) {
+    const a = Float32Array.from({ length: n * n }, Math.random);
+    const b = a.slice();
+    const c = new Float32Array(n * n);
+    const reps = Math.max(50, Math.floor(2e8 / (2 * n * n * n)));
+    const time = (f) => {
+      const per = [];
+      for (let r = 0; r < 5; r++) {
+        const t = performance.now();
+        for (let i = 0; i < reps; i++) f();
+        per.push(((performance.now() - t) / reps) * 1000);
+      }
+      return median(per);
+    };
+    const w = time(() => mm.matmul(a, b, c, n, n, n));
+    const x = blas ? time(() => blas.matmul(a, b, c, n, n, n)) : undefined;
+    console.log(`| ${n} | ${w.toFixed(2)} | ${x === undefined ? '-' : x.toFixed(2)} |`);
+  }
+  await mm.close();
+  process.exit(0);
+}
 
 // [label, M, K, N]: C[M,N] = A[M,K] x B[K,N].
 const SHAPES = [
@@ -110,7 +142,7 @@ async function startPeer(threads) {
 
 function measureOurs(mm, operands, m, k, n) {
   const [a, b, c] = operands;
-  mm.matmul(a, b, c, m, n, k); // warm-up
+  mm.matmul(a, b, c, m, n, k); // warm-up (and the worker pool's start)
   const times = [];
   const cpuTimes = [];
   const t0 = performance.now();
@@ -135,31 +167,42 @@ for (const threads of threadCounts) {
     relaxedSimd: args.includes('--simd') ? false : 'auto',
   });
   isa = mm.instructionSet;
+  blas?.setThreads(threads);
   const peer = await startPeer(threads);
   if (peer) peerInfo = peer.info;
   for (const [label, m, k, n] of SHAPES) {
     const operands = [m * k, k * n, m * n].map((len) => mm.heap.alloc(len));
     for (const x of operands.slice(0, 2)) for (let i = 0; i < x.length; i++) x[i] = Math.random();
+    // BLAS reads plain ArrayBuffer-backed arrays in place (the backend's default storage).
+    const plain = operands.map((x) => x.slice());
     const ours = [];
+    const viaBlas = [];
     const theirs = [];
     for (let r = 0; r < rounds; r++) {
       ours.push(measureOurs(mm, operands, m, k, n));
+      if (blas) viaBlas.push(measureOurs(blas, plain, m, k, n));
       if (peer) theirs.push(await peer.measure(m, k, n));
     }
     for (const x of operands) mm.heap.free(x);
     const med = (list, key) => (list.length ? median(list.map((x) => x[key])) : undefined);
-    const ratio = (key) =>
-      theirs.length ? median(ours.map((o, i) => o[key] / theirs[i][key])) : undefined;
+    const ratio = (list, key) =>
+      theirs.length && list.length
+        ? median(list.map((o, i) => o[key] / theirs[i][key]))
+        : undefined;
     rows.push({
       label,
       shape: `${m}x${k} * ${k}x${n}`,
       threads,
       ours: med(ours, 'wall'),
+      blas: med(viaBlas, 'wall'),
       peer: med(theirs, 'wall'),
-      ratio: ratio('wall'),
+      ratio: ratio(ours, 'wall'),
+      blasRatio: ratio(viaBlas, 'wall'),
       oursCpu: med(ours, 'cpu'),
+      blasCpu: med(viaBlas, 'cpu'),
       peerCpu: med(theirs, 'cpu'),
-      ratioCpu: ratio('cpu'),
+      ratioCpu: ratio(ours, 'cpu'),
+      blasRatioCpu: ratio(viaBlas, 'cpu'),
     });
     console.error(`done: ${label}, ${threads} thread(s)`);
   }
@@ -169,17 +212,18 @@ for (const threads of threadCounts) {
 
 const f = (x, digits = 1) => (x === undefined ? '-' : x.toFixed(digits));
 console.log(
-  `\nwasm ${isa} vs ${peerInfo || 'no peer'}; node ${process.version}; ${rounds} round(s)` +
-    '\nGFLOP/s = 2MNK/t (median); ratio = median over rounds of ours/peer, measured back to back' +
+  `\nwasm ${isa}; BLAS provider: ${blas ? `${blas.library} (${blas.config})` : 'none'}; ` +
+    `peer ${peerInfo || 'none'}; node ${process.version}; ${rounds} round(s)` +
+    '\nGFLOP/s = 2MNK/t (median); x/peer = median over rounds of x/peer, measured back to back' +
     '\ncpu columns: GFLOP per CPU-second of the process (all its threads summed)\n',
 );
 console.log(
-  '| shape | M x K * K x N | threads | wasm GFLOP/s | peer GFLOP/s | ours/peer | wasm cpu | peer cpu | ours/peer cpu |',
+  '| shape | M x K * K x N | threads | wasm | BLAS provider | PyTorch | wasm/peer | BLAS/peer | wasm/peer cpu | BLAS/peer cpu |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   console.log(
-    `| ${r.label} | ${r.shape} | ${r.threads} | ${f(r.ours)} | ${f(r.peer)} | ${f(r.ratio, 2)} ` +
-      `| ${f(r.oursCpu)} | ${f(r.peerCpu)} | ${f(r.ratioCpu, 2)} |`,
+    `| ${r.label} | ${r.shape} | ${r.threads} | ${f(r.ours)} | ${f(r.blas)} | ${f(r.peer)} ` +
+      `| ${f(r.ratio, 2)} | ${f(r.blasRatio, 2)} | ${f(r.ratioCpu, 2)} | ${f(r.blasRatioCpu, 2)} |`,
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createCpuBackend } from '../cpu/cpu-backend.js';
+import { cpuReferenceKernels, createCpuBackend } from '../cpu/cpu-backend.js';
 import {
   blasProviderOf,
   cpuProvider,
@@ -19,7 +19,7 @@ import {
   tidy,
 } from '../index.js';
 import { conformanceChecks } from '../testing/index.js';
-import { DEFAULT_BLAS_MIN_FLOPS } from './matmul-kernel.js';
+import { blasMatmulKernel } from './matmul-kernel.js';
 import { loadBlasProvider } from './provider.js';
 
 // The native BLAS provider (lrw_blas addon + the system's OpenBLAS), checked against a float64
@@ -231,11 +231,44 @@ describe.skipIf(noBlas)('BLAS matmul kernel: strided views against the reference
     });
   }
 
-  it('small products stay on the wasm gemm below the threshold; big ones use BLAS', () => {
+  it('products below minFlops go to the fallback kernel, larger ones to BLAS', async () => {
+    let fallbackCalls = 0;
+    registerBackend('cpu-blas-threshold', () =>
+      createCpuBackend({
+        name: 'cpu-blas-threshold',
+        kernels: {
+          matmul: blasMatmulKernel(
+            blas!,
+            (call, cpu) => {
+              fallbackCalls++;
+              cpuReferenceKernels.matmul!(call, cpu);
+            },
+            { minFlops: 2 * 8 * 8 * 8 },
+          ),
+        },
+      }),
+    );
+    await loadBackend('cpu-blas-threshold');
+    const product = (n: number) =>
+      tidy(() =>
+        rnd([n, n], 1, 'cpu-blas-threshold')
+          .matmul(rnd([n, n], 2, 'cpu-blas-threshold'))
+          .dataSync(),
+      );
+    const small = product(7);
+    expect(fallbackCalls).toBe(1);
+    const large = product(8);
+    expect(fallbackCalls).toBe(1);
+    const want = tidy(() =>
+      rnd([8, 8], 1, 'cpu-reference')
+        .matmul(rnd([8, 8], 2, 'cpu-reference'))
+        .dataSync(),
+    );
+    for (let i = 0; i < 64; i++) expect(large[i]).toBeCloseTo(want[i]!, 5);
+    expect(small.length).toBe(49);
     const be = createFastCpuBackend({ wasmKernels: wasmKernelsOf(getBackend('cpu')) });
     expect(cpuProvider(be)).toBe('openblas');
     expect(blasProviderOf(be)).toBe(blas);
-    expect(DEFAULT_BLAS_MIN_FLOPS).toBeGreaterThan(0);
   });
 
   it('linearCrossEntropy on the BLAS gemm matches the wasm one (values and gradients)', async () => {

@@ -8,11 +8,11 @@ import type { BlasProvider } from './provider.js';
 
 /**
  * Products below this many flops (2 M N K per batch run) go to the fallback kernel. Measured
- * with bench/blas-matmul.mjs --small (2026-11-28): the addon call costs ~1-2 us and OpenBLAS
- * beats the wasm gemm (which copies operands into its memory) from about 16^3 up, so only
- * tiny products stay in wasm.
+ * with `node bench/wasm-matmul.mjs --small` (2026-11-28, one thread): a BLAS call on n^3 took
+ * 0.7 / 0.8 / 2.4 / 9.3 us at n = 4 / 16 / 32 / 64 against 1.2 / 1.6 / 4.9 / 22.9 us for the wasm
+ * gemm (which copies operands into its memory), so no product is too small for BLAS: 0.
  */
-export const DEFAULT_BLAS_MIN_FLOPS = 2 * 16 * 16 * 16;
+export const DEFAULT_BLAS_MIN_FLOPS = 0;
 
 interface Operand {
   data: Float32Array;

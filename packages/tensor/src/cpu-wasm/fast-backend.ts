@@ -1,6 +1,7 @@
 // The default CPU backend: the reference backend with the wasm SIMD matmul swapped in, fused
 // routines, and (optionally) tensor storage placed in the kernels' shared WebAssembly memory.
 import type { Backend } from '../backend.js';
+import { blockwiseAttentionRoutine } from '../cpu/blockwise-attention.js';
 import {
   type CpuBackend,
   type CpuBackendOptions,
@@ -158,6 +159,7 @@ export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBa
     routines: {
       ...(fusedRoutines !== false && {
         ...cpuFusedRoutines,
+        scaledDotProductAttention: blockwiseAttentionRoutine(blas ?? mm),
         linearCrossEntropy: linearCrossEntropyRoutine(mm, { gemm: blas }),
       }),
       ...cpuOptions.routines,

@@ -1,5 +1,10 @@
 // WebAssembly SIMD fast path of the CPU backend (see README.md in this folder).
 
+export {
+  ATTENTION_BLOCK,
+  blockwiseAttentionRoutine,
+  type TileGemm,
+} from '../cpu/blockwise-attention.js';
 export { cpuFusedRoutines } from '../cpu/fused-routines.js';
 export {
   type BlasMatmulOptions,

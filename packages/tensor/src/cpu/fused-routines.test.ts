@@ -14,7 +14,7 @@ import {
 // forward values and every input gradient, for a random upstream gradient.
 type Build = (backend: string) => { inputs: Tensor[]; out: Tensor };
 
-async function compare(build: Build): Promise<void> {
+async function compare(build: Build, tol = 2e-4): Promise<void> {
   const run = (backend: string) =>
     tidy(() => {
       const { inputs, out } = build(backend);
@@ -31,7 +31,7 @@ async function compare(build: Build): Promise<void> {
     for (let i = 0; i < w.length; i++) {
       worst = Math.max(worst, Math.abs(got[n]![i]! - w[i]!) / (1e-3 + Math.abs(w[i]!)));
     }
-    expect(worst, `output ${n}`).toBeLessThan(2e-4);
+    expect(worst, `output ${n}`).toBeLessThan(tol);
   });
 }
 
@@ -65,7 +65,8 @@ describe('fused CPU routines match the compositions', () => {
       const heads = (t: Tensor) => t.reshape([2, 24, 4, 8]).transpose(1, 2);
       const [q, k, v] = [0, 1, 2].map((i) => heads(qkv.slice(2, i * 32, (i + 1) * 32)));
       return { inputs: [qkv], out: scaledDotProductAttention(q!, k!, v!) };
-    }));
+      // Blockwise online softmax: another summation order, ~1e-6 absolute on near-zero entries.
+    }, 1e-3));
 
   it('causal attention with T < S and keys/values broadcast over heads', () =>
     compare((be) => {

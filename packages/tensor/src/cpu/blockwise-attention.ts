@@ -1,0 +1,259 @@
+/**
+ * Blockwise (flash-style) scaled dot-product attention for the fast CPU backend: the scores are
+ * computed one [BQ, BK] tile at a time with an online softmax (running row max and sum, the
+ * partial output rescaled when the max grows; Milakov & Gimelshein 2018, Dao et al. 2022), so
+ * the [T, S] probability matrix never exists, and with `causal` every tile above the diagonal
+ * (all keys masked) is skipped, not computed. Forward keeps the output and the per-row
+ * log-sum-exp; backward recomputes each tile's probabilities from them (FlashAttention-2's
+ * backward: dV += P^T dO, dS = P (dO V^T - rowsum(dO O)), dQ += scale dS K, dK += scale dS^T Q).
+ * All products are tile gemms on the backend's `gemm` (native BLAS or the wasm kernels).
+ * Inputs whose batch axes differ (broadcast) or that are empty use `attentionRoutine`.
+ */
+import type { Routine } from '../backend.js';
+import { Tensor } from '../tensor.js';
+import { attentionRoutine } from './attention-routine.js';
+import type { CpuBackend } from './cpu-backend.js';
+
+/** Row-major float32 gemm with the wasm kernels' `matmul` signature (operands are subarrays). */
+export interface TileGemm {
+  matmul(
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    options?: { transA?: boolean; transB?: boolean; accumulate?: boolean },
+  ): void;
+}
+
+interface Attrs {
+  causal: boolean;
+  scale: number;
+}
+
+/** Tile edge (queries and keys). 64 keeps a score tile (16 KiB) and its operands in L1/L2. */
+export const ATTENTION_BLOCK = 64;
+
+function data(t: Tensor): Float32Array {
+  const v = t.view();
+  return ((t.backend as CpuBackend).array(v) as Float32Array).subarray(v.offset, v.offset + t.size);
+}
+
+function dense(t: Tensor): Tensor {
+  return t.isContiguous ? t.alias() : t.contiguous();
+}
+
+function zeros(like: Tensor, name: string): Tensor {
+  const t = Tensor.empty(like.backend, like.shape, 'float32', name);
+  data(t).fill(0);
+  return t;
+}
+
+/** Whether q [..., T, d], k [..., S, d], v [..., S, dv] share their batch axes and are non-empty. */
+function supported(q: Tensor, k: Tensor, v: Tensor): boolean {
+  const r = q.rank;
+  if (r < 2 || k.rank !== r || v.rank !== r) return false;
+  for (let i = 0; i < r - 2; i++) {
+    if (q.shape[i] !== k.shape[i] || q.shape[i] !== v.shape[i]) return false;
+  }
+  return q.size > 0 && k.size > 0 && v.size > 0 && q.dtype === 'float32';
+}
+
+/**
+ * The blockwise attention routine on `gemm`. `block` sets the tile edge (tests shrink it so
+ * that many tiles, partial tiles and skipped tiles occur).
+ */
+export function blockwiseAttentionRoutine(
+  gemm: TileGemm,
+  options: { block?: number } = {},
+): Routine {
+  const B = options.block ?? ATTENTION_BLOCK;
+  const tile = new Float32Array(B * B);
+  const tile2 = new Float32Array(B * B);
+  const m = new Float64Array(B);
+  const l = new Float64Array(B);
+
+  return {
+    forward(inputs, attrs: Attrs, ctx) {
+      const [qi, ki, vi] = inputs as [Tensor, Tensor, Tensor];
+      if (!supported(qi, ki, vi)) return attentionRoutine.forward(inputs, attrs, ctx);
+      const { causal, scale } = attrs;
+      const q = dense(qi);
+      const k = dense(ki);
+      const v = dense(vi);
+      const r = q.rank;
+      const T = q.shape[r - 2]!;
+      const d = q.shape[r - 1]!;
+      const S = k.shape[r - 2]!;
+      const dv = v.shape[r - 1]!;
+      const heads = q.size / (T * d);
+      const out = Tensor.empty(q.backend, [...q.shape.slice(0, r - 1), dv], 'float32', 'sdpa');
+      const lse = Tensor.empty(q.backend, [heads * T], 'float32', 'sdpa-lse');
+      const qs = data(q);
+      const ks = data(k);
+      const vs = data(v);
+      const os = data(out);
+      const ls = data(lse);
+      for (let h = 0; h < heads; h++) {
+        for (let i0 = 0; i0 < T; i0 += B) {
+          const rows = Math.min(B, T - i0);
+          const kEnd = causal ? Math.min(S, i0 + rows) : S;
+          const qRow = h * T + i0;
+          const Qi = qs.subarray(qRow * d, (qRow + rows) * d);
+          const Oi = os.subarray(qRow * dv, (qRow + rows) * dv);
+          Oi.fill(0);
+          m.fill(Number.NEGATIVE_INFINITY, 0, rows);
+          l.fill(0, 0, rows);
+          for (let j0 = 0; j0 < kEnd; j0 += B) {
+            const cols = Math.min(B, kEnd - j0);
+            const kRow = h * S + j0;
+            const St = tile.subarray(0, rows * cols);
+            gemm.matmul(Qi, ks.subarray(kRow * d, (kRow + cols) * d), St, rows, cols, d, {
+              transB: true,
+            });
+            for (let i = 0; i < rows; i++) {
+              const o = i * cols;
+              // Keys j0 + c with c < visible are unmasked for query i0 + i (j <= i when causal).
+              const visible = causal ? Math.min(cols, i0 + i + 1 - j0) : cols;
+              if (visible <= 0) {
+                St.fill(0, o, o + cols);
+                continue;
+              }
+              let max = m[i]!;
+              for (let c = 0; c < visible; c++) {
+                const s = St[o + c]! * scale;
+                if (s > max) max = s;
+              }
+              let sum = 0;
+              for (let c = 0; c < visible; c++) {
+                const e = Math.exp(St[o + c]! * scale - max);
+                St[o + c] = e;
+                sum += e;
+              }
+              St.fill(0, o + visible, o + cols);
+              const alpha = Math.exp(m[i]! - max); // 0 on the first visible tile
+              if (alpha !== 1) {
+                const ro = i * dv;
+                for (let c = 0; c < dv; c++) Oi[ro + c] = Oi[ro + c]! * alpha;
+              }
+              l[i] = l[i]! * alpha + sum;
+              m[i] = max;
+            }
+            gemm.matmul(St, vs.subarray(kRow * dv, (kRow + cols) * dv), Oi, rows, dv, cols, {
+              accumulate: true,
+            });
+          }
+          for (let i = 0; i < rows; i++) {
+            const inv = 1 / l[i]!;
+            const ro = i * dv;
+            for (let c = 0; c < dv; c++) Oi[ro + c] = Oi[ro + c]! * inv;
+            ls[qRow + i] = m[i]! + Math.log(l[i]!);
+          }
+        }
+      }
+      const need = ctx.needsGrad;
+      const any = need[0] || need[1] || need[2];
+      ctx.save(
+        any ? q : undefined,
+        any ? k : undefined,
+        any ? v : undefined,
+        any ? out : undefined,
+        any ? lse : undefined,
+      );
+      for (const t of [q, k, v, lse]) t.dispose();
+      return out;
+    },
+
+    backward(grad, ctx) {
+      if (ctx.saved.length === 4) return attentionRoutine.backward!(grad, ctx);
+      const [q, k, v, out, lse] = ctx.saved as [Tensor, Tensor, Tensor, Tensor, Tensor];
+      const { causal, scale } = ctx.attrs as Attrs;
+      const need = ctx.needsGrad;
+      const g = dense(grad);
+      const r = q.rank;
+      const T = q.shape[r - 2]!;
+      const d = q.shape[r - 1]!;
+      const S = k.shape[r - 2]!;
+      const dvLen = v.shape[r - 1]!;
+      const heads = q.size / (T * d);
+      const dq = zeros(q, 'sdpa-dq');
+      const dk = zeros(k, 'sdpa-dk');
+      const dv = zeros(v, 'sdpa-dv');
+      const [qs, ks, vs, os, ls, gs] = [q, k, v, out, lse, g].map(data) as Float32Array[];
+      const [dqs, dks, dvs] = [dq, dk, dv].map(data) as Float32Array[];
+      const wantQK = need[0] || need[1];
+      const D = new Float64Array(B);
+      for (let h = 0; h < heads; h++) {
+        for (let i0 = 0; i0 < T; i0 += B) {
+          const rows = Math.min(B, T - i0);
+          const kEnd = causal ? Math.min(S, i0 + rows) : S;
+          const qRow = h * T + i0;
+          const Qi = qs!.subarray(qRow * d, (qRow + rows) * d);
+          const dOi = gs!.subarray(qRow * dvLen, (qRow + rows) * dvLen);
+          const dQi = dqs!.subarray(qRow * d, (qRow + rows) * d);
+          // D_i = rowsum(dO_i * O_i) = rowsum(dP_i * P_i), the softmax backward's correction.
+          for (let i = 0; i < rows; i++) {
+            let s = 0;
+            const o = (qRow + i) * dvLen;
+            for (let c = 0; c < dvLen; c++) s += gs![o + c]! * os![o + c]!;
+            D[i] = s;
+          }
+          for (let j0 = 0; j0 < kEnd; j0 += B) {
+            const cols = Math.min(B, kEnd - j0);
+            const kRow = h * S + j0;
+            const Kj = ks!.subarray(kRow * d, (kRow + cols) * d);
+            const Vj = vs!.subarray(kRow * dvLen, (kRow + cols) * dvLen);
+            const P = tile.subarray(0, rows * cols);
+            gemm.matmul(Qi, Kj, P, rows, cols, d, { transB: true });
+            for (let i = 0; i < rows; i++) {
+              const o = i * cols;
+              const visible = causal ? Math.max(0, Math.min(cols, i0 + i + 1 - j0)) : cols;
+              const z = ls![qRow + i]!;
+              for (let c = 0; c < visible; c++) P[o + c] = Math.exp(P[o + c]! * scale - z);
+              P.fill(0, o + visible, o + cols);
+            }
+            if (need[2]) {
+              gemm.matmul(
+                P,
+                dOi,
+                dvs!.subarray(kRow * dvLen, (kRow + cols) * dvLen),
+                cols,
+                dvLen,
+                rows,
+                {
+                  transA: true,
+                  accumulate: true,
+                },
+              );
+            }
+            if (!wantQK) continue;
+            const dS = tile2.subarray(0, rows * cols);
+            gemm.matmul(dOi, Vj, dS, rows, cols, dvLen, { transB: true });
+            for (let i = 0; i < rows; i++) {
+              const o = i * cols;
+              const di = D[i]!;
+              for (let c = 0; c < cols; c++) dS[o + c] = scale * P[o + c]! * (dS[o + c]! - di);
+            }
+            if (need[0]) gemm.matmul(dS, Kj, dQi, rows, d, cols, { accumulate: true });
+            if (need[1]) {
+              gemm.matmul(dS, Qi, dks!.subarray(kRow * d, (kRow + cols) * d), cols, d, rows, {
+                transA: true,
+                accumulate: true,
+              });
+            }
+          }
+        }
+      }
+      g.dispose();
+      const result: (Tensor | null)[] = [dq, dk, dv];
+      for (let i = 0; i < 3; i++) {
+        if (!need[i]) {
+          result[i]!.dispose();
+          result[i] = null;
+        }
+      }
+      return result;
+    },
+  };
+}
