@@ -18,7 +18,7 @@ export interface TrainNanoOptions {
 
 export interface TrainNanoResult {
   backend: string;
-  /** 'wasm relaxed-simd, 2 threads', 'cpu-reference', 'webgpu', ... */
+  /** 'wasm relaxed-simd, 1 thread', 'openblas matmul, wasm simd, 2 threads', 'webgpu', ... */
   kernels: string;
   /** The loss before each update, then after the last one (steps + 1 values). */
   losses: number[];

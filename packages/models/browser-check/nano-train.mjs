@@ -5,6 +5,7 @@
 import { causalTargets, GPT2, preset } from '@lrw/models';
 import {
   adamwStep,
+  cpuProvider,
   loadBackend,
   noGrad,
   tensor,
@@ -89,9 +90,14 @@ export async function trainNano(options = {}) {
   return { backend, kernels, losses, ms: Math.round(performance.now() - t0) };
 }
 
-/** 'wasm-simd' / 'wasm-relaxed-simd' (with thread count) for the fast CPU kernels, else the name. */
+/**
+ * The kernels behind `backend`: for the fast CPU backend its matmul provider ('openblas' in Node
+ * where the native BLAS is installed) and the wasm build with its thread count, else the name.
+ */
 function describeKernels(backend) {
   const mm = wasmKernelsOf(backend);
-  if (mm) return `wasm ${mm.instructionSet}, ${mm.threads} thread${mm.threads > 1 ? 's' : ''}`;
-  return backend.name;
+  if (!mm) return backend.name;
+  const wasm = `wasm ${mm.instructionSet}, ${mm.threads} thread${mm.threads > 1 ? 's' : ''}`;
+  const provider = cpuProvider(backend);
+  return provider === 'wasm' ? wasm : `${provider} matmul, ${wasm}`;
 }

@@ -128,7 +128,7 @@ describe.skipIf(CHROMIUM === undefined)('nano GPT-2 in headless Chromium', () =>
     });
     await tab.goto(`${server.page}?steps=${STEPS}&backends=cpu,webgpu`);
     try {
-      await tab.waitForFunction(() => 'lrwBrowserCheck' in globalThis, null, { timeout: 45_000 });
+      await tab.waitForFunction(() => 'lrwBrowserCheck' in globalThis, null, { timeout: 75_000 });
     } catch (error) {
       throw new Error(`the page did not finish: ${problems.join('; ') || String(error)}`);
     }
@@ -147,7 +147,7 @@ describe.skipIf(CHROMIUM === undefined)('nano GPT-2 in headless Chromium', () =>
           )
           .join('\n'),
     );
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
     await browser?.close();

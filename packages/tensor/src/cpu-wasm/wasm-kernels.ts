@@ -148,6 +148,12 @@ function resolveOptions(options: WasmKernelsOptions): ResolvedOptions {
   }
   const threads = shared ? (options.threads ?? platform.defaultThreads()) : 1;
   checkDim('threads', threads, 1);
+  if (threads > 1 && !platform.workerThreads) {
+    throw new RangeError(
+      `threads = ${threads}, but this environment has no worker threads (the pool runs on ` +
+        'node:worker_threads, absent in a browser); use threads: 1',
+    );
+  }
   const threshold = options.parallelThresholdFlops ?? DEFAULT_PARALLEL_THRESHOLD_FLOPS;
   if (!(threshold >= 0)) {
     throw new RangeError(`parallelThresholdFlops ${threshold} must be >= 0`);

@@ -35,8 +35,9 @@ describe('cpu-wasm kernels on the browser platform', () => {
 
   it('asking for threads fails with the fix in the message', async () => {
     await expect(createWasmKernels({ threads: 2 })).rejects.toThrow(
-      /needs node:worker_threads.*threads: 1/,
+      /threads = 2, but this environment has no worker threads.*use threads: 1/,
     );
+    expect(() => createWasmKernelsSync({ threads: 2 })).toThrow(/no worker threads/);
   });
 
   it("the registry's 'cpu' backend runs the wasm kernels on one thread", () => {
