@@ -18,9 +18,9 @@ import { trainRun } from './run-training.js';
 import { Trainer, type TrainerStepRecord } from './trainer.js';
 import { TrainerError } from './trainer-error.js';
 import {
+  LEARNING_GPT,
   prepareFixtureData,
   SMALL_CONFIG,
-  SMALL_LLAMA,
   SMALL_MODEL,
   unigramEntropy,
 } from './training.test-helpers.js';
@@ -70,28 +70,29 @@ async function handTrainer(config: TrainerConfigInput, outDir: string) {
 }
 
 describe('training a small causal LM on real text', () => {
-  it('brings the validation loss well below the unigram entropy', async () => {
+  it('a small GPT-2 brings the validation loss well below the unigram entropy', async () => {
     const entropy = await unigramEntropy(dataDir);
     const { results, records } = await run(
       'learn',
       {
-        steps: 150,
-        lr: { kind: 'cosine', peakLr: 1e-2, endLr: 1e-3, warmupSteps: 10 },
+        steps: 200,
+        seqLen: 64,
+        lr: { kind: 'cosine', peakLr: 2e-3, endLr: 2e-4, warmupSteps: 10 },
         checkpointInterval: 0,
       },
-      { evalBatches: undefined, modelOverrides: SMALL_LLAMA },
+      { evalBatches: undefined, modelOverrides: LEARNING_GPT },
     );
     const losses = Object.values(results.domains).map((d) => d.loss);
     const mean = losses.reduce((a, b) => a + b, 0) / losses.length;
     console.info(
-      `unigram entropy ${entropy.toFixed(3)} nats; validation loss after 150 steps ${mean.toFixed(3)} (${JSON.stringify(results.domains)})`,
+      `unigram entropy ${entropy.toFixed(3)} nats; validation loss after 200 steps ${mean.toFixed(3)} (${JSON.stringify(results.domains)})`,
     );
     expect(records[0]!.meanLoss).toBeGreaterThan(5); // ln 257 = 5.55 at the start
     expect(mean).toBeLessThan(entropy - 0.3);
     for (const d of Object.values(results.domains)) {
       expect(d.perplexity).toBeCloseTo(Math.exp(d.loss), 10);
     }
-  }, 60_000);
+  }, 180_000);
 
   it('gives the same losses for the same seed, other losses for another seed', async () => {
     const a = await run('seed-a', {});
