@@ -110,9 +110,11 @@ describe.skipIf(CHROMIUM === undefined)('nano GPT-2 in headless Chromium', () =>
   let server: Awaited<ReturnType<typeof serve>> | undefined;
   let page: PageResult;
   let node: TrainNanoResult;
+  let nodeReference: TrainNanoResult;
 
   beforeAll(async () => {
     node = await trainNano({ backend: 'cpu', steps: STEPS });
+    nodeReference = await trainNano({ backend: 'cpu-reference', steps: STEPS });
     server = await serve();
     browser = await chromium.launch({
       executablePath: CHROMIUM!,
@@ -126,7 +128,7 @@ describe.skipIf(CHROMIUM === undefined)('nano GPT-2 in headless Chromium', () =>
     tab.on('response', (r) => {
       if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
     });
-    await tab.goto(`${server.page}?steps=${STEPS}&backends=cpu,webgpu`);
+    await tab.goto(`${server.page}?steps=${STEPS}&backends=cpu,cpu-reference,webgpu`);
     try {
       await tab.waitForFunction(() => 'lrwBrowserCheck' in globalThis, null, { timeout: 75_000 });
     } catch (error) {
@@ -138,7 +140,12 @@ describe.skipIf(CHROMIUM === undefined)('nano GPT-2 in headless Chromium', () =>
     expect(problems).toEqual([]);
     console.log(
       `browser-check: ${page.userAgent}\n` +
-        `  node ${node.backend} (${node.kernels}): ${node.losses.map((l) => l.toFixed(6)).join(' ')}\n` +
+        [node, nodeReference]
+          .map(
+            (r) =>
+              `  node ${r.backend} (${r.kernels}): ${r.losses.map((l) => l.toFixed(6)).join(' ')}\n`,
+          )
+          .join('') +
         Object.values(page.runs)
           .map((r) =>
             'losses' in r
@@ -160,6 +167,16 @@ describe.skipIf(CHROMIUM === undefined)('nano GPT-2 in headless Chromium', () =>
     expect(cpu.kernels).toMatch(/^wasm (relaxed-)?simd, 1 thread$/);
     expect(node.losses[STEPS]!).toBeLessThan(node.losses[0]! - 0.5); // it does learn
     expect(maxRelative(cpu.losses, node.losses)).toBeLessThan(1e-5);
+  });
+
+  it("'cpu-reference' trains with Node's 'cpu-reference' losses (within 1e-6 relative)", () => {
+    const ref = page.runs['cpu-reference']!;
+    if (!('losses' in ref)) throw new Error(`cpu-reference run failed in Chromium: ${ref.error}`);
+    expect(ref.kernels).toBe('cpu-reference');
+    // The same JavaScript kernels on two V8 builds: bit-identical here (logged), 1e-6 allowed.
+    const exact = ref.losses.every((l, i) => l === nodeReference.losses[i]);
+    console.log(`browser-check: cpu-reference bit-identical to Node's: ${exact}`);
+    expect(maxRelative(ref.losses, nodeReference.losses)).toBeLessThan(1e-6);
   });
 
   it("'webgpu' trains with the CPU losses (within 1e-4 relative)", (ctx) => {
