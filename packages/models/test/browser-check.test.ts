@@ -15,6 +15,7 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const ENTRIES = [
   'packages/tensor/dist/index.js',
   'packages/tensor/dist/cpu-wasm/index.js',
+  'packages/tensor/dist/testing/index.js',
   'packages/models/dist/index.js',
 ];
 
@@ -45,6 +46,9 @@ describe('browser bundle of the built packages', () => {
     expect(inputs.some((f) => f.startsWith('node:'))).toBe(false);
     expect(inputs).toContain('packages/tensor/dist/platform/browser.js');
     expect(inputs).not.toContain('packages/tensor/dist/platform/node.js');
+    // the registry's lazily imported WebGPU backend is part of the checked graph
+    if (!entry.includes('cpu-wasm'))
+      expect(inputs).toContain('packages/tensor/dist/webgpu/index.js');
     if (entry.startsWith('packages/models')) {
       expect(inputs).toContain('packages/models/dist/platform/browser.js');
       expect(inputs).not.toContain('packages/models/dist/platform/node.js');
