@@ -72,6 +72,21 @@ export interface WebGpuBackendOptions {
   maxPooledBytes?: number;
   /** Dispatches per command buffer before it is submitted (default 64). */
   maxDispatchesPerSubmit?: number;
+  /**
+   * Invocations per row (a power of two up to 256) for row kernels over rows of 1024 elements or
+   * more: reductions, softmax, cross-entropy, normalization. Default 1, one invocation per row:
+   * Mesa's llvmpipe (the OpenGL ES route) miscompiles values kept across several workgroup
+   * barriers (the layerNorm routine reads a stale mean in all but the first 8 lanes), so the
+   * workgroup-per-row path is opt-in for real GPUs.
+   */
+  rowLanes?: number;
+  /**
+   * Lower some device limits (tests use it to exercise dispatch splitting and limit errors on
+   * small tensors); values above the device's own limits are ignored.
+   */
+  limitOverrides?: Partial<
+    Pick<GpuLimits, 'maxComputeWorkgroupsPerDimension' | 'maxStorageBufferBindingSize'>
+  >;
 }
 
 const PARAM_WORDS = 1 << 16;
@@ -85,6 +100,9 @@ export function sizeClass(bytes: number): number {
 }
 
 const MIB = 1024 * 1024;
+/** LRW_WEBGPU_DUMP=1 prints every generated shader (debugging). */
+const dumpShaders = !!(globalThis as { process?: { env: Record<string, string | undefined> } })
+  .process?.env?.LRW_WEBGPU_DUMP;
 const fmtBytes = (b: number) =>
   b >= MIB ? `${(b / MIB).toFixed(b % MIB ? 1 : 0)} MiB` : `${b} bytes`;
 
@@ -113,6 +131,8 @@ export class WebGpuBackend implements Backend {
   readonly errorBuffer: GpuBuffer;
   private deviceError: string | null = null;
   private lostReason: string | null = null;
+  /** See `WebGpuBackendOptions.rowLanes`. */
+  readonly rowLanes: number;
   /** Launches so far (for tests and benchmarks). */
   launches = 0;
 
@@ -126,9 +146,22 @@ export class WebGpuBackend implements Backend {
     options: WebGpuBackendOptions = {},
   ) {
     this.name = options.name ?? 'webgpu';
-    this.limits = device.limits;
+    const lowered: Record<string, number> = {};
+    for (const [k, v] of Object.entries(options.limitOverrides ?? {})) {
+      const own = device.limits[k];
+      if (typeof v === 'number' && typeof own === 'number') lowered[k] = Math.min(v, own);
+    }
+    this.limits = new Proxy(device.limits, {
+      get: (target, key) =>
+        typeof key === 'string' && key in lowered ? lowered[key] : Reflect.get(target, key),
+    });
     this.maxPooledBytes = options.maxPooledBytes ?? 512 * MIB;
     this.maxDispatches = options.maxDispatchesPerSubmit ?? 64;
+    const lanes = options.rowLanes ?? 1;
+    if (!(Number.isInteger(Math.log2(lanes)) && lanes >= 1 && lanes <= 256)) {
+      throw new RangeError(`rowLanes = ${lanes} must be a power of two from 1 to 256`);
+    }
+    this.rowLanes = lanes;
     this.paramAlign = Math.max(4, this.limits.minStorageBufferOffsetAlignment) / 4;
     this.params = new Int32Array(PARAM_WORDS);
     this.paramBuffer = device.createBuffer({
@@ -143,7 +176,10 @@ export class WebGpuBackend implements Backend {
     });
     device.queue.writeBuffer(this.errorBuffer, 0, new Uint32Array(4));
     device.addEventListener?.('uncapturederror', (e) => {
-      this.deviceError ??= e.error.message;
+      // Follow-up errors of an object made invalid by an earlier one add nothing.
+      if (!e.error.message.includes('is invalid due to a previous error')) {
+        this.deviceError ??= e.error.message;
+      }
     });
     device.lost.then((info) => {
       this.lostReason = `${info.reason}: ${info.message}`;
@@ -391,6 +427,7 @@ export class WebGpuBackend implements Backend {
     let p = this.pipelines.get(key);
     if (!p) {
       const source = code();
+      if (dumpShaders) console.log(`// ---- ${key}\n${source}`);
       const module = this.device.createShaderModule({ code: source, label: key });
       p = this.device.createComputePipeline({
         layout: 'auto',

@@ -386,11 +386,17 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
 
 // ---- reductions ---------------------------------------------------------------------------------
 
-/** Rows at least this long get a workgroup each; shorter ones one invocation each. */
+/** With `rowLanes` > 1, rows at least this long get a workgroup each. */
 export const WIDE_ROW = 1024;
 
+/**
+ * Invocations per row of a row kernel: 1 (one invocation per row, the default), or the
+ * backend's `rowLanes` option for rows of WIDE_ROW elements or more (a workgroup per row with a
+ * tree reduction in workgroup memory).
+ */
 export function rowLanes(gpu: WebGpuBackend, length: number): number {
-  return length >= WIDE_ROW ? Math.min(256, gpu.workgroupSize) : 1;
+  const lanes = gpu.rowLanes;
+  return lanes > 1 && length >= WIDE_ROW ? Math.min(lanes, gpu.workgroupSize) : 1;
 }
 
 /** Launch geometry of a row kernel over `rows` rows of `lanes` invocations each. */
@@ -418,25 +424,27 @@ function reduceKernel(op: 'sum' | 'max' | 'min' | 'argmax'): WebGpuKernel {
     let init: string;
     let step: string;
     let finish: string;
+    let reduced: string;
     if (op === 'sum') {
       init = `var acc: ${t} = ${t === 'f32' ? '0.0' : '0'};`;
       step = 'acc = acc + v;';
-      finish = convert(lanes > 1 ? 'red_sum(acc, lane)' : 'acc', t, to);
+      reduced = lanes > 1 ? 'red_sum(acc, lane)' : 'acc';
+      finish = convert('res', t, to);
     } else if (op === 'max' || op === 'min') {
       const cmp = op === 'max' ? '>' : '<';
       init = `var acc: ${t} = ${op === 'max' ? lowest : highest};`;
       step = `if (v ${cmp} acc || ${isNan}) { acc = v; }`;
-      finish = convert(lanes > 1 ? `red_${op}(acc, lane)` : 'acc', t, to);
+      reduced = lanes > 1 ? `red_${op}(acc, lane)` : 'acc';
+      finish = convert('res', t, to);
     } else {
       init = `var acc: ${t} = ${lowest}; var best: i32 = 2147483647;`;
       step = 'if (v > acc) { acc = v; best = j; }';
-      const idx = lanes > 1 ? 'red_argmax(acc, best, lane)' : 'best';
+      reduced = lanes > 1 ? 'red_argmax(acc, best, lane)' : 'best';
       finish = convert('select(res, 0, res == 2147483647)', 'i32', to);
-      return launchReduce(idx);
     }
-    return launchReduce(null);
+    return launchReduce(reduced);
 
-    function launchReduce(argIdx: string | null): void {
+    function launchReduce(argIdx: string): void {
       gpu.launch({
         key: `reduce:${op}:${t}${to}:${lanes}:${key}:${wg}`,
         buffers,
@@ -455,7 +463,7 @@ ${rowEntry(lanes, wg)}
     let v = ldx(base + j);
     ${step}
   }
-  ${argIdx ? `let res = ${argIdx};` : ''}
+  let res = ${argIdx};
   if (lane == 0) { sto(P[4] + row, ${finish}); }
 }`,
       });

@@ -168,10 +168,15 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   let lane = 0;
   if (row >= P[1]) { return; }`;
   }
+  // P[0] and P[1] go through workgroupUniformLoad so the early return stays in uniform control
+  // flow (storage reads are non-uniform to WGSL's analysis) and the barriers after it are valid.
   return /* wgsl */ `
+var<workgroup> wg_p: vec2<i32>;
 @compute @workgroup_size(${lanes})
 fn main(@builtin(workgroup_id) w: vec3u, @builtin(local_invocation_index) li: u32) {
-  let row = i32(w.y) * P[0] + i32(w.x);
+  if (li == 0u) { wg_p = vec2<i32>(P[0], P[1]); }
+  let pu = workgroupUniformLoad(&wg_p);
+  let row = i32(w.y) * pu.x + i32(w.x);
   let lane = i32(li);
-  if (row >= P[1]) { return; }`;
+  if (row >= pu.y) { return; }`;
 }
