@@ -95,4 +95,73 @@ describe('wasm elementwise kernels', () => {
     expect(() => wk.adamw(a, a, a, a, hp)).toThrow(/step = 0/);
     expect(() => wk.adamw(a, a, a, a, { ...hp, step: 1, beta2: 1 })).toThrow(/beta2 = 1/);
   });
+
+  // The vector exp of assembly/softmax.ts against float64 Math.exp, on rows whose lengths are
+  // not multiples of the 8-float vector step and whose logits span [-60, 60] (and -1e4: exp
+  // underflows to ~0 exactly as float64's does relative to the row sum).
+  const logitRows = (rows: number, V: number, spread: number): Float32Array => {
+    const x = randomArray(rows * V, 5);
+    for (let i = 0; i < x.length; i++) x[i] = x[i]! * spread;
+    x[3] = -1e4;
+    return x;
+  };
+
+  it('logSumExpRows matches a float64 log-sum-exp (heap and plain arrays)', () => {
+    for (const [rows, V, spread] of [
+      [3, 50_304, 8],
+      [4, 13, 60],
+      [2, 1, 1],
+      [5, 1029, 0.1],
+    ] as const) {
+      const x = logitRows(rows, V, spread);
+      const out = new Float32Array(rows);
+      wk.logSumExpRows(x, rows, V, out);
+      for (let r = 0; r < rows; r++) {
+        let max = Number.NEGATIVE_INFINITY;
+        for (let v = 0; v < V; v++) max = Math.max(max, x[r * V + v]!);
+        let sum = 0;
+        for (let v = 0; v < V; v++) sum += Math.exp(x[r * V + v]! - max);
+        const want = max + Math.log(sum);
+        expect(Math.abs(out[r]! - want)).toBeLessThan(4e-7 * Math.max(1, Math.abs(want)));
+      }
+    }
+    const h = wk.heap.alloc(2 * 9);
+    h.set(logitRows(2, 9, 3));
+    const o = wk.heap.alloc(2);
+    wk.logSumExpRows(h, 2, 9, o);
+    const plain = new Float32Array(2);
+    wk.logSumExpRows(h.slice(), 2, 9, plain);
+    expect(Array.from(o)).toEqual(Array.from(plain));
+    wk.heap.free(h);
+    wk.heap.free(o);
+  });
+
+  it('softmaxGradRows writes g exp(x - z) in place, zero rows where g = 0', () => {
+    const rows = 3;
+    const V = 1037;
+    const x = logitRows(rows, V, 20);
+    const z = Float32Array.from([25, 30, 0]);
+    const g = Float32Array.from([0.5, -2, 0]);
+    const want = Array.from(x, (xi, i) => {
+      const r = Math.floor(i / V);
+      return g[r]! * Math.exp(xi - z[r]!);
+    });
+    const arg = Array.from(x, (xi, i) => Math.abs(xi - z[Math.floor(i / V)]!));
+    wk.softmaxGradRows(x, rows, V, z, g);
+    for (let i = 0; i < x.length; i++) {
+      // float32 x - z rounds by |x - z| 2^-24, which exp turns into that relative error.
+      const tol = (arg[i]! * 2 ** -24 + 3e-7) * Math.abs(want[i]!) + 1e-37;
+      expect(Math.abs(x[i]! - want[i]!)).toBeLessThanOrEqual(tol);
+    }
+    expect(x.subarray(2 * V).every((v) => v === 0)).toBe(true);
+  });
+
+  it('row kernels name bad sizes', () => {
+    expect(() => wk.logSumExpRows(new Float32Array(5), 2, 3, new Float32Array(2))).toThrow(
+      /logits has 5 elements but rows \* V = 2 \* 3 = 6/,
+    );
+    expect(() =>
+      wk.softmaxGradRows(new Float32Array(6), 2, 3, new Float32Array(1), new Float32Array(2)),
+    ).toThrow(/per-row array has 1 elements but rows = 2/);
+  });
 });

@@ -29,6 +29,38 @@ export interface ElementwiseKernels {
   axpy(y: Float32Array, x: Float32Array, alpha: number): Float32Array;
   /** Sum of squares of `x`, accumulated in float64 (gradient-norm clipping). */
   sumOfSquares(x: Float32Array): number;
+  /**
+   * out[r] = log(sum_v exp(logits[r, v])) for `rows` rows of `V` floats (row max subtracted;
+   * vector exp within ~2 ulp, partial sums in float64). Returns `out`.
+   */
+  logSumExpRows(logits: Float32Array, rows: number, V: number, out: Float32Array): Float32Array;
+  /**
+   * In place: logits[r, v] = g[r] exp(logits[r, v] - z[r]), i.e. the softmax (z = log-sum-exp of
+   * the row) times the row's upstream gradient; rows with g[r] = 0 become 0.
+   */
+  softmaxGradRows(
+    logits: Float32Array,
+    rows: number,
+    V: number,
+    z: Float32Array,
+    g: Float32Array,
+  ): Float32Array;
+}
+
+function rowsCheck(op: string, logits: Float32Array, rows: number, V: number, per: Float32Array[]) {
+  if (!(Number.isInteger(rows) && rows >= 0 && Number.isInteger(V) && V >= 1)) {
+    throw new RangeError(`${op}: rows = ${rows} and V = ${V} must be integers, rows >= 0, V >= 1`);
+  }
+  if (logits.length < rows * V) {
+    throw new RangeError(
+      `${op}: logits has ${logits.length} elements but rows * V = ${rows} * ${V} = ${rows * V}`,
+    );
+  }
+  for (const a of per) {
+    if (a.length < rows) {
+      throw new RangeError(`${op}: a per-row array has ${a.length} elements but rows = ${rows}`);
+    }
+  }
 }
 
 export interface ElementwiseContext {
@@ -123,6 +155,31 @@ export function makeElementwise(ctx: ElementwiseContext): ElementwiseKernels {
       kernel.axpy(py, px, n, alpha);
       back(y, py);
       return y;
+    },
+
+    logSumExpRows(logits, rows, V, out) {
+      ctx.assertOpen('logSumExpRows');
+      rowsCheck('logSumExpRows', logits, rows, V, [out]);
+      const l = logits.subarray(0, rows * V);
+      const o = out.subarray(0, rows);
+      const [pl, po] = placeAll([l, o]) as [number, number];
+      kernel.logSumExpRows(pl, rows, V, po);
+      back(o, po);
+      return out;
+    },
+
+    softmaxGradRows(logits, rows, V, z, g) {
+      ctx.assertOpen('softmaxGradRows');
+      rowsCheck('softmaxGradRows', logits, rows, V, [z, g]);
+      const l = logits.subarray(0, rows * V);
+      const [pl, pz, pg] = placeAll([l, z.subarray(0, rows), g.subarray(0, rows)]) as [
+        number,
+        number,
+        number,
+      ];
+      kernel.softmaxGradRows(pl, rows, V, pz, pg);
+      back(l, pl);
+      return logits;
     },
 
     sumOfSquares(x) {

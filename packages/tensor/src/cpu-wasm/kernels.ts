@@ -43,6 +43,8 @@ export interface KernelExports {
     eps: number,
   ): void;
   axpy(y: number, x: number, n: number, alpha: number): void;
+  logSumExpRows(logits: number, rows: number, V: number, out: number): void;
+  softmaxGradRows(logits: number, rows: number, V: number, z: number, g: number): void;
   sumOfSquares(x: number, n: number): number;
 }
 

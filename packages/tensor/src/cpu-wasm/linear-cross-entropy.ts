@@ -77,18 +77,24 @@ export function linearCrossEntropyRoutine(
     heap: wasmKernels.heap,
     matmul: (gemm ?? wasmKernels).matmul.bind(gemm ?? wasmKernels),
   };
-  // Grow-only scratch blocks in the wasm heap: 0 = logits chunk, 1 = W, 2 = dW accumulator.
+  const rowsKernels = wasmKernels;
+  // Grow-only scratch blocks: 0 = logits chunk, 1 = W, 2 = dW accumulator. The logits live in
+  // the shared wasm heap whenever there is one (the row kernels read them in place; BLAS reads
+  // a shared buffer as well); W and dW only when the wasm gemm reads them.
   const scratch: (Float32Array | undefined)[] = [];
   const heapScratch = (slot: number, length: number): Float32Array => {
+    const inHeapMemory = slot === 0 ? wasmKernels.heap.shared : heapStaging;
     let s = scratch[slot];
     if (!s || s.length < length) {
-      if (s && heapStaging) mm.heap.free(s);
-      s = heapStaging ? mm.heap.alloc(length) : new Float32Array(length);
+      if (s && inHeapMemory) mm.heap.free(s);
+      s = inHeapMemory ? mm.heap.alloc(length) : new Float32Array(length);
       scratch[slot] = s;
     }
     return s.subarray(0, length);
   };
   const logitsScratch = (length: number) => heapScratch(0, length);
+  let zRows = new Float32Array(0);
+  let gRows = new Float32Array(0);
   // W is read by every chunk's products: with ArrayBuffer storage, copy it into the heap once
   // per call instead of once per product.
   const inHeap = (a: Float32Array, slot: number): Float32Array => {
@@ -128,6 +134,8 @@ export function linearCrossEntropyRoutine(
         const rows = Math.min(R, N - r0);
         const L = logitsScratch(rows * V);
         mm.matmul(xs.subarray(r0 * C, (r0 + rows) * C), ws, L, rows, V, C, { transB: true });
+        // log-sum-exp of every row in wasm SIMD (the exp over V logits is the hot loop).
+        rowsKernels.logSumExpRows(L, rows, V, lz.subarray(r0, r0 + rows));
         for (let i = 0; i < rows; i++) {
           const tok = r0 + i;
           if (!active[tok]) {
@@ -135,14 +143,7 @@ export function linearCrossEntropyRoutine(
             lz[tok] = 0;
             continue;
           }
-          const o = i * V;
-          let max = Number.NEGATIVE_INFINITY;
-          for (let v = 0; v < V; v++) if (L[o + v]! > max) max = L[o + v]!;
-          let sum = 0;
-          for (let v = 0; v < V; v++) sum += Math.exp(L[o + v]! - max);
-          const z = max + Math.log(sum);
-          lz[tok] = z;
-          ls[tok] = z - L[o + tg[tok]!]!;
+          ls[tok] = lz[tok]! - L[i * V + tg[tok]!]!;
         }
       }
       ctx.save(
@@ -201,19 +202,23 @@ export function linearCrossEntropyRoutine(
         const L = logitsScratch(rows * V);
         const xc = xs.subarray(r0 * C, (r0 + rows) * C);
         mm.matmul(xc, ws, L, rows, V, C, { transB: true });
-        // dlogits = g (softmax - onehot(target)) on active rows, 0 elsewhere; in place over L.
+        // dlogits = g (softmax - onehot(target)) on active rows, 0 elsewhere; in place over L
+        // (g exp(L - z) in wasm SIMD; inactive rows get g = 0, hence 0).
+        if (zRows.length < rows) {
+          zRows = new Float32Array(R);
+          gRows = new Float32Array(R);
+        }
         for (let i = 0; i < rows; i++) {
           const tok = r0 + i;
-          const o = i * V;
-          if (!active[tok]) {
-            L.fill(0, o, o + V);
-            continue;
-          }
-          const gi = gs[tok]!;
-          const z = lz[tok]!;
-          for (let v = 0; v < V; v++) L[o + v] = gi * Math.exp(L[o + v]! - z);
-          const at = o + tg[tok]!;
-          L[at] = L[at]! - gi;
+          zRows[i] = lz[tok]!;
+          gRows[i] = active[tok] ? gs[tok]! : 0;
+        }
+        rowsKernels.softmaxGradRows(L, rows, V, zRows, gRows);
+        for (let i = 0; i < rows; i++) {
+          const tok = r0 + i;
+          if (!active[tok]) continue;
+          const at = i * V + tg[tok]!;
+          L[at] = L[at]! - gs[tok]!;
         }
         if (dxs) mm.matmul(L, ws, dxs.subarray(r0 * C, (r0 + rows) * C), rows, C, V);
         if (dws) mm.matmul(L, xc, dws, V, C, rows, { transA: true, accumulate: true });

@@ -1,0 +1,124 @@
+// Row-wise log-sum-exp and softmax gradient over float32 logits in f32x4 SIMD, for the fused
+// vocabulary head + cross-entropy (one row = one token's V logits, V = 50304 for GPT-2): the
+// exp of every logit is the hot loop there (2 x N x V per training step), and V8 runs
+// Math.exp over a Float32Array at ~10-30 ns per element; this vector exp costs ~1.
+// Pointers are byte offsets of float32 arrays in the (imported) memory.
+
+// Cephes expf: x = n ln2 + r, |r| <= ln2 / 2, exp(r) by a degree-6 polynomial (~1 ulp), times
+// 2^n built in the exponent bits. Inputs are clamped to [-87.3, 88.7] (result >= 2^-126).
+const LOG2E: f32 = 1.44269504088896341;
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+const P0: f32 = 1.9875691500e-4;
+const P1: f32 = 1.3981999507e-3;
+const P2: f32 = 8.3334519073e-3;
+const P3: f32 = 4.1665795894e-2;
+const P4: f32 = 1.6666665459e-1;
+const P5: f32 = 5.0000001201e-1;
+
+// @ts-ignore: decorator
+@inline
+function vexp(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.7));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
+  let p = f32x4.splat(P0);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P4));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P5));
+  const e = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(e, scale);
+}
+
+// @ts-ignore: decorator
+@inline
+function sexp(x: f32): f32 {
+  return f32x4.extract_lane(vexp(f32x4.splat(x)), 0);
+}
+
+/** Largest of n floats at x. */
+function rowMax(x: usize, n: i32): f32 {
+  let m0 = f32x4.splat(-Infinity);
+  let m1 = m0;
+  const n8 = n & ~7;
+  let i = 0;
+  for (; i < n8; i += 8) {
+    const o = x + ((<usize>i) << 2);
+    m0 = f32x4.max(m0, v128.load(o));
+    m1 = f32x4.max(m1, v128.load(o, 16));
+  }
+  const m = f32x4.max(m0, m1);
+  let s = max(
+    max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)),
+    max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)),
+  );
+  for (; i < n; i++) s = max(s, load<f32>(x + ((<usize>i) << 2)));
+  return s;
+}
+
+/**
+ * out[r] = log(sum_v exp(L[r, v])) for `rows` rows of V floats, computed as max + log(sum
+ * exp(L - max)). Partial sums of 512 elements go into a float64 total, so long rows keep float32
+ * accuracy.
+ */
+export function logSumExpRows(logits: usize, rows: i32, V: i32, out: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const x = logits + (<usize>r) * (<usize>V) * 4;
+    const mx = rowMax(x, V);
+    const vm = f32x4.splat(mx);
+    let total: f64 = 0;
+    let i = 0;
+    const n8 = V & ~7;
+    while (i < n8) {
+      const end = min(i + 512, n8);
+      let a0 = f32x4.splat(0);
+      let a1 = a0;
+      for (; i < end; i += 8) {
+        const o = x + ((<usize>i) << 2);
+        a0 = f32x4.add(a0, vexp(f32x4.sub(v128.load(o), vm)));
+        a1 = f32x4.add(a1, vexp(f32x4.sub(v128.load(o, 16), vm)));
+      }
+      const a = f32x4.add(a0, a1);
+      total +=
+        <f64>f32x4.extract_lane(a, 0) +
+        <f64>f32x4.extract_lane(a, 1) +
+        <f64>f32x4.extract_lane(a, 2) +
+        <f64>f32x4.extract_lane(a, 3);
+    }
+    for (; i < V; i++) total += <f64>sexp(load<f32>(x + ((<usize>i) << 2)) - mx);
+    store<f32>(out + ((<usize>r) << 2), <f32>(<f64>mx + Math.log(total)));
+  }
+}
+
+/**
+ * In place: L[r, v] = g[r] exp(L[r, v] - z[r]) (the softmax times the upstream gradient, given
+ * the row's log-sum-exp z); rows with g[r] = 0 become 0 without evaluating exp.
+ */
+export function softmaxGradRows(logits: usize, rows: i32, V: i32, z: usize, g: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const x = logits + (<usize>r) * (<usize>V) * 4;
+    const gr = load<f32>(g + ((<usize>r) << 2));
+    const n8 = V & ~7;
+    let i = 0;
+    if (gr == 0) {
+      memory.fill(x, 0, (<usize>V) << 2);
+      continue;
+    }
+    const zr = load<f32>(z + ((<usize>r) << 2));
+    const vz = f32x4.splat(zr);
+    const vg = f32x4.splat(gr);
+    for (; i < n8; i += 8) {
+      const o = x + ((<usize>i) << 2);
+      v128.store(o, f32x4.mul(vg, vexp(f32x4.sub(v128.load(o), vz))));
+      v128.store(o, f32x4.mul(vg, vexp(f32x4.sub(v128.load(o, 16), vz))), 16);
+    }
+    for (; i < V; i++) {
+      const o = x + ((<usize>i) << 2);
+      store<f32>(o, gr * sexp(load<f32>(o) - zr));
+    }
+  }
+}
