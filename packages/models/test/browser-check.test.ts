@@ -3,13 +3,17 @@
 // page in ../browser-check/ trains gpt2-nano in headless Chromium on the 'cpu' backend (wasm
 // kernels, one thread) and on 'webgpu', with losses compared against Node's 'cpu' run of the
 // same module. Needs the packages built (npm test builds first) and /usr/bin/chromium for (2).
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type TrainNanoResult, trainNano } from '../browser-check/nano-train.mjs';
-import { importMap, serve } from '../browser-check/serve.mjs';
+import {
+  findChromium,
+  formatRuns,
+  type PageResult,
+  runInChromium,
+} from '../browser-check/run-headless.mjs';
+import { importMap } from '../browser-check/serve.mjs';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const ENTRIES = [
@@ -76,32 +80,13 @@ describe('browser bundle of the built packages', () => {
   });
 });
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+const CHROMIUM = findChromium();
 if (CHROMIUM === undefined) {
   console.warn(
     'browser-check: Chromium part skipped: no /usr/bin/chromium (apt-get install chromium)',
   );
 }
-/**
- * Headless Chromium with WebGPU: --enable-unsafe-webgpu makes requestAdapter() return an adapter
- * on Linux, where without a GPU Chromium falls back to its bundled SwiftShader (a CPU Vulkan);
- * without the flag the adapter is null. The rest are the quiet-start flags of trainer's test.
- */
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const STEPS = 3;
-
-interface PageResult {
-  userAgent: string;
-  steps: number;
-  runs: Record<string, TrainNanoResult | { backend: string; skipped?: string; error?: string }>;
-}
 
 /** Largest |a - b| / |b| over the two loss sequences (Infinity when the lengths differ). */
 function maxRelative(a: readonly number[], b: readonly number[]): number {
@@ -110,8 +95,6 @@ function maxRelative(a: readonly number[], b: readonly number[]): number {
 }
 
 describe.skipIf(CHROMIUM === undefined)('nano GPT-2 in headless Chromium', () => {
-  let browser: Browser | undefined;
-  let server: Awaited<ReturnType<typeof serve>> | undefined;
   let page: PageResult;
   let node: TrainNanoResult;
   let nodeReference: TrainNanoResult;
@@ -119,51 +102,19 @@ describe.skipIf(CHROMIUM === undefined)('nano GPT-2 in headless Chromium', () =>
   beforeAll(async () => {
     node = await trainNano({ backend: 'cpu', steps: STEPS });
     nodeReference = await trainNano({ backend: 'cpu-reference', steps: STEPS });
-    server = await serve();
-    browser = await chromium.launch({
+    page = await runInChromium({
       executablePath: CHROMIUM!,
-      headless: true,
-      args: CHROMIUM_FLAGS,
+      steps: STEPS,
+      backends: ['cpu', 'cpu-reference', 'webgpu'],
     });
-    const tab = await browser.newPage();
-    const problems: string[] = [];
-    tab.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    tab.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
-    tab.on('response', (r) => {
-      if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-    });
-    await tab.goto(`${server.page}?steps=${STEPS}&backends=cpu,cpu-reference,webgpu`);
-    try {
-      await tab.waitForFunction(() => 'lrwBrowserCheck' in globalThis, null, { timeout: 75_000 });
-    } catch (error) {
-      throw new Error(`the page did not finish: ${problems.join('; ') || String(error)}`);
-    }
-    page = (await tab.evaluate(
-      () => (globalThis as { lrwBrowserCheck?: unknown }).lrwBrowserCheck,
-    )) as PageResult;
-    expect(problems).toEqual([]);
     console.log(
       `browser-check: ${page.userAgent}\n` +
-        [node, nodeReference]
-          .map(
-            (r) =>
-              `  node ${r.backend} (${r.kernels}): ${r.losses.map((l) => l.toFixed(6)).join(' ')}\n`,
-          )
-          .join('') +
-        Object.values(page.runs)
-          .map((r) =>
-            'losses' in r
-              ? `  chromium ${r.backend} (${r.kernels}, ${r.ms} ms): ${r.losses.map((l) => l.toFixed(6)).join(' ')}`
-              : `  chromium ${r.backend}: ${r.skipped ?? r.error}`,
-          )
-          .join('\n'),
+        formatRuns({ ...page, runs: { cpu: node, 'cpu-reference': nodeReference } }, '  node') +
+        '\n' +
+        formatRuns(page, '  chromium'),
     );
+    expect(page.problems).toEqual([]);
   }, 90_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
 
   it("'cpu' trains with Node's losses (within 1e-5 relative)", () => {
     const cpu = page.runs.cpu!;
