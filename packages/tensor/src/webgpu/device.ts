@@ -30,6 +30,20 @@ export const DEFAULT_DAWN_ROUTES: readonly DawnRoute[] = [
   },
 ];
 
+/**
+ * Routes for machines without a GPU (CI, tests): Dawn's OpenGL ES backend over Mesa llvmpipe in
+ * compatibility mode first, then Vulkan (with VK_ICD_FILENAMES pointing at SwiftShader's ICD,
+ * e.g. the one Debian's chromium ships: /usr/lib/chromium/vk_swiftshader_icd.json).
+ */
+export const SOFTWARE_DAWN_ROUTES: readonly DawnRoute[] = [
+  {
+    flags: ['backend=opengles'],
+    featureLevel: 'compatibility',
+    env: { EGL_PLATFORM: 'surfaceless' },
+  },
+  { flags: ['backend=vulkan'], featureLevel: 'core' },
+];
+
 export const NO_ADAPTER_HELP =
   'no WebGPU adapter found. In a browser, use one with WebGPU enabled (Chrome/Edge 113+, or ' +
   'headless Chromium with --enable-unsafe-webgpu on an http://127.0.0.1 or https page). In Node, ' +

@@ -7,21 +7,18 @@
 import { existsSync } from 'node:fs';
 import { loadBackend, registerBackend } from '../../src/index.js';
 import type { WebGpuBackend } from '../../src/webgpu/backend.js';
-import { createWebGpuBackend, type DawnRoute } from '../../src/webgpu/index.js';
+import {
+  createWebGpuBackend,
+  type DawnRoute,
+  SOFTWARE_DAWN_ROUTES,
+} from '../../src/webgpu/index.js';
 
 const SWIFTSHADER_ICDS = [
   '/usr/lib/chromium/vk_swiftshader_icd.json',
   '/usr/lib/chromium-browser/vk_swiftshader_icd.json',
 ];
 
-export const TEST_ROUTES: DawnRoute[] = [
-  {
-    flags: ['backend=opengles'],
-    featureLevel: 'compatibility',
-    env: { EGL_PLATFORM: 'surfaceless' },
-  },
-  { flags: ['backend=vulkan'], featureLevel: 'core' },
-];
+export const TEST_ROUTES: readonly DawnRoute[] = SOFTWARE_DAWN_ROUTES;
 
 export interface WebGpuForTests {
   backend?: WebGpuBackend;
