@@ -15,15 +15,26 @@ import { linearCrossEntropyRoutine } from './linear-cross-entropy.js';
 
 // The fused routine against the composition on the reference backend (forward and both
 // gradients), with chunks of 3 tokens so chunk edges, ignored tokens and the mask all occur.
-for (const storage of ['array-buffer', 'wasm-heap'] as const) {
-  const name = storage === 'wasm-heap' ? 'cpu-lce-chunks-heap' : 'cpu-lce-chunks';
+// '-recompute': backward recomputes the logits chunk by chunk (heads above keepLogitsBytes);
+// the others keep forward's [N, V] logits and turn them into dlogits in place.
+for (const [name, storage, keepLogitsBytes] of [
+  ['cpu-lce-chunks', 'array-buffer', undefined],
+  ['cpu-lce-chunks-heap', 'wasm-heap', undefined],
+  ['cpu-lce-chunks-recompute', 'array-buffer', 0],
+] as const) {
   registerBackend(name, () => {
     const mm = wasmKernelsOf(getBackend('cpu'))!;
     return createFastCpuBackend({
       name,
       storage,
+      blas: 'off',
       wasmKernels: mm,
-      routines: { linearCrossEntropy: linearCrossEntropyRoutine(mm, { chunkFloats: 3 * 37 }) },
+      routines: {
+        linearCrossEntropy: linearCrossEntropyRoutine(mm, {
+          chunkFloats: 3 * 37,
+          keepLogitsBytes,
+        }),
+      },
     });
   });
 }
@@ -58,6 +69,8 @@ describe('fused linearCrossEntropy routine', () => {
     ['cpu-lce-chunks', false],
     ['cpu-lce-chunks', true],
     ['cpu-lce-chunks-heap', true],
+    ['cpu-lce-chunks-recompute', true],
+    ['cpu-lce-chunks-recompute', false],
   ] as const) {
     it(`${be}: matches the composition (forward, dx, dW)${withMask ? ' with a mask' : ''}, leak-free`, async () => {
       await loadBackend(be);

@@ -16,6 +16,14 @@ interface Attrs {
 /** Floats of logits per chunk (8 MiB): small enough for L3, large enough for gemm efficiency. */
 const CHUNK_FLOATS = 1 << 21;
 
+/**
+ * Largest [N, V] logits kept from forward for backward (default 256 MiB; the tiny config's
+ * 1024 x 50304 is 206 MB). Kept, backward turns them into dlogits in place (one [N, V] buffer,
+ * never a second) and skips recomputing x W^T, a quarter of the head's flops; larger heads
+ * recompute chunk by chunk instead.
+ */
+export const KEEP_LOGITS_BYTES = 2 ** 28;
+
 function f32(t: Tensor): Float32Array {
   const v = t.view();
   return ((t.backend as CpuBackend).array(v) as Float32Array).subarray(v.offset, v.offset + t.size);
@@ -68,9 +76,10 @@ export interface Gemm {
  */
 export function linearCrossEntropyRoutine(
   wasmKernels: WasmKernels,
-  options: { chunkFloats?: number; gemm?: Gemm | undefined } = {},
+  options: { chunkFloats?: number; gemm?: Gemm | undefined; keepLogitsBytes?: number } = {},
 ): Routine {
   const chunkFloats = options.chunkFloats ?? CHUNK_FLOATS;
+  const keepLogitsBytes = options.keepLogitsBytes ?? KEEP_LOGITS_BYTES;
   const gemm = options.gemm;
   const heapStaging = !gemm && wasmKernels.heap.shared;
   const mm = {
@@ -130,9 +139,14 @@ export function linearCrossEntropyRoutine(
       const xs = f32(x);
       const ws = inHeap(f32(w), 1);
       const R = Math.max(1, Math.min(N, Math.floor(chunkFloats / Math.max(V, 1))));
+      const keep =
+        (ctx.needsGrad[0] || ctx.needsGrad[1]) && N * V * 4 <= keepLogitsBytes
+          ? Tensor.empty(x.backend, [N, V], 'float32', 'linearCrossEntropy-logits')
+          : undefined;
+      const kept = keep ? f32(keep) : undefined;
       for (let r0 = 0; r0 < N; r0 += R) {
         const rows = Math.min(R, N - r0);
-        const L = logitsScratch(rows * V);
+        const L = kept ? kept.subarray(r0 * V, (r0 + rows) * V) : logitsScratch(rows * V);
         mm.matmul(xs.subarray(r0 * C, (r0 + rows) * C), ws, L, rows, V, C, { transB: true });
         // log-sum-exp of every row in wasm SIMD (the exp over V logits is the hot loop).
         rowsKernels.logSumExpRows(L, rows, V, lz.subarray(r0, r0 + rows));
@@ -152,18 +166,20 @@ export function linearCrossEntropyRoutine(
         targets,
         mask,
         lse,
+        keep,
       );
-      for (const t of [x, w, targets, mask, lse]) t?.dispose();
+      for (const t of [x, w, targets, mask, lse, keep]) t?.dispose();
       return loss;
     },
 
     backward(grad, ctx) {
-      const [x, w, targets, mask, lse] = ctx.saved as [
+      const [x, w, targets, mask, lse, keep] = ctx.saved as [
         Tensor,
         Tensor,
         Tensor,
         Tensor | undefined,
         Tensor,
+        Tensor | undefined,
       ];
       const attrs = ctx.attrs as Attrs;
       const g = dense(grad);
@@ -197,11 +213,14 @@ export function linearCrossEntropyRoutine(
         dwOut && heapStaging && !mm.heap.contains(dwOut) ? heapScratch(2, dwOut.length) : dwOut;
       dws?.fill(0);
       const R = Math.max(1, Math.min(N, Math.floor(chunkFloats / Math.max(V, 1))));
+      const kept = keep ? f32(keep) : undefined;
       for (let r0 = 0; r0 < N; r0 += R) {
         const rows = Math.min(R, N - r0);
-        const L = logitsScratch(rows * V);
         const xc = xs.subarray(r0 * C, (r0 + rows) * C);
-        mm.matmul(xc, ws, L, rows, V, C, { transB: true });
+        // The logits kept by forward (dlogits overwrite them: backward runs once per graph),
+        // else recomputed into the scratch.
+        const L = kept ? kept.subarray(r0 * V, (r0 + rows) * V) : logitsScratch(rows * V);
+        if (!kept) mm.matmul(xc, ws, L, rows, V, C, { transB: true });
         // dlogits = g (softmax - onehot(target)) on active rows, 0 elsewhere; in place over L
         // (g exp(L - z) in wasm SIMD; inactive rows get g = 0, hence 0).
         if (zRows.length < rows) {
