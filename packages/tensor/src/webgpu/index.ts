@@ -11,7 +11,12 @@ import type { Gpu } from './gpu-types.js';
 import { webGpuRoutines } from './routines.js';
 
 export { ERROR_CODES, sizeClass, WebGpuBackend, type WebGpuBackendOptions } from './backend.js';
-export { type DawnRoute, DEFAULT_DAWN_ROUTES, NO_ADAPTER_HELP } from './device.js';
+export {
+  type DawnRoute,
+  DEFAULT_DAWN_ROUTES,
+  NO_ADAPTER_HELP,
+  SOFTWARE_DAWN_ROUTES,
+} from './device.js';
 export type { Gpu, GpuAdapter, GpuDevice } from './gpu-types.js';
 export { webGpuRoutines } from './routines.js';
 
