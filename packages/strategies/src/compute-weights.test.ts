@@ -3,9 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type GoldenCase, golden } from '../test/golden.js';
 import { referenceWeights } from '../test/reference.js';
-import { computeWeights } from './compute-weights.js';
+import { computeWeights, type WeightOptions } from './compute-weights.js';
 import { normalizeLosses } from './normalize.js';
-import { type Strategy, strategyScores } from './strategies.js';
+import { STRATEGY_NAMES, type Strategy, strategyScores } from './strategies.js';
 import { temperatureSoftmax } from './temperature-softmax.js';
 import { weightStats } from './weight-stats.js';
 
@@ -95,5 +95,68 @@ describe('golden cases (shared/golden/strategies.json)', () => {
       TOL * Math.max(1, Math.abs(c.weighted_loss_sum_w_l)),
     );
     expect(Math.abs(stats.maxWeightTimesN - c.max_weight_times_n)).toBeLessThanOrEqual(TOL * 64);
+  });
+});
+
+describe("the 'out' option and the two paths", () => {
+  // Deterministic losses with a spread and ties.
+  const losses = Float64Array.from({ length: 257 }, (_, i) => 2 + ((i * 37) % 101) / 25);
+  const strategies: Strategy[] = [...STRATEGY_NAMES, (x: number) => x * x];
+
+  it('writes into out, returns it, and equals a fresh call whatever out held', () => {
+    for (const strategy of strategies) {
+      for (const r of [0.4, 1, 1e-3, Infinity]) {
+        const extras: Partial<WeightOptions>[] = [
+          {},
+          { active: losses.map((_, i) => i % 5) },
+          { nonFinite: 'zero' },
+        ];
+        for (const extra of extras) {
+          const options: WeightOptions = { strategy, r, ...extra };
+          const fresh = computeWeights(losses, options);
+          const out = new Float64Array(losses.length).fill(Number.NaN);
+          expect(computeWeights(losses, { ...options, out })).toBe(out);
+          expect(Array.from(out)).toEqual(Array.from(fresh));
+        }
+      }
+    }
+  });
+
+  it('out may be the losses array itself, on the fused and the general path', () => {
+    // r = 1e-3: past the fused path's exponent span, the general path.
+    for (const strategy of strategies) {
+      for (const r of [0.4, 1e-3]) {
+        const want = computeWeights(losses, { strategy, r });
+        const inPlace = losses.slice();
+        expect(computeWeights(inPlace, { strategy, r, out: inPlace })).toBe(inPlace);
+        expectClose(inPlace, want, 0);
+      }
+    }
+  });
+
+  it('a NaN loss is still named with out = losses', () => {
+    const inPlace = Float64Array.of(1, 2, Number.NaN, 4);
+    expect(() => computeWeights(inPlace, { strategy: 'linupper', r: 0.4, out: inPlace })).toThrow(
+      /losses\[2\] = NaN is not a finite loss/,
+    );
+  });
+
+  it('refuses an out of the wrong length', () => {
+    expect(() =>
+      computeWeights([1, 2, 3], { strategy: 'linupper', r: 1, out: new Float64Array(2) }),
+    ).toThrow(/out has 2 entries but losses has 3: pass one entry per loss, or omit out/);
+  });
+
+  it('small r: the general path matches the spec transcription', () => {
+    const few = [2.1, 2.5, 3.0, 3.3, 4.8, 2.9];
+    for (const strategy of ['linupper', 'quadratic', 'extremes', 'linear', 'dro-kl'] as const) {
+      for (const r of [3e-3, 2e-3, 1e-3, 1e-4]) {
+        expectClose(
+          computeWeights(few, { strategy, r }),
+          referenceWeights(few, strategy, r),
+          1e-12,
+        );
+      }
+    }
   });
 });

@@ -1,13 +1,14 @@
-import { checkNotEmpty, checkTemperature, nonFiniteLossError } from './errors.js';
-import { fastExp } from './fast-exp.js';
+import { checkLength, checkNotEmpty, checkTemperature } from './errors.js';
+import { fastExpInRange } from './fast-exp.js';
 import { checkNonFiniteOption, type InclusionOptions, inclusionMask } from './inclusion.js';
 import {
   checkNormalizeOptions,
   DEFAULT_DELTA,
   DEFAULT_EPSILON,
+  lossRange,
   normalizeInto,
 } from './normalize.js';
-import { checkStrategy, type Strategy, scoresInto } from './strategies.js';
+import { checkStrategy, type Strategy, type StrategyName, scoresInto } from './strategies.js';
 import { softmaxInto } from './temperature-softmax.js';
 
 export interface WeightOptions extends InclusionOptions {
@@ -19,6 +20,11 @@ export interface WeightOptions extends InclusionOptions {
   delta?: number;
   /** Floor of the loss range in the normalization. Default 1e-6. */
   epsilon?: number;
+  /**
+   * Write the weights into this `Float64Array` (one entry per loss) and return it instead of
+   * allocating a new array: no allocation per call. It may be the losses array itself.
+   */
+  out?: Float64Array;
 }
 
 /**
@@ -38,120 +44,123 @@ export function computeWeights(losses: ArrayLike<number>, options: WeightOptions
   const { strategy, r } = options;
   const delta = options.delta ?? DEFAULT_DELTA;
   const epsilon = options.epsilon ?? DEFAULT_EPSILON;
+  const n = losses.length;
   checkStrategy(strategy);
   checkTemperature(r);
   checkNormalizeOptions(delta, epsilon);
-  checkNotEmpty(losses.length);
-  const n = losses.length;
-  const out = new Float64Array(n);
-  if (options.active === undefined && checkNonFiniteOption(options.nonFinite) === 'error') {
-    return fusedWeights(out, losses, strategy, r, delta, epsilon);
+  checkNotEmpty(n);
+  const out = options.out ?? new Float64Array(n);
+  checkLength(out, 'out', n, 'losses', 'pass one entry per loss, or omit out.');
+  if (
+    typeof strategy === 'string' &&
+    options.active === undefined &&
+    checkNonFiniteOption(options.nonFinite) === 'error'
+  ) {
+    // Uniform weights are those of r = Infinity: every exponent is then exactly 0.
+    return fusedWeights(
+      out,
+      losses,
+      strategy,
+      strategy === 'uniform' ? Infinity : r,
+      delta,
+      epsilon,
+    );
   }
   const { mask, count } = inclusionMask(losses, options);
-  if (count === 0) return out;
-  // `uniform` too: its scores are all 0, so the softmax gives exactly 1 / count.
+  // `uniform` too: its scores are all 0, so the softmax gives exactly 1 / count (0 if none).
   return generalWeights(out, losses, strategy, r, delta, epsilon, mask, count);
 }
 
 /**
- * Every sample included: one pass for min, max and finiteness, one for score and exp, one to
- * divide by the sum. The exponent offset is the maximum score where it follows from the
- * extreme losses (monotone or |x| scores), else an upper bound of the scores; the offset
- * cancels in the ratio, and the rare case where a loose bound would underflow every exponent
- * falls back to the exact maximum.
+ * Every sample included: one pass for the minimum and maximum, one for score and exp, one to
+ * divide by the sum. Each named strategy's exponent (s_i - max s) / r is c_i - top with c_i a
+ * product, an absolute value or a square of (l_i - center) and `top` known from the extreme
+ * losses (an upper bound of the scores for quadratic; the offset cancels in the ratio, and the
+ * rare case where that bound underflows every exponent falls back to the exact maximum).
  */
 function fusedWeights(
   out: Float64Array,
   losses: ArrayLike<number>,
-  strategy: Strategy,
+  strategy: StrategyName,
   r: number,
   delta: number,
   epsilon: number,
 ): Float64Array {
   const n = losses.length;
-  let lo = Infinity;
-  let hi = -Infinity;
   // No per-element finiteness test here (an accumulator would chain every iteration): an
-  // infinite loss shows in lo or hi, and a NaN, which no comparison lets through, turns the
-  // exponential sum below into NaN (for `uniform` and r = Infinity, checked up front).
-  for (let i = 0; i < n; i++) {
-    const v = losses[i];
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  if (!(hi - lo >= 0) || hi === Infinity || lo === -Infinity) checkFinite(losses);
-  if (strategy === 'uniform' || r === Infinity || typeof strategy === 'function') {
-    checkFinite(losses);
-    if (typeof strategy === 'function')
-      return generalWeights(out, losses, strategy, r, delta, epsilon);
-    return out.fill(1 / n);
-  }
-  const inv = 1 / r;
+  // infinite loss makes hi - lo infinite or NaN, all NaN leaves lo > hi, and a NaN among finite
+  // losses turns the exponential sum below into NaN (`uniform` and r = Infinity: checked here).
+  const [lo, hi] = lossRange(losses, null);
+  if (!(hi - lo >= 0 && hi - lo < Infinity)) checkFinite(losses);
+  // x_i = delta * (2 l_i - hi - lo) / range = a (l_i - center). Subtracting first keeps the
+  // precision when the losses are large next to their range.
+  const a = (2 * delta) / Math.max(hi - lo, epsilon);
+  const center = (hi + lo) / 2;
+  const k = a / r;
+  // Every exponent below is >= -span (x in [-delta, delta], scores within delta or delta^2 of
+  // the top): fastExpInRange needs no underflow test, and the sum is >= exp(-460) = 1e-200.
+  // Past 460 (r < delta / 460 for delta = 1), the general path.
+  const span = (strategy === 'dro-kl' ? hi - lo : Math.max(delta, delta * delta)) / r;
   let sum = 0;
-  if (strategy === 'dro-kl') {
-    for (let i = 0; i < n; i++) sum += out[i] = fastExp((losses[i] - hi) * inv);
-    if (Number.isNaN(sum)) checkFinite(losses);
-  } else {
-    const range = Math.max(hi - lo, epsilon);
-    const mid = hi + lo;
-    const scale = delta / range;
-    // x_i = delta * (2 l_i - mid) / range = a (l_i - center). Subtracting first keeps the
-    // precision when the losses are large next to their range (no cancellation of a l - a c).
-    const a = 2 * scale;
-    const center = mid / 2;
-    switch (strategy) {
-      case 'linupper': {
-        // x of the maximum loss is >= 0, so max s = 1 and s_i - max s = min(x_i, 0): every sample at or above the
-        // mid-range loss has exponent 0 (weight factor exactly 1, no exp needed).
-        const ai = a * inv;
-        for (let i = 0; i < n; i++) {
-          const z = (losses[i] - center) * ai;
-          sum += out[i] = z >= 0 ? 1 : fastExp(z);
-        }
-        break;
-      }
-      case 'linear': {
-        // s_i - max s = (x_i - x_max) / 2 = a (l_i - l_max) / 2 <= 0.
-        const ai = (a * inv) / 2;
-        for (let i = 0; i < n; i++) sum += out[i] = fastExp((losses[i] - hi) * ai);
-        break;
-      }
-      case 'extremes': {
-        // max |x| is at an extreme loss.
-        const top = Math.max(Math.abs(a * (lo - center)), Math.abs(a * (hi - center)));
-        for (let i = 0; i < n; i++) {
-          sum += out[i] = fastExp((Math.abs((losses[i] - center) * a) - top) * inv);
-        }
-        break;
-      }
-      case 'quadratic': {
-        // 1 - x^2 <= 1: a bound, not the maximum (that sits at the x nearest 0).
-        for (let i = 0; i < n; i++) {
-          const x = (losses[i] - center) * a;
-          sum += out[i] = fastExp(-x * x * inv);
-        }
-        break;
-      }
-      default:
-        return generalWeights(out, losses, strategy, r, delta, epsilon);
+  if (span < 460) {
+    if (strategy === 'quadratic') {
+      // 1 - x^2 <= 1, a bound (the maximum sits at the x nearest 0): exponent -x^2 / r.
+      sum = squareExp(out, losses, center, a * k);
+    } else if (strategy === 'extremes') {
+      // max |x| is at an extreme loss: exponent (|x| - max |x|) / r.
+      sum = absExp(out, losses, center, 0, k, (k * (hi - lo)) / 2);
+    } else {
+      // min(z, 0) = (z - |z|) / 2, exactly: linupper's s - max s = min(x, 0) (the top loss has
+      // x >= 0); linear's (x - x_max) / 2 = a (l - hi) / 2 <= 0; dro-kl's raw l - hi <= 0.
+      const h = (strategy === 'linupper' ? k : strategy === 'linear' ? k / 2 : 1 / r) / 2;
+      sum = absExp(out, losses, strategy === 'linupper' ? center : hi, h, -h, 0);
     }
-    if (!(sum > 1e-200)) {
-      // A NaN loss (the sum is NaN), or every exponent far below 0 (quadratic with r < ~1e-3):
-      // throw for the NaN, else redo with the exact maximum.
-      checkFinite(losses);
-      return generalWeights(out, losses, strategy, r, delta, epsilon);
-    }
+  }
+  if (!(sum > 0)) {
+    // A NaN loss (the sum is NaN; throw), or a span past 460 (the losses were not touched, so
+    // `out` may be the losses): the general path, exact maximum, fastExp with its underflow test.
+    checkFinite(losses);
+    return generalWeights(out, losses, strategy, r, delta, epsilon);
   }
   const norm = 1 / sum;
   for (let i = 0; i < n; i++) out[i] *= norm;
   return out;
 }
 
+// One loop per shape of exponent, each with a single exp call site, so that V8 inlines it in
+// each (unrolled copies exhaust TurboFan's inlining budget), and no branch on the data (a branch
+// that skipped the exp where min(z, 0) = 0 would mispredict on every other sample of a batch).
+
+/** out_i = exp(u d_i + v |d_i| - top) with d_i = l_i - c; returns the sum. */
+function absExp(
+  out: Float64Array,
+  l: ArrayLike<number>,
+  c: number,
+  u: number,
+  v: number,
+  top: number,
+): number {
+  let sum = 0;
+  for (let i = 0; i < l.length; i++) {
+    const d = l[i] - c;
+    sum += out[i] = fastExpInRange(u * d + v * Math.abs(d) - top);
+  }
+  return sum;
+}
+
+/** out_i = exp(-(l_i - c)^2 k); returns the sum. */
+function squareExp(out: Float64Array, l: ArrayLike<number>, c: number, k: number): number {
+  let sum = 0;
+  for (let i = 0; i < l.length; i++) {
+    const d = l[i] - c;
+    sum += out[i] = fastExpInRange(-d * d * k);
+  }
+  return sum;
+}
+
 /** Throws the error for the first loss that is NaN or infinite, if any. */
 function checkFinite(losses: ArrayLike<number>): void {
-  for (let i = 0; i < losses.length; i++) {
-    if (!(losses[i] - losses[i] === 0)) throw nonFiniteLossError('losses', i, losses[i]);
-  }
+  inclusionMask(losses, {});
 }
 
 /**

@@ -88,6 +88,10 @@ describe('bad input gives a clear, actionable error', () => {
     expect(dro.message).toContain("use 'dro-kl'");
     const mid = errorOf(() => computeWeights([1], { strategy: 'mid' as 'linupper', r: 1 }));
     expect(mid.message).toContain("use 'quadratic'");
+    const spelled = errorOf(() =>
+      computeWeights([1], { strategy: 'LinUpper' as 'linupper', r: 1 }),
+    );
+    expect(spelled.message).toContain("(use 'linupper')");
   });
 
   it('bad delta, epsilon, nonFinite and mismatched active', () => {
@@ -112,6 +116,8 @@ describe('bad input gives a clear, actionable error', () => {
     expect(ReweightError.isInstance(new ReweightError('invalid-option', 'x'))).toBe(true);
     expect(ReweightError.isInstance(new Error('x'))).toBe(false);
     expect(ReweightError.isInstance(null)).toBe(false);
+    expect(ReweightError.isInstance(undefined)).toBe(false);
+    expect(ReweightError.isInstance('ReweightError')).toBe(false);
   });
 });
 

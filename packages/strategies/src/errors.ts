@@ -18,7 +18,7 @@ export type ReweightErrorCode =
   | 'shape-mismatch';
 
 export class ReweightError extends Error {
-  readonly code: ReweightErrorCode;
+  declare readonly code: ReweightErrorCode;
   readonly [marker] = true;
 
   constructor(code: ReweightErrorCode, message: string) {
@@ -28,27 +28,32 @@ export class ReweightError extends Error {
   }
 
   static isInstance(value: unknown): value is ReweightError {
-    return typeof value === 'object' && value !== null && marker in value;
+    return (value as { [marker]?: unknown } | null | undefined)?.[marker] === true;
   }
 }
 
-/** Throws unless `r` is a usable temperature: a number > 0 (Infinity means uniform weights). */
-export function checkTemperature(r: number, where = 'r'): void {
-  if (typeof r !== 'number' || Number.isNaN(r) || r <= 0) {
+/**
+ * Throws unless `r` is a usable temperature: a number > 0 (Infinity means uniform weights), and
+ * finite when `finite` (the end points of an anneal).
+ */
+export function checkTemperature(r: number, where = 'r', finite?: boolean): void {
+  if (typeof r !== 'number' || !(r > 0) || (finite && r === Infinity)) {
     throw new ReweightError(
       'invalid-temperature',
-      `${where} = ${String(r)} is not a valid temperature: use a number > 0 (the paper uses ` +
-        '0.4 or 1; Infinity gives uniform weights).',
+      `${where} = ${r} is not a valid temperature: use a number > 0` +
+        (finite
+          ? ', finite in an anneal (plainMeanWarmup gives exact uniform weights).'
+          : ' (0.4 or 1 in the paper; Infinity: uniform weights).'),
     );
   }
 }
 
-/** Throws unless `value` is a finite number > 0. */
-export function checkPositive(value: number, where: string, hint: string): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+/** Throws unless `value` is a finite number > 0; the message gives the default. */
+export function checkPositive(value: number, where: string, fallback: number): void {
+  if (typeof value !== 'number' || !(value > 0 && value < Infinity)) {
     throw new ReweightError(
       'invalid-option',
-      `${where} = ${String(value)} must be a finite number > 0; ${hint}`,
+      `${where} = ${value} must be a finite number > 0 (default ${fallback}).`,
     );
   }
 }
@@ -62,10 +67,26 @@ export function checkNotEmpty(n: number, where = 'losses'): void {
   }
 }
 
+/** Throws a 'shape-mismatch' error unless `array` has `n` entries, like `other`. */
+export function checkLength(
+  array: ArrayLike<unknown>,
+  where: string,
+  n: number,
+  other: string,
+  fix: string,
+): void {
+  if (array.length !== n) {
+    throw new ReweightError(
+      'shape-mismatch',
+      `${where} has ${array.length} entries but ${other} has ${n}: ${fix}`,
+    );
+  }
+}
+
 export function nonFiniteLossError(where: string, index: number, value: number): ReweightError {
   return new ReweightError(
     'non-finite-loss',
-    `${where}[${index}] = ${String(value)} is not a finite loss: fix it, mark the sample ` +
-      "inactive (option 'active'), or pass nonFinite: 'zero' to give it weight 0.",
+    `${where}[${index}] = ${value} is not a finite loss: fix it, mark the sample inactive ` +
+      "(option 'active'), or pass nonFinite: 'zero' (weight 0).",
   );
 }

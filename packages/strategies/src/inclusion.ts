@@ -1,4 +1,4 @@
-import { nonFiniteLossError, ReweightError } from './errors.js';
+import { checkLength, nonFiniteLossError, ReweightError } from './errors.js';
 
 /**
  * Which samples take part in the weighting.
@@ -16,8 +16,8 @@ export interface InclusionOptions {
 
 /** Validates the `nonFinite` option and returns it with its default. */
 export function checkNonFiniteOption(value: unknown): 'error' | 'zero' {
+  if (value === 'zero') return value;
   if (value === undefined || value === 'error') return 'error';
-  if (value === 'zero') return 'zero';
   throw new ReweightError(
     'invalid-option',
     `nonFinite = ${JSON.stringify(value)} is not an option: use 'error' (default) or 'zero'.`,
@@ -36,12 +36,8 @@ export function inclusionMask(
   const n = losses.length;
   const { active } = options;
   const nonFinite = checkNonFiniteOption(options.nonFinite);
-  if (active !== undefined && active.length !== n) {
-    throw new ReweightError(
-      'shape-mismatch',
-      `active has ${active.length} entries but ${where} has ${n}: pass one flag (or active-target ` +
-        'count) per sample.',
-    );
+  if (active !== undefined) {
+    checkLength(active, 'active', n, where, 'pass one flag (or active-target count) per sample.');
   }
   let mask: Uint8Array | null = null;
   let count = n;

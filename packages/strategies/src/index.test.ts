@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import * as distributed from './distributed.js';
 import * as api from './index.js';
+import * as perSample from './per-sample-loss.js';
 
 describe('@lrw/strategies public surface', () => {
   it('exports the names of the issue and nothing by accident', () => {
@@ -9,17 +11,13 @@ describe('@lrw/strategies public surface', () => {
         'Reweighter',
         'ReweightError',
         'STRATEGY_NAMES',
-        'accumulationCoefficients',
         'computeWeights',
         'constantTemperature',
         'cosineTemperature',
         'exponentialTemperature',
         'linearTemperature',
         'normalizeLosses',
-        'perSampleLoss',
         'plainMeanWarmup',
-        'rankLossCoefficients',
-        'rankWeightSlice',
         'stepTemperature',
         'strategyScores',
         'temperatureSchedule',
@@ -27,6 +25,29 @@ describe('@lrw/strategies public surface', () => {
         'weightStats',
       ].sort(),
     );
+  });
+
+  it('has the data-parallel, accumulation and per-sample-loss helpers in subpath entries', () => {
+    expect(Object.keys(distributed).sort()).toEqual(
+      ['accumulationCoefficients', 'rankLossCoefficients', 'rankWeightSlice'].sort(),
+    );
+    expect(Object.keys(perSample)).toEqual(['perSampleLoss']);
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(Object.keys(pkg.exports)).toEqual([
+      '.',
+      './distributed',
+      './per-sample-loss',
+      './package.json',
+    ]);
+    for (const [name, file] of [
+      ['./distributed', 'distributed'],
+      ['./per-sample-loss', 'per-sample-loss'],
+    ]) {
+      expect(pkg.exports[name]).toEqual({
+        types: `./dist/${file}.d.ts`,
+        import: `./dist/${file}.js`,
+      });
+    }
   });
 
   it('has zero runtime dependencies', () => {

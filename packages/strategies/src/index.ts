@@ -1,23 +1,14 @@
 /**
  * @lrw/strategies: loss-based per-sample weights (Sow et al., ICLR 2025) for any trainer.
  * Zero dependencies. Spec: shared/spec/reweighting.md.
+ *
+ * Two more entries: `@lrw/strategies/distributed` (rankWeightSlice, rankLossCoefficients,
+ * accumulationCoefficients) and `@lrw/strategies/per-sample-loss` (perSampleLoss).
  */
-export {
-  type AccumulationNormalization,
-  type AccumulationOptions,
-  accumulationCoefficients,
-} from './accumulation.js';
 export { computeWeights, type WeightOptions } from './compute-weights.js';
-export {
-  type RankOptions,
-  type RankSlice,
-  rankLossCoefficients,
-  rankWeightSlice,
-} from './data-parallel.js';
 export { ReweightError, type ReweightErrorCode } from './errors.js';
 export type { InclusionOptions } from './inclusion.js';
 export { type NormalizeOptions, normalizeLosses } from './normalize.js';
-export { type PerSampleLossOptions, perSampleLoss } from './per-sample-loss.js';
 export {
   Reweighter,
   type ReweighterOptions,

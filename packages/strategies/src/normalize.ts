@@ -13,8 +13,8 @@ export interface NormalizeOptions extends InclusionOptions {
 }
 
 export function checkNormalizeOptions(delta: number, epsilon: number): void {
-  checkPositive(delta, 'delta', 'it is the half-width of the interval [-delta, delta] (use 1).');
-  checkPositive(epsilon, 'epsilon', 'it floors the loss range max - min (use 1e-6).');
+  checkPositive(delta, 'delta', DEFAULT_DELTA);
+  checkPositive(epsilon, 'epsilon', DEFAULT_EPSILON);
 }
 
 /**
@@ -37,6 +37,22 @@ export function normalizeLosses(
   return normalizeInto(new Float64Array(losses.length), losses, mask, delta, epsilon);
 }
 
+/**
+ * [minimum, maximum] of the losses the mask includes (all when null). No finiteness test: a NaN
+ * loses every comparison (all NaN leaves min > max), an infinite loss shows in the result.
+ */
+export function lossRange(losses: ArrayLike<number>, mask: Uint8Array | null): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < losses.length; i++) {
+    const v = losses[i];
+    if (mask !== null && mask[i] === 0) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
 /** The kernel behind `normalizeLosses`; inputs already validated. */
 export function normalizeInto(
   out: Float64Array,
@@ -45,18 +61,10 @@ export function normalizeInto(
   delta: number,
   epsilon: number,
 ): Float64Array {
-  const n = losses.length;
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < n; i++) {
-    if (mask !== null && mask[i] === 0) continue;
-    const v = +losses[i];
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
+  const [lo, hi] = lossRange(losses, mask);
   const range = Math.max(hi - lo, epsilon);
   const mid = hi + lo;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < losses.length; i++) {
     out[i] = mask !== null && mask[i] === 0 ? 0 : (delta * (2 * losses[i] - mid)) / range;
   }
   return out;

@@ -56,7 +56,9 @@ describe('Reweighter', () => {
     const otherSchedule = new Reweighter({ strategy: 'extremes', schedule: 0.4 });
     expect(() => otherSchedule.load(saved)).toThrow(/checkpoint schedule/);
     expect(() => make().load({ ...saved, steps: -1 })).toThrow(/steps = -1/);
-    expect(() => make().load({ kind: 'other' } as never)).toThrow(/not a Reweighter state/);
+    expect(() => make().load({ kind: 'other' } as never)).toThrow(
+      /checkpoint kind "other" differs .*: pass what Reweighter.state\(\) returned/,
+    );
   });
 
   it('custom strategies round-trip as "custom"', () => {

@@ -3,6 +3,7 @@ import { ReweightError } from './errors.js';
 import { checkNonFiniteOption } from './inclusion.js';
 import { checkNormalizeOptions, DEFAULT_DELTA, DEFAULT_EPSILON } from './normalize.js';
 import {
+  checkSchedule,
   constantTemperature,
   type TemperatureSchedule,
   type TemperatureScheduleConfig,
@@ -69,29 +70,20 @@ export interface ReweighterState {
  * checkpoint.reweighter = rw.state(); // later: rw.load(checkpoint.reweighter)
  */
 export class Reweighter {
-  readonly strategy: Strategy;
-  readonly schedule: TemperatureSchedule;
-  readonly delta: number;
-  readonly epsilon: number;
-  readonly nonFinite: 'error' | 'zero';
-  private steps = 0;
-  private capBreaks = 0;
-  private nonFiniteTotal = 0;
-  private lastStep = -1;
+  declare readonly strategy: Strategy;
+  declare readonly schedule: TemperatureSchedule;
+  declare readonly delta: number;
+  declare readonly epsilon: number;
+  declare readonly nonFinite: 'error' | 'zero';
+  /** The running totals: steps, capBreaks, nonFinite, lastStep. */
+  private counts = { steps: 0, capBreaks: 0, nonFinite: 0, lastStep: -1 };
 
   constructor(options: ReweighterOptions) {
-    checkStrategy(options.strategy);
-    this.strategy = options.strategy;
-    this.schedule =
-      typeof options.schedule === 'number'
-        ? constantTemperature(options.schedule)
-        : options.schedule;
-    if (typeof this.schedule !== 'function' || this.schedule.config === undefined) {
-      throw new ReweightError(
-        'invalid-option',
-        'schedule must be a number (constant r) or a schedule such as constantTemperature(0.4).',
-      );
-    }
+    const { strategy, schedule } = options;
+    checkStrategy(strategy);
+    this.strategy = strategy;
+    this.schedule = typeof schedule === 'number' ? constantTemperature(schedule) : schedule;
+    checkSchedule(this.schedule, 'schedule (or a number: a constant r)');
     this.delta = options.delta ?? DEFAULT_DELTA;
     this.epsilon = options.epsilon ?? DEFAULT_EPSILON;
     checkNormalizeOptions(this.delta, this.epsilon);
@@ -115,39 +107,28 @@ export class Reweighter {
       active: options.active,
     });
     const stats = weightStats(weights, losses, options);
-    this.steps++;
-    if (!stats.capHolds) this.capBreaks++;
-    this.nonFiniteTotal += stats.nonFiniteCount;
-    this.lastStep = step;
+    const c = this.counts;
+    c.steps++;
+    if (!stats.capHolds) c.capBreaks++;
+    c.nonFinite += stats.nonFiniteCount;
+    c.lastStep = step;
     return { weights, r, plainMean, stats };
   }
 
   totals(): ReweighterTotals {
-    return {
-      steps: this.steps,
-      capBreaks: this.capBreaks,
-      capBreakFraction: this.steps > 0 ? this.capBreaks / this.steps : 0,
-      nonFinite: this.nonFiniteTotal,
-      lastStep: this.lastStep,
-    };
-  }
-
-  private strategyName(): string {
-    return typeof this.strategy === 'function' ? 'custom' : this.strategy;
+    const c = this.counts;
+    return { ...c, capBreakFraction: c.steps > 0 ? c.capBreaks / c.steps : 0 };
   }
 
   state(): ReweighterState {
     return {
       kind: 'lrw.reweighter',
       version: 1,
-      strategy: this.strategyName(),
+      strategy: typeof this.strategy === 'function' ? 'custom' : this.strategy,
       schedule: this.schedule.config,
       delta: this.delta,
       epsilon: this.epsilon,
-      steps: this.steps,
-      capBreaks: this.capBreaks,
-      nonFinite: this.nonFiniteTotal,
-      lastStep: this.lastStep,
+      ...this.counts,
     };
   }
 
@@ -157,41 +138,30 @@ export class Reweighter {
    * silently change the training objective.
    */
   load(state: ReweighterState): void {
-    if (state?.kind !== 'lrw.reweighter' || state.version !== 1) {
-      throw new ReweightError(
-        'invalid-state',
-        `not a Reweighter state (kind ${JSON.stringify(state?.kind)}, version ` +
-          `${JSON.stringify(state?.version)}): pass the object returned by Reweighter.state(), ` +
-          "version 1, kind 'lrw.reweighter'.",
-      );
-    }
-    const config: [string, unknown, unknown][] = [
-      ['strategy', state.strategy, this.strategyName()],
-      ['schedule', state.schedule, this.schedule.config],
-      ['delta', state.delta, this.delta],
-      ['epsilon', state.epsilon, this.epsilon],
-    ];
-    for (const [field, saved, ours] of config) {
-      if (JSON.stringify(saved) !== JSON.stringify(ours)) {
-        throw new ReweightError(
-          'invalid-state',
-          `checkpoint ${field} ${JSON.stringify(saved)} differs from this Reweighter's ` +
-            `${JSON.stringify(ours)}: construct it with the checkpoint's ${field} to resume.`,
+    const ours = this.state();
+    const invalid = (message: string) => new ReweightError('invalid-state', message);
+    for (const field of ['kind', 'version', 'strategy', 'schedule', 'delta', 'epsilon'] as const) {
+      const saved = JSON.stringify(state?.[field]);
+      const want = JSON.stringify(ours[field]);
+      if (saved !== want) {
+        throw invalid(
+          `checkpoint ${field} ${saved} differs from this Reweighter's ${want}: ` +
+            (field === 'kind' || field === 'version'
+              ? 'pass what Reweighter.state() returned.'
+              : `construct it with the checkpoint's ${field} to resume.`),
         );
       }
     }
     for (const field of ['steps', 'capBreaks', 'nonFinite'] as const) {
       const v = state[field];
       if (!Number.isInteger(v) || v < 0) {
-        throw new ReweightError(
-          'invalid-state',
-          `Reweighter state field ${field} = ${String(v)} must be an integer >= 0; the checkpoint is corrupt.`,
+        throw invalid(
+          `Reweighter state field ${field} = ${v} must be an integer >= 0; the ` +
+            'checkpoint is corrupt.',
         );
       }
     }
-    this.steps = state.steps;
-    this.capBreaks = state.capBreaks;
-    this.nonFiniteTotal = state.nonFinite;
-    this.lastStep = state.lastStep;
+    const { steps, capBreaks, nonFinite, lastStep } = state;
+    this.counts = { steps, capBreaks, nonFinite, lastStep };
   }
 }

@@ -83,8 +83,25 @@ describe('temperature schedules', () => {
     expect(() => stepTemperature({ r0: 0, r: 1, warmupSteps: 5 })).toThrow(/r0 = 0/);
     expect(() => linearTemperature({ r0: 2, r: 1, spanSteps: 0 })).toThrow(/spanSteps = 0/);
     expect(() => exponentialTemperature({ r0: Infinity, r: 1, spanSteps: 5 })).toThrow(
-      /r0 = Infinity cannot be annealed/,
+      /r0 = Infinity is not a valid temperature: use a number > 0, finite in an anneal/,
     );
-    expect(() => temperatureSchedule({ kind: 'warp' } as never)).toThrow(/"warp" is unknown/);
+    expect(() => temperatureSchedule({ kind: 'warp' } as never)).toThrow(
+      /"warp" is unknown: use one of constant, step, linear, cosine, exponential, plain-mean-warmup/,
+    );
+    expect(() => temperatureSchedule({ kind: 'toString' } as never)).toThrow(/is unknown/);
+  });
+
+  it('configs keep their JSON form (Reweighter.load compares checkpoints by it)', () => {
+    // Key order included: checkpoints written before must still load.
+    expect(JSON.stringify(constantTemperature(0.4).config)).toBe('{"kind":"constant","r":0.4}');
+    expect(JSON.stringify(stepTemperature({ warmupSteps: 5, r: 1, r0: 9 }).config)).toBe(
+      '{"kind":"step","r0":9,"r":1,"warmupSteps":5}',
+    );
+    expect(JSON.stringify(cosineTemperature({ spanSteps: 3, r: 1, r0: 2 }).config)).toBe(
+      '{"kind":"cosine","r0":2,"r":1,"startStep":0,"spanSteps":3}',
+    );
+    expect(JSON.stringify(plainMeanWarmup(7, constantTemperature(1)).config)).toBe(
+      '{"kind":"plain-mean-warmup","warmupSteps":7,"after":{"kind":"constant","r":1}}',
+    );
   });
 });

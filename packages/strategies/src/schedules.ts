@@ -41,26 +41,22 @@ export interface AnnealOptions {
   startStep?: number;
 }
 
-function checkStep(step: number): void {
-  if (typeof step !== 'number' || !Number.isFinite(step) || step < 0) {
+/** Throws unless `value` is a finite number of steps >= 0 (> 0 when `positive`). */
+function checkSteps(value: number, where: string, positive?: boolean): void {
+  if (typeof value !== 'number' || !(value < Infinity && (positive ? value > 0 : value >= 0))) {
     throw new ReweightError(
-      'invalid-step',
-      `step = ${String(step)} is not a valid optimizer step: pass a finite number >= 0 ` +
-        '(the number of optimizer steps taken so far).',
+      where === 'step' ? 'invalid-step' : 'invalid-option',
+      `${where} = ${value} must be a finite number of steps ${positive ? '> 0' : '>= 0'}.`,
     );
   }
 }
 
-function checkSteps(value: number, where: string, allowZero: boolean): void {
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value < 0 ||
-    (!allowZero && value === 0)
-  ) {
+/** Throws unless `value` is a schedule (a function with its `config`). */
+export function checkSchedule(value: unknown, where: string): asserts value is TemperatureSchedule {
+  if (typeof value !== 'function' || !('config' in value)) {
     throw new ReweightError(
       'invalid-option',
-      `${where} = ${String(value)} must be a finite number of steps ${allowZero ? '>= 0' : '> 0'}.`,
+      `${where} must be a schedule such as constantTemperature(0.4).`,
     );
   }
 }
@@ -69,11 +65,13 @@ function make(
   config: TemperatureScheduleConfig,
   at: (step: number) => number,
 ): TemperatureSchedule {
-  const schedule = (step: number): number => {
-    checkStep(step);
-    return at(step);
-  };
-  return Object.assign(schedule, { config: Object.freeze(config) });
+  return Object.assign(
+    (step: number) => {
+      checkSteps(step, 'step');
+      return at(step);
+    },
+    { config: Object.freeze(config) },
+  );
 }
 
 /** r at every step. */
@@ -91,56 +89,42 @@ export function stepTemperature(options: {
   const { r0, r, warmupSteps } = options;
   checkTemperature(r0, 'r0');
   checkTemperature(r);
-  checkSteps(warmupSteps, 'warmupSteps', true);
+  checkSteps(warmupSteps, 'warmupSteps');
   return make({ kind: 'step', r0, r, warmupSteps }, (step) => (step < warmupSteps ? r0 : r));
 }
 
-/** Fraction t in [0, 1] of the anneal done at `step`. */
-function progress(step: number, startStep: number, spanSteps: number): number {
-  const t = (step - startStep) / spanSteps;
-  return Math.min(Math.max(t, 0), 1);
-}
+/** r(t) for the fraction t in [0, 1] of the anneal done. */
+const CURVES = {
+  linear: (r0: number, r: number, t: number) => r0 + (r - r0) * t,
+  cosine: (r0: number, r: number, t: number) => r + ((r0 - r) * (1 + Math.cos(Math.PI * t))) / 2,
+  exponential: (r0: number, r: number, t: number) => (t >= 1 ? r : r0 * (r / r0) ** t),
+};
 
-function anneal(
-  kind: 'linear' | 'cosine' | 'exponential',
-  options: AnnealOptions,
-  curve: (r0: number, r: number, t: number) => number,
-): TemperatureSchedule {
+function anneal(kind: keyof typeof CURVES, options: AnnealOptions): TemperatureSchedule {
   const { r0, r, spanSteps } = options;
   const startStep = options.startStep ?? 0;
-  for (const [name, value] of [
-    ['r0', r0],
-    ['r', r],
-  ] as const) {
-    checkTemperature(value, name);
-    if (!Number.isFinite(value)) {
-      throw new ReweightError(
-        'invalid-temperature',
-        `${name} = Infinity cannot be annealed: a ${kind} anneal needs finite r0 and r; ` +
-          'use a large finite r0 such as 100 (near uniform), or plainMeanWarmup for exact uniform weights.',
-      );
-    }
-  }
-  checkSteps(spanSteps, 'spanSteps', false);
-  checkSteps(startStep, 'startStep', true);
+  checkTemperature(r0, 'r0', true);
+  checkTemperature(r, 'r', true);
+  checkSteps(spanSteps, 'spanSteps', true);
+  checkSteps(startStep, 'startStep');
   return make({ kind, r0, r, startStep, spanSteps }, (step) =>
-    curve(r0, r, progress(step, startStep, spanSteps)),
+    CURVES[kind](r0, r, Math.min(Math.max((step - startStep) / spanSteps, 0), 1)),
   );
 }
 
 /** Linear anneal from r0 to r over spanSteps, starting at startStep. */
 export function linearTemperature(options: AnnealOptions): TemperatureSchedule {
-  return anneal('linear', options, (r0, r, t) => r0 + (r - r0) * t);
+  return anneal('linear', options);
 }
 
 /** Cosine anneal from r0 to r: r + (r0 - r) (1 + cos(pi t)) / 2. */
 export function cosineTemperature(options: AnnealOptions): TemperatureSchedule {
-  return anneal('cosine', options, (r0, r, t) => r + ((r0 - r) * (1 + Math.cos(Math.PI * t))) / 2);
+  return anneal('cosine', options);
 }
 
 /** Geometric anneal from r0 to r: r0 (r / r0)^t, the same factor per step. */
 export function exponentialTemperature(options: AnnealOptions): TemperatureSchedule {
-  return anneal('exponential', options, (r0, r, t) => (t >= 1 ? r : r0 * (r / r0) ** t));
+  return anneal('exponential', options);
 }
 
 /**
@@ -151,39 +135,33 @@ export function plainMeanWarmup(
   warmupSteps: number,
   after: TemperatureSchedule,
 ): TemperatureSchedule {
-  checkSteps(warmupSteps, 'warmupSteps', true);
-  if (typeof after !== 'function' || after.config === undefined) {
-    throw new ReweightError(
-      'invalid-option',
-      'plainMeanWarmup(warmupSteps, after): after must be a schedule such as constantTemperature(0.4).',
-    );
-  }
+  checkSteps(warmupSteps, 'warmupSteps');
+  checkSchedule(after, 'plainMeanWarmup: after');
   return make({ kind: 'plain-mean-warmup', warmupSteps, after: after.config }, (step) =>
     step < warmupSteps ? Infinity : after(step),
   );
 }
 
+/** How `temperatureSchedule` rebuilds each kind of config. */
+const BUILDERS: Record<string, (config: never) => TemperatureSchedule> = {
+  constant: (c: { r: number }) => constantTemperature(c.r),
+  step: stepTemperature,
+  linear: linearTemperature,
+  cosine: cosineTemperature,
+  exponential: exponentialTemperature,
+  'plain-mean-warmup': (c: { warmupSteps: number; after: TemperatureScheduleConfig }) =>
+    plainMeanWarmup(c.warmupSteps, temperatureSchedule(c.after)),
+};
+
 /** Rebuilds a schedule from its `config` (e.g. read back from a checkpoint). */
 export function temperatureSchedule(config: TemperatureScheduleConfig): TemperatureSchedule {
-  const c = config as Partial<Record<string, unknown>> & { kind?: unknown };
-  switch (config?.kind) {
-    case 'constant':
-      return constantTemperature(config.r);
-    case 'step':
-      return stepTemperature(config);
-    case 'linear':
-      return linearTemperature(config);
-    case 'cosine':
-      return cosineTemperature(config);
-    case 'exponential':
-      return exponentialTemperature(config);
-    case 'plain-mean-warmup':
-      return plainMeanWarmup(config.warmupSteps, temperatureSchedule(config.after));
-    default:
-      throw new ReweightError(
-        'invalid-state',
-        `schedule config kind ${JSON.stringify(c?.kind)} is unknown: expected one of 'constant', ` +
-          "'step', 'linear', 'cosine', 'exponential', 'plain-mean-warmup'.",
-      );
+  const kind = config?.kind;
+  if (!Object.hasOwn(BUILDERS, kind)) {
+    throw new ReweightError(
+      'invalid-state',
+      `schedule config kind ${JSON.stringify(kind)} is unknown: use one of ` +
+        `${Object.keys(BUILDERS).join(', ')}.`,
+    );
   }
+  return BUILDERS[kind](config as never);
 }

@@ -21,30 +21,32 @@ export type ScoreFunction = (x: number) => number;
 
 export type Strategy = StrategyName | ScoreFunction;
 
-export const STRATEGY_NAMES: readonly StrategyName[] = [
-  'uniform',
-  'linupper',
-  'quadratic',
-  'extremes',
-  'linear',
-  'dro-kl',
-];
+/** The score function of each named strategy (`uniform`: all 0, so any r gives 1/n). */
+const SCORES: Record<StrategyName, ScoreFunction> = {
+  uniform: () => 0,
+  linupper: (x) => Math.min(x + 1, 1),
+  quadratic: (x) => 1 - x * x,
+  extremes: Math.abs,
+  linear: (x) => (x + 1) / 2,
+  'dro-kl': (x) => x,
+};
+
+export const STRATEGY_NAMES = Object.keys(SCORES) as readonly StrategyName[];
 
 /** Names of the reference code that we refuse, with what to use instead (spec section 3). */
 const ALIASES: Record<string, string> = {
   upper: "ambiguous: 'linupper' in fms-fsdp, 'linear' in trainer.py",
   mid: "use 'quadratic'",
-  readme_uniform: 'the score function (x) => x',
+  'readme-uniform': 'the score function (x) => x',
 };
 
 /** Throws a `ReweightError` unless `strategy` is a known name or a function. */
 export function checkStrategy(strategy: unknown): asserts strategy is Strategy {
-  if (typeof strategy === 'function') return;
-  if (typeof strategy === 'string' && (STRATEGY_NAMES as readonly string[]).includes(strategy)) {
-    return;
-  }
-  const name = typeof strategy === 'string' ? strategy.toLowerCase() : '';
-  const alias = ALIASES[name] ?? (name.replace('_', '-') === 'dro-kl' ? "use 'dro-kl'" : '');
+  if (typeof strategy === 'function' || STRATEGY_NAMES.includes(strategy as StrategyName)) return;
+  // Other spellings of our names ('LinUpper', 'DRO_KL') are pointed to the right one.
+  const name = typeof strategy === 'string' ? strategy.toLowerCase().replace('_', '-') : '';
+  const alias =
+    ALIASES[name] ?? (STRATEGY_NAMES.includes(name as StrategyName) ? `use '${name}'` : '');
   throw new ReweightError(
     'unknown-strategy',
     `strategy = ${JSON.stringify(strategy) ?? String(strategy)} is unknown` +
@@ -69,51 +71,31 @@ export function strategyScores(
   return scoresInto(new Float64Array(normalized.length), normalized, strategy, mask);
 }
 
-/** The kernel behind `strategyScores`; inputs already validated. `out` may alias `x`. */
+/**
+ * The kernel behind `strategyScores` (and `computeWeights` with masks or a custom function;
+ * its common calls take fused loops instead); inputs already validated. `out` may alias `x`.
+ */
 export function scoresInto(
   out: Float64Array,
   x: ArrayLike<number>,
   strategy: Strategy,
   mask: Uint8Array | null,
 ): Float64Array {
-  const n = x.length;
-  // One loop per strategy keeps each loop monomorphic (see bench/weights.mjs).
-  switch (strategy) {
-    case 'uniform':
-      out.fill(0);
-      break;
-    case 'linupper':
-      for (let i = 0; i < n; i++) {
-        const v = x[i] + 1;
-        out[i] = Math.min(v, 1);
-      }
-      break;
-    case 'quadratic':
-      for (let i = 0; i < n; i++) out[i] = 1 - x[i] * x[i];
-      break;
-    case 'extremes':
-      for (let i = 0; i < n; i++) out[i] = Math.abs(x[i]);
-      break;
-    case 'linear':
-      for (let i = 0; i < n; i++) out[i] = (x[i] + 1) / 2;
-      break;
-    case 'dro-kl':
-      for (let i = 0; i < n; i++) out[i] = x[i];
-      break;
-    default:
-      for (let i = 0; i < n; i++) {
-        if (mask !== null && mask[i] === 0) continue;
-        const s = strategy(x[i]);
-        if (!(s - s === 0)) {
-          throw new ReweightError(
-            'non-finite-loss',
-            `the custom score function returned ${String(s)} for x[${i}] = ${x[i]}: a score ` +
-              'function must return a finite number for every x in [-delta, delta].',
-          );
-        }
-        out[i] = s;
-      }
+  const f = typeof strategy === 'function' ? strategy : SCORES[strategy];
+  for (let i = 0; i < x.length; i++) {
+    if (mask !== null && mask[i] === 0) {
+      out[i] = 0;
+      continue;
+    }
+    const s = f(x[i]);
+    if (!(s - s === 0)) {
+      throw new ReweightError(
+        'non-finite-loss',
+        `the custom score function returned ${s} for x[${i}] = ${x[i]}: return a finite ` +
+          'number for every x in [-delta, delta].',
+      );
+    }
+    out[i] = s;
   }
-  if (mask !== null) for (let i = 0; i < n; i++) if (mask[i] === 0) out[i] = 0;
   return out;
 }

@@ -45,7 +45,7 @@ describe('weightStats', () => {
   });
 
   it('rejects mismatched lengths', () => {
-    expect(() => weightStats([1], [1, 2])).toThrow(/weights has 1 entries but losses has 2/);
+    expect(() => weightStats([1], [1, 2])).toThrow(/losses has 2 entries but weights has 1/);
     expect(() => weightStats([1], [1], { active: [1, 1] })).toThrow(/active has 2 entries/);
   });
 });

@@ -1,4 +1,4 @@
-import { ReweightError } from './errors.js';
+import { checkLength, ReweightError } from './errors.js';
 
 export interface WeightStats {
   /** Number of weighted samples: finite loss and active (weight-0 exclusions do not count). */
@@ -39,20 +39,10 @@ export function weightStats(
   options: { active?: ArrayLike<number | boolean> } = {},
 ): WeightStats {
   const len = weights.length;
-  if (losses.length !== len) {
-    throw new ReweightError(
-      'shape-mismatch',
-      `weights has ${len} entries but losses has ${losses.length}: pass the losses the weights ` +
-        'were computed from.',
-    );
-  }
+  checkLength(losses, 'losses', len, 'weights', 'pass the losses the weights were computed from.');
   const { active } = options;
-  if (active !== undefined && active.length !== len) {
-    throw new ReweightError(
-      'shape-mismatch',
-      `active has ${active.length} entries but weights has ${len}: pass one flag per sample.`,
-    );
-  }
+  if (active !== undefined)
+    checkLength(active, 'active', len, 'weights', 'pass one flag per sample.');
   let n = 0;
   let nonFiniteCount = 0;
   let maxW = 0;
@@ -70,7 +60,7 @@ export function weightStats(
         throw new ReweightError(
           'invalid-option',
           `weights[${i}] = ${w} but sample ${i} is excluded (loss ${l}${finite ? ', inactive' : ''}): ` +
-            'excluded samples must have weight 0; compute the weights with the same options.',
+            'compute the weights with the same options, which give it weight 0.',
         );
       }
       continue;

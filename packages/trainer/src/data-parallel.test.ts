@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { accumulationCoefficients } from '@lrw/strategies';
+import { accumulationCoefficients } from '@lrw/strategies/distributed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainStepRecord } from './metrics-record.js';
 import { readMetrics } from './metrics-writer.js';

@@ -1,10 +1,5 @@
-import {
-  accumulationCoefficients,
-  computeWeights,
-  constantTemperature,
-  plainMeanWarmup,
-  Reweighter,
-} from '@lrw/strategies';
+import { computeWeights, constantTemperature, plainMeanWarmup, Reweighter } from '@lrw/strategies';
+import { accumulationCoefficients } from '@lrw/strategies/distributed';
 import { describe, expect, it } from 'vitest';
 import { stepWeights } from './step-weights.js';
 
