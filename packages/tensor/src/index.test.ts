@@ -140,7 +140,13 @@ describe('@lrw/tensor public surface', () => {
   it('is published as @lrw/tensor', () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
     expect(api.packageName).toBe(pkg.name);
-    expect(Object.keys(pkg.exports)).toEqual(['.', './testing', './cpu-wasm', './package.json']);
+    expect(Object.keys(pkg.exports)).toEqual([
+      '.',
+      './testing',
+      './cpu-wasm',
+      './webgpu',
+      './package.json',
+    ]);
   });
 
   it('exports exactly the documented names', () => {

@@ -1,0 +1,49 @@
+/** The @lrw/tensor/webgpu surface and its errors, checked without a GPU. */
+import { describe, expect, it } from 'vitest';
+import { backendNames } from '../../src/index.js';
+import * as webgpu from '../../src/webgpu/index.js';
+
+describe('@lrw/tensor/webgpu', () => {
+  it('exports the backend factory, its class, the routes and the routines', () => {
+    expect(Object.keys(webgpu).sort()).toEqual([
+      'DEFAULT_DAWN_ROUTES',
+      'ERROR_CODES',
+      'NO_ADAPTER_HELP',
+      'SOFTWARE_DAWN_ROUTES',
+      'WebGpuBackend',
+      'createWebGpuBackend',
+      'sizeClass',
+      'webGpuRoutines',
+    ]);
+    expect(Object.keys(webgpu.webGpuRoutines).sort()).toEqual([
+      'crossEntropy',
+      'gelu',
+      'layerNorm',
+      'linearCrossEntropy',
+      'logSoftmax',
+      'rmsNorm',
+      'scaledDotProductAttention',
+      'silu',
+      'softmax',
+    ]);
+  });
+
+  it("is registered lazily as 'webgpu'", () => {
+    expect(backendNames()).toContain('webgpu');
+  });
+
+  it('without an adapter, the error says what to install or set', async () => {
+    const noAdapter = { requestAdapter: async () => null };
+    await expect(webgpu.createWebGpuBackend({ gpu: noAdapter })).rejects.toThrow(
+      /no WebGPU adapter found.*npm install webgpu.*libegl1 libegl-mesa0.*EGL_PLATFORM=surfaceless.*VK_ICD_FILENAMES/,
+    );
+  });
+
+  it('size classes: powers of two to 256 bytes, then quarter steps (at most 25% slack)', () => {
+    expect([1, 16, 17, 100, 256, 257, 4000, 4097, 5000].map(webgpu.sizeClass)).toEqual([
+      16, 16, 32, 128, 256, 320, 4096, 5120, 5120,
+    ]);
+    for (let b = 1; b < 1 << 20; b = Math.ceil(b * 1.37))
+      expect(webgpu.sizeClass(b)).toBeLessThanOrEqual(Math.max(256, b * 1.25 + 16));
+  });
+});
