@@ -1,5 +1,5 @@
 // Entry point of the wasm kernels (compiled by scripts/build-wasm.mjs).
 
 export { adamw, axpy, sumOfSquares } from './elementwise';
-export { logSumExpRows, softmaxGradRows } from './softmax';
+export { geluBackward, geluForward, logSumExpRows, softmaxGradRows } from './exp-kernels';
 export { gemm, gemmScratchBytes } from './gemm';

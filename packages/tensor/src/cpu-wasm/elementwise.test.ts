@@ -164,4 +164,40 @@ describe('wasm elementwise kernels', () => {
       wk.softmaxGradRows(new Float32Array(6), 2, 3, new Float32Array(1), new Float32Array(2)),
     ).toThrow(/per-row array has 1 elements but rows = 2/);
   });
+
+  it('gelu and geluBackward match a float64 evaluation, to the last bits in the tails', () => {
+    const n = 1003;
+    const x = randomArray(n, 9).map((v) => v * 12); // [-12, 12): both saturated tails
+    x[0] = 0;
+    x[1] = -1e-3;
+    x[2] = 40;
+    x[3] = -40;
+    const y = new Float32Array(n);
+    wk.gelu(x, y);
+    const g = randomArray(n, 10);
+    const dx = new Float32Array(n);
+    wk.geluBackward(x, g, dx);
+    const c = Math.sqrt(2 / Math.PI);
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      // float64 truth in the same cancellation-free form (0.5 (1 + tanh) rounds to 0 in
+      // float64 itself for x < -9).
+      const twoU = 2 * c * (v + 0.044715 * v ** 3);
+      const e = Math.exp(-twoU);
+      // float32 rounding of 2u (a few |2u| 2^-24) becomes that relative error of exp(-2u), which
+      // dominates where y ~ x exp(-2u) (large negative x).
+      const rel = Math.abs(twoU) * 2 ** -21;
+      const s = 1 / (1 + e);
+      const want = v * s;
+      const es = e === Number.POSITIVE_INFINITY ? 1 : e * s; // 1 - s
+      const d = s + 2 * v * s * es * c * (1 + 3 * 0.044715 * v * v);
+      // Past the clamp of exp (x < -9.5) the results are ~1e-37..1e-34 instead of ~0: absolute 1e-33.
+      expect(Math.abs(y[i]! - want)).toBeLessThanOrEqual((6e-7 + rel) * Math.abs(want) + 1e-33);
+      expect(Math.abs(dx[i]! - g[i]! * d)).toBeLessThanOrEqual(
+        (2e-6 + rel) * Math.abs(g[i]! * d) + 1e-33,
+      );
+    }
+    expect(y[2]).toBe(40);
+    expect(() => wk.gelu(x, new Float32Array(3))).toThrow(/gelu: y has 3 elements/);
+  });
 });

@@ -45,6 +45,13 @@ export interface ElementwiseKernels {
     z: Float32Array,
     g: Float32Array,
   ): Float32Array;
+  /**
+   * GELU (tanh approximation) over `x` into `y`, in float32 with the vector exp, as
+   * y = x / (1 + exp(-2u)), u = c (x + a x^3) (no cancellation for large negative x).
+   */
+  gelu(x: Float32Array, y: Float32Array): Float32Array;
+  /** dx = g * gelu'(x) (recomputes exp(-2u): nothing saved from forward but x). */
+  geluBackward(x: Float32Array, g: Float32Array, dx: Float32Array): Float32Array;
 }
 
 function rowsCheck(op: string, logits: Float32Array, rows: number, V: number, per: Float32Array[]) {
@@ -96,10 +103,11 @@ export function makeElementwise(ctx: ElementwiseContext): ElementwiseKernels {
     if (!heap.contains(array)) array.set(heap.f32(ptr, array.length));
   };
   // Staging may grow (and, for a private memory, replace) the buffer: place all, then copy in.
-  const placeAll = (arrays: Float32Array[]): number[] => {
+  // `outputs` counts trailing arrays that are only written (not copied in).
+  const placeAll = (arrays: Float32Array[], outputs = 0): number[] => {
     const ptrs = arrays.map((a, i) => place(a, i, false));
     arrays.forEach((a, i) => {
-      if (!heap.contains(a)) heap.f32(ptrs[i]!, a.length).set(a);
+      if (i < arrays.length - outputs && !heap.contains(a)) heap.f32(ptrs[i]!, a.length).set(a);
     });
     return ptrs;
   };
@@ -162,7 +170,7 @@ export function makeElementwise(ctx: ElementwiseContext): ElementwiseKernels {
       rowsCheck('logSumExpRows', logits, rows, V, [out]);
       const l = logits.subarray(0, rows * V);
       const o = out.subarray(0, rows);
-      const [pl, po] = placeAll([l, o]) as [number, number];
+      const [pl, po] = placeAll([l, o], 1) as [number, number];
       kernel.logSumExpRows(pl, rows, V, po);
       back(o, po);
       return out;
@@ -180,6 +188,24 @@ export function makeElementwise(ctx: ElementwiseContext): ElementwiseKernels {
       kernel.softmaxGradRows(pl, rows, V, pz, pg);
       back(l, pl);
       return logits;
+    },
+
+    gelu(x, y) {
+      ctx.assertOpen('gelu');
+      const n = sameLength('gelu', ['x', 'y'], [x, y]);
+      const [px, py] = placeAll([x, y], 1) as [number, number];
+      kernel.geluForward(px, py, n);
+      back(y, py);
+      return y;
+    },
+
+    geluBackward(x, g, dx) {
+      ctx.assertOpen('geluBackward');
+      const n = sameLength('geluBackward', ['x', 'g', 'dx'], [x, g, dx]);
+      const [px, pg, pd] = placeAll([x, g, dx], 1) as [number, number, number];
+      kernel.geluBackward(px, pg, pd, n);
+      back(dx, pd);
+      return dx;
     },
 
     sumOfSquares(x) {

@@ -12,6 +12,7 @@ import {
 import { cpuFusedRoutines } from '../cpu/fused-routines.js';
 import { blasMatmulKernel } from '../cpu-blas/matmul-kernel.js';
 import { type BlasProvider, loadBlasProvider } from '../cpu-blas/provider.js';
+import { wasmGeluRoutine } from './gelu-routine.js';
 import { linearCrossEntropyRoutine } from './linear-cross-entropy.js';
 import { wasmMatmulKernel } from './matmul-kernel.js';
 import {
@@ -159,6 +160,7 @@ export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBa
     routines: {
       ...(fusedRoutines !== false && {
         ...cpuFusedRoutines,
+        gelu: wasmGeluRoutine(mm),
         scaledDotProductAttention: blockwiseAttentionRoutine(blas ?? mm),
         linearCrossEntropy: linearCrossEntropyRoutine(mm, { gemm: blas }),
       }),

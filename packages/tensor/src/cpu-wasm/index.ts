@@ -32,6 +32,7 @@ export {
   wasmHeapBlocks,
   wasmKernelsOf,
 } from './fast-backend.js';
+export { wasmGeluRoutine } from './gelu-routine.js';
 export { WASM32_MAX_BYTES, WasmHeap } from './heap.js';
 export {
   type KernelVariant,

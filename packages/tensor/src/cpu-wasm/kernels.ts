@@ -45,6 +45,8 @@ export interface KernelExports {
   axpy(y: number, x: number, n: number, alpha: number): void;
   logSumExpRows(logits: number, rows: number, V: number, out: number): void;
   softmaxGradRows(logits: number, rows: number, V: number, z: number, g: number): void;
+  geluForward(x: number, y: number, n: number): void;
+  geluBackward(x: number, g: number, dx: number, n: number): void;
   sumOfSquares(x: number, n: number): number;
 }
 

@@ -43,7 +43,10 @@ describe('fused CPU routines match the compositions', () => {
     compare((be) => {
       const x = leaf([4, 16, 64], 1, be);
       return { inputs: [x], out: gelu(x.mul(4)) };
-    }));
+      // The float32 composition itself is off by up to 4e-3 on this metric for large negative x
+      // (1 + tanh cancels); the fast backend's wasm GELU avoids that and is checked against
+      // float64 to 6e-7 relative in src/cpu-wasm/elementwise.test.ts.
+    }, 6e-3));
 
   it('layerNorm with weight and bias, through a transposed view', () =>
     compare((be) => {

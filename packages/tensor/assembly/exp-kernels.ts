@@ -1,11 +1,13 @@
-// Row-wise log-sum-exp and softmax gradient over float32 logits in f32x4 SIMD, for the fused
-// vocabulary head + cross-entropy (one row = one token's V logits, V = 50304 for GPT-2): the
-// exp of every logit is the hot loop there (2 x N x V per training step), and V8 runs
-// Math.exp over a Float32Array at ~10-30 ns per element; this vector exp costs ~1.
+// Kernels built on an f32x4 vector exp: row-wise log-sum-exp and softmax gradient over float32
+// logits, for the fused vocabulary head + cross-entropy (one row = one token's V logits,
+// V = 50304 for GPT-2: the exp of every logit is the hot loop there, 2 x N x V per training
+// step), and GELU (tanh form) forward and backward. V8 runs Math.exp over a Float32Array at
+// ~10-30 ns per element; the vector exp costs ~1.
 // Pointers are byte offsets of float32 arrays in the (imported) memory.
 
 // Cephes expf: x = n ln2 + r, |r| <= ln2 / 2, exp(r) by a degree-6 polynomial (~1 ulp), times
-// 2^n built in the exponent bits. Inputs are clamped to [-87.3, 88.7] (result >= 2^-126).
+// 2^n built in the exponent bits. Inputs are clamped to [-87.3, 88.3], so -126 <= n <= 127 and
+// the result is finite and normal (2^-126 .. 2.2e38).
 const LOG2E: f32 = 1.44269504088896341;
 const LN2_HI: f32 = 0.693359375;
 const LN2_LO: f32 = -2.12194440e-4;
@@ -19,7 +21,7 @@ const P5: f32 = 5.0000001201e-1;
 // @ts-ignore: decorator
 @inline
 function vexp(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.7));
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.3));
   const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
@@ -120,5 +122,68 @@ export function softmaxGradRows(logits: usize, rows: i32, V: i32, z: usize, g: u
       const o = x + ((<usize>i) << 2);
       store<f32>(o, gr * sexp(load<f32>(o) - zr));
     }
+  }
+}
+
+// GELU, tanh approximation: y = 0.5 x (1 + tanh(u)), u = c (x + a x^3), evaluated as
+// y = x s with s = (1 + tanh(u)) / 2 = 1 / (1 + e), e = exp(-2u): no cancellation where tanh(u)
+// is near -1 (large negative x); exp saturates through the clamp. Backward recomputes e (one
+// more exp, nothing saved but x) and uses 1 - tanh(u)^2 = 4 s (1 - s) with 1 - s = e s, exact
+// where s is near 1: gelu'(x) = s + 2 x s (e s) c (1 + 3 a x^2).
+const GELU_C: f32 = 0.7978845608028654;
+const GELU_A: f32 = 0.044715;
+
+// @ts-ignore: decorator
+@inline
+function vgeluExp(v: v128): v128 {
+  const v3 = f32x4.mul(f32x4.mul(v, v), v);
+  const u = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(v, f32x4.mul(f32x4.splat(GELU_A), v3)));
+  return vexp(f32x4.neg(f32x4.add(u, u)));
+}
+
+// @ts-ignore: decorator
+@inline
+function vgelu(v: v128): v128 {
+  return f32x4.div(v, f32x4.add(vgeluExp(v), f32x4.splat(1)));
+}
+
+// @ts-ignore: decorator
+@inline
+function vgeluGrad(v: v128): v128 {
+  const e = vgeluExp(v);
+  const s = f32x4.div(f32x4.splat(1), f32x4.add(e, f32x4.splat(1)));
+  const du = f32x4.mul(
+    f32x4.splat(2 * GELU_C),
+    f32x4.add(f32x4.splat(1), f32x4.mul(f32x4.splat(3 * GELU_A), f32x4.mul(v, v))),
+  );
+  return f32x4.add(s, f32x4.mul(f32x4.mul(f32x4.mul(v, s), f32x4.mul(e, s)), du));
+}
+
+/** y = gelu(x) over n floats. */
+export function geluForward(x: usize, y: usize, n: i32): void {
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = (<usize>i) << 2;
+    v128.store(y + o, vgelu(v128.load(x + o)));
+  }
+  for (; i < n; i++) {
+    const o = (<usize>i) << 2;
+    store<f32>(y + o, f32x4.extract_lane(vgelu(f32x4.splat(load<f32>(x + o))), 0));
+  }
+}
+
+/** dx = g gelu'(x) over n floats. */
+export function geluBackward(x: usize, g: usize, dx: usize, n: i32): void {
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = (<usize>i) << 2;
+    v128.store(dx + o, f32x4.mul(v128.load(g + o), vgeluGrad(v128.load(x + o))));
+  }
+  for (; i < n; i++) {
+    const o = (<usize>i) << 2;
+    const d = f32x4.extract_lane(vgeluGrad(f32x4.splat(load<f32>(x + o))), 0);
+    store<f32>(dx + o, load<f32>(g + o) * d);
   }
 }
