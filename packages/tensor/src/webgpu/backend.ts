@@ -17,6 +17,7 @@ import type { DType } from '../dtype.js';
 import { UnsupportedOpError } from '../errors.js';
 import type {
   GpuAdapter,
+  GpuBindGroupLayout,
   GpuBuffer,
   GpuCommandEncoder,
   GpuComputePass,
@@ -111,7 +112,10 @@ export class WebGpuBackend implements Backend {
   readonly limits: GpuLimits;
   private readonly kernels = new Map<string, WebGpuKernel>();
   private readonly routines = new Map<string, Routine>();
-  private readonly pipelines = new Map<string, GpuComputePipeline>();
+  private readonly pipelines = new Map<
+    string,
+    { pipeline: GpuComputePipeline; layout: GpuBindGroupLayout }
+  >();
   private readonly pool = new Map<number, GpuBuffer[]>();
   private readonly stagingPool = new Map<number, GpuBuffer[]>();
   private readonly maxPooledBytes: number;
@@ -423,17 +427,21 @@ export class WebGpuBackend implements Backend {
     return Math.min(256, L.maxComputeInvocationsPerWorkgroup, L.maxComputeWorkgroupSizeX);
   }
 
-  private pipeline(key: string, code: () => string): GpuComputePipeline {
+  private pipeline(
+    key: string,
+    code: () => string,
+  ): { pipeline: GpuComputePipeline; layout: GpuBindGroupLayout } {
     let p = this.pipelines.get(key);
     if (!p) {
       const source = code();
       if (dumpShaders) console.log(`// ---- ${key}\n${source}`);
       const module = this.device.createShaderModule({ code: source, label: key });
-      p = this.device.createComputePipeline({
+      const pipeline = this.device.createComputePipeline({
         layout: 'auto',
         compute: { module, entryPoint: 'main' },
         label: key,
       });
+      p = { pipeline, layout: pipeline.getBindGroupLayout(0) };
       this.pipelines.set(key, p);
     }
     return p;
@@ -449,7 +457,7 @@ export class WebGpuBackend implements Backend {
         `${l.key}: needs ${l.buffers.length + 1} storage buffers, the device's maxStorageBuffersPerShaderStage is ${maxBuffers}`,
       );
     }
-    const pipeline = this.pipeline(l.key, l.code);
+    const { pipeline, layout } = this.pipeline(l.key, l.code);
     const n = l.params.length;
     let pos = Math.ceil(this.paramPos / this.paramAlign) * this.paramAlign;
     if (pos + n > PARAM_WORDS) {
@@ -465,7 +473,7 @@ export class WebGpuBackend implements Backend {
       },
       ...l.buffers.map((b, i) => ({ binding: i + 1, resource: { buffer: b.buf } })),
     ];
-    const group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const group = this.device.createBindGroup({ layout, entries });
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     if (!this.pass) this.pass = this.encoder.beginComputePass();
     this.pass.setPipeline(pipeline);
