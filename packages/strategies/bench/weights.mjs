@@ -1,8 +1,13 @@
-// Benchmark of computeWeights (run `npm run bench` in packages/strategies after `npx tsc -b`).
-// Reports ns per sample for n = 8 .. 1e6 and, as the peer measured in the same run, the ratio
-// to (a) a naive array-method implementation of the same formula and (b) a bare loop of one
-// Math.exp per sample (the floor any exact implementation pays). Then the bundle size of the
-// built package, minified and gzipped with esbuild + zlib.
+// Benchmark of computeWeights (run `npm run bench` in packages/strategies; it builds first).
+// Reports ns per sample for n = 8 .. 1e6, with a new output array per call (the default) and
+// with `out` (no allocation), and, as peers measured in the same run, the ratio to (a) a naive
+// array-method implementation of the same formula and (b) a bare loop of one Math.exp per
+// sample (the floor any exact implementation pays). Then the min+gzip size of each entry of the
+// built package (esbuild + zlib level 9, as src/bundle-size.test.ts checks).
+//
+// Inputs: Float32Array losses in [2, 6] from an LCG. Each call gets the next of 16 different
+// loss vectors (2 for n > 4096), so the CPU's branch predictor cannot learn one batch by heart
+// as it would with the same losses every call; a training loop never repeats a batch either.
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { computeWeights } from '../dist/index.js';
@@ -11,7 +16,6 @@ const sizes = [8, 64, 512, 4096, 32_768, 262_144, 1_000_000];
 const strategies = ['linupper', 'quadratic', 'extremes'];
 
 function randomLosses(n, seed) {
-  // Deterministic LCG: the same inputs on every run.
   const out = new Float32Array(n);
   let x = seed >>> 0;
   for (let i = 0; i < n; i++) {
@@ -51,47 +55,60 @@ const cpuNs = () => {
 /**
  * ns per call, measured in CPU time of this process (process.cpuUsage), not wall time: the
  * machine may be shared, and CPU time does not count the time other processes hold the core.
- * Batches of at least 20 ms; the minimum over 7 batches.
+ * Batches of at least 10 ms; returns the minimum and the median over 9 batches.
  */
 function time(fn) {
-  for (let i = 0; i < 5; i++) sink += fn()[0] ?? 0; // warm-up (JIT)
+  for (let i = 0; i < 20; i++) sink += fn()[0] ?? 0; // warm-up (JIT)
   let reps = 1;
   for (;;) {
     const t0 = cpuNs();
     for (let i = 0; i < reps; i++) sink += fn()[0] ?? 0;
-    if (cpuNs() - t0 >= 2e7) break;
+    if (cpuNs() - t0 >= 1e7) break;
     reps *= 2;
   }
-  let best = Infinity;
-  for (let batch = 0; batch < 7; batch++) {
+  const runs = [];
+  for (let batch = 0; batch < 9; batch++) {
     const t0 = cpuNs();
     for (let i = 0; i < reps; i++) sink += fn()[0] ?? 0;
-    best = Math.min(best, (cpuNs() - t0) / reps);
+    runs.push((cpuNs() - t0) / reps);
   }
-  return best;
+  runs.sort((a, b) => a - b);
+  return { min: runs[0], median: runs[4] };
 }
 
 console.log(
-  `@lrw/strategies computeWeights, Node ${process.version}, Float32Array losses in [2, 6], ` +
-    'CPU time (process.cpuUsage) per call',
+  `@lrw/strategies computeWeights, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, ` +
+    'Float32Array losses in [2, 6], CPU time per call (process.cpuUsage): median (min) of 9 batches',
 );
 console.log(
-  'n         strategy   ns/call      ns/sample  naive/ours  ours/exp-floor  exp-floor ns/sample',
+  'n         strategy   ns/call           ns/sample       with out: ns/sample  naive/ours  ' +
+    'ours/exp-floor  exp-floor ns/sample',
 );
 for (const n of sizes) {
-  const losses = randomLosses(n, n);
+  const inputs = Array.from({ length: n <= 4096 ? 16 : 2 }, (_, k) =>
+    randomLosses(n, n + 7919 * k),
+  );
+  let next = 0;
+  const losses = () => inputs[next++ % inputs.length];
+  const out = new Float64Array(n);
   for (const strategy of strategies) {
     const r = strategy === 'quadratic' ? 1 : 0.4;
-    const ours = time(() => computeWeights(losses, { strategy, r }));
-    const line = [String(n).padEnd(9), strategy.padEnd(10), ours.toFixed(0).padStart(10)];
-    line.push((ours / n).toFixed(2).padStart(10));
+    const ours = time(() => computeWeights(losses(), { strategy, r }));
+    const withOut = time(() => computeWeights(losses(), { strategy, r, out }));
+    const line = [
+      String(n).padEnd(9),
+      strategy.padEnd(10),
+      `${ours.median.toFixed(0)} (${ours.min.toFixed(0)})`.padStart(17),
+      `${(ours.median / n).toFixed(2)} (${(ours.min / n).toFixed(2)})`.padStart(15),
+      `${(withOut.median / n).toFixed(2)} (${(withOut.min / n).toFixed(2)})`.padStart(20),
+    ];
     if (strategy === 'linupper') {
-      const naive = time(() => naiveWeights(losses, r));
-      const floor = time(() => expOnly(losses));
+      const naive = time(() => naiveWeights(losses(), r));
+      const floor = time(() => expOnly(losses()));
       line.push(
-        (naive / ours).toFixed(1).padStart(10),
-        (ours / floor).toFixed(2).padStart(14),
-        (floor / n).toFixed(2).padStart(20),
+        (naive.median / ours.median).toFixed(1).padStart(10),
+        (ours.median / floor.median).toFixed(2).padStart(15),
+        (floor.median / n).toFixed(2).padStart(20),
       );
     }
     console.log(line.join(' '));
@@ -108,14 +125,19 @@ async function bundleSize(contents) {
     platform: 'neutral',
   });
   const code = result.outputFiles[0].contents;
-  return { min: code.length, gzip: gzipSync(code, { level: 9 }).length };
+  return `${code.length} B minified, ${gzipSync(code, { level: 9 }).length} B min+gzip`;
 }
 
-const whole = await bundleSize("export * from '../dist/index.js';");
-const core = await bundleSize("export { computeWeights, weightStats } from '../dist/index.js';");
-console.log(
-  `\nbundle, whole package: ${whole.min} B minified, ${whole.gzip} B min+gzip ` +
-    `(goal < 4096 B)\nbundle, computeWeights + weightStats only (tree-shaken): ${core.min} B ` +
-    `minified, ${core.gzip} B min+gzip`,
-);
+console.log('');
+for (const [label, contents] of [
+  ['@lrw/strategies (goal < 4096 B)', "export * from '../dist/index.js';"],
+  ['@lrw/strategies/distributed', "export * from '../dist/distributed.js';"],
+  ['@lrw/strategies/per-sample-loss', "export * from '../dist/per-sample-loss.js';"],
+  [
+    'computeWeights + weightStats only (tree-shaken)',
+    "export { computeWeights, weightStats } from '../dist/index.js';",
+  ],
+]) {
+  console.log(`bundle, ${label}: ${await bundleSize(contents)}`);
+}
 if (sink === 42) console.log(''); // keep results alive

@@ -20,6 +20,8 @@ const LN2_HI = 0.6931471803691238 / 256;
 const LN2_LO = 1.9082149292705877e-10 / 256;
 /** 1.5 * 2^52: adding and subtracting it rounds a double to the nearest integer. */
 const ROUND = 6755399441055744;
+/** 1 / 4!, a product rather than a division in the polynomial (division is slow). */
+const C4 = 1 / 24;
 
 export function fastExp(x: number): number {
   return x < -745.2 ? 0 : fastExpInRange(x);
@@ -34,6 +36,6 @@ export function fastExpInRange(x: number): number {
   const t = x - kf * LN2_HI - kf * LN2_LO;
   const k = kf | 0;
   const j = k & 255;
-  const p = 1 + t * (1 + t * (0.5 + t * (1 / 6 + t / 24)));
+  const p = 1 + t * (1 + t * (0.5 + t * (1 / 6 + t * C4)));
   return FRACTION[j] * p * POW2[((k - j) >> 8) + 1075];
 }
