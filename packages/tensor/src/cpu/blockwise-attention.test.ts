@@ -117,12 +117,20 @@ for (const [gemmName, gemm] of gemms) {
         };
       }));
 
-    it('broadcast keys/values (batch axes differ) take the unblocked routine', () =>
+    it('broadcast keys/values (grouped heads) share tiles; their gradients accumulate', () =>
       compare(small, (b) => {
         const q = leaf([2, 3, 5, 8], 14, b);
         const k = leaf([2, 1, 9, 8], 15, b);
         const v = leaf([2, 1, 9, 6], 16, b);
         return { inputs: [q, k, v], out: scaledDotProductAttention(q, k, v, { scale: 0.3 }) };
+      }));
+
+    it('broadcast query (one q for two k/v batches), several batch axes', () =>
+      compare(small, (b) => {
+        const q = leaf([1, 2, 1, 12, 4], 20, b);
+        const k = leaf([3, 2, 2, 12, 4], 21, b);
+        const v = leaf([3, 1, 2, 12, 5], 22, b);
+        return { inputs: [q, k, v], out: scaledDotProductAttention(q, k, v) };
       }));
 
     it('only some inputs require gradients', async () => {

@@ -7,7 +7,8 @@
  * log-sum-exp; backward recomputes each tile's probabilities from them (FlashAttention-2's
  * backward: dV += P^T dO, dS = P (dO V^T - rowsum(dO O)), dQ += scale dS K, dK += scale dS^T Q).
  * All products are tile gemms on the backend's `gemm` (native BLAS or the wasm kernels).
- * Inputs whose batch axes differ (broadcast) or that are empty use `attentionRoutine`.
+ * Batch axes broadcast (grouped key/value heads read the same k, v tiles; their gradients
+ * accumulate there). Inputs of different ranks or with an empty axis use `attentionRoutine`.
  */
 import type { Routine } from '../backend.js';
 import { Tensor } from '../tensor.js';
@@ -50,14 +51,44 @@ function zeros(like: Tensor, name: string): Tensor {
   return t;
 }
 
-/** Whether q [..., T, d], k [..., S, d], v [..., S, dv] share their batch axes and are non-empty. */
-function supported(q: Tensor, k: Tensor, v: Tensor): boolean {
+/**
+ * The broadcast batch shape of q [..., T, d], k [..., S, d], v [..., S, dv] (same rank, every
+ * batch axis equal or 1), or undefined (different ranks, an empty tensor, non-float32).
+ */
+function batchShape(q: Tensor, k: Tensor, v: Tensor): number[] | undefined {
   const r = q.rank;
-  if (r < 2 || k.rank !== r || v.rank !== r) return false;
+  if (r < 2 || k.rank !== r || v.rank !== r) return undefined;
+  if (!(q.size > 0 && k.size > 0 && v.size > 0 && q.dtype === 'float32')) return undefined;
+  const out: number[] = [];
   for (let i = 0; i < r - 2; i++) {
-    if (q.shape[i] !== k.shape[i] || q.shape[i] !== v.shape[i]) return false;
+    const n = Math.max(q.shape[i]!, k.shape[i]!, v.shape[i]!);
+    for (const t of [q, k, v]) if (t.shape[i] !== n && t.shape[i] !== 1) return undefined;
+    out.push(n);
   }
-  return q.size > 0 && k.size > 0 && v.size > 0 && q.dtype === 'float32';
+  return out;
+}
+
+/** Element offset of each broadcast head's [rows, cols] matrix in contiguous `t`. */
+function headOffsets(t: Tensor, batch: number[]): Int32Array {
+  const r = t.rank;
+  const heads = batch.reduce((a, b) => a * b, 1);
+  const strides = new Array<number>(r - 2);
+  let s = t.shape[r - 2]! * t.shape[r - 1]!;
+  for (let d = r - 3; d >= 0; d--) {
+    strides[d] = t.shape[d] === 1 ? 0 : s;
+    s *= t.shape[d]!;
+  }
+  const out = new Int32Array(heads);
+  for (let h = 0; h < heads; h++) {
+    let rest = h;
+    let o = 0;
+    for (let d = r - 3; d >= 0; d--) {
+      o += (rest % batch[d]!) * strides[d]!;
+      rest = Math.floor(rest / batch[d]!);
+    }
+    out[h] = o;
+  }
+  return out;
 }
 
 /**
@@ -77,7 +108,8 @@ export function blockwiseAttentionRoutine(
   return {
     forward(inputs, attrs: Attrs, ctx) {
       const [qi, ki, vi] = inputs as [Tensor, Tensor, Tensor];
-      if (!supported(qi, ki, vi)) return attentionRoutine.forward(inputs, attrs, ctx);
+      const batch = batchShape(qi, ki, vi);
+      if (!batch) return attentionRoutine.forward(inputs, attrs, ctx);
       const { causal, scale } = attrs;
       const q = dense(qi);
       const k = dense(ki);
@@ -87,8 +119,9 @@ export function blockwiseAttentionRoutine(
       const d = q.shape[r - 1]!;
       const S = k.shape[r - 2]!;
       const dv = v.shape[r - 1]!;
-      const heads = q.size / (T * d);
-      const out = Tensor.empty(q.backend, [...q.shape.slice(0, r - 1), dv], 'float32', 'sdpa');
+      const heads = batch.reduce((a, b) => a * b, 1);
+      const [qOff, kOff, vOff] = [q, k, v].map((t) => headOffsets(t, batch)) as Int32Array[];
+      const out = Tensor.empty(q.backend, [...batch, T, dv], 'float32', 'sdpa');
       const lse = Tensor.empty(q.backend, [heads * T], 'float32', 'sdpa-lse');
       const qs = data(q);
       const ks = data(k);
@@ -99,17 +132,19 @@ export function blockwiseAttentionRoutine(
         for (let i0 = 0; i0 < T; i0 += B) {
           const rows = Math.min(B, T - i0);
           const kEnd = causal ? Math.min(S, i0 + rows) : S;
-          const qRow = h * T + i0;
-          const Qi = qs.subarray(qRow * d, (qRow + rows) * d);
+          const qRow = h * T + i0; // row of out and lse
+          const qAt = qOff![h]! + i0 * d;
+          const Qi = qs.subarray(qAt, qAt + rows * d);
           const Oi = os.subarray(qRow * dv, (qRow + rows) * dv);
           Oi.fill(0);
           m.fill(Number.NEGATIVE_INFINITY, 0, rows);
           l.fill(0, 0, rows);
           for (let j0 = 0; j0 < kEnd; j0 += B) {
             const cols = Math.min(B, kEnd - j0);
-            const kRow = h * S + j0;
+            const kAt = kOff![h]! + j0 * d;
+            const vAt = vOff![h]! + j0 * dv;
             const St = tile.subarray(0, rows * cols);
-            gemm.matmul(Qi, ks.subarray(kRow * d, (kRow + cols) * d), St, rows, cols, d, {
+            gemm.matmul(Qi, ks.subarray(kAt, kAt + cols * d), St, rows, cols, d, {
               transB: true,
             });
             for (let i = 0; i < rows; i++) {
@@ -140,7 +175,7 @@ export function blockwiseAttentionRoutine(
               l[i] = l[i]! * alpha + sum;
               m[i] = max;
             }
-            gemm.matmul(St, vs.subarray(kRow * dv, (kRow + cols) * dv), Oi, rows, dv, cols, {
+            gemm.matmul(St, vs.subarray(vAt, vAt + cols * dv), Oi, rows, dv, cols, {
               accumulate: true,
             });
           }
@@ -176,7 +211,9 @@ export function blockwiseAttentionRoutine(
       const d = q.shape[r - 1]!;
       const S = k.shape[r - 2]!;
       const dvLen = v.shape[r - 1]!;
-      const heads = q.size / (T * d);
+      const batch = out.shape.slice(0, r - 2);
+      const heads = batch.reduce((a, b) => a * b, 1);
+      const [qOff, kOff, vOff] = [q, k, v].map((t) => headOffsets(t, batch)) as Int32Array[];
       const dq = zeros(q, 'sdpa-dq');
       const dk = zeros(k, 'sdpa-dk');
       const dv = zeros(v, 'sdpa-dv');
@@ -188,10 +225,11 @@ export function blockwiseAttentionRoutine(
         for (let i0 = 0; i0 < T; i0 += B) {
           const rows = Math.min(B, T - i0);
           const kEnd = causal ? Math.min(S, i0 + rows) : S;
-          const qRow = h * T + i0;
-          const Qi = qs!.subarray(qRow * d, (qRow + rows) * d);
+          const qRow = h * T + i0; // row of out, g and lse
+          const qAt = qOff![h]! + i0 * d;
+          const Qi = qs!.subarray(qAt, qAt + rows * d);
           const dOi = gs!.subarray(qRow * dvLen, (qRow + rows) * dvLen);
-          const dQi = dqs!.subarray(qRow * d, (qRow + rows) * d);
+          const dQi = dqs!.subarray(qAt, qAt + rows * d); // broadcast q: heads accumulate
           // D_i = rowsum(dO_i * O_i) = rowsum(dP_i * P_i), the softmax backward's correction.
           for (let i = 0; i < rows; i++) {
             let s = 0;
@@ -201,9 +239,10 @@ export function blockwiseAttentionRoutine(
           }
           for (let j0 = 0; j0 < kEnd; j0 += B) {
             const cols = Math.min(B, kEnd - j0);
-            const kRow = h * S + j0;
-            const Kj = ks!.subarray(kRow * d, (kRow + cols) * d);
-            const Vj = vs!.subarray(kRow * dvLen, (kRow + cols) * dvLen);
+            const kAt = kOff![h]! + j0 * d;
+            const vAt = vOff![h]! + j0 * dvLen;
+            const Kj = ks!.subarray(kAt, kAt + cols * d);
+            const Vj = vs!.subarray(vAt, vAt + cols * dvLen);
             const P = tile.subarray(0, rows * cols);
             gemm.matmul(Qi, Kj, P, rows, cols, d, { transB: true });
             for (let i = 0; i < rows; i++) {
@@ -214,18 +253,10 @@ export function blockwiseAttentionRoutine(
               P.fill(0, o + visible, o + cols);
             }
             if (need[2]) {
-              gemm.matmul(
-                P,
-                dOi,
-                dvs!.subarray(kRow * dvLen, (kRow + cols) * dvLen),
-                cols,
-                dvLen,
-                rows,
-                {
-                  transA: true,
-                  accumulate: true,
-                },
-              );
+              gemm.matmul(P, dOi, dvs!.subarray(vAt, vAt + cols * dvLen), cols, dvLen, rows, {
+                transA: true,
+                accumulate: true,
+              });
             }
             if (!wantQK) continue;
             const dS = tile2.subarray(0, rows * cols);
@@ -237,7 +268,7 @@ export function blockwiseAttentionRoutine(
             }
             if (need[0]) gemm.matmul(dS, Kj, dQi, rows, d, cols, { accumulate: true });
             if (need[1]) {
-              gemm.matmul(dS, Qi, dks!.subarray(kRow * d, (kRow + cols) * d), cols, d, rows, {
+              gemm.matmul(dS, Qi, dks!.subarray(kAt, kAt + cols * d), cols, d, rows, {
                 transA: true,
                 accumulate: true,
               });

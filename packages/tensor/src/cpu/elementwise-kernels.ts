@@ -67,15 +67,36 @@ const UNARY_ROWS: Record<UnaryKernel, UnaryRow> = {
   },
 };
 
+// add/sub/mul dominate a training step's elementwise time (residual and bias adds, gradient
+// rules); their unit-stride rows (the common case: contiguous operands, or a bias row) get
+// loops without stride multiplies, which V8 compiles to tighter code (~1.5-2x).
 const BINARY_ROWS: Record<BinaryKernel, BinaryRow> = {
   add: (o, oo, os, a, ao, as, b, bo, bs, n) => {
-    for (let j = 0; j < n; j++) o[oo + j * os] = a[ao + j * as] + b[bo + j * bs];
+    if (os === 1 && as === 1 && bs === 1) {
+      for (let j = 0; j < n; j++) o[oo + j] = a[ao + j] + b[bo + j];
+    } else if (os === 1 && as === 1 && bs === 0) {
+      const c = b[bo];
+      for (let j = 0; j < n; j++) o[oo + j] = a[ao + j] + c;
+    } else {
+      for (let j = 0; j < n; j++) o[oo + j * os] = a[ao + j * as] + b[bo + j * bs];
+    }
   },
   sub: (o, oo, os, a, ao, as, b, bo, bs, n) => {
-    for (let j = 0; j < n; j++) o[oo + j * os] = a[ao + j * as] - b[bo + j * bs];
+    if (os === 1 && as === 1 && bs === 1) {
+      for (let j = 0; j < n; j++) o[oo + j] = a[ao + j] - b[bo + j];
+    } else {
+      for (let j = 0; j < n; j++) o[oo + j * os] = a[ao + j * as] - b[bo + j * bs];
+    }
   },
   mul: (o, oo, os, a, ao, as, b, bo, bs, n) => {
-    for (let j = 0; j < n; j++) o[oo + j * os] = a[ao + j * as] * b[bo + j * bs];
+    if (os === 1 && as === 1 && bs === 1) {
+      for (let j = 0; j < n; j++) o[oo + j] = a[ao + j] * b[bo + j];
+    } else if (os === 1 && as === 1 && bs === 0) {
+      const c = b[bo];
+      for (let j = 0; j < n; j++) o[oo + j] = a[ao + j] * c;
+    } else {
+      for (let j = 0; j < n; j++) o[oo + j * os] = a[ao + j * as] * b[bo + j * bs];
+    }
   },
   div: (o, oo, os, a, ao, as, b, bo, bs, n) => {
     for (let j = 0; j < n; j++) o[oo + j * os] = a[ao + j * as] / b[bo + j * bs];
@@ -188,8 +209,14 @@ function stridedCopy(o: NumArray | Uint16Array, x: NumArray | Uint16Array, call:
     const ao = offs[1];
     const os = st[0];
     const as = st[1];
-    if (os === 1 && as === 1 && o.constructor === x.constructor) {
-      (o as Float32Array).set((x as Float32Array).subarray(ao, ao + n), oo);
+    // Long unit-stride rows: one memcpy (TypedArray.set); short ones (an attention head's 32-64
+    // floats) copy faster in a loop than through a subarray view per row.
+    if (os === 1 && as === 1) {
+      if (n >= 256 && o.constructor === x.constructor) {
+        (o as Float32Array).set((x as Float32Array).subarray(ao, ao + n), oo);
+      } else {
+        for (let j = 0; j < n; j++) o[oo + j] = x[ao + j];
+      }
       return;
     }
     for (let j = 0; j < n; j++) o[oo + j * os] = x[ao + j * as];
