@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import {
   assertNoLeaks,
+  getBackend,
   loadBackend,
   registerBackend,
   type Tensor,
@@ -25,7 +26,12 @@ async function findWebGpu(): Promise<string | undefined> {
   const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
   if (existsSync(icd)) process.env.VK_ICD_FILENAMES ??= icd;
   try {
-    const backend = await createWebGpuBackend({ routes: SOFTWARE_DAWN_ROUTES });
+    // LRW_WEBGPU_TEST_ROUTE=vulkan (or opengles) keeps only the routes whose flags mention it.
+    const only = process.env.LRW_WEBGPU_TEST_ROUTE;
+    const routes = only
+      ? SOFTWARE_DAWN_ROUTES.filter((r) => r.flags.some((f) => f.includes(only)))
+      : SOFTWARE_DAWN_ROUTES;
+    const backend = await createWebGpuBackend({ routes });
     registerBackend('webgpu', () => backend);
     await loadBackend('webgpu');
     return undefined;
@@ -95,7 +101,7 @@ describe('gpt2-nano training step: webgpu vs cpu', () => {
         return loss;
       });
       console.log(
-        `gpt2-nano step: loss cpu ${want.toFixed(6)} webgpu ${got.toFixed(6)}, worst gradient ${worstName} ${worst.toExponential(2)}`,
+        `gpt2-nano step on ${(getBackend('webgpu') as { route?: string }).route}: loss cpu ${want.toFixed(6)} webgpu ${got.toFixed(6)}, worst gradient ${worstName} ${worst.toExponential(2)}`,
       );
       expect(Math.abs(got - want) / Math.abs(want)).toBeLessThan(1e-4);
       expect(worst, worstName).toBeLessThan(1e-3);

@@ -75,10 +75,11 @@ export interface WebGpuBackendOptions {
   maxDispatchesPerSubmit?: number;
   /**
    * Invocations per row (a power of two up to 256) for row kernels over rows of 1024 elements or
-   * more: reductions, softmax, cross-entropy, normalization. Default 1, one invocation per row:
-   * Mesa's llvmpipe (the OpenGL ES route) miscompiles values kept across several workgroup
-   * barriers (the layerNorm routine reads a stale mean in all but the first 8 lanes), so the
-   * workgroup-per-row path is opt-in for real GPUs.
+   * more: reductions, softmax, cross-entropy, normalization (a workgroup per row, tree reduction
+   * in workgroup memory); 1 = one invocation per row. `createWebGpuBackend` picks 256 on core
+   * adapters and 1 in compatibility mode: Mesa's llvmpipe behind the OpenGL ES route miscompiles
+   * a value kept across several workgroup barriers (the layerNorm routine read a stale mean in
+   * all but the first 8 lanes; SwiftShader's Vulkan computes it right). Default here: 1.
    */
   rowLanes?: number;
   /**

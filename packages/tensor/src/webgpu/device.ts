@@ -57,6 +57,8 @@ export interface AcquiredGpu {
   adapter: GpuAdapter;
   /** Which route found it (for messages and benchmarks). */
   route: string;
+  /** The feature level the adapter was requested with. */
+  featureLevel: 'core' | 'compatibility';
   /**
    * The object `create()` returned. It must stay reachable as long as the device lives: Dawn
    * aborts the process when it is garbage-collected under a live device.
@@ -99,15 +101,17 @@ export async function acquireAdapter(
 ): Promise<AcquiredGpu> {
   const given = options.gpu ?? browserGpu();
   if (given) {
-    const adapter =
-      (await given.requestAdapter({
-        featureLevel: options.featureLevel ?? 'core',
+    const levels = options.featureLevel
+      ? [options.featureLevel]
+      : (['core', 'compatibility'] as const);
+    for (const featureLevel of levels) {
+      const adapter = await given.requestAdapter({
+        featureLevel,
         powerPreference: options.powerPreference,
-      })) ??
-      (options.featureLevel ? null : await given.requestAdapter({ featureLevel: 'compatibility' }));
-    if (!adapter)
-      throw new Error(`webgpu backend: navigator.gpu is present but ${NO_ADAPTER_HELP}`);
-    return { adapter, route: 'navigator.gpu', keepAlive: given };
+      });
+      if (adapter) return { adapter, route: 'navigator.gpu', featureLevel, keepAlive: given };
+    }
+    throw new Error(`webgpu backend: navigator.gpu is present but ${NO_ADAPTER_HELP}`);
   }
   const dawn = await importDawn();
   // Dawn's GPU* constructors and flag objects (GPUBufferUsage, ...) as globals, as in a browser.
@@ -126,7 +130,9 @@ export async function acquireAdapter(
         featureLevel: route.featureLevel,
         powerPreference: options.powerPreference,
       });
-      if (adapter) return { adapter, route: label, keepAlive: gpu };
+      if (adapter) {
+        return { adapter, route: label, featureLevel: route.featureLevel, keepAlive: gpu };
+      }
       tried.push(`${label}: no adapter`);
     } catch (e) {
       tried.push(`${label}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);

@@ -42,13 +42,13 @@ export async function createWebGpuBackend(
   const { gpu, routes, featureLevel, powerPreference, fusedRoutines, ...backendOptions } = options;
   const found = await acquireAdapter({ gpu, routes, featureLevel, powerPreference });
   const device = await requestDevice(found.adapter);
-  const backend = new WebGpuBackend(
-    device,
-    found.adapter,
-    found.route,
-    found.keepAlive,
-    backendOptions,
-  );
+  // Rows of 1024+ get a workgroup each on core adapters; compatibility mode (the OpenGL ES
+  // route, Mesa's llvmpipe) keeps one invocation per row (see WebGpuBackendOptions.rowLanes).
+  const rowLanes = backendOptions.rowLanes ?? (found.featureLevel === 'core' ? 256 : 1);
+  const backend = new WebGpuBackend(device, found.adapter, found.route, found.keepAlive, {
+    ...backendOptions,
+    rowLanes,
+  });
   if (fusedRoutines !== false) {
     for (const [op, r] of Object.entries(webGpuRoutines)) backend.registerRoutine(op, r);
   }

@@ -187,9 +187,9 @@ function unaryExpr(op: UnaryKernel, x: string): string {
     case 'tanh':
       return `tanh_safe(${x})`;
     case 'sin':
-      return `sin(${x})`;
+      return `sin_acc(${x})`;
     case 'cos':
-      return `cos(${x})`;
+      return `cos_acc(${x})`;
     case 'abs':
       return `abs(${x})`;
     case 'sign':

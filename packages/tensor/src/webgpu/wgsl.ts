@@ -65,6 +65,42 @@ fn pow_js(x: f32, y: f32) -> f32 {
   return r;
 }
 fn tanh_safe(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }
+// sin and cos to ~1 ulp for |x| < 8192 on every driver (Vulkan lets builtins be off by 2^-11):
+// Cephes sinf/cosf, octant reduction with pi/4 split in three parts.
+fn trig_reduce(ax: f32) -> vec2<f32> {
+  var j = u32(ax * 1.2732395447351628);
+  var y = f32(j);
+  if ((j & 1u) == 1u) { j = j + 1u; y = y + 1.0; }
+  let z = ((ax - y * 0.78515625) - y * 2.4187564849853515625e-4) - y * 3.77489497744594108e-8;
+  return vec2<f32>(z, f32(j & 7u));
+}
+fn sin_poly(z: f32) -> f32 {
+  let zz = z * z;
+  return ((-1.9515295891e-4 * zz + 8.3321608736e-3) * zz - 1.6666654611e-1) * zz * z + z;
+}
+fn cos_poly(z: f32) -> f32 {
+  let zz = z * z;
+  return ((2.443315711809948e-5 * zz - 1.388731625493765e-3) * zz + 4.166664568298827e-2) * zz * zz - 0.5 * zz + 1.0;
+}
+fn sin_acc(x: f32) -> f32 {
+  if (is_nan(x) || abs(x) > 1e30) { return sin(x); }
+  let r = trig_reduce(abs(x));
+  var j = u32(r.y);
+  var sgn = select(1.0, -1.0, x < 0.0);
+  if (j > 3u) { sgn = -sgn; j = j - 4u; }
+  let v = select(sin_poly(r.x), cos_poly(r.x), j == 1u || j == 2u);
+  return sgn * v;
+}
+fn cos_acc(x: f32) -> f32 {
+  if (is_nan(x) || abs(x) > 1e30) { return cos(x); }
+  let r = trig_reduce(abs(x));
+  var j = u32(r.y);
+  var sgn = 1.0;
+  if (j > 3u) { sgn = -sgn; j = j - 4u; }
+  if (j > 1u) { sgn = -sgn; }
+  let v = select(cos_poly(r.x), sin_poly(r.x), j == 1u || j == 2u);
+  return sgn * v;
+}
 fn exp_safe(x: f32) -> f32 { return exp(min(x, 88.72)); }
 `;
 

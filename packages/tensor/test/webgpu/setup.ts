@@ -18,7 +18,15 @@ const SWIFTSHADER_ICDS = [
   '/usr/lib/chromium-browser/vk_swiftshader_icd.json',
 ];
 
-export const TEST_ROUTES: readonly DawnRoute[] = SOFTWARE_DAWN_ROUTES;
+/**
+ * The routes the tests try: `SOFTWARE_DAWN_ROUTES` (OpenGL ES, then Vulkan), or only those whose
+ * flags mention LRW_WEBGPU_TEST_ROUTE (e.g. `LRW_WEBGPU_TEST_ROUTE=vulkan` for SwiftShader).
+ */
+export const TEST_ROUTES: readonly DawnRoute[] = process.env.LRW_WEBGPU_TEST_ROUTE
+  ? SOFTWARE_DAWN_ROUTES.filter((r) =>
+      r.flags.some((f) => f.includes(process.env.LRW_WEBGPU_TEST_ROUTE as string)),
+    )
+  : SOFTWARE_DAWN_ROUTES;
 
 export interface WebGpuForTests {
   backend?: WebGpuBackend;
