@@ -18,7 +18,7 @@ import {
 } from '@lrw/tensor';
 import { createWebGpuBackend, SOFTWARE_DAWN_ROUTES } from '@lrw/tensor/webgpu';
 import { describe, expect, it } from 'vitest';
-import { preset } from '../src/config.js';
+import { type GPT2Config, preset } from '../src/config.js';
 import { GPT2 } from '../src/gpt2.js';
 
 async function findWebGpu(): Promise<string | undefined> {
@@ -63,7 +63,7 @@ describe('gpt2-nano training step: webgpu vs cpu', () => {
   it.skipIf(!!unavailable)(
     `loss within 1e-4, gradients within 1e-3${unavailable ? ` (skipped: ${unavailable})` : ''}`,
     async () => {
-      const config = preset('gpt2-nano');
+      const config = preset('gpt2-nano') as GPT2Config;
       const cpu = new GPT2(config, { seed: 3, backend: 'cpu' });
       const gpu = new GPT2(config, { seed: 3, backend: 'webgpu' });
       const state = new Map(
