@@ -5,7 +5,8 @@
 // AdamW) at the `gpt2-nano` config. Rounds alternate the contenders; medians reported.
 // Build first (`npm run build -w @lrw/tensor`).
 //
-//   node bench/webgpu-matmul.mjs [--quick] [--torch]     no GPU: Dawn's GL route (llvmpipe)
+//   node bench/webgpu-matmul.mjs [--quick] [--torch]     no GPU: Dawn's GL route (llvmpipe);
+//                                                        --route vulkan: SwiftShader
 //   node bench/webgpu-matmul.mjs --device [--torch]      a real GPU (Dawn's default route), adds
 //                                                        n = 2048, 4096 and GPT-2 124M
 //
@@ -27,7 +28,12 @@ if (!device) {
   const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
   if (existsSync(icd)) process.env.VK_ICD_FILENAMES ??= icd;
 }
-const gpu = await createWebGpuBackend(device ? {} : { routes: SOFTWARE_DAWN_ROUTES });
+// --route vulkan|opengles keeps only the software routes whose flags mention it.
+const only = args.includes('--route') ? args[args.indexOf('--route') + 1] : undefined;
+const routes = only
+  ? SOFTWARE_DAWN_ROUTES.filter((r) => r.flags.some((f) => f.includes(only)))
+  : SOFTWARE_DAWN_ROUTES;
+const gpu = await createWebGpuBackend(device ? {} : { routes });
 T.registerBackend('webgpu', () => gpu);
 await T.loadBackend('webgpu');
 const cpuName = 'cpu';

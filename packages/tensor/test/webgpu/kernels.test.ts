@@ -10,6 +10,7 @@ import {
   crossEntropy,
   gather,
   layerNorm,
+  linearCrossEntropy,
   loadBackend,
   matmul,
   randn,
@@ -204,6 +205,38 @@ describe.skipIf(skip)('webgpu limits', () => {
       c.dispose();
     }
     wide.destroy();
+  });
+
+  it('the fused vocabulary head works in row chunks (binding limit 4 KiB: 4 chunks), gradients too', async () => {
+    const small = await createWebGpuBackend({
+      routes: TEST_ROUTES,
+      name: 'webgpu-small-binding',
+      limitOverrides: { maxStorageBufferBindingSize: 4096 },
+    });
+    registerBackend('webgpu-small-binding', () => small);
+    await loadBackend('webgpu-small-binding');
+    const run = async (be: string) => {
+      const x = rand([100, 8], 20, be).requireGrad();
+      const w = rand([37, 8], 21, be).requireGrad();
+      const t = tensor(
+        Array.from({ length: 100 }, (_, i) => (i % 11 === 3 ? -100 : (i * 7) % 37)),
+        { dtype: 'int32', backend: be },
+      );
+      const loss = tidy(() => {
+        const l = linearCrossEntropy(x, w, t);
+        l.mul(rand([100], 22, be))
+          .sum()
+          .backward();
+        return l;
+      });
+      const out = [await loss.data(), await x.grad!.data(), await w.grad!.data()];
+      for (const v of [x, w, t, loss]) v.dispose();
+      return out;
+    };
+    const got = await run('webgpu-small-binding');
+    const want = await run('cpu-reference');
+    for (let i = 0; i < 3; i++) expect(maxRelErr(got[i], want[i])).toBeLessThan(1e-5);
+    small.destroy();
   });
 
   it('half precision raises UnsupportedOpError with the reason', () => {
