@@ -166,7 +166,9 @@ async function tokensPerSecond(cfg, backend, B, Tn, steps) {
   };
   const times = [];
   let loss = 0;
+  let launches = 0;
   for (let s = 0; s < steps + 1; s++) {
+    if (s === 1) launches = gpu.launches;
     for (let i = 0; i < ids.length; i++) {
       ids[i] = rnd();
       tg[i] = rnd();
@@ -177,7 +179,8 @@ async function tokensPerSecond(cfg, backend, B, Tn, steps) {
   }
   model.dispose();
   const ms = median(times);
-  return { ms, tokens: (B * Tn * 1000) / ms, loss };
+  const perStep = backend === 'webgpu' ? (gpu.launches - launches) / steps : 0;
+  return { ms, tokens: (B * Tn * 1000) / ms, loss, perStep };
 }
 
 function torchCpu(cfg, B, Tn) {
@@ -267,11 +270,13 @@ for (const [label, cfg, B, Tn, backends] of [
   console.log(`\ntraining step ${label}, B=${B} T=${Tn}: forward + backward + AdamW`);
   const res = Object.fromEntries(backends.map((b) => [b, []]));
   let loss = {};
+  let perStep = 0;
   for (let r = 0; r < ROUNDS; r++) {
     for (const be of backends) {
       const out = await tokensPerSecond(cfg, be, B, Tn, steps);
       res[be].push(out.tokens);
       loss[be] = out.loss;
+      if (be === 'webgpu') perStep = out.perStep;
     }
   }
   for (const be of backends) {
@@ -279,6 +284,7 @@ for (const [label, cfg, B, Tn, backends] of [
       `  ${be.padEnd(7)} ${median(res[be]).toFixed(0).padStart(7)} tokens/s   (last loss ${loss[be].toFixed(4)})`,
     );
   }
+  console.log(`  webgpu dispatches per step: ${perStep.toFixed(0)}`);
   if (backends.includes(cpuName)) {
     console.log(`  webgpu/cpu ${(median(res.webgpu) / median(res[cpuName])).toFixed(2)}`);
   }
