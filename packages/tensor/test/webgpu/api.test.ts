@@ -1,5 +1,5 @@
 /** The @lrw/tensor/webgpu surface and its errors, checked without a GPU. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { backendNames } from '../../src/index.js';
 import * as webgpu from '../../src/webgpu/index.js';
 
@@ -37,6 +37,19 @@ describe('@lrw/tensor/webgpu', () => {
     await expect(webgpu.createWebGpuBackend({ gpu: noAdapter })).rejects.toThrow(
       /no WebGPU adapter found.*npm install webgpu.*libegl1 libegl-mesa0.*EGL_PLATFORM=surfaceless.*VK_ICD_FILENAMES/,
     );
+  });
+
+  it("without the npm package 'webgpu', the error says to install it", async () => {
+    vi.doMock('webgpu', () => {
+      throw new Error("Cannot find package 'webgpu'");
+    });
+    try {
+      await expect(webgpu.createWebGpuBackend()).rejects.toThrow(
+        /the npm package 'webgpu' \(Dawn for Node\) could not be loaded.*npm install webgpu/,
+      );
+    } finally {
+      vi.doUnmock('webgpu');
+    }
   });
 
   it('size classes: powers of two to 256 bytes, then quarter steps (at most 25% slack)', () => {
