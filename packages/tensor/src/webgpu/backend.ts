@@ -92,6 +92,9 @@ export interface WebGpuBackendOptions {
 }
 
 const PARAM_WORDS = 1 << 16;
+/** Bytes of the upload arena: writes up to UPLOAD_INLINE bytes are staged there and copied in order. */
+const UPLOAD_BYTES = 1 << 20;
+const UPLOAD_INLINE = 1 << 16;
 
 /** Pool size classes: powers of two up to 256 bytes, then four steps per power of two (<= 25% slack). */
 export function sizeClass(bytes: number): number {
@@ -131,6 +134,9 @@ export class WebGpuBackend implements Backend {
   private readonly params: Int32Array;
   private paramPos = 0;
   private readonly paramBuffer: GpuBuffer;
+  private readonly upload = new Uint8Array(UPLOAD_BYTES);
+  private uploadPos = 0;
+  private readonly uploadBuffer: GpuBuffer;
   private readonly paramAlign: number;
   /** Words 0..3: error code, offending value, position (see ERROR_CODES). */
   readonly errorBuffer: GpuBuffer;
@@ -173,6 +179,11 @@ export class WebGpuBackend implements Backend {
       size: PARAM_WORDS * 4,
       usage: BufferUsage.STORAGE | BufferUsage.COPY_DST,
       label: 'lrw-params',
+    });
+    this.uploadBuffer = device.createBuffer({
+      size: UPLOAD_BYTES,
+      usage: BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
+      label: 'lrw-upload',
     });
     this.errorBuffer = device.createBuffer({
       size: 16,
@@ -282,14 +293,34 @@ export class WebGpuBackend implements Backend {
         `${this.name}.write: byte offset ${byteOffset} must be a multiple of 4 (WebGPU writeBuffer alignment)`,
       );
     }
-    // Queue writes run before commands still being encoded: submit those first.
-    this.flush();
     let bytes = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
     if (bytes.byteLength % 4 !== 0) {
       const padded = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
       padded.set(bytes);
       bytes = padded;
     }
+    if (bytes.byteLength === 0) return;
+    if (bytes.byteLength <= UPLOAD_INLINE) {
+      // Small writes (scalars, indices, a batch) join the open command encoder as a copy from
+      // the upload arena, so they stay in order with the kernels around them without a submit.
+      if (this.uploadPos + bytes.byteLength > UPLOAD_BYTES) this.flush();
+      this.upload.set(bytes, this.uploadPos);
+      this.encoder ??= this.device.createCommandEncoder();
+      this.pass?.end();
+      this.pass = null;
+      this.encoder.copyBufferToBuffer(
+        this.uploadBuffer,
+        this.uploadPos,
+        b.gpu,
+        byteOffset,
+        bytes.byteLength,
+      );
+      this.uploadPos += bytes.byteLength;
+      if (++this.dispatches >= this.maxDispatches) this.flush();
+      return;
+    }
+    // Queue writes run before commands still being encoded: submit those first.
+    this.flush();
     this.device.queue.writeBuffer(b.gpu, byteOffset, bytes);
   }
 
@@ -488,11 +519,17 @@ export class WebGpuBackend implements Backend {
   flush(): void {
     if (!this.encoder) return;
     this.pass?.end();
-    this.device.queue.writeBuffer(this.paramBuffer, 0, this.params.subarray(0, this.paramPos));
+    if (this.paramPos > 0) {
+      this.device.queue.writeBuffer(this.paramBuffer, 0, this.params.subarray(0, this.paramPos));
+    }
+    if (this.uploadPos > 0) {
+      this.device.queue.writeBuffer(this.uploadBuffer, 0, this.upload.subarray(0, this.uploadPos));
+    }
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
     this.pass = null;
     this.paramPos = 0;
+    this.uploadPos = 0;
     this.dispatches = 0;
   }
 

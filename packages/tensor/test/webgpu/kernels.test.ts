@@ -135,6 +135,26 @@ describe.skipIf(skip)('webgpu kernels against the cpu reference', () => {
     for (const x of [t, i, out]) x.dispose();
   });
 
+  it('writes stay in order with queued kernels: small ones inside the command encoder, large ones after a submit', async () => {
+    const be = gpu.backend!;
+    for (const n of [4, 20000]) {
+      const t = tensor(
+        Float32Array.from({ length: n }, (_, i) => i),
+        { backend: 'webgpu' },
+      );
+      const before = t.mul(10); // queued, reads the first values
+      be.write(
+        t.storage.buf,
+        Float32Array.from({ length: n }, (_, i) => -i),
+      );
+      const after = t.mul(10); // queued after the write
+      const [b, a] = [await before.data(), await after.data()];
+      expect(b[n - 1]).toBe(10 * (n - 1));
+      expect(a[n - 1]).toBe(-10 * (n - 1));
+      for (const x of [t, before, after]) x.dispose();
+    }
+  });
+
   it('pools buffers by size class and counts exactly', async () => {
     const be = gpu.backend!;
     await be.sync();
