@@ -63,7 +63,12 @@ export {
   type Tolerance,
   toleranceFor,
 } from './op-table.js';
-export { type AdamWHyper, type AdamWPath, adamwStep } from './ops/adamw.js';
+export {
+  type AdamWHyper,
+  type AdamWPath,
+  type AdamWRoutineAttrs,
+  adamwStep,
+} from './ops/adamw.js';
 export {
   arange,
   type CreateOptions,

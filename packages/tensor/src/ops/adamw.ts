@@ -1,10 +1,12 @@
 /**
  * One AdamW step in place on a parameter and its moment tensors (torch.optim.AdamW: decoupled
  * weight decay, bias-corrected moments). On the fast CPU backend it is one pass of the wasm SIMD
- * kernel over the four buffers; elsewhere (reference CPU, GPU backends, strided views) it is the
- * same formula composed of in-place tensor ops.
+ * kernel over the four buffers; on a backend with an `adamwStep` routine (WebGPU: one WGSL pass)
+ * it is that routine; elsewhere (reference CPU, strided views) it is the same formula composed of
+ * in-place tensor ops.
  */
 
+import { OpContext } from '../autograd.js';
 import type { CpuBackend } from '../cpu/cpu-backend.js';
 import { wasmKernelsOf } from '../cpu-wasm/fast-backend.js';
 import { noGrad, tidy } from '../engine.js';
@@ -21,8 +23,39 @@ export interface AdamWHyper {
   step: number;
 }
 
-/** Which implementation `adamwStep` used (for tests and benchmarks). */
-export type AdamWPath = 'wasm' | 'composed';
+/**
+ * Which implementation `adamwStep` used (for tests and benchmarks): 'wasm' (the fast CPU
+ * backend's SIMD pass), 'webgpu' (the WebGPU backend's one-pass WGSL routine), 'routine' (another
+ * backend's `adamwStep` routine) or 'composed' (in-place tensor ops, any backend).
+ */
+export type AdamWPath = 'wasm' | 'webgpu' | 'routine' | 'composed';
+
+/**
+ * The attributes a backend's `adamwStep` routine receives (`backend.routine('adamwStep')`): the
+ * update's float32 constants, derived in float64 from the hyper-parameters by `adamwStep`. The
+ * routine's `forward([param, grad, m, v], attrs, ctx)` gets four contiguous float32 tensors of one
+ * shape on its backend, updates param, m and v in place:
+ *
+ *   m = beta1 m + oneMinusBeta1 g;  v = beta2 v + oneMinusBeta2 g^2
+ *   param = param decay - (stepSize m) / (sqrt(v) invBc2Sqrt + eps)
+ *
+ * and returns an alias of `param` (routines return a tensor; `adamwStep` disposes it). A `path`
+ * property on the routine object names it in `adamwStep`'s result (default 'routine').
+ */
+export interface AdamWRoutineAttrs {
+  /** 1 - lr weightDecay. */
+  decay: number;
+  beta1: number;
+  beta2: number;
+  /** 1 - beta1 and 1 - beta2 in float64 (in float32, 1 - f32(0.999) is off by 1.3e-5). */
+  oneMinusBeta1: number;
+  oneMinusBeta2: number;
+  /** lr / (1 - beta1^t). */
+  stepSize: number;
+  /** 1 / sqrt(1 - beta2^t). */
+  invBc2Sqrt: number;
+  eps: number;
+}
 
 /**
  * param <- param (1 - lr wd) - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps), with
@@ -76,8 +109,27 @@ export function adamwStep(
     for (const t of [param, m, v]) checkInplace(t, 'adamwStep');
   });
 
+  const contiguous = ts.every((t) => t.isContiguous);
   const mm = wasmKernelsOf(param.backend);
-  if (mm && ts.every((t) => t.isContiguous)) {
+  const routine = contiguous && !mm ? param.backend.routine?.('adamwStep') : undefined;
+  if (routine) {
+    const attrs: AdamWRoutineAttrs = {
+      decay: 1 - lr * weightDecay,
+      beta1,
+      beta2,
+      oneMinusBeta1: 1 - beta1,
+      oneMinusBeta2: 1 - beta2,
+      stepSize: lr / (1 - beta1 ** step),
+      invBc2Sqrt: 1 / Math.sqrt(1 - beta2 ** step),
+      eps,
+    };
+    noGrad(() =>
+      routine.forward(ts, attrs, new OpContext('adamwStep', attrs, ts, false)).dispose(),
+    );
+    for (const t of [param, m, v]) t.storage.version++;
+    return (routine as { path?: AdamWPath }).path ?? 'routine';
+  }
+  if (mm && contiguous) {
     const cpu = param.backend as CpuBackend;
     const flat = (t: Tensor) => {
       const view = t.view();

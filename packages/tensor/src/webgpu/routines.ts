@@ -11,6 +11,7 @@ import type { Routine, TensorView } from '../backend.js';
 import { sumTo } from '../ops/reduce.js';
 import { shapeSize } from '../shape.js';
 import { Tensor } from '../tensor.js';
+import { adamwRoutine } from './adamw.js';
 import type { WebGpuBackend } from './backend.js';
 import { bindViews, elementwise, floatWord, rowGrid, rowLanes, wgslType } from './kernels.js';
 import { declare, FLOAT_HELPERS, loader, rowEntry, rowHelpers, storer } from './wgsl.js';
@@ -690,7 +691,7 @@ const attentionRoutine: Routine = {
   },
 };
 
-/** The fused WGSL routines, by composite op name. */
+/** The fused WGSL routines, by composite op name (and `adamwStep`, the optimizer update). */
 export const webGpuRoutines: Readonly<Record<string, Routine>> = {
   softmax: softmaxRoutine(false),
   logSoftmax: softmaxRoutine(true),
@@ -701,4 +702,5 @@ export const webGpuRoutines: Readonly<Record<string, Routine>> = {
   gelu: geluRoutine,
   silu: siluRoutine,
   scaledDotProductAttention: attentionRoutine,
+  adamwStep: adamwRoutine,
 };

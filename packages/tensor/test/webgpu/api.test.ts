@@ -16,6 +16,7 @@ describe('@lrw/tensor/webgpu', () => {
       'webGpuRoutines',
     ]);
     expect(Object.keys(webgpu.webGpuRoutines).sort()).toEqual([
+      'adamwStep',
       'crossEntropy',
       'gelu',
       'layerNorm',
