@@ -134,20 +134,44 @@ function timeSteps(step, reps) {
   return { ms: median(ts), cpuMs: median(cs) };
 }
 
+// One persistent PyTorch process per thread count: Debian's torch calls OpenBLAS, whose own
+// pthreads ignore torch.set_num_threads, so each process pins them with OPENBLAS_NUM_THREADS
+// (without it the "1 thread" peer ran its products on both cores).
 let torch;
 if (withTorch) {
-  const child = spawn('/usr/bin/python3', [new URL('./torch_block.py', import.meta.url).pathname], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const peers = new Map();
+  const peer = (threads) => {
+    if (!peers.has(threads)) {
+      const child = spawn(
+        '/usr/bin/python3',
+        [new URL('./torch_block.py', import.meta.url).pathname],
+        {
+          stdio: ['pipe', 'pipe', 'inherit'],
+          env: {
+            ...process.env,
+            OPENBLAS_NUM_THREADS: String(threads),
+            OMP_NUM_THREADS: String(threads),
+          },
+        },
+      );
+      peers.set(threads, {
+        child,
+        lines: createInterface({ input: child.stdout })[Symbol.asyncIterator](),
+      });
+    }
+    return peers.get(threads);
+  };
   torch = {
     async time(cfg, threads, reps) {
+      const { child, lines } = peer(threads);
       child.stdin.write(`${JSON.stringify({ ...cfg, threads, reps })}\n`);
       const { value, done } = await lines.next();
       if (done) throw new Error('torch_block.py exited (is python3-torch installed?)');
       return JSON.parse(value);
     },
-    close: () => child.stdin.end(),
+    close: () => {
+      for (const { child } of peers.values()) child.stdin.end();
+    },
   };
 }
 
