@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { assertNoLeaks, noGrad, type Tensor, tensor } from '@lrw/tensor';
 import { describe, expect, it } from 'vitest';
 import { AdamW, isDecayed } from './adamw.js';
-import { clipGradNorm, globalGradNorm } from './grad-clip.js';
+import {
+  clipGradNorm,
+  clipGradNormAsync,
+  globalGradNorm,
+  globalGradNormAsync,
+} from './grad-clip.js';
 import { TrainerError } from './trainer-error.js';
 
 interface Fixture {
@@ -236,5 +241,36 @@ describe('gradient clipping', () => {
     const g = p.grad!.dataSync();
     expect(Math.hypot(g[0]!, g[1]!)).toBeCloseTo(1, 5);
     p.dispose();
+  });
+
+  it('the norm is the float64 sum, in parameter order, of per-parameter float32 sums of squares; sync and async agree', async () => {
+    const params = makeParams();
+    setGrads(params, fixture.steps[0]!.grads);
+    const ps = params.map(([, p]) => p);
+    // A parameter without a gradient counts as zero.
+    const extra = tensor([1, 2, 3]).requireGrad();
+    let want = 0;
+    for (const p of ps) want += p.grad!.square().sum().itemSync();
+    want = Math.sqrt(want);
+    expect(globalGradNorm([...ps, extra])).toBe(want);
+    expect(await globalGradNormAsync([...ps, extra])).toBe(want);
+    expect(globalGradNorm([extra])).toBe(0);
+    const before = ps.map((p) => Array.from(p.grad!.dataSync()));
+    expect(await clipGradNormAsync(ps, want * 2)).toBe(want); // under the limit: unchanged
+    expect(ps.map((p) => Array.from(p.grad!.dataSync()))).toEqual(before);
+    expect(await clipGradNormAsync(ps, want / 2)).toBe(want);
+    expect(globalGradNorm(ps)).toBeCloseTo(want / 2, 5);
+    extra.dispose();
+    dispose(params, optimizer(params));
+  });
+});
+
+describe('AdamW.tensorsAsync', () => {
+  it('returns the same host copies as tensors()', async () => {
+    const params = makeParams();
+    const opt = optimizer(params);
+    runSteps(params, opt, 0, 2);
+    expect(await opt.tensorsAsync()).toEqual(opt.tensors());
+    dispose(params, opt);
   });
 });

@@ -12,8 +12,8 @@ import { TrainerError } from './trainer-error.js';
  *
  * with t the 1-based step count. Moments are float32 tensors on the parameters' backend. Each
  * parameter is one `adamwStep` of @lrw/tensor: a single wasm SIMD pass over param, grad, m and v
- * on the fast `cpu` backend, the same formula composed of in-place tensor ops elsewhere (GPU
- * backends, `cpu-reference`).
+ * on the fast `cpu` backend, one WGSL pass on `webgpu`, the same formula composed of in-place
+ * tensor ops elsewhere (`cpu-reference`).
  */
 export interface AdamWOptions {
   /** Default 0.01 (the paper's GPT-2 recipe, spec section 7). */
@@ -145,7 +145,8 @@ export class AdamW {
 
   /**
    * How the last `step` updated each parameter, in parameter order: 'wasm' (one fused pass on
-   * the fast CPU backend) or 'composed' (in-place tensor ops, any backend).
+   * the fast CPU backend), 'webgpu' (one WGSL pass), 'routine' (another backend's fused
+   * routine) or 'composed' (in-place tensor ops, any backend).
    */
   lastStepPaths(): readonly AdamWPath[] {
     return this.paths;
@@ -165,12 +166,25 @@ export class AdamW {
     };
   }
 
-  /** Host copies of the moments, named `m/<param>` and `v/<param>`. */
+  /**
+   * Host copies of the moments, named `m/<param>` and `v/<param>`. Synchronous: host-memory
+   * backends only (`cpu`, `cpu-reference`); `tensorsAsync` works on every backend.
+   */
   tensors(): Record<string, NamedTensor> {
     const out: Record<string, NamedTensor> = {};
     for (const s of this.slots) {
       out[`m/${s.name}`] = { shape: s.m.shape, data: Float32Array.from(s.m.dataSync()) };
       out[`v/${s.name}`] = { shape: s.v.shape, data: Float32Array.from(s.v.dataSync()) };
+    }
+    return out;
+  }
+
+  /** `tensors()` on any backend (GPU moments are read with `await data()`); the same copies. */
+  async tensorsAsync(): Promise<Record<string, NamedTensor>> {
+    const out: Record<string, NamedTensor> = {};
+    for (const s of this.slots) {
+      out[`m/${s.name}`] = { shape: s.m.shape, data: (await s.m.data()) as Float32Array };
+      out[`v/${s.name}`] = { shape: s.v.shape, data: (await s.v.data()) as Float32Array };
     }
     return out;
   }

@@ -13,6 +13,18 @@ import { TrainerError } from './trainer-error.js';
 export const METHODS = STRATEGY_NAMES as readonly [StrategyName, ...StrategyName[]];
 export type Method = StrategyName;
 
+/**
+ * The @lrw/tensor backends a run can train on (config field `backend`, CLI `--backend`):
+ *
+ * - `cpu` (default): the fast CPU backend (wasm SIMD / BLAS matmul, fused routines, one-pass
+ *   AdamW);
+ * - `cpu-reference`: the reference kernels (float64 accumulation; slow, for checks);
+ * - `webgpu`: WGSL kernels on a WebGPU adapter (a GPU; without one, software adapters such as
+ *   Mesa's llvmpipe run it, for tests, at about a hundred tokens per second).
+ */
+export const TRAINER_BACKENDS = ['cpu', 'cpu-reference', 'webgpu'] as const;
+export type TrainerBackend = (typeof TRAINER_BACKENDS)[number];
+
 const steps = (what: string) =>
   z
     .number({ error: `must be a whole number of ${what}` })
@@ -177,6 +189,15 @@ export const trainerConfigSchema = z
       .string({ error: 'must be a directory path' })
       .min(1, { error: 'must not be empty' })
       .default('runs/run'),
+    /**
+     * The @lrw/tensor backend to train on (TRAINER_BACKENDS). Checkpoints hold host arrays
+     * whatever the backend, so a run resumes on any backend.
+     */
+    backend: z
+      .enum(TRAINER_BACKENDS, {
+        error: `must be one of ${TRAINER_BACKENDS.map((b) => `"${b}"`).join(', ')}`,
+      })
+      .default('cpu'),
   })
   .superRefine((c, ctx) => {
     if (c.lr.kind !== 'constant') {

@@ -11,7 +11,8 @@ import type { EvalRecord } from './metrics-record.js';
 
 /**
  * A @lrw/eval TokenScorer over a @lrw/models causal LM: log p(target) = -(per-token cross
- * entropy), through the model's memory-lean head, with gradients and dropout off.
+ * entropy), through the model's memory-lean head, with gradients and dropout off. Runs on the
+ * model's backend (token ids go there; the losses come back with one asynchronous read).
  */
 export class ModelScorer implements TokenScorer {
   constructor(private readonly model: CausalLM) {}
@@ -21,17 +22,23 @@ export class ModelScorer implements TokenScorer {
     const wasTraining = this.model.training;
     this.model.eval();
     try {
-      return noGrad(() =>
+      const backend = this.model.parameters()[0]?.backend.name;
+      const tokenLosses = noGrad(() =>
         tidy(() => {
-          const ids = tensor(batch.tokens, { shape: [B, T], dtype: 'int32' });
+          const ids = tensor(batch.tokens, { shape: [B, T], dtype: 'int32', backend });
           const mask = batch.mask ?? new Float32Array(B * T).fill(1);
-          const { tokenLosses } = this.model.perSampleLoss(ids, batch.targets, mask);
-          const nll = tokenLosses.dataSync();
-          const out = new Float32Array(B * T);
-          for (let i = 0; i < out.length; i++) out[i] = -nll[i];
-          return out;
+          return this.model.perSampleLoss(ids, batch.targets, mask).tokenLosses;
         }),
       );
+      let nll: Float32Array;
+      try {
+        nll = (await tokenLosses.data()) as Float32Array; // any backend (no synchronous read)
+      } finally {
+        tokenLosses.dispose();
+      }
+      const out = new Float32Array(B * T);
+      for (let i = 0; i < out.length; i++) out[i] = -nll[i]!;
+      return out;
     } finally {
       this.model.train(wasTraining);
     }

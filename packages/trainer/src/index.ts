@@ -1,5 +1,6 @@
 export { AdamW, type AdamWOptions, type AdamWState, isDecayed } from './adamw.js';
 export { type AtomicWriteOptions, writeBytesAtomic, writeFileAtomic } from './atomic-write.js';
+export { loadTrainerBackend, modelBackend } from './backend.js';
 export {
   CHECKPOINT_MAGIC,
   CHECKPOINT_VERSION,
@@ -23,6 +24,8 @@ export {
   type Method,
   parseTrainerConfig,
   type TemperatureConfig,
+  TRAINER_BACKENDS,
+  type TrainerBackend,
   type TrainerConfig,
   type TrainerConfigInput,
   trainerConfigSchema,
@@ -36,7 +39,12 @@ export {
   type StaticMixtureName,
 } from './domain-mixtures.js';
 export { evalRecord, evaluateModel, ModelScorer } from './evaluate.js';
-export { clipGradNorm, globalGradNorm } from './grad-clip.js';
+export {
+  clipGradNorm,
+  clipGradNormAsync,
+  globalGradNorm,
+  globalGradNormAsync,
+} from './grad-clip.js';
 export { escapeHtml } from './html-escape.js';
 export { type ReportOptions, renderReport, writeReport } from './html-report.js';
 export {

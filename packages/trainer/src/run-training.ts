@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type Dataset, openDataset, type PrepareOptions, prepare } from '@lrw/data';
 import { createModel, type ModelConfig } from '@lrw/models';
 import type { Strategy } from '@lrw/strategies';
+import { loadTrainerBackend } from './backend.js';
 import type { Collective } from './collective.js';
 import { parseTrainerConfig, type TrainerConfig, type TrainerConfigInput } from './config.js';
 import { streamMixture } from './data-mixture.js';
@@ -62,14 +63,17 @@ async function openOrPrepare(options: TrainRunOptions): Promise<Dataset> {
 }
 
 /**
- * One training run end to end: open (or prepare) the data, build the model from its preset,
- * train with checkpoints and evaluations, and write `results.json` for the HTML report.
+ * One training run end to end: open (or prepare) the data, build the model from its preset on
+ * `config.backend` (loaded through @lrw/tensor's registry; a backend that cannot start is a
+ * TrainerError with a HINT), train with checkpoints and evaluations, and write `results.json`
+ * for the HTML report.
  */
 export async function trainRun(
   configInput: TrainerConfig | TrainerConfigInput,
   options: TrainRunOptions,
 ): Promise<TrainRunResult> {
   const config = parseTrainerConfig(configInput);
+  await loadTrainerBackend(config.backend);
   const outDir = options.outDir ?? config.outputDir;
   const dataset = await openOrPrepare(options);
   const rank = options.collective?.rank ?? 0;
@@ -85,7 +89,7 @@ export async function trainRun(
       'leave vocabSize out of modelOverrides, or prepare the data with a smaller tokenizer.',
     );
   }
-  const model = createModel(modelConfig, { seed: config.seed });
+  const model = createModel(modelConfig, { seed: config.seed, backend: config.backend });
   const train = dataset.stream({
     batchSize: config.batchSize,
     seqLen: config.seqLen,

@@ -19,7 +19,8 @@ export type TrainerErrorCode =
   | 'report-input'
   | 'collective'
   | 'checkpoint-mismatch'
-  | 'data';
+  | 'data'
+  | 'backend';
 
 const marker = Symbol.for('@lrw/trainer/TrainerError');
 

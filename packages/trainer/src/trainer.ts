@@ -12,12 +12,13 @@ import {
 import { noGrad, type Tensor, tensor, tidy } from '@lrw/tensor';
 import { AdamW, type AdamWState } from './adamw.js';
 import { writeBytesAtomic } from './atomic-write.js';
+import { modelBackend } from './backend.js';
 import type { CheckpointContents } from './checkpoint-file.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { type Collective, checkCollective, SingleProcessCollective } from './collective.js';
 import type { TemperatureConfig, TrainerConfig } from './config.js';
 import { evalRecord, evaluateModel } from './evaluate.js';
-import { clipGradNorm, globalGradNorm } from './grad-clip.js';
+import { clipGradNorm, globalGradNormAsync } from './grad-clip.js';
 import { type LrSchedule, lrSchedule } from './lr-schedule.js';
 import type { EvalRecord, TrainStepRecord } from './metrics-record.js';
 import { MetricsWriter } from './metrics-writer.js';
@@ -115,6 +116,8 @@ export class Trainer {
   readonly lr: LrSchedule;
   readonly collective: Collective;
   readonly outDir: string;
+  /** The backend the model's parameters live on; the trainer's tensors go there too. */
+  readonly backend: string;
   private readonly options: TrainerOptions;
   private readonly method: TrainerConfig['method'] | 'custom';
   private readonly store: CheckpointStore;
@@ -135,6 +138,7 @@ export class Trainer {
     this.collective = options.collective ?? new SingleProcessCollective();
     checkCollective(this.collective);
     this.outDir = options.outDir ?? config.outputDir;
+    this.backend = modelBackend(model, config.backend);
     this.lr = lrSchedule(config.lr);
     this.optimizer = new AdamW(model.namedParameters(), config.optimizer);
     this.method = options.strategy !== undefined ? 'custom' : config.method;
@@ -201,17 +205,19 @@ export class Trainer {
     return this.lastEval;
   }
 
-  /** Forward pass of one micro-batch: per-sample losses (graph kept) and their host copy. */
+  /**
+   * Forward pass of one micro-batch: per-sample losses (graph kept). Targets and mask stay host
+   * arrays (no device read); the losses' host copy is read by the caller (`await data()`).
+   */
   private forward(batch: TrainBatch) {
     const { batchSize: B, seqLen: T } = batch;
     const { losses, counts } = tidy(() => {
-      const ids = tensor(batch.tokens, { shape: [B, T], dtype: 'int32' });
+      const ids = tensor(batch.tokens, { shape: [B, T], dtype: 'int32', backend: this.backend });
       const r = this.model.perSampleLoss(ids, batch.targets, batch.mask);
       return { losses: r.losses, counts: r.counts };
     });
-    const host = Float32Array.from(losses.dataSync());
     const active = Uint8Array.from(counts, (c) => (c > 0 ? 1 : 0));
-    return { losses, host, active, domainIds: batch.domainIds, tokens: B * T };
+    return { losses, active, domainIds: batch.domainIds, tokens: B * T };
   }
 
   /** All ranks' losses, activity and domain ids of one micro-batch, in rank order. */
@@ -245,7 +251,7 @@ export class Trainer {
     const flat = new Float32Array(total);
     let at = 0;
     for (const p of params) {
-      if (p.grad) flat.set(p.grad.dataSync(), at);
+      if (p.grad) flat.set(await p.grad.data(), at);
       at += p.size;
     }
     const summed = await this.collective.allReduceSum(flat);
@@ -253,7 +259,10 @@ export class Trainer {
     noGrad(() => {
       for (const p of params) {
         if (p.grad) {
-          const t = tensor(summed.subarray(at, at + p.size), { shape: p.shape });
+          const t = tensor(summed.subarray(at, at + p.size), {
+            shape: p.shape,
+            backend: this.backend,
+          });
           p.grad.assign(t);
           t.dispose();
         }
@@ -271,6 +280,7 @@ export class Trainer {
     const W = this.collective.worldSize;
     const rank = this.collective.rank;
     const micro: (ReturnType<Trainer['forward']> & {
+      host: Float32Array;
       global: GlobalMicroBatch;
       domains: number[];
     })[] = [];
@@ -287,11 +297,15 @@ export class Trainer {
         const f = this.forward(batch);
         const entry = {
           ...f,
-          global: { losses: f.host, active: f.active } as GlobalMicroBatch,
+          host: new Float32Array(0) as Float32Array,
+          global: { losses: new Float32Array(0), active: f.active } as GlobalMicroBatch,
           domains: [] as number[],
         };
-        micro.push(entry); // pushed before the await, so a failure still disposes its graph
-        const g = await this.gather(f.host, f.active, f.domainIds);
+        micro.push(entry); // pushed before the awaits, so a failure still disposes its graph
+        // The per-sample losses' host copy: the step's one read before backward.
+        entry.host = (await f.losses.data()) as Float32Array;
+        entry.global.losses = entry.host;
+        const g = await this.gather(entry.host, f.active, f.domainIds);
         entry.global = { losses: g.losses, active: g.active };
         entry.domains = g.domainIds;
       }
@@ -326,14 +340,14 @@ export class Trainer {
               // this rank's slice of the global coefficients, by GLOBAL rank (spec section 5);
               // gradients are summed over ranks, so no factor W
               const c = weights!.coefficients[i]!.subarray(rank * B, (rank + 1) * B);
-              objective = losses.mul(tensor(Float32Array.from(c))).sum();
+              objective = losses.mul(tensor(Float32Array.from(c), { backend: this.backend })).sum();
             }
             objective.backward();
           });
           losses.dispose();
         });
         await this.reduceGradients(params);
-        gradNorm = globalGradNorm(params);
+        gradNorm = await globalGradNormAsync(params);
         verdict = this.guard.observe(s + 1, weights.stats.weightedLoss, gradNorm);
         if (verdict.action === 'update') {
           if (this.config.gradClip !== null) clipGradNorm(params, this.config.gradClip, gradNorm);
@@ -434,16 +448,20 @@ export class Trainer {
     return record;
   }
 
-  /** Everything a resume needs (rank 0 writes it). */
-  checkpointContents(): CheckpointContents {
+  /**
+   * Everything a resume needs (rank 0 writes it). Async: parameters and moments are read to host
+   * copies with `await data()`, so it works on every backend; checkpoints always hold host
+   * float32 arrays, whatever backend trained.
+   */
+  async checkpointContents(): Promise<CheckpointContents> {
     const model: CheckpointContents['model'] = {};
     for (const [name, p] of this.model.namedParameters()) {
-      model[name] = { shape: p.shape, data: Float32Array.from(p.dataSync()) };
+      model[name] = { shape: p.shape, data: (await p.data()) as Float32Array };
     }
     return {
       step: this.stepIndex,
       model,
-      optimizer: { tensors: this.optimizer.tensors(), state: this.optimizer.state() },
+      optimizer: { tensors: await this.optimizer.tensorsAsync(), state: this.optimizer.state() },
       parts: {
         trainer: {
           kind: 'lrw.trainer',
@@ -468,7 +486,7 @@ export class Trainer {
   async saveCheckpoint(): Promise<void> {
     if (this.collective.rank === 0) {
       this.metrics?.sync();
-      await this.store.save(this.checkpointContents());
+      await this.store.save(await this.checkpointContents());
     }
     this.lastCheckpointStep = this.stepIndex;
     await this.collective.barrier();

@@ -98,7 +98,7 @@ describe('adamwStep on webgpu', () => {
           ['cpu', 'wasm'],
         ] as const) {
           // Views at offset 7 into larger buffers: the routine reads each operand's offset.
-          const whole = (x: Float32Array) => tensor(x, { backend });
+          const whole = (x: Float32Array | Int32Array) => tensor(x as Float32Array, { backend });
           const buffers = [whole(host.p), whole(host.m), whole(host.v)];
           const [p, m, v] = buffers.map((b) => b.slice(0, 7, 7 + n)) as [Tensor, Tensor, Tensor];
           for (let s = 0; s < 5; s++) {

@@ -79,6 +79,8 @@ export interface EvaluateRunOptions {
   limit?: number;
   evalBatches?: number;
   batchSize?: number;
+  /** Backend of the evaluated model (default: the one the run trained on). */
+  backend?: string;
   /** Where the task progress line goes (none without). */
   io?: CliIo;
 }
@@ -133,7 +135,7 @@ export async function evaluateRun(
   options: EvaluateRunOptions,
 ): Promise<RunEvaluation> {
   const dataset = await openDataset(resolve(options.data));
-  const { model, config, step } = await loadRunModel(runDir, dataset.vocabSize);
+  const { model, config, step } = await loadRunModel(runDir, dataset.vocabSize, options.backend);
   try {
     const batchSize = options.batchSize ?? config.batchSize;
     // The same per-domain validation pass as the trainer's evaluations (validationBatches).

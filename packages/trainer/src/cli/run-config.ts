@@ -6,10 +6,12 @@ import {
   METHODS,
   type Method,
   parseTrainerConfig,
+  TRAINER_BACKENDS,
+  type TrainerBackend,
   type TrainerConfig,
   type TrainerConfigInput,
 } from '../config.js';
-import { integer, positiveNumber } from './options.js';
+import { choice, integer, positiveNumber } from './options.js';
 
 /**
  * The paper's schedules are stated for 20,000 steps: 500 LR warm-up steps and 1000 plain-mean
@@ -36,6 +38,7 @@ export interface TrainFlags {
   evalInterval?: number;
   checkpointInterval?: number;
   seed?: number;
+  backend?: TrainerBackend;
 }
 
 /** Adds the shared training flags to a command. */
@@ -67,7 +70,12 @@ export function addTrainFlags(c: Command): Command {
       'checkpoint every n steps (0: at the end only)',
       integer(0),
     )
-    .option('--seed <n>', 'seed of model, data order and dropout', integer(0));
+    .option('--seed <n>', 'seed of model, data order and dropout', integer(0))
+    .option(
+      '--backend <name>',
+      `tensor backend: ${TRAINER_BACKENDS.join(', ')} (default cpu; webgpu needs a WebGPU adapter, and software adapters without a GPU are ~20x slower than cpu)`,
+      choice(TRAINER_BACKENDS),
+    );
 }
 
 /** The config file as written (validated first, so its errors name the file and field). */
@@ -95,6 +103,7 @@ export async function configInput(flags: TrainFlags, method?: Method): Promise<T
   set('evalInterval', flags.evalInterval);
   set('checkpointInterval', flags.checkpointInterval);
   set('seed', flags.seed);
+  set('backend', flags.backend);
   set('method', method);
   const steps = (input.steps as number | undefined) ?? 20_000;
   const fileLr = file.lr as Record<string, unknown> | undefined;

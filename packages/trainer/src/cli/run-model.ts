@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { CausalScorer, ScoringRow } from '@lrw/eval';
 import { type CausalLM, createModel, type ModelConfig } from '@lrw/models';
 import { noGrad, tensor, tidy } from '@lrw/tensor';
+import { loadTrainerBackend } from '../backend.js';
 import { CheckpointStore } from '../checkpoint-store.js';
 import { parseTrainerConfig, type TrainerConfig } from '../config.js';
 import { resolveModelConfig } from '../model-presets.js';
@@ -18,9 +19,14 @@ export interface LoadedRun {
  * The model of a run directory at its latest checkpoint, built from the resolved model config the
  * checkpoint records (preset plus overrides). A checkpoint without one (written before it was
  * recorded) is rebuilt the way trainRun builds a model without overrides: the preset fitted to
- * the dataset's vocabulary and the run's seqLen.
+ * the dataset's vocabulary and the run's seqLen. The model lives on `backend` (default: the
+ * backend the run trained on, its config's `backend`); checkpoints are host arrays, so any works.
  */
-export async function loadRunModel(runDir: string, datasetVocabSize: number): Promise<LoadedRun> {
+export async function loadRunModel(
+  runDir: string,
+  datasetVocabSize: number,
+  backend?: string,
+): Promise<LoadedRun> {
   const paths = runPaths(runDir);
   if (!existsSync(paths.checkpoints)) {
     throw new CliError(
@@ -48,7 +54,9 @@ export async function loadRunModel(runDir: string, datasetVocabSize: number): Pr
       'pass --data the prepared dataset the run was trained on.',
     );
   }
-  const model = createModel(modelConfig, { seed: config.seed });
+  const on = backend ?? config.backend;
+  await loadTrainerBackend(on);
+  const model = createModel(modelConfig, { seed: config.seed, backend: on });
   const state: Record<string, Float32Array> = {};
   for (const [name, t] of Object.entries(contents.model)) state[name] = t.data;
   model.loadStateDict(state);
@@ -78,9 +86,16 @@ export class ModelCausalScorer implements CausalScorer {
     const ids = new Int32Array(B * T);
     for (const [b, r] of rows.entries()) ids.set(r.tokens, b * T);
     const V = this.model.config.vocabSize;
-    const logits = noGrad(() =>
-      tidy(() => this.model.forward(tensor(ids, { shape: [B, T], dtype: 'int32' })).dataSync()),
+    const backend = this.model.parameters()[0]?.backend.name;
+    const out = noGrad(() =>
+      tidy(() => this.model.forward(tensor(ids, { shape: [B, T], dtype: 'int32', backend }))),
     );
+    let logits: Float32Array;
+    try {
+      logits = (await out.data()) as Float32Array; // any backend (no synchronous read)
+    } finally {
+      out.dispose();
+    }
     return rows.map((r, b) => {
       const logprobs = new Float64Array(r.positions.length);
       const greedy = new Uint8Array(r.positions.length);

@@ -62,9 +62,13 @@ export interface CompareResults {
   report?: string;
 }
 
-/** Two run configs are the same experiment when they differ at most in outputDir. */
+/**
+ * Two run configs are the same experiment when they differ at most in outputDir (a config
+ * written before the `backend` field existed trained on the default, cpu).
+ */
 function sameConfig(a: unknown, b: unknown): boolean {
-  const strip = (c: unknown) => JSON.stringify({ ...(c as object), outputDir: undefined });
+  const strip = (c: unknown) =>
+    JSON.stringify({ backend: 'cpu', ...(c as object), outputDir: undefined });
   return strip(a) === strip(b);
 }
 

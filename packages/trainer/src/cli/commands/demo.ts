@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { Method } from '../../config.js';
+import { type Method, TRAINER_BACKENDS, type TrainerBackend } from '../../config.js';
 import type { CliIo } from '../io.js';
 import { byteSize, choice, integer, positiveNumber } from '../options.js';
 import { formatCompareResults, runCompare } from './compare.js';
@@ -40,6 +40,7 @@ export interface DemoOptions {
   seed: number;
   jobs: number;
   methods?: Method[];
+  backend?: TrainerBackend;
 }
 
 export async function runDemo(opts: DemoOptions, io: CliIo) {
@@ -73,6 +74,7 @@ export async function runDemo(opts: DemoOptions, io: CliIo) {
       evalBatches: opts.evalBatches,
       resume: true,
       jobs: opts.jobs,
+      ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
       title: 'lrw demo: uniform vs linupper on the embedded five-domain corpus',
     },
     io,
@@ -110,6 +112,11 @@ export function registerDemo(program: Command, io: CliIo): void {
       'runs trained side by side (default: 2 when there are 2 cores)',
       integer(1),
       Math.min(2, availableParallelism()),
+    )
+    .option(
+      '--backend <name>',
+      `tensor backend: ${TRAINER_BACKENDS.join(', ')} (default cpu; webgpu without a GPU runs on a software adapter, far slower than cpu)`,
+      choice(TRAINER_BACKENDS),
     )
     .addHelpText('after', '\nExample:\n  lrw demo --out lrw-demo\n')
     .action(async (opts: DemoOptions) => {

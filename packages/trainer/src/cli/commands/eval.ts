@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeBytesAtomic } from '../../atomic-write.js';
+import { TRAINER_BACKENDS, type TrainerBackend } from '../../config.js';
 import { readRunResults, writeRunResults } from '../../run-results.js';
 import { evaluateRun, lmEvalResults, taskDataFiles } from '../evaluate-run.js';
 import type { CliIo } from '../io.js';
-import { integer, list } from '../options.js';
+import { choice, integer, list } from '../options.js';
 import { textTable } from '../tables.js';
 import { requireDataset } from './train.js';
 
@@ -17,6 +18,7 @@ export interface EvalCommandOptions {
   numFewshot?: number;
   limit?: number;
   evalBatches?: number;
+  backend?: TrainerBackend;
 }
 
 export function registerEval(program: Command, io: CliIo): void {
@@ -50,6 +52,11 @@ export function registerEval(program: Command, io: CliIo): void {
       'validation batches for perplexity (default: the whole split)',
       integer(1),
     )
+    .option(
+      '--backend <name>',
+      `tensor backend of the model: ${TRAINER_BACKENDS.join(', ')} (default: the one the run trained on)`,
+      choice(TRAINER_BACKENDS),
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  lrw eval runs/linupper --data data/default\n  lrw eval runs/linupper --tasks piqa,sciq --task-data ../shared/data/eval --num-fewshot 5\n',
@@ -66,6 +73,7 @@ export function registerEval(program: Command, io: CliIo): void {
         ...(opts.numFewshot !== undefined ? { numFewshot: opts.numFewshot } : {}),
         ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
         ...(opts.evalBatches !== undefined ? { evalBatches: opts.evalBatches } : {}),
+        ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
         io,
       });
       const out = resolve(opts.out ?? `${runDir}/eval-results.json`);
