@@ -97,7 +97,11 @@ export abstract class CausalLM extends Module {
     });
   }
 
-  /** Checks ids: int32 (B, T), T within the context, values within the vocabulary (host check). */
+  /**
+   * Checks ids: int32 (B, T), T within the context, and (on host-memory backends) values within
+   * the vocabulary. GPU backends have no synchronous read; there the embedding gather checks
+   * the ids on the device and the next read throws, naming the bad id and its position.
+   */
   protected checkIds(ids: Tensor): [number, number] {
     const { vocabSize, contextLength } = this.config;
     if (ids.dtype !== 'int32' || ids.rank !== 2) {

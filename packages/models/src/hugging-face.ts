@@ -67,18 +67,43 @@ function transpose2d(data: Float32Array, rows: number, cols: number): Float32Arr
   return out;
 }
 
-/** The model's parameters under Hugging Face names and layouts (host copies). */
+/** One parameter under its Hugging Face name and layout, from its host data. */
+function hfEntry(
+  model: CausalLM,
+  ours: string,
+  p: Tensor,
+  data: Float32Array,
+): [string, { shape: number[]; data: Float32Array }] {
+  const { name, transpose } = hfName(model.config.arch, ours);
+  if (transpose) {
+    const [r, c] = p.shape;
+    return [name, { shape: [c, r], data: transpose2d(data, r, c) }];
+  }
+  return [name, { shape: [...p.shape], data: Float32Array.from(data) }];
+}
+
+/**
+ * The model's parameters under Hugging Face names and layouts (host copies). Synchronous:
+ * host-memory backends only (`cpu`, `cpu-reference`); `toHuggingFaceStateAsync` works on every
+ * backend (WebGPU).
+ */
 export function toHuggingFaceState(
   model: CausalLM,
 ): Map<string, { shape: number[]; data: Float32Array }> {
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [ours, p] of model.namedParameters()) {
-    const { name, transpose } = hfName(model.config.arch, ours);
-    const data = p.dataSync() as Float32Array;
-    if (transpose) {
-      const [r, c] = p.shape;
-      out.set(name, { shape: [c, r], data: transpose2d(data, r, c) });
-    } else out.set(name, { shape: [...p.shape], data: Float32Array.from(data) });
+    out.set(...hfEntry(model, ours, p, p.dataSync() as Float32Array));
+  }
+  return out;
+}
+
+/** `toHuggingFaceState` on any backend: each parameter is read with `await data()`. */
+export async function toHuggingFaceStateAsync(
+  model: CausalLM,
+): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
+  const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [ours, p] of model.namedParameters()) {
+    out.set(...hfEntry(model, ours, p, (await p.data()) as Float32Array));
   }
   return out;
 }
@@ -288,7 +313,7 @@ export async function saveHuggingFace(
   options: SaveOptions = {},
 ): Promise<void> {
   const tensors = new Map<string, SafetensorsInput>();
-  for (const [name, t] of toHuggingFaceState(model))
+  for (const [name, t] of await toHuggingFaceStateAsync(model))
     tensors.set(name, { ...t, dtype: options.dtype ?? 'F32' });
   await writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
   await writeFileAtomic(

@@ -29,6 +29,7 @@ export {
   saveHuggingFace,
   toHuggingFaceConfig,
   toHuggingFaceState,
+  toHuggingFaceStateAsync,
 } from './hugging-face.js';
 export {
   hasFusedHead,

@@ -7,7 +7,8 @@
  * checkpoint and resumed on webgpu must give the uninterrupted webgpu run's records exactly
  * (the checkpoint holds host float32 copies and the WGSL kernels reduce in a fixed order).
  * A reweighted run (LinUpper, 2 micro-batches per step) agrees with cpu the same way. Also:
- * AdamW takes the one-pass WGSL path on webgpu.
+ * AdamW takes the one-pass WGSL path on webgpu, and a webgpu model saves to Hugging Face files
+ * (@lrw/models' async state read).
  *
  * Runs on whatever adapter the machine has (the tests try Dawn's OpenGL ES route on Mesa's
  * llvmpipe, then Vulkan, e.g. SwiftShader); without one it is skipped with the reason printed.
@@ -16,6 +17,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createModel, loadHuggingFace, saveHuggingFace } from '@lrw/models';
 import { getBackend, loadBackend, registerBackend, tensor } from '@lrw/tensor';
 import { createWebGpuBackend, SOFTWARE_DAWN_ROUTES } from '@lrw/tensor/webgpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -180,6 +182,29 @@ describe('training on webgpu', () => {
       );
     },
     120_000,
+  );
+
+  it.skipIf(!!unavailable)(
+    `a webgpu model saves to Hugging Face files (async reads) and loads back on cpu${why}`,
+    async () => {
+      const config = {
+        arch: 'gpt2',
+        vocabSize: 23,
+        contextLength: 8,
+        dModel: 8,
+        nLayers: 1,
+        nHeads: 2,
+      } as const;
+      const model = createModel(config, { seed: 7, backend: 'webgpu' });
+      const dir = join(root, 'hf');
+      await saveHuggingFace(model, dir);
+      const back = await loadHuggingFace(dir, { backend: 'cpu' });
+      const want = model.stateDict();
+      for (const [name, t] of back.stateDict())
+        expect(Array.from(t.dataSync()), name).toEqual(Array.from(await want.get(name)!.data()));
+      model.dispose();
+      back.dispose();
+    },
   );
 
   it.skipIf(!!unavailable)(`AdamW takes the one-pass WGSL path on webgpu${why}`, () => {
