@@ -3,23 +3,22 @@
 // V = 50304 for GPT-2: the exp of every logit is the hot loop there, 2 x N x V per training
 // step), and GELU (tanh form) forward and backward. V8 runs Math.exp over a Float32Array at
 // ~10-30 ns per element; the vector exp costs ~1.
-// Pointers are byte offsets of float32 arrays in the (imported) memory.
+// Pointers are byte offsets of float32 arrays in the (imported) memory. The small helpers below
+// are left to binaryen's -O3 inliner (Biome cannot parse AssemblyScript's @inline on functions).
 
 // Cephes expf: x = n ln2 + r, |r| <= ln2 / 2, exp(r) by a degree-6 polynomial (~1 ulp), times
 // 2^n built in the exponent bits. Inputs are clamped to [-87.3, 88.3], so -126 <= n <= 127 and
 // the result is finite and normal (2^-126 .. 2.2e38).
-const LOG2E: f32 = 1.44269504088896341;
+const LOG2E: f32 = <f32>Math.LOG2E;
 const LN2_HI: f32 = 0.693359375;
-const LN2_LO: f32 = -2.12194440e-4;
-const P0: f32 = 1.9875691500e-4;
+const LN2_LO: f32 = -2.1219444e-4;
+const P0: f32 = 1.98756915e-4;
 const P1: f32 = 1.3981999507e-3;
 const P2: f32 = 8.3334519073e-3;
 const P3: f32 = 4.1665795894e-2;
 const P4: f32 = 1.6666665459e-1;
 const P5: f32 = 5.0000001201e-1;
 
-// @ts-ignore: decorator
-@inline
 function vexp(x: v128): v128 {
   x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.3));
   const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
@@ -36,8 +35,6 @@ function vexp(x: v128): v128 {
   return f32x4.mul(e, scale);
 }
 
-// @ts-ignore: decorator
-@inline
 function sexp(x: f32): f32 {
   return f32x4.extract_lane(vexp(f32x4.splat(x)), 0);
 }
@@ -69,7 +66,7 @@ function rowMax(x: usize, n: i32): f32 {
  */
 export function logSumExpRows(logits: usize, rows: i32, V: i32, out: usize): void {
   for (let r = 0; r < rows; r++) {
-    const x = logits + (<usize>r) * (<usize>V) * 4;
+    const x = logits + <usize>r * <usize>V * 4;
     const mx = rowMax(x, V);
     const vm = f32x4.splat(mx);
     let total: f64 = 0;
@@ -102,11 +99,11 @@ export function logSumExpRows(logits: usize, rows: i32, V: i32, out: usize): voi
  */
 export function softmaxGradRows(logits: usize, rows: i32, V: i32, z: usize, g: usize): void {
   for (let r = 0; r < rows; r++) {
-    const x = logits + (<usize>r) * (<usize>V) * 4;
+    const x = logits + <usize>r * <usize>V * 4;
     const gr = load<f32>(g + ((<usize>r) << 2));
     const n8 = V & ~7;
     let i = 0;
-    if (gr == 0) {
+    if (gr === 0) {
       memory.fill(x, 0, (<usize>V) << 2);
       continue;
     }
@@ -133,22 +130,16 @@ export function softmaxGradRows(logits: usize, rows: i32, V: i32, z: usize, g: u
 const GELU_C: f32 = 0.7978845608028654;
 const GELU_A: f32 = 0.044715;
 
-// @ts-ignore: decorator
-@inline
 function vgeluExp(v: v128): v128 {
   const v3 = f32x4.mul(f32x4.mul(v, v), v);
   const u = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(v, f32x4.mul(f32x4.splat(GELU_A), v3)));
   return vexp(f32x4.neg(f32x4.add(u, u)));
 }
 
-// @ts-ignore: decorator
-@inline
 function vgelu(v: v128): v128 {
   return f32x4.div(v, f32x4.add(vgeluExp(v), f32x4.splat(1)));
 }
 
-// @ts-ignore: decorator
-@inline
 function vgeluGrad(v: v128): v128 {
   const e = vgeluExp(v);
   const s = f32x4.div(f32x4.splat(1), f32x4.add(e, f32x4.splat(1)));

@@ -54,6 +54,12 @@ export interface FastCpuBackendOptions extends CpuBackendOptions {
   blasThreads?: number;
   /** Products below this many flops stay on the wasm gemm (default DEFAULT_BLAS_MIN_FLOPS). */
   blasMinFlops?: number;
+  /**
+   * Vocabulary head: keep up to this many bytes of [N, V] logits from forward for backward
+   * (dlogits in place, no recompute: ~25% fewer head flops; tiny config: 206 MB). Default: the
+   * environment variable LRW_TENSOR_KEEP_HEAD_LOGITS_BYTES, else 0 (memory-lean: recompute).
+   */
+  keepHeadLogitsBytes?: number;
 }
 
 /** Whether a fast backend uses the native BLAS (see `FastCpuBackendOptions.blas`). */
@@ -127,8 +133,17 @@ export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBa
     blas: blasOption,
     blasThreads,
     blasMinFlops,
+    keepHeadLogitsBytes: keepOption,
     ...cpuOptions
   } = options;
+  const keepEnv = globalThis.process?.env?.LRW_TENSOR_KEEP_HEAD_LOGITS_BYTES;
+  const keepHeadLogitsBytes = keepOption ?? (keepEnv ? Number(keepEnv) : undefined);
+  if (keepHeadLogitsBytes !== undefined && !(keepHeadLogitsBytes >= 0)) {
+    throw new RangeError(
+      `keepHeadLogitsBytes=${keepEnv ?? keepOption}: expected a number of bytes >= 0 ` +
+        '(e.g. 268435456 for 256 MiB; 0 recomputes the logits in backward)',
+    );
+  }
   const mode = blasMode(blasOption);
   let blas: BlasProvider | undefined;
   if (mode !== 'off') {
@@ -162,7 +177,10 @@ export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBa
         ...cpuFusedRoutines,
         gelu: wasmGeluRoutine(mm),
         scaledDotProductAttention: blockwiseAttentionRoutine(blas ?? mm),
-        linearCrossEntropy: linearCrossEntropyRoutine(mm, { gemm: blas }),
+        linearCrossEntropy: linearCrossEntropyRoutine(mm, {
+          gemm: blas,
+          keepLogitsBytes: keepHeadLogitsBytes,
+        }),
       }),
       ...cpuOptions.routines,
     },

@@ -15,12 +15,12 @@ import { linearCrossEntropyRoutine } from './linear-cross-entropy.js';
 
 // The fused routine against the composition on the reference backend (forward and both
 // gradients), with chunks of 3 tokens so chunk edges, ignored tokens and the mask all occur.
-// '-recompute': backward recomputes the logits chunk by chunk (heads above keepLogitsBytes);
-// the others keep forward's [N, V] logits and turn them into dlogits in place.
+// '-keep': forward's [N, V] logits are kept and become dlogits in place (keepLogitsBytes);
+// the others recompute them chunk by chunk in backward (the default).
 for (const [name, storage, keepLogitsBytes] of [
   ['cpu-lce-chunks', 'array-buffer', undefined],
   ['cpu-lce-chunks-heap', 'wasm-heap', undefined],
-  ['cpu-lce-chunks-recompute', 'array-buffer', 0],
+  ['cpu-lce-chunks-keep', 'array-buffer', 2 ** 20],
 ] as const) {
   registerBackend(name, () => {
     const mm = wasmKernelsOf(getBackend('cpu'))!;
@@ -69,8 +69,8 @@ describe('fused linearCrossEntropy routine', () => {
     ['cpu-lce-chunks', false],
     ['cpu-lce-chunks', true],
     ['cpu-lce-chunks-heap', true],
-    ['cpu-lce-chunks-recompute', true],
-    ['cpu-lce-chunks-recompute', false],
+    ['cpu-lce-chunks-keep', true],
+    ['cpu-lce-chunks-keep', false],
   ] as const) {
     it(`${be}: matches the composition (forward, dx, dW)${withMask ? ' with a mask' : ''}, leak-free`, async () => {
       await loadBackend(be);

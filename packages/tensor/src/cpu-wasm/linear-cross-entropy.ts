@@ -17,12 +17,14 @@ interface Attrs {
 const CHUNK_FLOATS = 1 << 21;
 
 /**
- * Largest [N, V] logits kept from forward for backward (default 256 MiB; the tiny config's
- * 1024 x 50304 is 206 MB). Kept, backward turns them into dlogits in place (one [N, V] buffer,
- * never a second) and skips recomputing x W^T, a quarter of the head's flops; larger heads
- * recompute chunk by chunk instead.
+ * Largest [N, V] logits kept from forward for backward, in bytes (default 0: memory-lean, the
+ * head holds no [N, V] buffer between forward and backward, as @lrw/models' head contract
+ * requires). Kept, backward turns them into dlogits in place (one [N, V] buffer, never a second)
+ * and skips recomputing x W^T, a quarter of the head's flops (the tiny config's 1024 x 50304 is
+ * 206 MB); above the limit backward recomputes chunk by chunk. Set per backend
+ * (`createFastCpuBackend({ keepHeadLogitsBytes })`) or with LRW_TENSOR_KEEP_HEAD_LOGITS_BYTES.
  */
-export const KEEP_LOGITS_BYTES = 2 ** 28;
+export const KEEP_LOGITS_BYTES = 0;
 
 function f32(t: Tensor): Float32Array {
   const v = t.view();
