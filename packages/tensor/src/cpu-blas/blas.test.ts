@@ -317,6 +317,15 @@ describe('BLAS selection', () => {
     expect(cpuProvider(createCpuBackend())).toBe('reference');
   });
 
+  it('rejects a negative keepHeadLogitsBytes, naming the value', () => {
+    expect(() =>
+      createFastCpuBackend({
+        keepHeadLogitsBytes: -1,
+        wasmKernels: wasmKernelsOf(getBackend('cpu')),
+      }),
+    ).toThrow(/keepHeadLogitsBytes=-1: expected a number of bytes >= 0/);
+  });
+
   it('rejects unknown modes, naming the accepted ones', () => {
     expect(() => createFastCpuBackend({ blas: 'maybe' as 'auto' })).toThrow(
       /blas=maybe.*'auto'.*'off'.*'required'/,
