@@ -9,7 +9,7 @@ import {
   type TemperatureScheduleConfig,
   temperatureSchedule,
 } from '@lrw/strategies';
-import { noGrad, type Tensor, tensor, tidy } from '@lrw/tensor';
+import { concat, noGrad, type Tensor, tensor, tidy } from '@lrw/tensor';
 import { AdamW, type AdamWState } from './adamw.js';
 import { writeBytesAtomic } from './atomic-write.js';
 import { modelBackend } from './backend.js';
@@ -244,31 +244,51 @@ export class Trainer {
     return { losses, active: act, domainIds: dom };
   }
 
-  /** Sums the gradients over ranks (skipped for one rank, where it is the identity). */
+  /**
+   * Sums the gradients over ranks (skipped for one rank, where it is the identity). The
+   * gradients travel as one flat vector: concatenated on the device and read once, summed by
+   * the collective, uploaded once and copied back into each gradient.
+   */
   private async reduceGradients(params: Tensor[]): Promise<void> {
     if (this.collective.worldSize === 1) return;
     const total = params.reduce((s, p) => s + p.size, 0);
-    const flat = new Float32Array(total);
-    let at = 0;
-    for (const p of params) {
-      if (p.grad) flat.set(await p.grad.data(), at);
-      at += p.size;
-    }
-    const summed = await this.collective.allReduceSum(flat);
-    at = 0;
-    noGrad(() => {
+    const flat = new Float32Array(total); // zeros where a parameter has no gradient
+    const withGrad = params.filter((p) => p.grad);
+    if (withGrad.length > 0) {
+      const device = noGrad(() =>
+        tidy(() => concat(withGrad.map((p) => p.grad!.reshape([p.size])))),
+      );
+      let host: Float32Array;
+      try {
+        host = (await device.data()) as Float32Array;
+      } finally {
+        device.dispose();
+      }
+      let at = 0;
+      let k = 0;
       for (const p of params) {
         if (p.grad) {
-          const t = tensor(summed.subarray(at, at + p.size), {
-            shape: p.shape,
-            backend: this.backend,
-          });
-          p.grad.assign(t);
-          t.dispose();
+          flat.set(host.subarray(k, k + p.size), at);
+          k += p.size;
         }
         at += p.size;
       }
-    });
+    }
+    const summed = await this.collective.allReduceSum(flat);
+    const all = tensor(summed, { backend: this.backend });
+    try {
+      noGrad(() =>
+        tidy(() => {
+          let at = 0;
+          for (const p of params) {
+            if (p.grad) p.grad.assign(all.slice(0, at, at + p.size).reshape(p.shape));
+            at += p.size;
+          }
+        }),
+      );
+    } finally {
+      all.dispose();
+    }
   }
 
   /** Runs one optimizer step (A micro-batches) and logs it. Throws when the step guard stops. */

@@ -6,7 +6,8 @@
  * per-step losses must agree within 1e-4 relative. A webgpu run stopped after its step-2
  * checkpoint and resumed on webgpu must give the uninterrupted webgpu run's records exactly
  * (the checkpoint holds host float32 copies and the WGSL kernels reduce in a fixed order).
- * A reweighted run (LinUpper, 2 micro-batches per step) agrees with cpu the same way. Also:
+ * A reweighted run (LinUpper, 2 micro-batches per step) and two simulated data-parallel ranks
+ * on webgpu agree with cpu the same way. Also:
  * AdamW takes the one-pass WGSL path on webgpu, and a webgpu model saves to Hugging Face files
  * (@lrw/models' async state read).
  *
@@ -27,6 +28,7 @@ import type { TrainerConfigInput } from './config.js';
 import type { TrainStepRecord } from './metrics-record.js';
 import { readMetrics } from './metrics-writer.js';
 import { type TrainRunOptions, trainRun } from './run-training.js';
+import { runSimulatedRanks } from './simulated-collective.js';
 import { prepareFixtureData, SMALL_CONFIG, SMALL_MODEL } from './training.test-helpers.js';
 
 /** Registers a software-capable 'webgpu' backend; returns why there is none, if so. */
@@ -154,6 +156,24 @@ describe('training on webgpu', () => {
       expect(gl).toHaveLength(3);
       for (const d of weightedDiffs) expect(d).toBeLessThan(1e-4);
 
+      // Two simulated data-parallel ranks of 2 samples on webgpu train like one rank of 4 on cpu
+      // (the gradients are concatenated on the device, read once, summed, uploaded once).
+      await runSimulatedRanks(2, (collective) =>
+        trainRun(
+          { ...CONFIG, batchSize: 2, checkpointInterval: 0, backend: 'webgpu' },
+          options('webgpu-ranks', { collective }),
+        ),
+      );
+      const dp = trains('webgpu-ranks');
+      const rankDiffs = dp.map((r, i) => relDiff(r.meanLoss, c[i]!.meanLoss));
+      const rankNormDiffs = dp.map((r, i) => relDiff(r.gradNorm, c[i]!.gradNorm));
+      console.log(
+        `2 ranks x 2 samples on webgpu vs 1 x 4 on cpu: loss ${Math.max(...rankDiffs).toExponential(2)}, grad norm ${Math.max(...rankNormDiffs).toExponential(2)}`,
+      );
+      expect(dp).toHaveLength(4);
+      for (const d of rankDiffs) expect(d).toBeLessThan(1e-4);
+      for (const d of rankNormDiffs) expect(d).toBeLessThan(1e-3);
+
       // Stopped after the step-2 checkpoint, resumed on webgpu: the uninterrupted run exactly.
       const crash = new Error('simulated crash');
       await expect(
@@ -178,7 +198,7 @@ describe('training on webgpu', () => {
       expect(fingerprint(trains('resumed'))).toEqual(fingerprint(g));
       expect(resumed.results.domains).toEqual(gpu.results.domains);
       console.log(
-        `webgpu training test: 5 runs (cpu, webgpu, webgpu stopped + resumed, linupper on both) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+        `webgpu training test: 6 runs (cpu, webgpu, 2 ranks on webgpu, webgpu stopped + resumed, linupper on both) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
       );
     },
     120_000,
