@@ -204,23 +204,68 @@ const copyKernel: CpuKernel = (call, cpu) => {
 function stridedCopy(o: NumArray | Uint16Array, x: NumArray | Uint16Array, call: KernelCall): void {
   const [a] = call.inputs;
   const out = call.output;
-  forEachRow(out.shape, [out.strides, a.strides], [out.offset, a.offset], (offs, st, n) => {
-    const oo = offs[0];
-    const ao = offs[1];
-    const os = st[0];
-    const as = st[1];
-    // Long unit-stride rows: one memcpy (TypedArray.set); short ones (an attention head's 32-64
-    // floats) copy faster in a loop than through a subarray view per row.
-    if (os === 1 && as === 1) {
-      if (n >= 256 && o.constructor === x.constructor) {
-        (o as Float32Array).set((x as Float32Array).subarray(ao, ao + n), oo);
-      } else {
-        for (let j = 0; j < n; j++) o[oo + j] = x[ao + j];
-      }
-      return;
+  const shape = out.shape;
+  // Merge axes that are contiguous in both operands (as forEachRow does), then copy the last two
+  // merged axes in plain nested loops: permuted copies (attention heads: rows of 32-64 floats)
+  // spend most of their time in per-row callbacks otherwise.
+  const dims: number[] = [];
+  const so: number[] = [];
+  const sx: number[] = [];
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i]!;
+    if (d === 0) return;
+    if (d === 1) continue;
+    const last = dims.length - 1;
+    if (last >= 0 && so[last] === out.strides[i]! * d && sx[last] === a.strides[i]! * d) {
+      dims[last]! *= d;
+      so[last] = out.strides[i]!;
+      sx[last] = a.strides[i]!;
+    } else {
+      dims.push(d);
+      so.push(out.strides[i]!);
+      sx.push(a.strides[i]!);
     }
-    for (let j = 0; j < n; j++) o[oo + j * os] = x[ao + j * as];
-  });
+  }
+  if (dims.length === 0) {
+    o[out.offset] = x[a.offset]!;
+    return;
+  }
+  const r = dims.length - 1;
+  const n = dims[r]!;
+  const os = so[r]!;
+  const xs = sx[r]!;
+  const m = r >= 1 ? dims[r - 1]! : 1;
+  const om = r >= 1 ? so[r - 1]! : 0;
+  const xm = r >= 1 ? sx[r - 1]! : 0;
+  const outer = r >= 2 ? dims.slice(0, r - 1).reduce((p, q) => p * q, 1) : 1;
+  const counter = new Int32Array(Math.max(r - 1, 0));
+  const sameType = o.constructor === x.constructor;
+  for (let blk = 0; blk < outer; blk++) {
+    let ob = out.offset;
+    let xb = a.offset;
+    for (let ax = 0; ax < r - 1; ax++) {
+      ob += counter[ax]! * so[ax]!;
+      xb += counter[ax]! * sx[ax]!;
+    }
+    for (let i = 0; i < m; i++) {
+      const oo = ob + i * om;
+      const xo = xb + i * xm;
+      if (os === 1 && xs === 1) {
+        // Long rows: one memcpy (TypedArray.set); short ones copy faster in a loop.
+        if (n >= 256 && sameType) {
+          (o as Float32Array).set((x as Float32Array).subarray(xo, xo + n), oo);
+        } else {
+          for (let j = 0; j < n; j++) o[oo + j] = x[xo + j]!;
+        }
+      } else {
+        for (let j = 0; j < n; j++) o[oo + j * os] = x[xo + j * xs]!;
+      }
+    }
+    for (let ax = r - 2; ax >= 0; ax--) {
+      if (++counter[ax]! < dims[ax]!) break;
+      counter[ax] = 0;
+    }
+  }
 }
 
 const isHalf = (d: string) => d === 'float16' || d === 'bfloat16';
