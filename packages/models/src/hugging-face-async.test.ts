@@ -4,22 +4,10 @@
  * checked in @lrw/trainer's webgpu-training test.
  */
 import { describe, expect, it } from 'vitest';
-import type { ModelConfig } from './config.js';
 import { createModel, toHuggingFaceState, toHuggingFaceStateAsync } from './hugging-face.js';
+import { TINY_HF_CONFIGS } from './hugging-face.test-helpers.js';
 
-const configs: ModelConfig[] = [
-  { arch: 'gpt2', vocabSize: 23, contextLength: 8, dModel: 8, nLayers: 2, nHeads: 2 },
-  {
-    arch: 'llama',
-    vocabSize: 19,
-    contextLength: 8,
-    dModel: 8,
-    nLayers: 1,
-    nHeads: 2,
-    nKvHeads: 1,
-    dFF: 12,
-  },
-];
+const configs = TINY_HF_CONFIGS;
 
 describe('toHuggingFaceStateAsync', () => {
   for (const config of configs) {

@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ModelConfig } from './config.js';
 import {
   createModel,
   fromHuggingFaceConfig,
@@ -10,24 +9,13 @@ import {
   saveHuggingFace,
   toHuggingFaceConfig,
 } from './hugging-face.js';
+import { TINY_HF_CONFIGS } from './hugging-face.test-helpers.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lrw-hf-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const configs: ModelConfig[] = [
-  { arch: 'gpt2', vocabSize: 23, contextLength: 8, dModel: 8, nLayers: 2, nHeads: 2 },
-  {
-    arch: 'llama',
-    vocabSize: 19,
-    contextLength: 8,
-    dModel: 8,
-    nLayers: 2,
-    nHeads: 2,
-    nKvHeads: 1,
-    dFF: 12,
-  },
-];
+const configs = TINY_HF_CONFIGS;
 
 describe('Hugging Face save/load', () => {
   for (const config of configs) {
