@@ -7,8 +7,8 @@
 import type { CausalLM } from '@lrw/models';
 import { tensor } from '@lrw/tensor';
 import { describe, expect, it, vi } from 'vitest';
+import { lrw } from '../test/cli/cli-harness.js';
 import { loadTrainerBackend, modelBackend } from './backend.js';
-import { runCli } from './cli/program.js';
 import { parseTrainerConfig, TRAINER_BACKENDS } from './config.js';
 import { trainRun } from './run-training.js';
 import { TrainerError } from './trainer-error.js';
@@ -26,21 +26,6 @@ vi.mock('@lrw/tensor', async (importOriginal) => {
     },
   };
 });
-
-async function lrw(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    isTTY: false,
-  });
-  return { code, stdout, stderr };
-}
 
 describe('config field backend', () => {
   it("defaults to 'cpu' and accepts the three backends", () => {

@@ -8,9 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointStore } from './checkpoint-store.js';
 import type { TrainStepRecord } from './metrics-record.js';
-import { readMetrics } from './metrics-writer.js';
 import { type TrainRunOptions, trainRun } from './run-training.js';
-import { prepareFixtureData, SMALL_CONFIG, SMALL_MODEL } from './training.test-helpers.js';
+import {
+  prepareFixtureData,
+  SMALL_CONFIG,
+  smallRunOptions,
+  trainRecords,
+} from './training.test-helpers.js';
 
 let dataDir: string;
 let root: string;
@@ -26,22 +30,9 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-function options(name: string, extra: Partial<TrainRunOptions> = {}): TrainRunOptions {
-  return {
-    dataDir,
-    outDir: join(root, name),
-    modelOverrides: SMALL_MODEL,
-    progress: false,
-    evalBatches: 2,
-    ...extra,
-  };
-}
-
-function trains(dir: string): TrainStepRecord[] {
-  return readMetrics(join(dir, 'metrics.jsonl')).records.filter(
-    (r): r is TrainStepRecord => r.kind === 'train',
-  );
-}
+const options = (name: string, extra: Partial<TrainRunOptions> = {}) =>
+  smallRunOptions(dataDir, join(root, name), 2, extra);
+const trains = trainRecords;
 
 /** What must match bit for bit between a straight run and a resumed one. */
 const fingerprint = (records: TrainStepRecord[]) =>

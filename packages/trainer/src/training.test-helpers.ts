@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDataset, prepare } from '@lrw/data';
 import type { TrainerConfigInput } from './config.js';
+import type { TrainStepRecord } from './metrics-record.js';
+import { readMetrics } from './metrics-writer.js';
+import type { TrainRunOptions } from './run-training.js';
 
 export const TEXT_DIR = fileURLToPath(new URL('../test/fixtures/text/', import.meta.url));
 
@@ -69,4 +72,21 @@ export async function unigramEntropy(dataDir: string): Promise<number> {
   let h = 0;
   for (const c of counts.values()) h -= (c / n) * Math.log(c / n);
   return h;
+}
+
+/** `trainRun` options for SMALL_MODEL on prepared data in `dataDir`, into `outDir`, no progress. */
+export function smallRunOptions(
+  dataDir: string,
+  outDir: string,
+  evalBatches: number,
+  extra: Partial<TrainRunOptions> = {},
+): TrainRunOptions {
+  return { dataDir, outDir, modelOverrides: SMALL_MODEL, progress: false, evalBatches, ...extra };
+}
+
+/** The per-step train records of the run in `outDir` (its metrics.jsonl). */
+export function trainRecords(outDir: string): TrainStepRecord[] {
+  return readMetrics(join(outDir, 'metrics.jsonl')).records.filter(
+    (r): r is TrainStepRecord => r.kind === 'train',
+  );
 }

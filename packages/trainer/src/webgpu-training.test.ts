@@ -26,10 +26,14 @@ import { AdamW } from './adamw.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import type { TrainerConfigInput } from './config.js';
 import type { TrainStepRecord } from './metrics-record.js';
-import { readMetrics } from './metrics-writer.js';
 import { type TrainRunOptions, trainRun } from './run-training.js';
 import { runSimulatedRanks } from './simulated-collective.js';
-import { prepareFixtureData, SMALL_CONFIG, SMALL_MODEL } from './training.test-helpers.js';
+import {
+  prepareFixtureData,
+  SMALL_CONFIG,
+  smallRunOptions,
+  trainRecords,
+} from './training.test-helpers.js';
 
 /** Registers a software-capable 'webgpu' backend; returns why there is none, if so. */
 async function findWebGpu(): Promise<string | undefined> {
@@ -77,21 +81,9 @@ afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-function options(name: string, extra: Partial<TrainRunOptions> = {}): TrainRunOptions {
-  return {
-    dataDir,
-    outDir: join(root, name),
-    modelOverrides: SMALL_MODEL,
-    progress: false,
-    evalBatches: 1,
-    ...extra,
-  };
-}
-
-const trains = (name: string) =>
-  readMetrics(join(root, name, 'metrics.jsonl')).records.filter(
-    (r): r is TrainStepRecord => r.kind === 'train',
-  );
+const options = (name: string, extra: Partial<TrainRunOptions> = {}) =>
+  smallRunOptions(dataDir, join(root, name), 1, extra);
+const trains = (name: string) => trainRecords(join(root, name));
 
 /** Relative difference of two logged numbers (records hold null for a non-finite value). */
 const relDiff = (a: number | null | undefined, b: number | null | undefined) =>
