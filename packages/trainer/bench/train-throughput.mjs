@@ -1,6 +1,10 @@
 // Tokens/s of full training steps (forward, per-sample losses, weights, backward, clip, AdamW)
 // through Trainer.trainStep, against PyTorch (shared/bench/torch_gpt_bench.py, same model shape,
 // random tokens, 1 and 2 threads) measured in the same run; plus the reweighting overhead.
+// Each PyTorch thread count runs in its own process with OPENBLAS_NUM_THREADS, OMP_NUM_THREADS
+// and MKL_NUM_THREADS set to it: torch.set_num_threads does not reach Debian torch's OpenBLAS,
+// so a "1 thread" peer would otherwise run its products on every core.
+// Our side prints its cpu provider ('openblas' or 'wasm'; LRW_TENSOR_BLAS=off for wasm) and threads.
 //
 //   npm run bench                        nano, micro, tiny; 3 timed steps each
 //   npm run bench -- --models nano --steps 5
@@ -13,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createModel } from '@lrw/models';
 import { computeWeights, constantTemperature, Reweighter } from '@lrw/strategies';
-import { tensor, tidy } from '@lrw/tensor';
+import { blasProviderOf, cpuProvider, getBackend, tensor, tidy, wasmKernelsOf } from '@lrw/tensor';
 import { parseTrainerConfig, stepWeights, TRAINER_MODELS, Trainer } from '../dist/index.js';
 
 const args = Object.fromEntries(
@@ -132,7 +136,15 @@ function torch(name, threads) {
       ...['--vocab', c.vocabSize, '--layers', c.nLayers, '--heads', c.nHeads, '--embd', c.dModel],
       ...['--seq', T, '--batch', B, '--threads', threads, '--steps', 10, '--warmup', 3],
     ].map(String),
-    { encoding: 'utf8' },
+    {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        OPENBLAS_NUM_THREADS: String(threads),
+        OMP_NUM_THREADS: String(threads),
+        MKL_NUM_THREADS: String(threads),
+      },
+    },
   );
   if (r.status !== 0) {
     console.warn(`torch_gpt_bench.py failed: ${r.stderr.slice(-400)}`);
@@ -159,6 +171,13 @@ function weightsOverhead() {
   return ms;
 }
 
+const cpu = getBackend('cpu');
+const provider = cpuProvider(cpu);
+const ourThreads =
+  provider === 'openblas' ? blasProviderOf(cpu)?.threads : wasmKernelsOf(cpu)?.threads;
+console.log(
+  `ours: cpu provider ${provider}, ${ourThreads ?? 1} thread(s); PyTorch: one process per thread count, OPENBLAS/OMP/MKL_NUM_THREADS pinned`,
+);
 console.log(
   `B=${B}, T=${T}; median of ${steps} timed steps after ${warmup} warm-up (ours), of 10 after 3 (PyTorch); ${new Date().toISOString()}`,
 );
@@ -175,6 +194,7 @@ for (const name of models) {
   const t2 = torch(name, 2);
   const row = {
     model: name,
+    provider: `${provider} x${ourThreads ?? 1}`,
     'ours uniform tok/s': uni.tokensPerSecond.toFixed(0),
     'ours linupper tok/s': lin.tokensPerSecond.toFixed(0),
     'torch 1 thread tok/s': t1?.tokens_per_s ?? 'n/a',
