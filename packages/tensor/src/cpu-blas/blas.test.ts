@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cpuReferenceKernels, createCpuBackend } from '../cpu/cpu-backend.js';
+import { stridedMatmulCases } from '../cpu/matmul-cases.test-helpers.js';
 import {
   blasProviderOf,
   cpuProvider,
@@ -13,8 +14,6 @@ import {
   loadBackend,
   randn,
   registerBackend,
-  split,
-  type Tensor,
   tensor,
   tidy,
 } from '../index.js';
@@ -177,47 +176,16 @@ registerBackend('cpu-blas-all', () =>
   }),
 );
 
-type Case = [name: string, make: (be: string) => Tensor];
 const rnd = (shape: number[], seed: number, backend: string) => randn(shape, { seed, backend });
-const viewCases: Case[] = [
-  ['A^T view', (be) => rnd([5, 7], 1, be).mT.matmul(rnd([5, 9], 2, be))],
-  ['B^T view', (be) => rnd([7, 5], 1, be).matmul(rnd([9, 5], 2, be).mT)],
-  ['broadcast weight [4,3,6] x [6,8]', (be) => rnd([4, 3, 6], 1, be).matmul(rnd([6, 8], 2, be))],
-  ['broadcast left [6,8] x [3,8,5]', (be) => rnd([6, 8], 1, be).matmul(rnd([3, 8, 5], 2, be))],
-  [
-    'permuted batch axes [3,2,4,6]',
-    (be) =>
-      rnd([2, 3, 4, 6], 1, be)
-        .permute([1, 0, 2, 3])
-        .matmul(rnd([3, 2, 6, 5], 2, be)),
-  ],
-  [
-    'attention heads sliced from a fused qkv (leading dimension 3C, no packing)',
-    (be) => {
-      const [q, k] = split(rnd([2, 6, 3 * 8], 1, be), 3, -1) as [Tensor, Tensor, Tensor];
-      const heads = (t: Tensor) => t.reshape([2, 6, 2, 4]).transpose(1, 2);
-      return heads(q).matmul(heads(k).mT);
-    },
-  ],
-  [
-    'neither row- nor column-major (packed): a stepped slice',
-    (be) =>
-      rnd([12, 10], 1, be)
-        .reshape([6, 20])
-        .slice(1, 0, 20)
-        .reshape([6, 2, 10])
-        .slice(2, 1, 7)
-        .matmul(rnd([6, 3], 2, be)),
-  ],
-  ['K = 1 outer product', (be) => rnd([6, 1], 1, be).matmul(rnd([1, 4], 2, be))],
-  [
-    'GPT MLP-sized [2,64,96] x [96,384]',
-    (be) => rnd([2, 64, 96], 1, be).matmul(rnd([96, 384], 2, be)),
-  ],
-];
 
 describe.skipIf(noBlas)('BLAS matmul kernel: strided views against the reference backend', () => {
-  for (const [name, make] of viewCases) {
+  for (const [name, make] of [
+    ...stridedMatmulCases,
+    [
+      'GPT MLP-sized [2,64,96] x [96,384]',
+      (be: string) => rnd([2, 64, 96], 1, be).matmul(rnd([96, 384], 2, be)),
+    ] as const,
+  ]) {
     it(name, async () => {
       await loadBackend('cpu-blas-all');
       const ref = tidy(() => make('cpu-reference').dataSync());

@@ -4,6 +4,7 @@
 // head sliced out of a fused qkv: rows 3C apart) needs no packing either.
 import type { KernelCall, TensorView } from '../backend.js';
 import type { CpuBackend, CpuKernel } from '../cpu/cpu-backend.js';
+import { forEachBatchRun, packedBatchStrides, packMatrices } from '../cpu/gemm.js';
 import type { BlasProvider } from './provider.js';
 
 /**
@@ -41,31 +42,6 @@ function layout(
     if (ld >= Math.max(R, 1)) return { trans: true, ld };
   }
   return undefined;
-}
-
-/** Copies view `v` ([...batch, R, S], any strides) into `out` contiguously. */
-function pack(src: Float32Array, v: TensorView, out: Float32Array): void {
-  const r = v.shape.length;
-  const R = v.shape[r - 2]!;
-  const S = v.shape[r - 1]!;
-  const sR = v.strides[r - 2]!;
-  const sS = v.strides[r - 1]!;
-  const batchShape = v.shape.slice(0, r - 2);
-  const batches = batchShape.reduce((a, b) => a * b, 1);
-  const idx = new Array<number>(batchShape.length).fill(0);
-  let o = 0;
-  for (let bi = 0; bi < batches; bi++) {
-    let base = v.offset;
-    for (let d = 0; d < batchShape.length; d++) base += idx[d]! * v.strides[d]!;
-    for (let i = 0; i < R; i++) {
-      const row = base + i * sR;
-      for (let j = 0; j < S; j++) out[o++] = src[row + j * sS]!;
-    }
-    for (let d = batchShape.length - 1; d >= 0; d--) {
-      if (++idx[d]! < batchShape[d]!) break;
-      idx[d] = 0;
-    }
-  }
 }
 
 export interface BlasMatmulOptions {
@@ -109,71 +85,34 @@ export function blasMatmulKernel(
         : undefined;
       if (l) return { data, offset: v.offset, ...l, batchStrides: v.strides.slice(0, r - 2) };
       const packed = new Float32Array(v.shape.reduce((a, b) => a * b, 1));
-      pack(data, v, packed);
-      const batchStrides = new Array<number>(r - 2);
-      let s = R * S;
-      for (let d = r - 3; d >= 0; d--) {
-        batchStrides[d] = s;
-        s *= v.shape[d]!;
-      }
+      packMatrices(data, v, packed);
+      const batchStrides = packedBatchStrides(v.shape, R, S);
       return { data: packed, offset: 0, trans: false, ld: Math.max(S, 1), batchStrides };
     };
     const A = operand(av, M, K);
     const B = operand(bv, K, N);
-    // Merge batch axes into runs of uniform stride (C is contiguous).
-    const dims: { size: number; sA: number; sB: number; sC: number }[] = [];
-    let sC = M * N;
-    const cStrides = new Array<number>(batchShape.length);
-    for (let d = batchShape.length - 1; d >= 0; d--) {
-      cStrides[d] = sC;
-      sC *= batchShape[d]!;
-    }
-    for (let d = 0; d < batchShape.length; d++) {
-      const size = batchShape[d]!;
-      if (size === 1) continue;
-      const next = { size, sA: A.batchStrides[d]!, sB: B.batchStrides[d]!, sC: cStrides[d]! };
-      const last = dims[dims.length - 1];
-      if (
-        last &&
-        last.sA === next.sA * size &&
-        last.sB === next.sB * size &&
-        last.sC === next.sC * size
-      ) {
-        last.size *= size;
-        last.sA = next.sA;
-        last.sB = next.sB;
-        last.sC = next.sC;
-      } else dims.push(next);
-    }
-    const inner = dims.pop() ?? { size: 1, sA: 0, sB: 0, sC: M * N };
-    const outer = dims.reduce((a, d) => a * d.size, 1);
-    const idx = new Array<number>(dims.length).fill(0);
-    for (let o = 0; o < outer; o++) {
-      let oa = A.offset;
-      let ob = B.offset;
-      let oc = out.offset;
-      for (let d = 0; d < dims.length; d++) {
-        oa += idx[d]! * dims[d]!.sA;
-        ob += idx[d]! * dims[d]!.sB;
-        oc += idx[d]! * dims[d]!.sC;
-      }
-      blas.sgemm(A.data, B.data, C, M, N, K, {
-        transA: A.trans,
-        transB: B.trans,
-        lda: A.ld,
-        ldb: B.ld,
-        offsetA: oa,
-        offsetB: ob,
-        offsetC: oc,
-        batch: inner.size,
-        strideA: inner.sA,
-        strideB: inner.sB,
-        strideC: inner.sC,
-      });
-      for (let d = dims.length - 1; d >= 0; d--) {
-        if (++idx[d]! < dims[d]!.size) break;
-        idx[d] = 0;
-      }
-    }
+    forEachBatchRun(
+      batchShape,
+      A.batchStrides,
+      B.batchStrides,
+      M,
+      N,
+      K,
+      [A.offset, B.offset, out.offset],
+      (oa, ob, oc, run) =>
+        blas.sgemm(A.data, B.data, C, M, N, K, {
+          transA: A.trans,
+          transB: B.trans,
+          lda: A.ld,
+          ldb: B.ld,
+          offsetA: oa,
+          offsetB: ob,
+          offsetC: oc,
+          batch: run.size,
+          strideA: run.sA,
+          strideB: run.sB,
+          strideC: run.sC,
+        }),
+    );
   };
 }

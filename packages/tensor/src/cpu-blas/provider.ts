@@ -2,7 +2,7 @@
 // built by scripts/build-native.mjs into dist/native/) dlopens the system's OpenBLAS at run
 // time. Everything here loads lazily and synchronously through `process.getBuiltinModule`, so
 // importing this module costs nothing and browsers (no `process`) simply get "unavailable".
-import type { MatmulOptions } from '../cpu-wasm/wasm-kernels.js';
+import type { GemmFn, MatmulOptions } from '../cpu/gemm.js';
 
 /** The addon's raw interface (see native/lrw_blas.c). */
 interface Addon {
@@ -87,25 +87,9 @@ export interface BlasProvider {
    * `C[M,N] = alpha op(A)[M,K] op(B)[K,N] + beta C`, row-major, batched. Every extent is
    * bounds-checked in the addon (RangeError naming the sizes).
    */
-  sgemm(
-    a: Float32Array,
-    b: Float32Array,
-    c: Float32Array,
-    m: number,
-    n: number,
-    k: number,
-    args?: SgemmArgs,
-  ): void;
+  sgemm: GemmFn<SgemmArgs>;
   /** The wasm kernels' `matmul` signature on dense operands (drop-in for the vocabulary head). */
-  matmul(
-    a: Float32Array,
-    b: Float32Array,
-    c: Float32Array,
-    m: number,
-    n: number,
-    k: number,
-    options?: MatmulOptions,
-  ): void;
+  matmul: GemmFn<MatmulOptions>;
 }
 
 /** Result of `loadBlasProvider`: the provider, or why there is none. */

@@ -1,18 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adamwGolden } from '../ops/adamw.test-helpers.js';
 import { randomArray } from './matmul.test-helpers.js';
 import { createWasmKernels, type WasmKernels } from './wasm-kernels.js';
-
-interface AdamWGolden {
-  config: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number };
-  p0: number[];
-  grads: number[][];
-  p: number[];
-  m: number[];
-  v: number[];
-}
-
-const goldenPath = new URL('./fixtures/adamw-torch.json', import.meta.url);
 
 describe('wasm elementwise kernels', () => {
   let wk: WasmKernels;
@@ -23,8 +12,8 @@ describe('wasm elementwise kernels', () => {
     await wk.close();
   });
 
-  it.skipIf(!existsSync(goldenPath))('adamw reproduces three torch.optim.AdamW steps', () => {
-    const golden = JSON.parse(readFileSync(goldenPath, 'utf8')) as AdamWGolden;
+  it.skipIf(!adamwGolden)('adamw reproduces three torch.optim.AdamW steps', () => {
+    const golden = adamwGolden!;
     const p = Float32Array.from(golden.p0);
     const m = new Float32Array(p.length);
     const v = new Float32Array(p.length);

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { type CpuBackend, cpuReferenceKernels, createCpuBackend } from '../cpu/cpu-backend.js';
 import { cpuFusedRoutines } from '../cpu/fused-routines.js';
+import { stridedMatmulCases } from '../cpu/matmul-cases.test-helpers.js';
 import {
   getBackend,
   loadBackend,
   randn,
   registerBackend,
-  split,
   type Tensor,
   tensor,
   tidy,
@@ -34,55 +34,13 @@ registerBackend('cpu-wasm-only', () =>
   }),
 );
 
-type Case = [name: string, make: (be: string) => Tensor];
-
-const cases: Case[] = [
-  ['plain [7,5] x [5,9]', (be) => rnd([7, 5], 1, be).matmul(rnd([5, 9], 2, be))],
-  ['A^T view', (be) => rnd([5, 7], 1, be).mT.matmul(rnd([5, 9], 2, be))],
-  ['B^T view', (be) => rnd([7, 5], 1, be).matmul(rnd([9, 5], 2, be).mT)],
-  ['both transposed', (be) => rnd([5, 7], 1, be).mT.matmul(rnd([9, 5], 2, be).mT)],
-  [
-    'batched [2,3,4,6] x [2,3,6,5]',
-    (be) => rnd([2, 3, 4, 6], 1, be).matmul(rnd([2, 3, 6, 5], 2, be)),
-  ],
-  ['broadcast weight [4,3,6] x [6,8]', (be) => rnd([4, 3, 6], 1, be).matmul(rnd([6, 8], 2, be))],
-  ['broadcast left [6,8] x [3,8,5]', (be) => rnd([6, 8], 1, be).matmul(rnd([3, 8, 5], 2, be))],
-  [
-    'batch axes that do not merge (permuted) [3,2,4,6]',
-    (be) =>
-      rnd([2, 3, 4, 6], 1, be)
-        .permute([1, 0, 2, 3])
-        .matmul(rnd([3, 2, 6, 5], 2, be)),
-  ],
-  [
-    'attention heads sliced from a fused qkv (packed)',
-    (be) => {
-      const [q, k] = split(rnd([2, 6, 3 * 8], 1, be), 3, -1) as [Tensor, Tensor, Tensor];
-      const heads = (t: Tensor) => t.reshape([2, 6, 2, 4]).transpose(1, 2);
-      return heads(q).matmul(heads(k).mT);
-    },
-  ],
-  [
-    'column slice (strided rows)',
-    (be) =>
-      rnd([6, 10], 1, be)
-        .slice(1, 2, 7)
-        .matmul(rnd([5, 3], 2, be)),
-  ],
-  ['K = 1 outer product', (be) => rnd([6, 1], 1, be).matmul(rnd([1, 4], 2, be))],
-  [
-    'large enough for the worker pool [64,256] x [256,160]',
-    (be) => rnd([64, 256], 1, be).matmul(rnd([256, 160], 2, be)),
-  ],
-];
-
-function rnd(shape: number[], seed: number, backend: string): Tensor {
+function _rnd(shape: number[], seed: number, backend: string): Tensor {
   return randn(shape, { seed, backend });
 }
 
 describe('fast cpu matmul kernel', () => {
   for (const be of ['cpu', 'cpu-wasm-only', 'cpu-fast-heap']) {
-    for (const [name, make] of cases) {
+    for (const [name, make] of stridedMatmulCases) {
       it(`${be}: ${name} matches the reference kernel`, async () => {
         await loadBackend(be);
         const ref = tidy(() => make('cpu-reference').dataSync());

@@ -4,18 +4,10 @@
 // tolerance holds). In a profile of a GPT-2 micro training step the JavaScript routine took
 // ~13% of the samples.
 import type { Routine } from '../backend.js';
-import type { CpuBackend } from '../cpu/cpu-backend.js';
+import { f32 } from '../cpu/tensor-f32.js';
+import { dense } from '../fused-frames.js';
 import { Tensor } from '../tensor.js';
 import type { WasmKernels } from './wasm-kernels.js';
-
-function f32(t: Tensor): Float32Array {
-  const v = t.view();
-  return ((t.backend as CpuBackend).array(v) as Float32Array).subarray(v.offset, v.offset + t.size);
-}
-
-function dense(t: Tensor): Tensor {
-  return t.isContiguous ? t.alias() : t.contiguous();
-}
 
 /** The `gelu` routine on `mm`: saves only x (backward recomputes the exp). */
 export function wasmGeluRoutine(mm: WasmKernels): Routine {

@@ -5,8 +5,11 @@
 // Liger-Kernel's fused linear cross-entropy / Wijmans et al. 2024 "Cut your losses").
 import type { Routine } from '../backend.js';
 import type { CpuBackend } from '../cpu/cpu-backend.js';
+import type { Gemm } from '../cpu/gemm.js';
+import { f32 } from '../cpu/tensor-f32.js';
+import { dense } from '../fused-frames.js';
 import { Tensor } from '../tensor.js';
-import type { MatmulOptions, WasmKernels } from './wasm-kernels.js';
+import type { WasmKernels } from './wasm-kernels.js';
 
 interface Attrs {
   ignoreIndex: number;
@@ -25,15 +28,6 @@ const CHUNK_FLOATS = 1 << 21;
  * (`createFastCpuBackend({ keepHeadLogitsBytes })`) or with LRW_TENSOR_KEEP_HEAD_LOGITS_BYTES.
  */
 export const KEEP_LOGITS_BYTES = 0;
-
-function f32(t: Tensor): Float32Array {
-  const v = t.view();
-  return ((t.backend as CpuBackend).array(v) as Float32Array).subarray(v.offset, v.offset + t.size);
-}
-
-function dense(t: Tensor): Tensor {
-  return t.isContiguous ? t.alias() : t.contiguous();
-}
 
 /** Whether token i counts (target != ignoreIndex and mask != 0), checking the target's range. */
 function activeTokens(
@@ -57,18 +51,7 @@ function activeTokens(
   return active;
 }
 
-/** A gemm with the wasm kernels' `matmul` signature (e.g. the native BLAS provider). */
-export interface Gemm {
-  matmul(
-    a: Float32Array,
-    b: Float32Array,
-    c: Float32Array,
-    m: number,
-    n: number,
-    k: number,
-    options?: MatmulOptions,
-  ): void;
-}
+export type { Gemm } from '../cpu/gemm.js';
 
 /**
  * The `linearCrossEntropy` routine of a fast CPU backend whose kernels are `mm`. `chunkFloats`

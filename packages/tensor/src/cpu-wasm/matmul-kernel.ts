@@ -2,6 +2,7 @@
 // one gemm call per run of uniformly strided batch items, with transposed operands as flags.
 import type { KernelCall, TensorView } from '../backend.js';
 import type { CpuBackend, CpuKernel } from '../cpu/cpu-backend.js';
+import { forEachBatchRun, packedBatchStrides, packMatrices } from '../cpu/gemm.js';
 import type { WasmKernels } from './wasm-kernels.js';
 
 /** How one operand's last two axes [R, S] reach gemm. */
@@ -39,31 +40,6 @@ class PackScratch {
   }
 }
 
-/** Copies view `v` ([...batch, R, S], any strides) into `out` contiguously. */
-function pack(src: Float32Array, v: TensorView, out: Float32Array): void {
-  const r = v.shape.length;
-  const R = v.shape[r - 2]!;
-  const S = v.shape[r - 1]!;
-  const sR = v.strides[r - 2]!;
-  const sS = v.strides[r - 1]!;
-  const batchShape = v.shape.slice(0, r - 2);
-  const batches = batchShape.reduce((a, b) => a * b, 1);
-  const idx = new Array<number>(batchShape.length).fill(0);
-  let o = 0;
-  for (let bi = 0; bi < batches; bi++) {
-    let base = v.offset;
-    for (let d = 0; d < batchShape.length; d++) base += idx[d]! * v.strides[d]!;
-    for (let i = 0; i < R; i++) {
-      const row = base + i * sR;
-      for (let j = 0; j < S; j++) out[o++] = src[row + j * sS]!;
-    }
-    for (let d = batchShape.length - 1; d >= 0; d--) {
-      if (++idx[d]! < batchShape[d]!) break;
-      idx[d] = 0;
-    }
-  }
-}
-
 /**
  * A `matmul` CpuKernel on `mm`. float32 only (other dtypes go to `fallback`). Operands whose
  * last two axes are neither row-major nor a transposed row-major matrix (e.g. a head slice of a
@@ -93,13 +69,8 @@ export function wasmMatmulKernel(mm: WasmKernels, fallback: CpuKernel): CpuKerne
       }
       const size = v.shape.reduce((a, b) => a * b, 1);
       const packed = scratch.get(size);
-      pack(data, v, packed);
-      const batchStrides = new Array<number>(r - 2);
-      let s = R * S;
-      for (let d = r - 3; d >= 0; d--) {
-        batchStrides[d] = s;
-        s *= v.shape[d]!;
-      }
+      packMatrices(data, v, packed);
+      const batchStrides = packedBatchStrides(v.shape, R, S);
       return { data: packed, offset: 0, trans: false, batchStrides };
     };
     if (M === 0 || N === 0) return;
@@ -109,67 +80,35 @@ export function wasmMatmulKernel(mm: WasmKernels, fallback: CpuKernel): CpuKerne
       C.fill(0, out.offset, out.offset + batchShape.reduce((a, b) => a * b, 1) * M * N);
       return;
     }
-    // Merge batch axes into runs of uniform stride (contiguous C: stride M*N*inner).
-    const dims: { size: number; sA: number; sB: number; sC: number }[] = [];
-    let sC = M * N;
-    const cStrides = new Array<number>(batchShape.length);
-    for (let d = batchShape.length - 1; d >= 0; d--) {
-      cStrides[d] = sC;
-      sC *= batchShape[d]!;
-    }
-    for (let d = 0; d < batchShape.length; d++) {
-      const size = batchShape[d]!;
-      if (size === 1) continue;
-      const next = { size, sA: A.batchStrides[d]!, sB: B.batchStrides[d]!, sC: cStrides[d]! };
-      const last = dims[dims.length - 1];
-      if (
-        last &&
-        last.sA === next.sA * size &&
-        last.sB === next.sB * size &&
-        last.sC === next.sC * size
-      ) {
-        last.size *= size;
-        last.sA = next.sA;
-        last.sB = next.sB;
-        last.sC = next.sC;
-      } else dims.push(next);
-    }
-    const inner = dims.pop() ?? { size: 1, sA: M * K, sB: K * N, sC: M * N };
-    const spanA = (inner.size - 1) * inner.sA + M * K;
-    const spanB = (inner.size - 1) * inner.sB + K * N;
-    const spanC = (inner.size - 1) * inner.sC + M * N;
-    const opts = {
-      transA: A.trans,
-      transB: B.trans,
-      batch: inner.size,
-      strideA: inner.sA,
-      strideB: inner.sB,
-      strideC: inner.sC,
-    };
-    const outer = dims.reduce((a, d) => a * d.size, 1);
-    const idx = new Array<number>(dims.length).fill(0);
-    for (let o = 0; o < outer; o++) {
-      let oa = A.offset;
-      let ob = B.offset;
-      let oc = out.offset;
-      for (let d = 0; d < dims.length; d++) {
-        oa += idx[d]! * dims[d]!.sA;
-        ob += idx[d]! * dims[d]!.sB;
-        oc += idx[d]! * dims[d]!.sC;
-      }
-      mm.matmul(
-        A.data.subarray(oa, oa + spanA),
-        B.data.subarray(ob, ob + spanB),
-        C.subarray(oc, oc + spanC),
-        M,
-        N,
-        K,
-        opts,
-      );
-      for (let d = dims.length - 1; d >= 0; d--) {
-        if (++idx[d]! < dims[d]!.size) break;
-        idx[d] = 0;
-      }
-    }
+    forEachBatchRun(
+      batchShape,
+      A.batchStrides,
+      B.batchStrides,
+      M,
+      N,
+      K,
+      [A.offset, B.offset, out.offset],
+      (oa, ob, oc, run) => {
+        const spanA = (run.size - 1) * run.sA + M * K;
+        const spanB = (run.size - 1) * run.sB + K * N;
+        const spanC = (run.size - 1) * run.sC + M * N;
+        mm.matmul(
+          A.data.subarray(oa, oa + spanA),
+          B.data.subarray(ob, ob + spanB),
+          C.subarray(oc, oc + spanC),
+          M,
+          N,
+          K,
+          {
+            transA: A.trans,
+            transB: B.trans,
+            batch: run.size,
+            strideA: run.sA,
+            strideB: run.sB,
+            strideC: run.sC,
+          },
+        );
+      },
+    );
   };
 }

@@ -1,6 +1,7 @@
 // Public entry point of the wasm fast path: batched float32 matmul and training-step kernels
 // over Float32Arrays, on one shared memory and a worker pool.
 
+import type { GemmFn, MatmulOptions } from '../cpu/gemm.js';
 import { platform } from '../platform/node.js';
 import { type ElementwiseKernels, makeElementwise } from './elementwise.js';
 import { WasmHeap } from './heap.js';
@@ -45,37 +46,14 @@ export interface WasmKernelsOptions {
   sharedMemory?: boolean;
 }
 
-export interface MatmulOptions {
-  /** A is stored [K,M] (row-major), i.e. the product uses A^T. */
-  transA?: boolean;
-  /** B is stored [N,K], i.e. the product uses B^T. */
-  transB?: boolean;
-  /** C += op(A) op(B) instead of C = op(A) op(B). */
-  accumulate?: boolean;
-  /** Number of independent products (default 1). */
-  batch?: number;
-  /** Elements between consecutive batch items of A (default M*K; 0 broadcasts one A). */
-  strideA?: number;
-  /** Elements between consecutive batch items of B (default K*N; 0 broadcasts one B). */
-  strideB?: number;
-  /** Elements between consecutive batch items of C (default M*N). */
-  strideC?: number;
-}
+export type { MatmulOptions } from '../cpu/gemm.js';
 
 export interface WasmKernels extends ElementwiseKernels {
   /**
    * C[M,N] (+)= op(A)[M,K] x op(B)[K,N] for each batch item, row-major, returns `c`.
    * Arrays from `heap.alloc` are used in place; other Float32Arrays are copied in and out.
    */
-  matmul(
-    a: Float32Array,
-    b: Float32Array,
-    c: Float32Array,
-    m: number,
-    n: number,
-    k: number,
-    options?: MatmulOptions,
-  ): Float32Array;
+  matmul: GemmFn<MatmulOptions, Float32Array>;
   /** Allocator over the kernels' memory, for zero-copy operands. */
   readonly heap: WasmHeap;
   /** Threads a large call uses, the caller included. */

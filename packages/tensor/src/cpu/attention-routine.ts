@@ -6,27 +6,14 @@
  * [..., T, S] are kept for backward, as in the composition (a blockwise, recomputing variant
  * that never holds all of P is the remaining step of issue 6).
  */
-import type { Routine } from '../backend.js';
-import { sumTo } from '../ops/reduce.js';
-import type { Tensor } from '../tensor.js';
-import type { CpuBackend } from './cpu-backend.js';
+import { materializedAttentionRoutine } from '../fused-frames.js';
+import { f32 } from './tensor-f32.js';
 
-interface Attrs {
-  causal: boolean;
-  scale: number;
-}
-
-function data(t: Tensor): Float32Array {
-  const v = t.view();
-  return ((t.backend as CpuBackend).array(v) as Float32Array).subarray(v.offset, v.offset + t.size);
-}
-
-export const attentionRoutine: Routine = {
-  forward([q, k, v], { causal, scale }: Attrs, ctx) {
-    const p = q!.matmul(k!.mT); // fresh, contiguous [..., T, S]: softmax in place
+export const attentionRoutine = materializedAttentionRoutine({
+  softmax(p, causal, scale) {
     const T = p.shape[p.rank - 2]!;
     const S = p.shape[p.rank - 1]!;
-    const ps = data(p);
+    const ps = f32(p);
     const rows = T === 0 ? 0 : p.size / S;
     for (let r = 0; r < rows; r++) {
       const o = r * S;
@@ -48,41 +35,17 @@ export const attentionRoutine: Routine = {
       for (let j = 0; j < n; j++) ps[o + j] = ps[o + j]! * inv;
       ps.fill(0, o + n, o + S);
     }
-    const out = p.matmul(v!);
-    const need = ctx.needsGrad;
-    ctx.save(
-      need[1] ? q : undefined,
-      need[0] ? k : undefined,
-      need[0] || need[1] ? v : undefined,
-      p,
-    );
-    p.dispose();
-    return out;
   },
-  backward(g, ctx) {
-    const [q, k, v, p] = ctx.saved as [Tensor, Tensor, Tensor, Tensor];
-    const { scale } = ctx.attrs as Attrs;
-    const need = ctx.needsGrad;
-    const dv = need[2] ? sumTo(p.mT.matmul(g), ctx.inputShapes[2]!) : null;
-    let dq: Tensor | null = null;
-    let dk: Tensor | null = null;
-    if (need[0] || need[1]) {
-      // dS = scale * P (dP - rowsum(dP P)), in place over dP = g v^T (masked entries: P = 0).
-      const ds = g.matmul(v.mT);
-      const S = ds.shape[ds.rank - 1]!;
-      const d = data(ds);
-      const ps = data(p);
-      const rows = S === 0 ? 0 : ds.size / S;
-      for (let r = 0; r < rows; r++) {
-        const o = r * S;
-        let dot = 0;
-        for (let j = 0; j < S; j++) dot += d[o + j]! * ps[o + j]!;
-        for (let j = 0; j < S; j++) d[o + j] = scale * ps[o + j]! * (d[o + j]! - dot);
-      }
-      if (need[0]) dq = sumTo(ds.matmul(k), ctx.inputShapes[0]!);
-      if (need[1]) dk = sumTo(ds.mT.matmul(q), ctx.inputShapes[1]!);
-      ds.dispose();
+  softmaxBackward(ds, p, scale) {
+    const S = ds.shape[ds.rank - 1]!;
+    const d = f32(ds);
+    const ps = f32(p);
+    const rows = S === 0 ? 0 : ds.size / S;
+    for (let r = 0; r < rows; r++) {
+      const o = r * S;
+      let dot = 0;
+      for (let j = 0; j < S; j++) dot += d[o + j]! * ps[o + j]!;
+      for (let j = 0; j < S; j++) d[o + j] = scale * ps[o + j]! * (d[o + j]! - dot);
     }
-    return [dq, dk, dv];
   },
-};
+});

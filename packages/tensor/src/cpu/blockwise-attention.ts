@@ -11,22 +11,14 @@
  * accumulate there). Inputs of different ranks or with an empty axis use `attentionRoutine`.
  */
 import type { Routine } from '../backend.js';
+import { dense } from '../fused-frames.js';
 import { Tensor } from '../tensor.js';
 import { attentionRoutine } from './attention-routine.js';
-import type { CpuBackend } from './cpu-backend.js';
+import type { Gemm } from './gemm.js';
+import { f32 } from './tensor-f32.js';
 
 /** Row-major float32 gemm with the wasm kernels' `matmul` signature (operands are subarrays). */
-export interface TileGemm {
-  matmul(
-    a: Float32Array,
-    b: Float32Array,
-    c: Float32Array,
-    m: number,
-    n: number,
-    k: number,
-    options?: { transA?: boolean; transB?: boolean; accumulate?: boolean },
-  ): void;
-}
+export type TileGemm = Gemm;
 
 interface Attrs {
   causal: boolean;
@@ -36,18 +28,9 @@ interface Attrs {
 /** Tile edge (queries and keys). 64 keeps a score tile (16 KiB) and its operands in L1/L2. */
 export const ATTENTION_BLOCK = 64;
 
-function data(t: Tensor): Float32Array {
-  const v = t.view();
-  return ((t.backend as CpuBackend).array(v) as Float32Array).subarray(v.offset, v.offset + t.size);
-}
-
-function dense(t: Tensor): Tensor {
-  return t.isContiguous ? t.alias() : t.contiguous();
-}
-
 function zeros(like: Tensor, name: string): Tensor {
   const t = Tensor.empty(like.backend, like.shape, 'float32', name);
-  data(t).fill(0);
+  f32(t).fill(0);
   return t;
 }
 
@@ -123,11 +106,11 @@ export function blockwiseAttentionRoutine(
       const [qOff, kOff, vOff] = [q, k, v].map((t) => headOffsets(t, batch)) as Int32Array[];
       const out = Tensor.empty(q.backend, [...batch, T, dv], 'float32', 'sdpa');
       const lse = Tensor.empty(q.backend, [heads * T], 'float32', 'sdpa-lse');
-      const qs = data(q);
-      const ks = data(k);
-      const vs = data(v);
-      const os = data(out);
-      const ls = data(lse);
+      const qs = f32(q);
+      const ks = f32(k);
+      const vs = f32(v);
+      const os = f32(out);
+      const ls = f32(lse);
       for (let h = 0; h < heads; h++) {
         for (let i0 = 0; i0 < T; i0 += B) {
           const rows = Math.min(B, T - i0);
@@ -217,8 +200,8 @@ export function blockwiseAttentionRoutine(
       const dq = zeros(q, 'sdpa-dq');
       const dk = zeros(k, 'sdpa-dk');
       const dv = zeros(v, 'sdpa-dv');
-      const [qs, ks, vs, os, ls, gs] = [q, k, v, out, lse, g].map(data) as Float32Array[];
-      const [dqs, dks, dvs] = [dq, dk, dv].map(data) as Float32Array[];
+      const [qs, ks, vs, os, ls, gs] = [q, k, v, out, lse, g].map(f32) as Float32Array[];
+      const [dqs, dks, dvs] = [dq, dk, dv].map(f32) as Float32Array[];
       const wantQK = need[0] || need[1];
       const D = new Float64Array(B);
       for (let h = 0; h < heads; h++) {

@@ -13,6 +13,7 @@ import type {
   Routine,
   TensorView,
 } from '../backend.js';
+import { BufferPool } from '../buffer-pool.js';
 import type { DType } from '../dtype.js';
 import { UnsupportedOpError } from '../errors.js';
 import { elementwiseKernels } from './elementwise-kernels.js';
@@ -84,18 +85,13 @@ export class CpuBackend implements Backend {
   readonly name: string;
   private readonly kernels = new Map<string, CpuKernel>();
   private readonly routines = new Map<string, Routine>();
-  private readonly pool = new Map<number, CpuBlock[]>();
+  private readonly pool: BufferPool<CpuBlock>;
   private readonly allocateBlock: (bytes: number) => CpuBlock;
   private readonly releaseBlock: ((block: CpuBlock) => void) | undefined;
-  private readonly maxPooledBytes: number;
-  private live = 0;
-  private liveBytes = 0;
-  private pooledBuffers = 0;
-  private pooledBytes = 0;
 
   constructor(options: CpuBackendOptions = {}) {
     this.name = options.name ?? 'cpu';
-    this.maxPooledBytes = options.maxPooledBytes ?? 2 ** 30;
+    this.pool = new BufferPool(options.maxPooledBytes ?? 2 ** 30);
     this.allocateBlock = options.allocateBlock ?? allocateArrayBufferBlock;
     this.releaseBlock = options.releaseBlock;
     for (const [k, v] of Object.entries(cpuReferenceKernels)) this.kernels.set(k, v);
@@ -125,13 +121,7 @@ export class CpuBackend implements Backend {
 
   alloc(bytes: number): Buf {
     const size = Math.ceil(bytes / 4) * 4;
-    let block = this.pool.get(size)?.pop();
-    if (block) {
-      this.pooledBuffers--;
-      this.pooledBytes -= size;
-    } else block = this.allocateBlock(size);
-    this.live++;
-    this.liveBytes += size;
+    const block = this.pool.acquire(size, () => this.allocateBlock(size));
     const buf: CpuBuf = { byteLength: size, block, freed: false };
     return buf;
   }
@@ -139,15 +129,7 @@ export class CpuBackend implements Backend {
   free(buf: Buf): void {
     const b = this.own(buf, 'free');
     b.freed = true;
-    this.live--;
-    this.liveBytes -= b.byteLength;
-    if (this.pooledBytes + b.byteLength <= this.maxPooledBytes) {
-      let list = this.pool.get(b.byteLength);
-      if (!list) this.pool.set(b.byteLength, (list = []));
-      list.push(b.block);
-      this.pooledBuffers++;
-      this.pooledBytes += b.byteLength;
-    } else this.releaseBlock?.(b.block);
+    if (!this.pool.release(b.block, b.byteLength)) this.releaseBlock?.(b.block);
   }
 
   write(buf: Buf, src: ArrayBufferView, byteOffset = 0): void {
@@ -218,20 +200,11 @@ export class CpuBackend implements Backend {
   }
 
   memory(): BackendMemory {
-    return {
-      buffers: this.live,
-      bytes: this.liveBytes,
-      pooledBuffers: this.pooledBuffers,
-      pooledBytes: this.pooledBytes,
-    };
+    return this.pool.memory();
   }
 
   emptyPool(): void {
-    if (this.releaseBlock)
-      for (const list of this.pool.values()) for (const b of list) this.releaseBlock(b);
-    this.pool.clear();
-    this.pooledBuffers = 0;
-    this.pooledBytes = 0;
+    this.pool.clear(this.releaseBlock);
   }
 
   private own(buf: Buf, where: string): CpuBuf {

@@ -7,20 +7,10 @@
  * the definition (both run the same conformance suite and finite-difference checks).
  */
 import type { Routine } from '../backend.js';
+import { dense, normRoutineFrame } from '../fused-frames.js';
 import { Tensor } from '../tensor.js';
 import { attentionRoutine } from './attention-routine.js';
-import type { CpuBackend } from './cpu-backend.js';
-
-/** The float32 elements of a contiguous tensor, as a subarray. */
-function data(t: Tensor): Float32Array {
-  const v = t.view();
-  return ((t.backend as CpuBackend).array(v) as Float32Array).subarray(v.offset, v.offset + t.size);
-}
-
-/** `t` itself when contiguous (a new alias, so callers dispose uniformly), else a copy. */
-function dense(t: Tensor): Tensor {
-  return t.isContiguous ? t.alias() : t.contiguous();
-}
+import { f32 } from './tensor-f32.js';
 
 const GELU_C = Math.sqrt(2 / Math.PI);
 const GELU_A = 0.044715;
@@ -41,9 +31,9 @@ export const geluRoutine: Routine = {
     const th = ctx.needsGrad[0]
       ? Tensor.empty(x.backend, x.shape, 'float32', 'gelu-tanh')
       : undefined;
-    const xs = data(x);
-    const ys = data(y);
-    const ts = th ? data(th) : undefined;
+    const xs = f32(x);
+    const ys = f32(y);
+    const ts = th ? f32(th) : undefined;
     for (let i = 0; i < xs.length; i++) {
       const v = xs[i]!;
       const t = tanh(GELU_C * (v + GELU_A * v * v * v));
@@ -59,10 +49,10 @@ export const geluRoutine: Routine = {
     const [x, th] = ctx.saved as [Tensor, Tensor];
     const g = dense(grad);
     const dx = Tensor.empty(x.backend, x.shape, 'float32', 'gelu-backward');
-    const xs = data(x);
-    const ts = data(th);
-    const gs = data(g);
-    const ds = data(dx);
+    const xs = f32(x);
+    const ts = f32(th);
+    const gs = f32(g);
+    const ds = f32(dx);
     for (let i = 0; i < xs.length; i++) {
       const v = xs[i]!;
       const t = ts[i]!;
@@ -74,31 +64,18 @@ export const geluRoutine: Routine = {
   },
 };
 
-interface NormAttrs {
-  eps: number;
-  hasWeight: boolean;
-  hasBias: boolean;
-}
-
 /**
  * LayerNorm over the last axis (biased variance), forward and backward one pass per row:
  * dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) with dxhat = g w;
  * dw = sum_rows g xhat; db = sum_rows g. Saves x and per-row mean and 1/std.
  */
-export const layerNormRoutine: Routine = {
-  forward(inputs, attrs: NormAttrs, ctx) {
-    const x = dense(inputs[0]!);
-    const w = attrs.hasWeight ? dense(inputs[1]!) : undefined;
-    const b = attrs.hasBias ? dense(inputs[2]!) : undefined;
-    const C = x.shape[x.rank - 1]!;
-    const rows = C === 0 ? 0 : x.size / C;
-    const y = Tensor.empty(x.backend, x.shape, 'float32', 'layerNorm');
-    const stats = Tensor.empty(x.backend, [rows, 2], 'float32', 'layerNorm-stats');
-    const xs = data(x);
-    const ys = data(y);
-    const st = data(stats);
-    const ws = w ? data(w) : undefined;
-    const bs = b ? data(b) : undefined;
+export const layerNormRoutine: Routine = normRoutineFrame('layerNorm', {
+  forward({ x, w, b, y, stats, rows, C, eps }) {
+    const xs = f32(x);
+    const ys = f32(y);
+    const st = f32(stats);
+    const ws = w ? f32(w) : undefined;
+    const bs = b ? f32(b) : undefined;
     for (let r = 0; r < rows; r++) {
       const o = r * C;
       let sum = 0;
@@ -109,7 +86,7 @@ export const layerNormRoutine: Routine = {
         const d = xs[o + j]! - mean;
         sq += d * d;
       }
-      const rstd = 1 / Math.sqrt(sq / C + attrs.eps);
+      const rstd = 1 / Math.sqrt(sq / C + eps);
       st[2 * r] = mean;
       st[2 * r + 1] = rstd;
       for (let j = 0; j < C; j++) {
@@ -119,28 +96,15 @@ export const layerNormRoutine: Routine = {
         ys[o + j] = v;
       }
     }
-    ctx.save(x, w, stats);
-    for (const t of [x, w, b, stats]) t?.dispose();
-    return y;
   },
-  backward(grad, ctx) {
-    const [x, w, stats] = ctx.saved as [Tensor, Tensor | undefined, Tensor];
-    const attrs = ctx.attrs as NormAttrs;
-    const g = dense(grad);
-    const C = x.shape[x.rank - 1]!;
-    const rows = C === 0 ? 0 : x.size / C;
-    const xs = data(x);
-    const gs = data(g);
-    const st = data(stats);
-    const ws = w ? data(w) : undefined;
-    const dx = ctx.needsGrad[0]
-      ? Tensor.empty(x.backend, x.shape, 'float32', 'layerNorm-dx')
-      : null;
-    const wantW = attrs.hasWeight && ctx.needsGrad[1];
-    const wantB = attrs.hasBias && ctx.needsGrad[2];
-    const dwAcc = wantW ? new Float64Array(C) : undefined;
-    const dbAcc = wantB ? new Float64Array(C) : undefined;
-    const ds = dx ? data(dx) : undefined;
+  backward({ x, w, g, stats, rows, C, dx, dw, db }) {
+    const xs = f32(x);
+    const gs = f32(g);
+    const st = f32(stats);
+    const ws = w ? f32(w) : undefined;
+    const dwAcc = dw ? new Float64Array(C) : undefined;
+    const dbAcc = db ? new Float64Array(C) : undefined;
+    const ds = dx ? f32(dx) : undefined;
     for (let r = 0; r < rows; r++) {
       const o = r * C;
       const mean = st[2 * r]!;
@@ -166,19 +130,10 @@ export const layerNormRoutine: Routine = {
         }
       }
     }
-    g.dispose();
-    const vector = (acc: Float64Array | undefined, name: string): Tensor | null => {
-      if (!acc) return null;
-      const t = Tensor.empty(x.backend, [C], 'float32', name);
-      data(t).set(acc);
-      return t;
-    };
-    const out: (Tensor | null)[] = [dx];
-    if (attrs.hasWeight) out.push(vector(dwAcc, 'layerNorm-dw'));
-    if (attrs.hasBias) out.push(vector(dbAcc, 'layerNorm-db'));
-    return out;
+    if (dw) f32(dw).set(dwAcc!);
+    if (db) f32(db).set(dbAcc!);
   },
-};
+});
 
 /** The fused routines the fast CPU backend registers, by composite op name. */
 export const cpuFusedRoutines: Readonly<Record<string, Routine>> = {

@@ -1,23 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { assertNoLeaks, loadBackend, tensor, zeros } from '../index.js';
 import { adamwStep } from './adamw.js';
+import { adamwGolden } from './adamw.test-helpers.js';
 
-interface AdamWGolden {
-  config: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number };
-  p0: number[];
-  grads: number[][];
-  p: number[];
-  m: number[];
-  v: number[];
-}
-
-const goldenPath = new URL('../cpu-wasm/fixtures/adamw-torch.json', import.meta.url);
-
-describe.skipIf(!existsSync(goldenPath))('adamwStep against torch.optim.AdamW', () => {
-  const golden = existsSync(goldenPath)
-    ? (JSON.parse(readFileSync(goldenPath, 'utf8')) as AdamWGolden)
-    : undefined;
+describe.skipIf(!adamwGolden)('adamwStep against torch.optim.AdamW', () => {
+  const golden = adamwGolden;
   for (const [backend, path] of [
     ['cpu', 'wasm'],
     ['cpu-reference', 'composed'],

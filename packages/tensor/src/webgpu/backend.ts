@@ -13,6 +13,7 @@ import type {
   Routine,
   TensorView,
 } from '../backend.js';
+import { BufferPool } from '../buffer-pool.js';
 import type { DType } from '../dtype.js';
 import { UnsupportedOpError } from '../errors.js';
 import type {
@@ -120,14 +121,9 @@ export class WebGpuBackend implements Backend {
     string,
     { pipeline: GpuComputePipeline; layout: GpuBindGroupLayout }
   >();
-  private readonly pool = new Map<number, GpuBuffer[]>();
+  private readonly pool: BufferPool<GpuBuffer>;
   private readonly stagingPool = new Map<number, GpuBuffer[]>();
-  private readonly maxPooledBytes: number;
   private readonly maxDispatches: number;
-  private live = 0;
-  private liveBytes = 0;
-  private pooledBuffers = 0;
-  private pooledBytes = 0;
   private encoder: GpuCommandEncoder | null = null;
   private pass: GpuComputePass | null = null;
   private dispatches = 0;
@@ -166,7 +162,7 @@ export class WebGpuBackend implements Backend {
       get: (target, key) =>
         typeof key === 'string' && key in lowered ? lowered[key] : Reflect.get(target, key),
     });
-    this.maxPooledBytes = options.maxPooledBytes ?? 512 * MIB;
+    this.pool = new BufferPool(options.maxPooledBytes ?? 512 * MIB);
     this.maxDispatches = options.maxDispatchesPerSubmit ?? 64;
     const lanes = options.rowLanes ?? 1;
     if (!(Number.isInteger(Math.log2(lanes)) && lanes >= 1 && lanes <= 256)) {
@@ -242,18 +238,12 @@ export class WebGpuBackend implements Backend {
       );
     }
     const cls = Math.min(sizeClass(bytes), Math.max(16, Math.floor(maxBinding / 16) * 16));
-    let gpu = this.pool.get(cls)?.pop();
-    if (gpu) {
-      this.pooledBuffers--;
-      this.pooledBytes -= cls;
-    } else {
-      gpu = this.device.createBuffer({
+    const gpu = this.pool.acquire(cls, () =>
+      this.device.createBuffer({
         size: cls,
         usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
-      });
-    }
-    this.live++;
-    this.liveBytes += cls;
+      }),
+    );
     const buf: WebGpuBuf = {
       byteLength: Math.ceil(bytes / 4) * 4,
       gpu,
@@ -266,15 +256,7 @@ export class WebGpuBackend implements Backend {
   free(buf: Buf): void {
     const b = this.own(buf, 'free');
     b.freed = true;
-    this.live--;
-    this.liveBytes -= b.capacity;
-    if (this.pooledBytes + b.capacity <= this.maxPooledBytes) {
-      let list = this.pool.get(b.capacity);
-      if (!list) this.pool.set(b.capacity, (list = []));
-      list.push(b.gpu);
-      this.pooledBuffers++;
-      this.pooledBytes += b.capacity;
-    } else {
+    if (!this.pool.release(b.gpu, b.capacity)) {
       // Destroying waits for queued work that uses it (WebGPU semantics): flush first.
       this.flush();
       b.gpu.destroy();
@@ -397,22 +379,14 @@ export class WebGpuBackend implements Backend {
   }
 
   memory(): BackendMemory {
-    return {
-      buffers: this.live,
-      bytes: this.liveBytes,
-      pooledBuffers: this.pooledBuffers,
-      pooledBytes: this.pooledBytes,
-    };
+    return this.pool.memory();
   }
 
   emptyPool(): void {
     this.flush();
-    for (const list of this.pool.values()) for (const b of list) b.destroy();
+    this.pool.clear((b) => b.destroy());
     for (const list of this.stagingPool.values()) for (const b of list) b.destroy();
-    this.pool.clear();
     this.stagingPool.clear();
-    this.pooledBuffers = 0;
-    this.pooledBytes = 0;
   }
 
   /** Releases every buffer and the device. The backend is unusable afterwards. */

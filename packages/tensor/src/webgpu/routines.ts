@@ -8,7 +8,7 @@
  * the same conformance cases and finite-difference gradients as the compositions.
  */
 import type { Routine, TensorView } from '../backend.js';
-import { sumTo } from '../ops/reduce.js';
+import { dense, materializedAttentionRoutine, normRoutineFrame } from '../fused-frames.js';
 import { shapeSize } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { adamwRoutine } from './adamw.js';
@@ -17,11 +17,6 @@ import { bindViews, elementwise, floatWord, rowGrid, rowLanes, wgslType } from '
 import { declare, FLOAT_HELPERS, loader, rowEntry, rowHelpers, storer } from './wgsl.js';
 
 const gpuOf = (t: Tensor) => t.backend as WebGpuBackend;
-
-/** `t` itself when contiguous (a new alias, so callers dispose uniformly), else a copy. */
-function dense(t: Tensor): Tensor {
-  return t.isContiguous ? t.alias() : t.contiguous();
-}
 
 /**
  * Launches a row kernel: `body` runs per row with `row`, `lane`, `L` (row length), `off<k>`
@@ -429,23 +424,10 @@ const linearCrossEntropyRoutine: Routine = {
 
 // ---- layer / RMS normalization ------------------------------------------------------------------
 
-interface NormAttrs {
-  eps: number;
-  hasWeight: boolean;
-  hasBias: boolean;
-}
-
 function normRoutine(rms: boolean): Routine {
   const name = rms ? 'rmsNorm' : 'layerNorm';
-  return {
-    forward(inputs, attrs: NormAttrs, ctx) {
-      const x = dense(inputs[0]);
-      const w = attrs.hasWeight ? dense(inputs[1]) : undefined;
-      const b = attrs.hasBias ? dense(inputs[2]) : undefined;
-      const C = x.shape[x.rank - 1];
-      const rows = C === 0 ? 0 : x.size / C;
-      const y = Tensor.empty(x.backend, x.shape, 'float32', name);
-      const stats = Tensor.empty(x.backend, [rows, 2], 'float32', `${name}-stats`);
+  return normRoutineFrame(name, {
+    forward({ x, w, b, y, stats, rows, C, eps }) {
       // operands: 0 x, 1 y, 2 stats, 3 weight?, 4 bias?
       const views = [x.view(), y.view(), stats.view()];
       if (w) views.push(w.view());
@@ -471,22 +453,12 @@ function normRoutine(rms: boolean): Routine {
     ${b ? 'v = v + ld4(off4 + j);' : ''}
     st1(off1 + row * L + j, v);
   }`,
-        [floatWord(attrs.eps)],
+        [floatWord(eps)],
       );
-      ctx.save(x, w, stats);
-      for (const t of [x, w, b, stats]) t?.dispose();
-      return y;
     },
-    backward(grad, ctx) {
-      const [x, w, stats] = ctx.saved as [Tensor, Tensor | undefined, Tensor];
-      const attrs = ctx.attrs as NormAttrs;
-      const g = dense(grad);
-      const C = x.shape[x.rank - 1];
-      const rows = C === 0 ? 0 : x.size / C;
+    backward({ x, w, g, stats, rows, C, dx, dw, db }) {
       const gpu = gpuOf(x);
-      const out: (Tensor | null)[] = [null];
-      if (ctx.needsGrad[0]) {
-        const dx = Tensor.empty(x.backend, x.shape, 'float32', `${name}-dx`);
+      if (dx) {
         // operands: 0 x, 1 g, 2 stats, 3 dx, 4 weight?
         const views = [x.view(), g.view(), stats.view(), dx.view()];
         if (w) views.push(w.view());
@@ -519,17 +491,12 @@ function normRoutine(rms: boolean): Routine {
     st3(off3 + base + j, rstd * (d - mD - xh * mDX));
   }`,
         );
-        out[0] = dx;
       }
-      const wantW = attrs.hasWeight && ctx.needsGrad[1];
-      const wantB = attrs.hasBias && ctx.needsGrad[2];
-      if (attrs.hasWeight) out.push(null);
-      if (attrs.hasBias) out.push(null);
-      if (wantW || wantB) {
-        // One invocation per column, rows in order: dw = sum g xhat, db = sum g.
-        const dw = Tensor.empty(x.backend, [C], 'float32', `${name}-dw`);
-        const db = wantB ? Tensor.empty(x.backend, [C], 'float32', `${name}-db`) : undefined;
-        const views = [x.view(), g.view(), stats.view(), dw.view()];
+      if (dw || db) {
+        // One invocation per column, rows in order: dw = sum g xhat, db = sum g (the kernel
+        // always writes dw: a scratch one when only db is wanted).
+        const dwOut = dw ?? Tensor.empty(x.backend, [C], 'float32', `${name}-dw`);
+        const views = [x.view(), g.view(), stats.view(), dwOut.view()];
         if (db) views.push(db.view());
         rowKernel(
           gpu,
@@ -552,14 +519,10 @@ function normRoutine(rms: boolean): Routine {
   ${db ? 'st4(off4 + j, sb);' : ''}`,
           [C, rows],
         );
-        if (wantW) out[1] = dw;
-        else dw.dispose();
-        if (db) out[2] = db;
+        if (!dw) dwOut.dispose();
       }
-      g.dispose();
-      return out;
     },
-  };
+  });
 }
 
 // ---- GELU (tanh approximation) and SiLU ---------------------------------------------------------
@@ -610,14 +573,8 @@ const siluRoutine = pointwise(
 
 // ---- causal attention -----------------------------------------------------------------------------
 
-interface AttnAttrs {
-  causal: boolean;
-  scale: number;
-}
-
-const attentionRoutine: Routine = {
-  forward([q, k, v], { causal, scale }: AttnAttrs, ctx) {
-    const p = q.matmul(k.mT); // fresh, contiguous [..., T, S]: softmax in place
+const attentionRoutine = materializedAttentionRoutine({
+  softmax(p, causal, scale) {
     const T = p.shape[p.rank - 2];
     const S = p.shape[p.rank - 1];
     const rows = S === 0 ? 0 : p.size / S;
@@ -644,52 +601,28 @@ const attentionRoutine: Routine = {
   }`,
       [T, causal ? 1 : 0, floatWord(scale)],
     );
-    const out = p.matmul(v);
-    const need = ctx.needsGrad;
-    ctx.save(
-      need[1] ? q : undefined,
-      need[0] ? k : undefined,
-      need[0] || need[1] ? v : undefined,
-      p,
-    );
-    p.dispose();
-    return out;
   },
-  backward(g, ctx) {
-    const [q, k, v, p] = ctx.saved as [Tensor, Tensor, Tensor, Tensor];
-    const { scale } = ctx.attrs as AttnAttrs;
-    const need = ctx.needsGrad;
-    const dv = need[2] ? sumTo(p.mT.matmul(g), ctx.inputShapes[2]) : null;
-    let dq: Tensor | null = null;
-    let dk: Tensor | null = null;
-    if (need[0] || need[1]) {
-      // dS = scale * P (dP - rowsum(dP P)), in place over dP = g v^T (masked entries: P = 0).
-      const ds = g.matmul(v.mT);
-      const S = ds.shape[ds.rank - 1];
-      const rows = S === 0 ? 0 : ds.size / S;
-      rowKernel(
-        gpuOf(ds),
-        'attn-softmax-bwd',
-        rows,
-        S,
-        [ds.view(), p.view()],
-        [0],
-        `  let b0 = off0 + row * L;
+  softmaxBackward(ds, p, scale) {
+    const S = ds.shape[ds.rank - 1];
+    const rows = S === 0 ? 0 : ds.size / S;
+    rowKernel(
+      gpuOf(ds),
+      'attn-softmax-bwd',
+      rows,
+      S,
+      [ds.view(), p.view()],
+      [0],
+      `  let b0 = off0 + row * L;
   let b1 = off1 + row * L;
   var dot = 0.0;
   for (var j = lane; j < L; j += LANES) { dot += ld0(b0 + j) * ld1(b1 + j); }
   dot = red_sum(dot, lane);
   let scale = Ef(0);
   for (var j = lane; j < L; j += LANES) { st0(b0 + j, scale * ld1(b1 + j) * (ld0(b0 + j) - dot)); }`,
-        [floatWord(scale)],
-      );
-      if (need[0]) dq = sumTo(ds.matmul(k), ctx.inputShapes[0]);
-      if (need[1]) dk = sumTo(ds.mT.matmul(q), ctx.inputShapes[1]);
-      ds.dispose();
-    }
-    return [dq, dk, dv];
+      [floatWord(scale)],
+    );
   },
-};
+});
 
 /** The fused WGSL routines, by composite op name (and `adamwStep`, the optimizer update). */
 export const webGpuRoutines: Readonly<Record<string, Routine>> = {

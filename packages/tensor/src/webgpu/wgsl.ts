@@ -111,6 +111,28 @@ fn exp_safe(x: f32) -> f32 { return exp(min(x, 88.72)); }
 export const LINEAR_INDEX = 'i32(g.y) * P[0] + i32(g.x)';
 
 /**
+ * A workgroup tree reduction of f32 `v` over LANES lanes, in `red_f`: `step` runs for each pair
+ * (lane < s) with `a` = red_f[lane], `b` = red_f[lane + s] in scope and stores into red_f[lane].
+ */
+function treeReduction(name: string, step: string): string {
+  return `fn ${name}(v: f32, lane: i32) -> f32 {
+  red_f[lane] = v;
+  workgroupBarrier();
+  for (var s = LANES / 2; s > 0; s = s / 2) {
+    if (lane < s) {
+      let a = red_f[lane];
+      let b = red_f[lane + s];
+      ${step}
+    }
+    workgroupBarrier();
+  }
+  let r = red_f[0];
+  workgroupBarrier();
+  return r;
+}`;
+}
+
+/**
  * Row-reduction helpers for kernels that process one row per workgroup (`lanes` > 1, tree
  * reduction in workgroup memory) or one row per invocation (`lanes` = 1: the helpers are
  * identities). Each call must be reached by every invocation of the workgroup.
@@ -129,47 +151,9 @@ fn red_argmax(v: f32, idx: i32, lane: i32) -> i32 { return idx; }
 const LANES: i32 = ${lanes};
 var<workgroup> red_f: array<f32, ${lanes}>;
 var<workgroup> red_i: array<i32, ${lanes}>;
-fn red_sum(v: f32, lane: i32) -> f32 {
-  red_f[lane] = v;
-  workgroupBarrier();
-  for (var s = LANES / 2; s > 0; s = s / 2) {
-    if (lane < s) { red_f[lane] = red_f[lane] + red_f[lane + s]; }
-    workgroupBarrier();
-  }
-  let r = red_f[0];
-  workgroupBarrier();
-  return r;
-}
-fn red_max(v: f32, lane: i32) -> f32 {
-  red_f[lane] = v;
-  workgroupBarrier();
-  for (var s = LANES / 2; s > 0; s = s / 2) {
-    if (lane < s) {
-      let a = red_f[lane];
-      let b = red_f[lane + s];
-      if (b > a || is_nan(b)) { red_f[lane] = b; }
-    }
-    workgroupBarrier();
-  }
-  let r = red_f[0];
-  workgroupBarrier();
-  return r;
-}
-fn red_min(v: f32, lane: i32) -> f32 {
-  red_f[lane] = v;
-  workgroupBarrier();
-  for (var s = LANES / 2; s > 0; s = s / 2) {
-    if (lane < s) {
-      let a = red_f[lane];
-      let b = red_f[lane + s];
-      if (b < a || is_nan(b)) { red_f[lane] = b; }
-    }
-    workgroupBarrier();
-  }
-  let r = red_f[0];
-  workgroupBarrier();
-  return r;
-}
+${treeReduction('red_sum', 'red_f[lane] = a + b;')}
+${treeReduction('red_max', 'if (b > a || is_nan(b)) { red_f[lane] = b; }')}
+${treeReduction('red_min', 'if (b < a || is_nan(b)) { red_f[lane] = b; }')}
 // The first index of the maximum (ties keep the smaller index); NaNs are never picked.
 fn red_argmax(v: f32, idx: i32, lane: i32) -> i32 {
   red_f[lane] = v;

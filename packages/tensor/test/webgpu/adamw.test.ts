@@ -5,7 +5,6 @@
  * size that is not a multiple of the workgroup. Strided views fall back to the composed path.
  * Skipped with the reason printed when no adapter can be created.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   adamwStep,
@@ -16,24 +15,14 @@ import {
   tensor,
   zeros,
 } from '../../src/index.js';
+import { adamwGolden } from '../../src/ops/adamw.test-helpers.js';
 import { webGpuForTests } from './setup.js';
 
 const gpu = await webGpuForTests();
 const skip = !gpu.backend;
 const why = skip ? ` (skipped: ${gpu.reason})` : '';
 
-interface AdamWGolden {
-  config: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number };
-  p0: number[];
-  grads: number[][];
-  p: number[];
-  m: number[];
-  v: number[];
-}
-const goldenPath = new URL('../../src/cpu-wasm/fixtures/adamw-torch.json', import.meta.url);
-const golden = existsSync(goldenPath)
-  ? (JSON.parse(readFileSync(goldenPath, 'utf8')) as AdamWGolden)
-  : undefined;
+const golden = adamwGolden;
 
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let d = 0;

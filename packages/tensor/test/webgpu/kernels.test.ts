@@ -52,6 +52,18 @@ function maxRelErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
 
 const rand = (shape: number[], seed: number, backend: string) => randn(shape, { seed, backend });
 
+/** Row kernels checked on [4, 3001] rows (targets: the last class and an ignored token). */
+const LONG_ROW_OPS = [
+  (x: Tensor) => x.sum(-1),
+  (x: Tensor) => x.max(-1),
+  (x: Tensor) => x.argmax(-1).cast('float32'),
+  (x: Tensor) => x.softmax(-1),
+  (x: Tensor) => x.logSoftmax(-1),
+  (x: Tensor) =>
+    crossEntropy(x, tensor([5, 3000, 0, -100], { dtype: 'int32', backend: x.backend.name })),
+  (x: Tensor) => layerNorm(x),
+];
+
 describe.skipIf(skip)('webgpu kernels against the cpu reference', () => {
   it.each([
     ['row x row', false, false],
@@ -82,16 +94,7 @@ describe.skipIf(skip)('webgpu kernels against the cpu reference', () => {
 
   it('long rows (3001): sum, max, argmax, softmax, logSoftmax, crossEntropy, layerNorm', async () => {
     const V = 3001;
-    for (const f of [
-      (x: Tensor) => x.sum(-1),
-      (x: Tensor) => x.max(-1),
-      (x: Tensor) => x.argmax(-1).cast('float32'),
-      (x: Tensor) => x.softmax(-1),
-      (x: Tensor) => x.logSoftmax(-1),
-      (x: Tensor) =>
-        crossEntropy(x, tensor([5, 3000, 0, -100], { dtype: 'int32', backend: x.backend.name })),
-      (x: Tensor) => layerNorm(x),
-    ]) {
+    for (const f of LONG_ROW_OPS) {
       const { got, want } = await onBoth((be) => tidy(() => f(rand([4, V], 5, be))));
       expect(maxRelErr(got, want)).toBeLessThan(2e-5);
     }
@@ -209,15 +212,9 @@ describe.skipIf(skip)('webgpu limits', () => {
     });
     registerBackend('webgpu-wide', () => wide);
     await loadBackend('webgpu-wide');
-    for (const f of [
-      (x: Tensor) => x.sum(-1),
-      (x: Tensor) => x.max(-1),
-      (x: Tensor) => x.argmax(-1).cast('float32'),
-      (x: Tensor) => x.softmax(-1),
-      (x: Tensor) => x.logSoftmax(-1),
-      (x: Tensor) =>
-        crossEntropy(x, tensor([5, 3000, 0, -100], { dtype: 'int32', backend: x.backend.name })),
-    ]) {
+    // Not layerNorm: with 256 lanes on llvmpipe its outputs drift up to 0.04 from float64 at
+    // |y| ~ 3 (rows of 1025-3001; 256-1000 agree to 1e-6), a known open bug of the wide path.
+    for (const f of LONG_ROW_OPS.filter((_, i) => i !== LONG_ROW_OPS.length - 1)) {
       const g = tidy(() => f(rand([4, 3001], 5, 'webgpu-wide')));
       const c = tidy(() => f(rand([4, 3001], 5, 'cpu-reference')));
       expect(maxRelErr(await g.data(), await c.data())).toBeLessThan(2e-5);
