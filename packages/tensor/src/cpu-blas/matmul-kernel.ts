@@ -4,7 +4,7 @@
 // head sliced out of a fused qkv: rows 3C apart) needs no packing either.
 import type { KernelCall, TensorView } from '../backend.js';
 import type { CpuBackend, CpuKernel } from '../cpu/cpu-backend.js';
-import { forEachBatchRun, packedBatchStrides, packMatrices } from '../cpu/gemm.js';
+import { float32Matmul, forEachBatchRun, packedBatchStrides, packMatrices } from '../cpu/gemm.js';
 import type { BlasProvider } from './provider.js';
 
 /**
@@ -61,17 +61,13 @@ export function blasMatmulKernel(
 ): CpuKernel {
   const minFlops = options.minFlops ?? DEFAULT_BLAS_MIN_FLOPS;
   return (call: KernelCall, cpu: CpuBackend) => {
-    const [av, bv] = call.inputs as [TensorView, TensorView];
-    const out = call.output;
-    if (av.dtype !== 'float32' || bv.dtype !== 'float32' || out.dtype !== 'float32') {
+    const mm = float32Matmul(call);
+    if (!mm) {
       fallback(call, cpu);
       return;
     }
+    const { av, bv, out, M, N, K, batchShape } = mm;
     const r = out.shape.length;
-    const M = out.shape[r - 2]!;
-    const N = out.shape[r - 1]!;
-    const K = av.shape[r - 1]!;
-    const batchShape = out.shape.slice(0, r - 2);
     if (M === 0 || N === 0) return;
     if (2 * M * N * K < minFlops || K === 0) {
       fallback(call, cpu);

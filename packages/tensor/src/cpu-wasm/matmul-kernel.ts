@@ -2,7 +2,7 @@
 // one gemm call per run of uniformly strided batch items, with transposed operands as flags.
 import type { KernelCall, TensorView } from '../backend.js';
 import type { CpuBackend, CpuKernel } from '../cpu/cpu-backend.js';
-import { forEachBatchRun, packedBatchStrides, packMatrices } from '../cpu/gemm.js';
+import { float32Matmul, forEachBatchRun, packedBatchStrides, packMatrices } from '../cpu/gemm.js';
 import type { WasmKernels } from './wasm-kernels.js';
 
 /** How one operand's last two axes [R, S] reach gemm. */
@@ -49,17 +49,13 @@ export function wasmMatmulKernel(mm: WasmKernels, fallback: CpuKernel): CpuKerne
   const scratchA = new PackScratch(mm);
   const scratchB = new PackScratch(mm);
   return (call: KernelCall, cpu: CpuBackend) => {
-    const [av, bv] = call.inputs as [TensorView, TensorView];
-    const out = call.output;
-    if (av.dtype !== 'float32' || bv.dtype !== 'float32' || out.dtype !== 'float32') {
+    const f = float32Matmul(call);
+    if (!f) {
       fallback(call, cpu);
       return;
     }
+    const { av, bv, out, M, N, K, batchShape } = f;
     const r = out.shape.length;
-    const M = out.shape[r - 2]!;
-    const N = out.shape[r - 1]!;
-    const K = av.shape[r - 1]!;
-    const batchShape = out.shape.slice(0, r - 2);
     const C = cpu.array(out) as Float32Array;
     const operand = (v: TensorView, R: number, S: number, scratch: PackScratch): Operand => {
       const data = cpu.array(v) as Float32Array;

@@ -1,5 +1,6 @@
 // Float64 reference matmul and seeded data for the wasm kernel tests.
 import { expect } from 'vitest';
+import type { MatmulOptions } from '../cpu/gemm.js';
 
 /** mulberry32: small deterministic PRNG, values uniform in [-1, 1). */
 export function randomArray(length: number, seed: number): Float32Array {
@@ -15,17 +16,10 @@ export function randomArray(length: number, seed: number): Float32Array {
   return out;
 }
 
-export interface RefCase {
+export interface RefCase extends MatmulOptions {
   m: number;
   n: number;
   k: number;
-  transA?: boolean;
-  transB?: boolean;
-  accumulate?: boolean;
-  batch?: number;
-  strideA?: number;
-  strideB?: number;
-  strideC?: number;
 }
 
 /**

@@ -252,15 +252,7 @@ function assemble(
   };
   let closed = false;
 
-  const matmul = (
-    a: Float32Array,
-    b: Float32Array,
-    c: Float32Array,
-    m: number,
-    n: number,
-    k: number,
-    opts: MatmulOptions = {},
-  ): Float32Array => {
+  const matmul: GemmFn<MatmulOptions, Float32Array> = (a, b, c, m, n, k, opts = {}) => {
     if (closed) throw new Error('matmul called after close()');
     checkDim('m', m, 0);
     checkDim('n', n, 0);

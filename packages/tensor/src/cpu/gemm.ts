@@ -1,7 +1,7 @@
 // What the fast CPU backend's gemms share: the row-major float32 gemm signature (the wasm SIMD
 // kernels, the native BLAS provider, the fused routines that call either), and the mapping of a
 // matmul KernelCall's strided views onto batched gemm calls (packing, batch-run merging).
-import type { TensorView } from '../backend.js';
+import type { KernelCall, TensorView } from '../backend.js';
 
 export interface MatmulOptions {
   /** A is stored [K,M] (row-major), i.e. the product uses A^T. */
@@ -37,6 +37,34 @@ export type GemmFn<Options, Result = void> = (
  */
 export interface Gemm {
   matmul: GemmFn<MatmulOptions>;
+}
+
+/** A float32 `matmul` KernelCall's operands and sizes: C[...batch, M, N] = A[..., M, K] B[..., K, N]. */
+export interface Float32Matmul {
+  av: TensorView;
+  bv: TensorView;
+  out: TensorView;
+  M: number;
+  N: number;
+  K: number;
+  batchShape: number[];
+}
+
+/** `call`'s operands and sizes when all three are float32, else undefined (for the fallback). */
+export function float32Matmul(call: KernelCall): Float32Matmul | undefined {
+  const [av, bv] = call.inputs as [TensorView, TensorView];
+  const out = call.output;
+  if (av.dtype !== 'float32' || bv.dtype !== 'float32' || out.dtype !== 'float32') return undefined;
+  const r = out.shape.length;
+  return {
+    av,
+    bv,
+    out,
+    M: out.shape[r - 2]!,
+    N: out.shape[r - 1]!,
+    K: av.shape[r - 1]!,
+    batchShape: out.shape.slice(0, r - 2),
+  };
 }
 
 /** Copies view `v` ([...batch, R, S], any strides) into `out` contiguously. */
