@@ -3,3 +3,4 @@
 export { adamw, axpy, sumOfSquares } from './elementwise';
 export { geluBackward, geluForward, logSumExpRows, softmaxGradRows } from './exp-kernels';
 export { gemm, gemmScratchBytes } from './gemm';
+export { layerNormBackward, layerNormForward } from './norm';

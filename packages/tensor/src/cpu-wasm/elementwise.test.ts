@@ -189,4 +189,110 @@ describe('wasm elementwise kernels', () => {
     expect(y[2]).toBe(40);
     expect(() => wk.gelu(x, new Float32Array(3))).toThrow(/gelu: y has 3 elements/);
   });
+
+  it('layerNorm and layerNormBackward match a float64 evaluation (odd widths, optional w/b, heap arrays)', () => {
+    // Float64 reference of the forward and of the gradients (biased variance).
+    const ref = (
+      x: Float32Array,
+      w: Float32Array | undefined,
+      b: Float32Array | undefined,
+      g: Float32Array,
+      rows: number,
+      C: number,
+      eps: number,
+    ) => {
+      const y = new Float64Array(rows * C);
+      const dx = new Float64Array(rows * C);
+      const dw = new Float64Array(C);
+      const db = new Float64Array(C);
+      for (let r = 0; r < rows; r++) {
+        const o = r * C;
+        let mean = 0;
+        for (let j = 0; j < C; j++) mean += x[o + j]!;
+        mean /= C;
+        let v = 0;
+        for (let j = 0; j < C; j++) v += (x[o + j]! - mean) ** 2;
+        const rstd = 1 / Math.sqrt(v / C + eps);
+        let mD = 0;
+        let mDX = 0;
+        for (let j = 0; j < C; j++) {
+          const xh = (x[o + j]! - mean) * rstd;
+          y[o + j] = xh * (w ? w[j]! : 1) + (b ? b[j]! : 0);
+          const d = g[o + j]! * (w ? w[j]! : 1);
+          mD += d / C;
+          mDX += (d * xh) / C;
+          dw[j] += g[o + j]! * xh;
+          db[j] += g[o + j]!;
+        }
+        for (let j = 0; j < C; j++) {
+          const xh = (x[o + j]! - mean) * rstd;
+          dx[o + j] = rstd * (g[o + j]! * (w ? w[j]! : 1) - mD - xh * mDX);
+        }
+      }
+      return { y, dx, dw, db };
+    };
+    const close = (got: Float32Array, want: Float64Array, tol: number) => {
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) {
+        worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / (1 + Math.abs(want[i]!)));
+      }
+      expect(worst).toBeLessThan(tol);
+    };
+    let seed = 40;
+    for (const [rows, C] of [
+      [1, 1],
+      [3, 13],
+      [5, 128],
+      [7, 37],
+      [64, 384],
+    ] as const) {
+      for (const [withW, withB] of [
+        [true, true],
+        [false, false],
+        [true, false],
+      ] as const) {
+        const x = randomArray(rows * C, seed++).map((v) => 3 * v + 1);
+        const w = withW ? randomArray(C, seed++).map((v) => 1 + v) : undefined;
+        const b = withB ? randomArray(C, seed++) : undefined;
+        const g = randomArray(rows * C, seed++);
+        const want = ref(x, w, b, g, rows, C, 1e-5);
+        const y = new Float32Array(rows * C);
+        const stats = new Float32Array(2 * rows);
+        wk.layerNorm({ x, w, b, y, stats, rows, C, eps: 1e-5 });
+        close(y, want.y, 2e-6);
+        const dx = new Float32Array(rows * C);
+        const dw = w ? new Float32Array(C).fill(7) : undefined; // overwritten, not added to
+        const db = b ? new Float32Array(C) : undefined;
+        wk.layerNormBackward({ x, w, g, stats, rows, C, dx, dw, db });
+        close(dx, want.dx, 1e-5);
+        if (dw) close(dw, want.dw, 1e-5 * rows);
+        if (db) close(db, want.db, 1e-6 * rows);
+        // Only dw: dx stays untouched.
+        const dw2 = new Float32Array(C);
+        wk.layerNormBackward({ x, w, g, stats, rows, C, dx: undefined, dw: dw2, db: undefined });
+        close(dw2, want.dw, 1e-5 * rows);
+      }
+    }
+    // Operands in the kernels' heap are used in place.
+    const [rows, C] = [2, 6];
+    const x = wk.heap.alloc(rows * C);
+    x.set(randomArray(rows * C, 99));
+    const y = wk.heap.alloc(rows * C);
+    const stats = wk.heap.alloc(2 * rows);
+    wk.layerNorm({ x, w: undefined, b: undefined, y, stats, rows, C, eps: 1e-5 });
+    close(y, ref(x, undefined, undefined, x, rows, C, 1e-5).y, 2e-6);
+    for (const a of [x, y, stats]) wk.heap.free(a);
+    expect(() =>
+      wk.layerNorm({
+        x: new Float32Array(5),
+        w: undefined,
+        b: undefined,
+        y: new Float32Array(6),
+        stats: new Float32Array(2),
+        rows: 1,
+        C: 6,
+        eps: 1e-5,
+      }),
+    ).toThrow(/layerNorm: x has 5 elements but needs rows \* C = 6/);
+  });
 });

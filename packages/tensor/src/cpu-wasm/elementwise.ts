@@ -1,6 +1,13 @@
 // Elementwise training-step kernels (assembly/elementwise.ts) over Float32Arrays.
 import type { WasmHeap } from './heap.js';
-import type { KernelExports } from './kernels.js';
+import {
+  type KernelExports,
+  NORM_HAS_B,
+  NORM_HAS_W,
+  NORM_WANT_DB,
+  NORM_WANT_DW,
+  NORM_WANT_DX,
+} from './kernels.js';
 
 /** Hyper-parameters of one AdamW step, as in torch.optim.AdamW. */
 export interface AdamWStep {
@@ -52,6 +59,35 @@ export interface ElementwiseKernels {
   gelu(x: Float32Array, y: Float32Array): Float32Array;
   /** dx = g * gelu'(x) (recomputes exp(-2u): nothing saved from forward but x). */
   geluBackward(x: Float32Array, g: Float32Array, dx: Float32Array): Float32Array;
+  /**
+   * LayerNorm of `rows` rows of C floats (biased variance): y = (x - mean) rstd (* w) (+ b),
+   * stats [rows, 2] = (mean, rstd), rstd = 1 / sqrt(var + eps); float32 sums in four lanes.
+   */
+  layerNorm(args: {
+    x: Float32Array;
+    w: Float32Array | undefined;
+    b: Float32Array | undefined;
+    y: Float32Array;
+    stats: Float32Array;
+    rows: number;
+    C: number;
+    eps: number;
+  }): void;
+  /**
+   * LayerNorm backward from x, the forward's stats and the upstream gradient g: fills whichever
+   * of dx, dw (= sum over rows of g xhat) and db (= sum over rows of g) are given.
+   */
+  layerNormBackward(args: {
+    x: Float32Array;
+    w: Float32Array | undefined;
+    g: Float32Array;
+    stats: Float32Array;
+    rows: number;
+    C: number;
+    dx: Float32Array | undefined;
+    dw: Float32Array | undefined;
+    db: Float32Array | undefined;
+  }): void;
 }
 
 function rowsCheck(op: string, logits: Float32Array, rows: number, V: number, per: Float32Array[]) {
@@ -68,6 +104,28 @@ function rowsCheck(op: string, logits: Float32Array, rows: number, V: number, pe
       throw new RangeError(`${op}: a per-row array has ${a.length} elements but rows = ${rows}`);
     }
   }
+}
+
+/** Sizes of a layerNorm call: `rowArrays` hold rows * C floats, `vectors` C, `stats` 2 rows. */
+function normCheck(
+  op: string,
+  rows: number,
+  C: number,
+  rowArrays: Record<string, Float32Array | undefined>,
+  vectors: Record<string, Float32Array | undefined>,
+  stats: Float32Array,
+): void {
+  if (!(Number.isInteger(rows) && rows >= 0 && Number.isInteger(C) && C >= 1)) {
+    throw new RangeError(`${op}: rows = ${rows} and C = ${C} must be integers, rows >= 0, C >= 1`);
+  }
+  const need = (name: string, a: Float32Array | undefined, n: number, what: string) => {
+    if (a && a.length < n) {
+      throw new RangeError(`${op}: ${name} has ${a.length} elements but needs ${what} = ${n}`);
+    }
+  };
+  for (const [name, a] of Object.entries(rowArrays)) need(name, a, rows * C, 'rows * C');
+  for (const [name, a] of Object.entries(vectors)) need(name, a, C, 'C');
+  need('stats', stats, 2 * rows, '2 * rows');
 }
 
 export interface ElementwiseContext {
@@ -206,6 +264,68 @@ export function makeElementwise(ctx: ElementwiseContext): ElementwiseKernels {
       kernel.geluBackward(px, pg, pd, n);
       back(dx, pd);
       return dx;
+    },
+
+    layerNorm({ x, w, b, y, stats, rows, C, eps }) {
+      ctx.assertOpen('layerNorm');
+      normCheck('layerNorm', rows, C, { x, y }, { w, b }, stats);
+      const ins = [x.subarray(0, rows * C), ...(w ? [w.subarray(0, C)] : [])];
+      if (b) ins.push(b.subarray(0, C));
+      const outs = [y.subarray(0, rows * C), stats.subarray(0, 2 * rows)];
+      const ptrs = placeAll([...ins, ...outs], 2);
+      const [px, pw] = ptrs as [number, number];
+      const pb = b ? ptrs[ins.length - 1]! : 0;
+      const [py, ps] = ptrs.slice(ins.length) as [number, number];
+      kernel.layerNormForward(
+        px,
+        w ? pw : 0,
+        pb,
+        py,
+        ps,
+        rows,
+        C,
+        eps,
+        (w ? NORM_HAS_W : 0) | (b ? NORM_HAS_B : 0),
+      );
+      back(outs[0]!, py);
+      back(outs[1]!, ps);
+    },
+
+    layerNormBackward({ x, w, g, stats, rows, C, dx, dw, db }) {
+      ctx.assertOpen('layerNormBackward');
+      normCheck('layerNormBackward', rows, C, { x, g, dx }, { w, dw, db }, stats);
+      // dw and db accumulate in place: zeroed here, then copied in like inputs.
+      dw?.fill(0, 0, C);
+      db?.fill(0, 0, C);
+      const arrays = [
+        x.subarray(0, rows * C),
+        g.subarray(0, rows * C),
+        stats.subarray(0, 2 * rows),
+        w?.subarray(0, C),
+        dw?.subarray(0, C),
+        db?.subarray(0, C),
+        dx?.subarray(0, rows * C),
+      ];
+      const given = arrays.filter((a): a is Float32Array => a !== undefined);
+      const placed = placeAll(given, dx ? 1 : 0);
+      const ptr = (a: Float32Array | undefined) => (a ? placed[given.indexOf(a)]! : 0);
+      const [, , , aw, adw, adb, adx] = arrays;
+      kernel.layerNormBackward(
+        ptr(arrays[0]),
+        ptr(aw),
+        ptr(arrays[1]),
+        ptr(arrays[2]),
+        ptr(adx),
+        ptr(adw),
+        ptr(adb),
+        rows,
+        C,
+        (w ? NORM_HAS_W : 0) |
+          (dx ? NORM_WANT_DX : 0) |
+          (dw ? NORM_WANT_DW : 0) |
+          (db ? NORM_WANT_DB : 0),
+      );
+      for (const a of [adx, adw, adb]) if (a) back(a, ptr(a));
     },
 
     sumOfSquares(x) {

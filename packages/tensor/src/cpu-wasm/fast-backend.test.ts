@@ -112,7 +112,9 @@ describe('default cpu backend', () => {
     // GELU on the wasm vector exp (gelu-routine.ts), not the float64 JavaScript routine.
     expect(be.routine('gelu')).toBeDefined();
     expect(be.routine('gelu')).not.toBe(cpuFusedRoutines.gelu);
-    expect(be.routine('layerNorm')).toBe(cpuFusedRoutines.layerNorm);
+    // LayerNorm likewise on the wasm kernels (norm-routine.ts).
+    expect(be.routine('layerNorm')).toBeDefined();
+    expect(be.routine('layerNorm')).not.toBe(cpuFusedRoutines.layerNorm);
     expect(be.routine('linearCrossEntropy')).toBeDefined();
     // Attention: the blockwise routine on the backend's gemm (src/cpu/blockwise-attention.ts).
     expect(be.routine('scaledDotProductAttention')).toBeDefined();

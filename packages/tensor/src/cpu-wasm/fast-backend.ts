@@ -15,6 +15,7 @@ import { type BlasProvider, loadBlasProvider } from '../cpu-blas/provider.js';
 import { wasmGeluRoutine } from './gelu-routine.js';
 import { linearCrossEntropyRoutine } from './linear-cross-entropy.js';
 import { wasmMatmulKernel } from './matmul-kernel.js';
+import { wasmLayerNormRoutine } from './norm-routine.js';
 import {
   createWasmKernelsSync,
   type WasmKernels,
@@ -39,8 +40,9 @@ export interface FastCpuBackendOptions extends CpuBackendOptions {
    */
   storage?: CpuStorage;
   /**
-   * Register the fused routines (default true): GELU and LayerNorm (`cpuFusedRoutines`) and the
-   * chunked vocabulary head + cross-entropy (`linearCrossEntropy`, no [N, V] logits tensor).
+   * Register the fused routines (default true): GELU and LayerNorm on the wasm SIMD kernels,
+   * blockwise attention, and the chunked vocabulary head + cross-entropy (`linearCrossEntropy`,
+   * no [N, V] logits tensor).
    */
   fusedRoutines?: boolean;
   /**
@@ -176,6 +178,7 @@ export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBa
       ...(fusedRoutines !== false && {
         ...cpuFusedRoutines,
         gelu: wasmGeluRoutine(mm),
+        layerNorm: wasmLayerNormRoutine(mm),
         scaledDotProductAttention: blockwiseAttentionRoutine(blas ?? mm),
         linearCrossEntropy: linearCrossEntropyRoutine(mm, {
           gemm: blas,

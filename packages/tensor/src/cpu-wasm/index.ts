@@ -42,6 +42,7 @@ export {
 } from './kernels.js';
 export { linearCrossEntropyRoutine } from './linear-cross-entropy.js';
 export { wasmMatmulKernel } from './matmul-kernel.js';
+export { wasmLayerNormRoutine } from './norm-routine.js';
 export {
   createWasmKernels,
   createWasmKernelsSync,

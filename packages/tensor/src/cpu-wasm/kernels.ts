@@ -48,7 +48,37 @@ export interface KernelExports {
   geluForward(x: number, y: number, n: number): void;
   geluBackward(x: number, g: number, dx: number, n: number): void;
   sumOfSquares(x: number, n: number): number;
+  layerNormForward(
+    x: number,
+    w: number,
+    b: number,
+    y: number,
+    stats: number,
+    rows: number,
+    C: number,
+    eps: number,
+    flags: number,
+  ): void;
+  layerNormBackward(
+    x: number,
+    w: number,
+    g: number,
+    stats: number,
+    dx: number,
+    dw: number,
+    db: number,
+    rows: number,
+    C: number,
+    flags: number,
+  ): void;
 }
+
+/** layerNorm flag bits (assembly/norm.ts). */
+export const NORM_HAS_W = 1;
+export const NORM_HAS_B = 2;
+export const NORM_WANT_DX = 4;
+export const NORM_WANT_DW = 8;
+export const NORM_WANT_DB = 16;
 
 /** gemm flag bits (assembly/gemm.ts). */
 export const GEMM_TRANS_A = 1;

@@ -237,7 +237,7 @@ function assemble(
     kernel.gemm(...call, row0, row1, col0, col1, scratch[0]!);
 
   // Staging blocks for operands that live outside the heap, reused across calls.
-  const staging: { ptr: number; bytes: number }[] = [0, 1, 2, 3].map(() => ({
+  const staging: { ptr: number; bytes: number }[] = [0, 1, 2, 3, 4, 5, 6].map(() => ({
     ptr: 0,
     bytes: 0,
   }));

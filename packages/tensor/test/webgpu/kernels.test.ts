@@ -212,8 +212,8 @@ describe.skipIf(skip)('webgpu limits', () => {
     });
     registerBackend('webgpu-wide', () => wide);
     await loadBackend('webgpu-wide');
-    // Not layerNorm: with 256 lanes on llvmpipe its outputs drift up to 0.04 from float64 at
-    // |y| ~ 3 (rows of 1025-3001; 256-1000 agree to 1e-6), a known open bug of the wide path.
+    // Not layerNorm: llvmpipe miscompiles its wide form (README, "Row kernels"): measured here,
+    // outputs up to 0.04 off float64 at |y| ~ 3 on rows of 1025-3001 (256-1000 agree to 1e-6).
     for (const f of LONG_ROW_OPS.filter((_, i) => i !== LONG_ROW_OPS.length - 1)) {
       const g = tidy(() => f(rand([4, 3001], 5, 'webgpu-wide')));
       const c = tidy(() => f(rand([4, 3001], 5, 'cpu-reference')));
