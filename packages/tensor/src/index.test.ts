@@ -190,6 +190,7 @@ describe('@lrw/tensor public surface', () => {
       'wasmGeluRoutine',
       'wasmHeapBlocks',
       'wasmKernelsOf',
+      'wasmLayerNormRoutine',
       'wasmMatmulKernel',
     ]);
   });
