@@ -1,48 +1,11 @@
-/**
- * One training step of the `gpt2-nano` preset on the WebGPU backend against the CPU backend:
- * the same weights (copied from the CPU model) and batch, forward (per-sample loss through the
- * fused vocabulary head) and backward. The loss must agree within 1e-4 relative and every
- * parameter gradient within 1e-3 of its largest magnitude, and the step must leave no tensor or
- * buffer behind. Runs on whatever adapter the machine has; without one (no `webgpu` package, no
- * GPU and no Mesa EGL / SwiftShader) it is skipped with the reason printed.
- */
-import { existsSync } from 'node:fs';
-import {
-  assertNoLeaks,
-  getBackend,
-  loadBackend,
-  registerBackend,
-  type Tensor,
-  tensor,
-  tidy,
-} from '@lrw/tensor';
-import { createWebGpuBackend, SOFTWARE_DAWN_ROUTES } from '@lrw/tensor/webgpu';
+import { assertNoLeaks, getBackend, type Tensor, tensor, tidy } from '@lrw/tensor';
+import { useSoftwareWebGpu } from '@lrw/tensor/webgpu';
 import { describe, expect, it } from 'vitest';
 import { type GPT2Config, preset } from '../src/config.js';
 import { GPT2 } from '../src/gpt2.js';
 
-async function findWebGpu(): Promise<string | undefined> {
-  process.env.EGL_PLATFORM ??= 'surfaceless';
-  const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
-  if (existsSync(icd)) process.env.VK_ICD_FILENAMES ??= icd;
-  try {
-    // LRW_WEBGPU_TEST_ROUTE=vulkan (or opengles) keeps only the routes whose flags mention it.
-    const only = process.env.LRW_WEBGPU_TEST_ROUTE;
-    const routes = only
-      ? SOFTWARE_DAWN_ROUTES.filter((r) => r.flags.some((f) => f.includes(only)))
-      : SOFTWARE_DAWN_ROUTES;
-    const backend = await createWebGpuBackend({ routes });
-    registerBackend('webgpu', () => backend);
-    await loadBackend('webgpu');
-    return undefined;
-  } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
-    console.warn(`[webgpu step test skipped] ${reason}`);
-    return reason;
-  }
-}
-
-const unavailable = await findWebGpu();
+const unavailable = (await useSoftwareWebGpu({ only: process.env.LRW_WEBGPU_TEST_ROUTE })).reason;
+if (unavailable) console.warn(`[webgpu step test skipped] ${unavailable}`);
 
 /** Mean per-sample loss of one batch, backward into the parameters; returns the loss value. */
 async function step(model: GPT2, ids: Int32Array, targets: Int32Array, B: number, T: number) {

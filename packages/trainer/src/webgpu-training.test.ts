@@ -14,13 +14,13 @@
  * Runs on whatever adapter the machine has (the tests try Dawn's OpenGL ES route on Mesa's
  * llvmpipe, then Vulkan, e.g. SwiftShader); without one it is skipped with the reason printed.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createModel, loadHuggingFace, saveHuggingFace } from '@lrw/models';
-import { getBackend, loadBackend, registerBackend, tensor } from '@lrw/tensor';
-import { createWebGpuBackend, SOFTWARE_DAWN_ROUTES } from '@lrw/tensor/webgpu';
+import { getBackend, tensor } from '@lrw/tensor';
+import { useSoftwareWebGpu } from '@lrw/tensor/webgpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdamW } from './adamw.js';
 import { CheckpointStore } from './checkpoint-store.js';
@@ -35,29 +35,8 @@ import {
   trainRecords,
 } from './training.test-helpers.js';
 
-/** Registers a software-capable 'webgpu' backend; returns why there is none, if so. */
-async function findWebGpu(): Promise<string | undefined> {
-  process.env.EGL_PLATFORM ??= 'surfaceless';
-  const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
-  if (existsSync(icd)) process.env.VK_ICD_FILENAMES ??= icd;
-  try {
-    // LRW_WEBGPU_TEST_ROUTE=vulkan (or opengles) keeps only the routes whose flags mention it.
-    const only = process.env.LRW_WEBGPU_TEST_ROUTE;
-    const routes = only
-      ? SOFTWARE_DAWN_ROUTES.filter((r) => r.flags.some((f) => f.includes(only)))
-      : SOFTWARE_DAWN_ROUTES;
-    const backend = await createWebGpuBackend({ routes });
-    registerBackend('webgpu', () => backend);
-    await loadBackend('webgpu');
-    return undefined;
-  } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
-    console.warn(`[webgpu training test skipped] ${reason}`);
-    return reason;
-  }
-}
-
-const unavailable = await findWebGpu();
+const unavailable = (await useSoftwareWebGpu({ only: process.env.LRW_WEBGPU_TEST_ROUTE })).reason;
+if (unavailable) console.warn(`[webgpu training test skipped] ${unavailable}`);
 const why = unavailable ? ` (skipped: ${unavailable})` : '';
 
 const CONFIG: TrainerConfigInput = {

@@ -16,4 +16,5 @@ export const platform: Platform = {
     );
   },
   setV8Flags: () => false,
+  fileExists: () => false,
 };

@@ -1,5 +1,6 @@
 // Node implementation of the platform services (see ./types.ts). package.json's "browser" field
 // replaces this file with ./browser.js, so these are the package's only `node:` imports.
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
@@ -16,4 +17,5 @@ export const platform: Platform = {
     setFlagsFromString(flags);
     return true;
   },
+  fileExists: (path) => existsSync(path),
 };

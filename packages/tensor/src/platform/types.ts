@@ -21,4 +21,6 @@ export interface Platform {
    * the host has no such hook (a browser), so callers keep the build the engine validates.
    */
   setV8Flags(flags: string): boolean;
+  /** Whether a file exists (`fs.existsSync`); always false in a browser. */
+  fileExists(path: string): boolean;
 }

@@ -19,6 +19,12 @@ export {
 } from './device.js';
 export type { Gpu, GpuAdapter, GpuDevice } from './gpu-types.js';
 export { webGpuRoutines } from './routines.js';
+export {
+  type SoftwareWebGpu,
+  SWIFTSHADER_ICDS,
+  softwareDawnRoutes,
+  useSoftwareWebGpu,
+} from './software.js';
 
 export interface CreateWebGpuBackendOptions extends WebGpuBackendOptions {
   /** A `navigator.gpu`-like object to use (default: navigator.gpu, else the npm `webgpu` package). */

@@ -10,9 +10,12 @@ describe('@lrw/tensor/webgpu', () => {
       'ERROR_CODES',
       'NO_ADAPTER_HELP',
       'SOFTWARE_DAWN_ROUTES',
+      'SWIFTSHADER_ICDS',
       'WebGpuBackend',
       'createWebGpuBackend',
       'sizeClass',
+      'softwareDawnRoutes',
+      'useSoftwareWebGpu',
       'webGpuRoutines',
     ]);
     expect(Object.keys(webgpu.webGpuRoutines).sort()).toEqual([
@@ -59,5 +62,16 @@ describe('@lrw/tensor/webgpu', () => {
     ]);
     for (let b = 1; b < 1 << 20; b = Math.ceil(b * 1.37))
       expect(webgpu.sizeClass(b)).toBeLessThanOrEqual(Math.max(256, b * 1.25 + 16));
+  });
+
+  it('useSoftwareWebGpu returns the reason instead of throwing when no adapter exists', async () => {
+    // a route name that matches no route: nothing to try, so no adapter
+    const r = await webgpu.useSoftwareWebGpu({ only: 'no-such-route', name: 'webgpu-none' });
+    expect(r.backend).toBeUndefined();
+    expect(r.reason).toMatch(/adapter/i);
+    expect(backendNames()).toContain('webgpu');
+    expect(webgpu.softwareDawnRoutes('vulkan').length).toBeLessThan(
+      webgpu.SOFTWARE_DAWN_ROUTES.length,
+    );
   });
 });
