@@ -15,7 +15,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as T from '../dist/index.js';
-import { createWebGpuBackend, SOFTWARE_DAWN_ROUTES } from '../dist/webgpu/index.js';
+import { createWebGpuBackend, useSoftwareWebGpu } from '../dist/webgpu/index.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -23,19 +23,21 @@ const device = args.includes('--device');
 const withTorch = args.includes('--torch');
 const ROUNDS = quick ? 1 : 3;
 
-if (!device) {
-  process.env.EGL_PLATFORM ??= 'surfaceless';
-  const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
-  if (existsSync(icd)) process.env.VK_ICD_FILENAMES ??= icd;
-}
 // --route vulkan|opengles keeps only the software routes whose flags mention it.
 const only = args.includes('--route') ? args[args.indexOf('--route') + 1] : undefined;
-const routes = only
-  ? SOFTWARE_DAWN_ROUTES.filter((r) => r.flags.some((f) => f.includes(only)))
-  : SOFTWARE_DAWN_ROUTES;
-const gpu = await createWebGpuBackend(device ? {} : { routes });
-T.registerBackend('webgpu', () => gpu);
-await T.loadBackend('webgpu');
+let gpu;
+if (device) {
+  gpu = await createWebGpuBackend();
+  T.registerBackend('webgpu', () => gpu);
+  await T.loadBackend('webgpu');
+} else {
+  const found = await useSoftwareWebGpu({ only });
+  if (!found.backend) {
+    console.log(`webgpu bench skipped: no adapter. ${found.reason}`);
+    process.exit(0);
+  }
+  gpu = found.backend;
+}
 const cpuName = 'cpu';
 console.log(
   `webgpu adapter: ${gpu.adapterInfo || '(no description)'} via ${gpu.route}; ` +
