@@ -4,12 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { accumulationCoefficients } from '@lrw/strategies/distributed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TrainStepRecord } from './metrics-record.js';
-import { readMetrics } from './metrics-writer.js';
 import { trainRun } from './run-training.js';
 import { runSimulatedRanks } from './simulated-collective.js';
 import type { TrainerStepRecord } from './trainer.js';
-import { prepareFixtureData, SMALL_CONFIG, SMALL_MODEL } from './training.test-helpers.js';
+import {
+  prepareFixtureData,
+  SMALL_CONFIG,
+  SMALL_MODEL,
+  trainRecords,
+} from './training.test-helpers.js';
 
 let dataDir: string;
 let root: string;
@@ -21,11 +24,6 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(root, { recursive: true, force: true });
 });
-
-const trains = (dir: string) =>
-  readMetrics(join(dir, 'metrics.jsonl')).records.filter(
-    (r): r is TrainStepRecord => r.kind === 'train',
-  );
 
 describe('data parallelism (spec section 5)', () => {
   it('2 simulated ranks of 4 samples train like 1 rank of 8 (all-gathered weights, summed gradients)', async () => {
@@ -46,8 +44,8 @@ describe('data parallelism (spec section 5)', () => {
     await runSimulatedRanks(2, (collective) =>
       trainRun({ ...config, batchSize: 4 }, { ...common, outDir: join(root, 'two'), collective }),
     );
-    const one = trains(join(root, 'one'));
-    const two = trains(join(root, 'two'));
+    const one = trainRecords(join(root, 'one'));
+    const two = trainRecords(join(root, 'two'));
     expect(two).toHaveLength(4);
     // the first step sees identical weights and data: equal up to the float32 sum order
     one.forEach((r, i) => {
@@ -82,8 +80,8 @@ describe('gradient accumulation (spec section 5)', () => {
       { ...config, batchSize: 4, gradAccumulation: 2, accumulationNormalization: 'global' },
       { ...common(), outDir: join(root, 'acc-global') },
     );
-    const one = trains(join(root, 'acc-one')) as TrainerStepRecord[];
-    const acc = trains(join(root, 'acc-global')) as TrainerStepRecord[];
+    const one = trainRecords(join(root, 'acc-one')) as TrainerStepRecord[];
+    const acc = trainRecords(join(root, 'acc-global')) as TrainerStepRecord[];
     // same data (the stream draws rows in order), same weights; gradients summed in two parts
     expect(acc[0]!.sampleLosses).toEqual(one[0]!.sampleLosses);
     expect(acc[0]!.sampleWeights).toEqual(one[0]!.sampleWeights);
@@ -98,7 +96,7 @@ describe('gradient accumulation (spec section 5)', () => {
       { ...config, batchSize: 4, gradAccumulation: 2 },
       { ...common(), outDir: join(root, 'acc-micro') },
     );
-    for (const r of trains(join(root, 'acc-micro')) as TrainerStepRecord[]) {
+    for (const r of trainRecords(join(root, 'acc-micro')) as TrainerStepRecord[]) {
       const l = r.sampleLosses!;
       const want = accumulationCoefficients([l.slice(0, 4), l.slice(4)], {
         normalization: 'per-micro-batch',

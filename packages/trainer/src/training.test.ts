@@ -11,8 +11,6 @@ import { AdamW } from './adamw.js';
 import { parseTrainerConfig, type TrainerConfigInput } from './config.js';
 import { clipGradNorm } from './grad-clip.js';
 import { lrSchedule } from './lr-schedule.js';
-import type { TrainStepRecord } from './metrics-record.js';
-import { readMetrics } from './metrics-writer.js';
 import { resolveModelConfig } from './model-presets.js';
 import { trainRun } from './run-training.js';
 import { Trainer, type TrainerStepRecord } from './trainer.js';
@@ -22,6 +20,7 @@ import {
   prepareFixtureData,
   SMALL_CONFIG,
   SMALL_MODEL,
+  trainRecords,
   unigramEntropy,
 } from './training.test-helpers.js';
 
@@ -36,18 +35,13 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const trains = (dir: string) =>
-  readMetrics(join(dir, 'metrics.jsonl')).records.filter(
-    (r): r is TrainStepRecord => r.kind === 'train',
-  );
-
 async function run(name: string, config: TrainerConfigInput, extra = {}) {
   const outDir = join(root, name);
   const result = await trainRun(
     { ...SMALL_CONFIG, ...config },
     { dataDir, outDir, modelOverrides: SMALL_MODEL, progress: false, evalBatches: 2, ...extra },
   );
-  return { ...result, records: trains(outDir) };
+  return { ...result, records: trainRecords(outDir) };
 }
 
 /** A Trainer over the fixture data, built by hand (the pieces trainRun wires). */
@@ -115,7 +109,7 @@ describe('reweighting in the loop', () => {
       progress: false,
     });
     await trainer.train();
-    const trained = trains(h.outDir).map((r) => r.meanLoss);
+    const trained = trainRecords(h.outDir).map((r) => r.meanLoss);
 
     // the same steps written out: mean per-sample loss, backward, clip, AdamW
     const plain = await handTrainer({ steps: 5 }, '');
@@ -264,7 +258,7 @@ describe('step guard and memory', () => {
     const stop = await trainer.trainStep().catch((e: unknown) => e); // step 8: second in a row
     expect(TrainerError.isInstance(stop) && stop.code).toBe('too-many-bad-steps');
     expect(String(stop)).toMatch(/2 updates in a row were skipped/);
-    const records = trains(h.outDir);
+    const records = trainRecords(h.outDir);
     expect(records.map((r) => r.skipped ?? 'ok')).toEqual([
       'ok',
       'ok',

@@ -29,13 +29,26 @@ const CHUNK_FLOATS = 1 << 21;
  */
 export const KEEP_LOGITS_BYTES = 0;
 
-/** Whether token i counts (target != ignoreIndex and mask != 0), checking the target's range. */
-function activeTokens(
-  targets: Int32Array,
-  mask: Float32Array | Int32Array | undefined,
+/**
+ * The targets as host int32 (`tg`) and whether token i counts (`active`: target != ignoreIndex
+ * and mask != 0), checking each counted target's range.
+ */
+function hostTargets(
+  targetsTensor: Tensor,
+  maskTensor: Tensor | undefined,
   attrs: Attrs,
   V: number,
-): Uint8Array {
+): { tg: Int32Array; active: Uint8Array } {
+  const N = targetsTensor.size;
+  const cpu = targetsTensor.backend as CpuBackend;
+  const tv = targetsTensor.view();
+  const targets = (cpu.array(tv) as Int32Array).subarray(tv.offset, tv.offset + N);
+  const mask = maskTensor
+    ? (cpu.array(maskTensor.view()) as Float32Array | Int32Array).subarray(
+        maskTensor.offset,
+        maskTensor.offset + N,
+      )
+    : undefined;
   const active = new Uint8Array(targets.length);
   for (let i = 0; i < targets.length; i++) {
     const t = targets[i]!;
@@ -48,7 +61,7 @@ function activeTokens(
     }
     active[i] = 1;
   }
-  return active;
+  return { tg: targets, active };
 }
 
 export type { Gemm } from '../cpu/gemm.js';
@@ -107,16 +120,7 @@ export function linearCrossEntropyRoutine(
       const C = x.shape[x.rank - 1]!;
       const V = w.shape[0]!;
       const N = targets.size;
-      const cpu = x.backend as CpuBackend;
-      const tv = targets.view();
-      const tg = (cpu.array(tv) as Int32Array).subarray(tv.offset, tv.offset + N);
-      const mk = mask
-        ? (cpu.array(mask.view()) as Float32Array | Int32Array).subarray(
-            mask.offset,
-            mask.offset + N,
-          )
-        : undefined;
-      const active = activeTokens(tg, mk, attrs, V);
+      const { tg, active } = hostTargets(targets, mask, attrs, V);
       const loss = Tensor.empty(x.backend, targets.shape, 'float32', 'linearCrossEntropy');
       const lse = Tensor.empty(x.backend, [N], 'float32', 'linearCrossEntropy-lse');
       const ls = f32(loss);
@@ -171,16 +175,7 @@ export function linearCrossEntropyRoutine(
       const C = x.shape[x.rank - 1]!;
       const V = w.shape[0]!;
       const N = targets.size;
-      const cpu = x.backend as CpuBackend;
-      const tv = targets.view();
-      const tg = (cpu.array(tv) as Int32Array).subarray(tv.offset, tv.offset + N);
-      const mk = mask
-        ? (cpu.array(mask.view()) as Float32Array | Int32Array).subarray(
-            mask.offset,
-            mask.offset + N,
-          )
-        : undefined;
-      const active = activeTokens(tg, mk, attrs, V);
+      const { tg, active } = hostTargets(targets, mask, attrs, V);
       const gs = f32(g);
       const lz = f32(lse);
       const xs = f32(x);
