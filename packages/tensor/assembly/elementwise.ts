@@ -100,3 +100,74 @@ export function sumOfSquares(x: usize, n: i32): f64 {
   }
   return s;
 }
+
+/**
+ * out[i] = a[i] (op) b[i mod period] over n elements (n a multiple of period): period n is an
+ * elementwise op, 1 a scalar, anything between a row broadcast (a bias). op: 0 a + b, 1 a - b,
+ * 2 a * b, 3 a / b, 4 b - a, 5 b / a (the last two for a broadcast first operand). float32
+ * results equal V8's (float64 arithmetic rounded once to float32 is exact for these ops).
+ */
+export function binaryRows(op: i32, out: usize, a: usize, b: usize, n: i32, period: i32): void {
+  for (let r0 = 0; r0 < n; r0 += period) {
+    const ar = a + ((<usize>r0) << 2);
+    const orow = out + ((<usize>r0) << 2);
+    const len = min(period, n - r0);
+    const len4 = len & ~3;
+    let i = 0;
+    if (period === 1) {
+      const bs = f32x4.splat(load<f32>(b));
+      const m4 = (n - r0) & ~3;
+      for (; i < m4; i += 4) {
+        const o = (<usize>i) << 2;
+        v128.store(orow + o, binaryV(op, v128.load(ar + o), bs));
+      }
+      for (; i < n - r0; i++) {
+        const o = (<usize>i) << 2;
+        store<f32>(orow + o, binaryS(op, load<f32>(ar + o), load<f32>(b)));
+      }
+      return;
+    }
+    for (; i < len4; i += 4) {
+      const o = (<usize>i) << 2;
+      v128.store(orow + o, binaryV(op, v128.load(ar + o), v128.load(b + o)));
+    }
+    for (; i < len; i++) {
+      const o = (<usize>i) << 2;
+      store<f32>(orow + o, binaryS(op, load<f32>(ar + o), load<f32>(b + o)));
+    }
+  }
+}
+
+function binaryV(op: i32, x: v128, y: v128): v128 {
+  switch (op) {
+    case 0:
+      return f32x4.add(x, y);
+    case 1:
+      return f32x4.sub(x, y);
+    case 2:
+      return f32x4.mul(x, y);
+    case 3:
+      return f32x4.div(x, y);
+    case 4:
+      return f32x4.sub(y, x);
+    default:
+      return f32x4.div(y, x);
+  }
+}
+
+function binaryS(op: i32, x: f32, y: f32): f32 {
+  switch (op) {
+    case 0:
+      return x + y;
+    case 1:
+      return x - y;
+    case 2:
+      return x * y;
+    case 3:
+      return x / y;
+    case 4:
+      return y - x;
+    default:
+      return y / x;
+  }
+}

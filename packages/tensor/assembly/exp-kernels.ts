@@ -178,3 +178,139 @@ export function geluBackward(x: usize, g: usize, dx: usize, n: i32): void {
     store<f32>(dx + o, load<f32>(g + o) * d);
   }
 }
+
+// Blockwise attention tiles (src/cpu/blockwise-attention.ts). S [rows, cols] holds the raw
+// scores q.k of query rows i0 + i against key columns j0 + c; row i sees the columns
+// c < visible(i) = cols, or with causal != 0, clamp(diag + i + 1, 0, cols) (diag = i0 - j0:
+// key j <= query i). Masked columns come out 0. V8's Math.exp made these loops ~15% of a d=128
+// training step.
+
+function visibleCols(i: i32, cols: i32, causal: i32, diag: i32): i32 {
+  return causal !== 0 ? min(cols, max(0, diag + i + 1)) : cols;
+}
+
+/**
+ * One online-softmax step of the forward, in place on S: per row, S = exp(scale S - m') on the
+ * visible columns with m' = max(m, scale max S), l = alpha l + rowsum(S), alpha = exp(m - m')
+ * (0 while m is -inf, i.e. before the row's first visible tile; exactly 1 when the max holds),
+ * m = m'. Rows without a visible column are zeroed and keep alpha = 1.
+ */
+export function attnSoftmaxTile(
+  s: usize,
+  rows: i32,
+  cols: i32,
+  scale: f32,
+  causal: i32,
+  diag: i32,
+  m: usize,
+  l: usize,
+  alpha: usize,
+): void {
+  const vs = f32x4.splat(scale);
+  for (let i = 0; i < rows; i++) {
+    const x = s + <usize>i * <usize>cols * 4;
+    const ri = (<usize>i) << 2;
+    const vis = visibleCols(i, cols, causal, diag);
+    if (vis <= 0) {
+      memory.fill(x, 0, (<usize>cols) << 2);
+      store<f32>(alpha + ri, 1);
+      continue;
+    }
+    const n4 = vis & ~3;
+    let vmax = f32x4.splat(-Infinity);
+    let c = 0;
+    for (; c < n4; c += 4) {
+      const o = x + ((<usize>c) << 2);
+      const v = f32x4.mul(v128.load(o), vs);
+      v128.store(o, v);
+      vmax = f32x4.max(vmax, v);
+    }
+    const mOld = load<f32>(m + ri);
+    let mx = max(
+      max(f32x4.extract_lane(vmax, 0), f32x4.extract_lane(vmax, 1)),
+      max(f32x4.extract_lane(vmax, 2), f32x4.extract_lane(vmax, 3)),
+    );
+    for (; c < vis; c++) {
+      const o = x + ((<usize>c) << 2);
+      const v = load<f32>(o) * scale;
+      store<f32>(o, v);
+      mx = max(mx, v);
+    }
+    mx = max(mx, mOld);
+    const vm = f32x4.splat(mx);
+    let acc = f32x4.splat(0);
+    c = 0;
+    for (; c < n4; c += 4) {
+      const o = x + ((<usize>c) << 2);
+      const e = vexp(f32x4.sub(v128.load(o), vm));
+      v128.store(o, e);
+      acc = f32x4.add(acc, e);
+    }
+    let sum: f32 =
+      f32x4.extract_lane(acc, 0) +
+      f32x4.extract_lane(acc, 1) +
+      (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+    for (; c < vis; c++) {
+      const o = x + ((<usize>c) << 2);
+      const e = sexp(load<f32>(o) - mx);
+      store<f32>(o, e);
+      sum += e;
+    }
+    if (vis < cols) memory.fill(x + ((<usize>vis) << 2), 0, (<usize>(cols - vis)) << 2);
+    const a: f32 = mOld === -Infinity ? 0 : sexp(mOld - mx);
+    store<f32>(l + ri, load<f32>(l + ri) * a + sum);
+    store<f32>(m + ri, mx);
+    store<f32>(alpha + ri, a);
+  }
+}
+
+/** Backward: S = exp(scale S - lse[i]) on the visible columns (the probabilities), else 0. */
+export function attnProbTile(
+  s: usize,
+  rows: i32,
+  cols: i32,
+  scale: f32,
+  causal: i32,
+  diag: i32,
+  lse: usize,
+): void {
+  const vs = f32x4.splat(scale);
+  for (let i = 0; i < rows; i++) {
+    const x = s + <usize>i * <usize>cols * 4;
+    const vis = visibleCols(i, cols, causal, diag);
+    const z = load<f32>(lse + ((<usize>i) << 2));
+    const vz = f32x4.splat(z);
+    const n4 = vis & ~3;
+    let c = 0;
+    for (; c < n4; c += 4) {
+      const o = x + ((<usize>c) << 2);
+      v128.store(o, vexp(f32x4.sub(f32x4.mul(v128.load(o), vs), vz)));
+    }
+    for (; c < vis; c++) {
+      const o = x + ((<usize>c) << 2);
+      store<f32>(o, sexp(load<f32>(o) * scale - z));
+    }
+    if (vis < cols) memory.fill(x + ((<usize>vis) << 2), 0, (<usize>(cols - vis)) << 2);
+  }
+}
+
+/** Backward: dS = scale P (dS - D[i]) in place on dS [rows, cols] (D = rowsum(dO O)). */
+export function attnScoreGradTile(p: usize, ds: usize, rows: i32, cols: i32, scale: f32, d: usize): void {
+  const vs = f32x4.splat(scale);
+  for (let i = 0; i < rows; i++) {
+    const off = <usize>i * <usize>cols * 4;
+    const vd = f32x4.splat(load<f32>(d + ((<usize>i) << 2)));
+    const n4 = cols & ~3;
+    let c = 0;
+    for (; c < n4; c += 4) {
+      const o = off + ((<usize>c) << 2);
+      const v = f32x4.mul(f32x4.mul(v128.load(p + o), vs), f32x4.sub(v128.load(ds + o), vd));
+      v128.store(ds + o, v);
+    }
+    const di = load<f32>(d + ((<usize>i) << 2));
+    for (; c < cols; c++) {
+      const o = off + ((<usize>c) << 2);
+      store<f32>(ds + o, scale * load<f32>(p + o) * (load<f32>(ds + o) - di));
+    }
+  }
+}

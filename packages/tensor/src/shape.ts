@@ -146,3 +146,41 @@ export function resolveReshape(size: number, shape: readonly number[], where: st
   }
   return out;
 }
+
+/**
+ * Strides that read a tensor of `shape`/`strides` as `newShape` (same element count) without
+ * copying, or undefined when no such strides exist (PyTorch's computeStride: each run of axes
+ * that is contiguous in the old layout must split or merge into whole new axes).
+ */
+export function viewStrides(
+  shape: Shape,
+  strides: readonly number[],
+  newShape: Shape,
+): number[] | undefined {
+  const out = new Array<number>(newShape.length).fill(0);
+  if (shapeSize(shape) === 0 || shape.length === 0) {
+    if (shapeSize(newShape) !== shapeSize(shape)) return undefined;
+    return contiguousStrides(newShape);
+  }
+  let viewD = newShape.length - 1;
+  let chunkBase = strides[strides.length - 1]!;
+  let tensorNumel = 1;
+  let viewNumel = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    tensorNumel *= shape[d]!;
+    if (d === 0 || (shape[d - 1] !== 1 && strides[d - 1] !== tensorNumel * chunkBase)) {
+      while (viewD >= 0 && (viewNumel < tensorNumel || newShape[viewD] === 1)) {
+        out[viewD] = viewNumel * chunkBase;
+        viewNumel *= newShape[viewD]!;
+        viewD--;
+      }
+      if (viewNumel !== tensorNumel) return undefined;
+      if (d > 0) {
+        chunkBase = strides[d - 1]!;
+        tensorNumel = 1;
+        viewNumel = 1;
+      }
+    }
+  }
+  return viewD === -1 ? out : undefined;
+}

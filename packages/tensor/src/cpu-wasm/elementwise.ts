@@ -20,7 +20,60 @@ export interface AdamWStep {
   step: number;
 }
 
-export interface ElementwiseKernels {
+/**
+ * The score-tile steps of blockwise attention (src/cpu/blockwise-attention.ts). A tile S
+ * [rows, cols] holds raw scores q.k of query rows i0 + i against key columns j0 + c; row i sees
+ * columns c < cols, or with `causal`, c < clamp(diag + i + 1, 0, cols) (diag = i0 - j0); masked
+ * columns come out 0. Per-row arrays (m, l, alpha, lse, d) have `rows` elements.
+ */
+export interface AttentionTileKernels {
+  /**
+   * One online-softmax step in place: S = exp(scale S - m') on visible columns, where
+   * m' = max(m, scale max S); l = alpha l + rowsum(S); alpha = exp(m - m') (0 while m = -inf,
+   * exactly 1 when the max holds); m = m'. Rows with nothing visible keep m, l and get alpha = 1.
+   */
+  attentionSoftmaxTile(args: {
+    s: Float32Array;
+    rows: number;
+    cols: number;
+    scale: number;
+    causal: boolean;
+    diag: number;
+    m: Float32Array;
+    l: Float32Array;
+    alpha: Float32Array;
+  }): void;
+  /** In place: S = exp(scale S - lse[i]) on visible columns (the probabilities), else 0. */
+  attentionProbTile(args: {
+    s: Float32Array;
+    rows: number;
+    cols: number;
+    scale: number;
+    causal: boolean;
+    diag: number;
+    lse: Float32Array;
+  }): void;
+  /** In place on dS: dS = scale P (dS - d[i]) (softmax backward, d = rowsum(dO O)). */
+  attentionScoreGradTile(
+    p: Float32Array,
+    ds: Float32Array,
+    rows: number,
+    cols: number,
+    scale: number,
+    d: Float32Array,
+  ): void;
+}
+
+/** Float32 binary ops of `binaryRows`; the `r` forms swap the operands (b - a, b / a). */
+export const BINARY_ROW_OPS = { add: 0, sub: 1, mul: 2, div: 3, rsub: 4, rdiv: 5 } as const;
+export type BinaryRowOp = keyof typeof BINARY_ROW_OPS;
+
+export interface ElementwiseKernels extends AttentionTileKernels {
+  /**
+   * out[i] = a[i] (op) b[i mod b.length]: `b` the same length as `a` (elementwise), one element
+   * (a scalar) or a divisor of it (a row repeated, e.g. a bias). `out` may be `a`. Returns `out`.
+   */
+  binary(op: BinaryRowOp, out: Float32Array, a: Float32Array, b: Float32Array): Float32Array;
   /**
    * One AdamW step in place on `param`, `expAvg` (m) and `expAvgSq` (v), given `grad`
    * (decoupled weight decay, PyTorch's formulation). All four arrays have the same length.
@@ -170,7 +223,67 @@ export function makeElementwise(ctx: ElementwiseContext): ElementwiseKernels {
     return ptrs;
   };
 
+  const tileCheck = (
+    op: string,
+    s: Float32Array,
+    rows: number,
+    cols: number,
+    per: Float32Array[],
+  ) => {
+    if (s.length !== rows * cols || per.some((a) => a.length !== rows)) {
+      throw new RangeError(
+        `${op}: tile has ${s.length} elements for ${rows} x ${cols} and per-row arrays of ` +
+          `${per.map((a) => a.length).join(', ')} (need ${rows * cols} and ${rows} each)`,
+      );
+    }
+  };
+
   return {
+    binary(op, out, a, b) {
+      ctx.assertOpen('binary');
+      const n = a.length;
+      const period = b.length;
+      if (out.length !== n || period === 0 || n % period !== 0) {
+        throw new RangeError(
+          `binary ${op}: a has ${n} elements, out ${out.length}, b ${period}; ` +
+            'out must match a and b must be 1 element, a row of it or as long',
+        );
+      }
+      if (n === 0) return out;
+      const [pa, pb, po] = placeAll([a, b, out], 1) as [number, number, number];
+      kernel.binaryRows(BINARY_ROW_OPS[op], po, pa, pb, n, period);
+      back(out, po);
+      return out;
+    },
+
+    attentionSoftmaxTile({ s, rows, cols, scale, causal, diag, m, l, alpha }) {
+      ctx.assertOpen('attentionSoftmaxTile');
+      tileCheck('attentionSoftmaxTile', s, rows, cols, [m, l, alpha]);
+      const [ps, pm, pl, pa] = placeAll([s, m, l, alpha], 1) as [number, number, number, number];
+      kernel.attnSoftmaxTile(ps, rows, cols, scale, causal ? 1 : 0, diag, pm, pl, pa);
+      back(s, ps);
+      back(m, pm);
+      back(l, pl);
+      back(alpha, pa);
+    },
+
+    attentionProbTile({ s, rows, cols, scale, causal, diag, lse }) {
+      ctx.assertOpen('attentionProbTile');
+      tileCheck('attentionProbTile', s, rows, cols, [lse]);
+      const [ps, pz] = placeAll([s, lse]) as [number, number];
+      kernel.attnProbTile(ps, rows, cols, scale, causal ? 1 : 0, diag, pz);
+      back(s, ps);
+    },
+
+    attentionScoreGradTile(p, ds, rows, cols, scale, d) {
+      ctx.assertOpen('attentionScoreGradTile');
+      tileCheck('attentionScoreGradTile', ds, rows, cols, [d]);
+      tileCheck('attentionScoreGradTile', p, rows, cols, [d]);
+      const [pp, pds, pd] = placeAll([p, ds, d]) as [number, number, number];
+      kernel.attnScoreGradTile(pp, pds, rows, cols, scale, pd);
+      back(ds, pds);
+    },
+
     adamw(param, grad, expAvg, expAvgSq, hp) {
       ctx.assertOpen('adamw');
       const n = sameLength(

@@ -12,6 +12,7 @@ import {
 import { cpuFusedRoutines } from '../cpu/fused-routines.js';
 import { blasMatmulKernel } from '../cpu-blas/matmul-kernel.js';
 import { type BlasProvider, loadBlasProvider } from '../cpu-blas/provider.js';
+import { wasmBinaryKernel } from './binary-kernel.js';
 import { wasmGeluRoutine } from './gelu-routine.js';
 import { linearCrossEntropyRoutine } from './linear-cross-entropy.js';
 import { wasmMatmulKernel } from './matmul-kernel.js';
@@ -167,6 +168,10 @@ export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBa
     ...(placement === 'wasm-heap' && wasmHeapBlocks(mm)),
     ...cpuOptions,
     kernels: {
+      add: wasmBinaryKernel(mm, 'add', cpuReferenceKernels.add!),
+      sub: wasmBinaryKernel(mm, 'sub', cpuReferenceKernels.sub!),
+      mul: wasmBinaryKernel(mm, 'mul', cpuReferenceKernels.mul!),
+      div: wasmBinaryKernel(mm, 'div', cpuReferenceKernels.div!),
       matmul: blas
         ? blasMatmulKernel(blas, wasmMatmulKernel(mm, cpuReferenceKernels.matmul!), {
             minFlops: blasMinFlops,
@@ -179,7 +184,7 @@ export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBa
         ...cpuFusedRoutines,
         gelu: wasmGeluRoutine(mm),
         layerNorm: wasmLayerNormRoutine(mm),
-        scaledDotProductAttention: blockwiseAttentionRoutine(blas ?? mm),
+        scaledDotProductAttention: blockwiseAttentionRoutine(blas ?? mm, { tiles: mm }),
         linearCrossEntropy: linearCrossEntropyRoutine(mm, {
           gemm: blas,
           keepLogitsBytes: keepHeadLogitsBytes,

@@ -43,8 +43,37 @@ export interface KernelExports {
     eps: number,
   ): void;
   axpy(y: number, x: number, n: number, alpha: number): void;
+  binaryRows(op: number, out: number, a: number, b: number, n: number, period: number): void;
   logSumExpRows(logits: number, rows: number, V: number, out: number): void;
   softmaxGradRows(logits: number, rows: number, V: number, z: number, g: number): void;
+  attnSoftmaxTile(
+    s: number,
+    rows: number,
+    cols: number,
+    scale: number,
+    causal: number,
+    diag: number,
+    m: number,
+    l: number,
+    alpha: number,
+  ): void;
+  attnProbTile(
+    s: number,
+    rows: number,
+    cols: number,
+    scale: number,
+    causal: number,
+    diag: number,
+    lse: number,
+  ): void;
+  attnScoreGradTile(
+    p: number,
+    ds: number,
+    rows: number,
+    cols: number,
+    scale: number,
+    d: number,
+  ): void;
   geluForward(x: number, y: number, n: number): void;
   geluBackward(x: number, g: number, dx: number, n: number): void;
   sumOfSquares(x: number, n: number): number;

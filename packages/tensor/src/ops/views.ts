@@ -14,6 +14,7 @@ import {
   resolveReshape,
   type Shape,
   shapesEqual,
+  viewStrides,
 } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { zeros } from './creation.js';
@@ -56,11 +57,15 @@ const contiguousOp = defineOp<Record<string, never>>({
 const reshapeOp = defineOp<{ shape: number[] }>({
   name: 'reshape',
   kind: 'primitive',
-  doc: 'new shape, same elements (a view of contiguous data)',
+  doc: 'new shape, same elements (a view where the strides allow, else a copy)',
   differentiable: true,
   tolerance: EXACT,
   forward: ([x], { shape }) => {
-    const src = x.isContiguous ? x : fresh(x, 'reshape');
+    if (x.isContiguous) return x.viewAs(shape, contiguousStrides(shape), x.offset, 'reshape');
+    // Split or merged axes of a strided view (attention heads of a fused qkv) stay views.
+    const st = viewStrides(x.shape, x.strides, shape);
+    if (st) return x.viewAs(shape, st, x.offset, 'reshape');
+    const src = fresh(x, 'reshape');
     return src.viewAs(shape, contiguousStrides(shape), src.offset, 'reshape');
   },
   backward: (g, ctx) => [g.reshape(ctx.inputShapes[0])],
@@ -170,7 +175,10 @@ const concatOp = defineOp<{ axis: number }>({
   },
 });
 
-/** Same elements in a new shape (one axis may be -1). A view when `x` is contiguous. */
+/**
+ * Same elements in a new shape (one axis may be -1). A view when `x` is contiguous or its
+ * strides allow one (as torch.reshape); otherwise a contiguous copy.
+ */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   return reshapeOp([x], { shape: resolveReshape(x.size, shape, 'reshape') });
 }
