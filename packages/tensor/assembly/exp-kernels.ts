@@ -295,7 +295,14 @@ export function attnProbTile(
 }
 
 /** Backward: dS = scale P (dS - D[i]) in place on dS [rows, cols] (D = rowsum(dO O)). */
-export function attnScoreGradTile(p: usize, ds: usize, rows: i32, cols: i32, scale: f32, d: usize): void {
+export function attnScoreGradTile(
+  p: usize,
+  ds: usize,
+  rows: i32,
+  cols: i32,
+  scale: f32,
+  d: usize,
+): void {
   const vs = f32x4.splat(scale);
   for (let i = 0; i < rows; i++) {
     const off = <usize>i * <usize>cols * 4;

@@ -4,7 +4,7 @@
 export const KERNELS_ASC_VERSION = '0.28.20';
 export const KERNELS_ENTRY = 'index.ts';
 export const KERNELS_SOURCE_HASH =
-  '9961f6457bc4e5725ca8fa84532dac63a5ab07f12953c9516a7417c59403c64c';
+  'c36c134f45a1e861a72d1cd216c055065ac49efe4722b01e0230aa3c2f9d61e9';
 
 /** asc flags of each variant (part of the source hash). */
 export const KERNELS_VARIANT_FLAGS = {
