@@ -72,6 +72,7 @@ export type BlasMode = 'auto' | 'off' | 'required';
 export type CpuProvider = 'openblas' | 'wasm' | 'reference';
 
 const wasmOf = new WeakMap<Backend, WasmKernels>();
+const elementwiseOf = new WeakMap<Backend, WasmKernels>();
 const blasOf = new WeakMap<Backend, BlasProvider>();
 
 /** The matmul path of `backend`: 'openblas', 'wasm' (fast backend without BLAS) or 'reference'. */
@@ -98,6 +99,16 @@ function blasMode(mode: BlasMode | undefined): BlasMode {
 /** The wasm kernels behind a backend made by `createFastCpuBackend`, else undefined. */
 export function wasmKernelsOf(backend: Backend): WasmKernels | undefined {
   return wasmOf.get(backend);
+}
+
+/**
+ * The wasm kernels that run a fast backend's elementwise work (binary ops, GELU, LayerNorm,
+ * attention tiles, AdamW): with 'array-buffer' storage a second, single-threaded instance over a
+ * private (non-shared) memory, since copying operands into and out of a SharedArrayBuffer costs
+ * V8 ~2-4x more than into an ordinary one; with 'wasm-heap' storage the matmul kernels themselves.
+ */
+export function wasmElementwiseOf(backend: Backend): WasmKernels | undefined {
+  return elementwiseOf.get(backend) ?? wasmOf.get(backend);
 }
 
 /** Blocks allocated in `mm.heap` (views over the shared memory at the block's offset). */
@@ -164,14 +175,19 @@ export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBa
         "when it grows); use storage: 'array-buffer'",
     );
   }
+  // Operands are staged either way with 'array-buffer' storage: stage into a private memory.
+  const ew =
+    placement === 'array-buffer' && mm.heap.shared
+      ? createWasmKernelsSync({ threads: 1, sharedMemory: false })
+      : mm;
   const backend = createCpuBackend({
     ...(placement === 'wasm-heap' && wasmHeapBlocks(mm)),
     ...cpuOptions,
     kernels: {
-      add: wasmBinaryKernel(mm, 'add', cpuReferenceKernels.add!),
-      sub: wasmBinaryKernel(mm, 'sub', cpuReferenceKernels.sub!),
-      mul: wasmBinaryKernel(mm, 'mul', cpuReferenceKernels.mul!),
-      div: wasmBinaryKernel(mm, 'div', cpuReferenceKernels.div!),
+      add: wasmBinaryKernel(ew, 'add', cpuReferenceKernels.add!),
+      sub: wasmBinaryKernel(ew, 'sub', cpuReferenceKernels.sub!),
+      mul: wasmBinaryKernel(ew, 'mul', cpuReferenceKernels.mul!),
+      div: wasmBinaryKernel(ew, 'div', cpuReferenceKernels.div!),
       matmul: blas
         ? blasMatmulKernel(blas, wasmMatmulKernel(mm, cpuReferenceKernels.matmul!), {
             minFlops: blasMinFlops,
@@ -182,9 +198,9 @@ export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBa
     routines: {
       ...(fusedRoutines !== false && {
         ...cpuFusedRoutines,
-        gelu: wasmGeluRoutine(mm),
-        layerNorm: wasmLayerNormRoutine(mm),
-        scaledDotProductAttention: blockwiseAttentionRoutine(blas ?? mm, { tiles: mm }),
+        gelu: wasmGeluRoutine(ew),
+        layerNorm: wasmLayerNormRoutine(ew),
+        scaledDotProductAttention: blockwiseAttentionRoutine(blas ?? mm, { tiles: ew }),
         linearCrossEntropy: linearCrossEntropyRoutine(mm, {
           gemm: blas,
           keepLogitsBytes: keepHeadLogitsBytes,
@@ -194,6 +210,7 @@ export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBa
     },
   });
   wasmOf.set(backend, mm);
+  if (ew !== mm) elementwiseOf.set(backend, ew);
   if (blas) blasOf.set(backend, blas);
   return backend;
 }

@@ -8,7 +8,7 @@
 
 import { OpContext } from '../autograd.js';
 import type { CpuBackend } from '../cpu/cpu-backend.js';
-import { wasmKernelsOf } from '../cpu-wasm/fast-backend.js';
+import { wasmElementwiseOf } from '../cpu-wasm/fast-backend.js';
 import { noGrad, tidy } from '../engine.js';
 import { formatShape, shapesEqual } from '../shape.js';
 import { checkInplace, type Tensor } from '../tensor.js';
@@ -110,7 +110,7 @@ export function adamwStep(
   });
 
   const contiguous = ts.every((t) => t.isContiguous);
-  const mm = wasmKernelsOf(param.backend);
+  const mm = wasmElementwiseOf(param.backend);
   const routine = contiguous && !mm ? param.backend.routine?.('adamwStep') : undefined;
   if (routine) {
     const attrs: AdamWRoutineAttrs = {
