@@ -4,15 +4,20 @@
 // Each PyTorch thread count runs in its own process with OPENBLAS_NUM_THREADS, OMP_NUM_THREADS
 // and MKL_NUM_THREADS set to it: torch.set_num_threads does not reach Debian torch's OpenBLAS,
 // so a "1 thread" peer would otherwise run its products on every core.
-// Our side prints its cpu provider ('openblas' or 'wasm'; LRW_TENSOR_BLAS=off for wasm) and threads.
+// Our side prints its cpu provider ('openblas' or 'wasm'; LRW_TENSOR_BLAS=off for wasm). Each
+// side runs with 1 and with 2 threads (ours: OpenBLAS's thread count; the wasm worker pool keeps
+// its own, it only runs products that OpenBLAS does not take). Besides wall tokens/s, both sides
+// report tokens per CPU-second (process CPU time of the timed steps, all threads): on a shared
+// machine other tenants stretch wall time, not CPU time. PyTorch's CPU figure comes from a second
+// run of the same script with time.perf_counter replaced by time.process_time.
 //
-//   npm run bench                        nano, micro, tiny; 3 timed steps each
-//   npm run bench -- --models nano --steps 5
+//   npm run bench                        nano, micro, tiny; 3 timed steps each; 1 and 2 threads
+//   npm run bench -- --models nano --steps 5 --threads 1
 //
 // Build first (npx tsc -b). PyTorch: Debian python3-torch at /usr/bin/python3 (skipped if absent).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createModel } from '@lrw/models';
@@ -31,6 +36,7 @@ const args = Object.fromEntries(
 const models = (args.models ?? 'nano,micro,tiny').split(',');
 const steps = Number(args.steps ?? 3);
 const warmup = Number(args.warmup ?? 1);
+const threadCounts = (args.threads ?? '1,2').split(',').map(Number);
 const B = 8;
 const T = 128;
 const torchScript = fileURLToPath(
@@ -91,16 +97,28 @@ async function ours(name, method) {
     progress: false,
   });
   const times = [];
+  const cpuTimes = [];
   for (let i = 0; i < warmup + steps; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await trainer.trainStep();
-    if (i >= warmup) times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    if (i >= warmup) {
+      times.push(performance.now() - t0);
+      cpuTimes.push((c.user + c.system) / 1000);
+    }
   }
   trainer.close();
   model.dispose();
   rmSync(dir, { recursive: true, force: true });
   const ms = median(times);
-  return { ms, tokensPerSecond: (B * T) / (ms / 1000) };
+  const cpuMs = median(cpuTimes);
+  return {
+    ms,
+    cpuMs,
+    tokensPerSecond: (B * T) / (ms / 1000),
+    tokensPerCpuSecond: (B * T) / (cpuMs / 1000),
+  };
 }
 
 /** The model's forward + backward alone (mean loss, no optimizer): the floor under a trainer step. */
@@ -126,12 +144,18 @@ async function modelOnly(name) {
   return { ms: median(times) };
 }
 
-function torch(name, threads) {
+// The script under a process-CPU clock: its step times (and so tokens/s) become CPU time.
+const CPU_CLOCK =
+  'import runpy, sys, time; time.perf_counter = time.process_time; ' +
+  'sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name="__main__")';
+
+function torch(name, threads, clock = 'wall') {
   if (!existsSync(torchScript) || !existsSync(python)) return undefined;
   const c = TRAINER_MODELS[name];
   const r = spawnSync(
     python,
     [
+      ...(clock === 'cpu' ? ['-c', CPU_CLOCK] : []),
       torchScript,
       ...['--vocab', c.vocabSize, '--layers', c.nLayers, '--heads', c.nHeads, '--embd', c.dModel],
       ...['--seq', T, '--batch', B, '--threads', threads, '--steps', 10, '--warmup', 3],
@@ -173,13 +197,13 @@ function weightsOverhead() {
 
 const cpu = getBackend('cpu');
 const provider = cpuProvider(cpu);
-const ourThreads =
-  provider === 'openblas' ? blasProviderOf(cpu)?.threads : wasmKernelsOf(cpu)?.threads;
+const blas = blasProviderOf(cpu);
+const setThreads = (n) => blas?.setThreads(n);
 console.log(
-  `ours: cpu provider ${provider}, ${ourThreads ?? 1} thread(s); PyTorch: one process per thread count, OPENBLAS/OMP/MKL_NUM_THREADS pinned`,
+  `ours: cpu provider ${provider}${blas ? '' : ` (wasm pool: ${wasmKernelsOf(cpu)?.threads} threads, fixed)`}; PyTorch: one process per thread count, OPENBLAS/OMP/MKL_NUM_THREADS pinned`,
 );
 console.log(
-  `B=${B}, T=${T}; median of ${steps} timed steps after ${warmup} warm-up (ours), of 10 after 3 (PyTorch); ${new Date().toISOString()}`,
+  `B=${B}, T=${T}; median of ${steps} timed steps after ${warmup} warm-up (ours), of 10 after 3 (PyTorch); ${new Date().toISOString()}; load ${os.loadavg()[0].toFixed(1)}`,
 );
 const weightMs = weightsOverhead();
 console.log(
@@ -187,25 +211,34 @@ console.log(
 );
 const rows = [];
 for (const name of models) {
+  setThreads(threadCounts[0]);
   const floor = await modelOnly(name);
-  const uni = await ours(name, 'uniform');
   const lin = await ours(name, 'linupper');
-  const t1 = torch(name, 1);
-  const t2 = torch(name, 2);
-  const row = {
-    model: name,
-    provider: `${provider} x${ourThreads ?? 1}`,
-    'ours uniform tok/s': uni.tokensPerSecond.toFixed(0),
-    'ours linupper tok/s': lin.tokensPerSecond.toFixed(0),
-    'torch 1 thread tok/s': t1?.tokens_per_s ?? 'n/a',
-    'torch 2 threads tok/s': t2?.tokens_per_s ?? 'n/a',
-    'ours / torch 1t': t1 ? (uni.tokensPerSecond / t1.tokens_per_s).toFixed(3) : 'n/a',
-    'ours / torch 2t': t2 ? (uni.tokensPerSecond / t2.tokens_per_s).toFixed(3) : 'n/a',
-    'linupper / uniform step time': (lin.ms / uni.ms).toFixed(3),
-    'model fwd+bwd share of a step': `${((100 * floor.ms) / uni.ms).toFixed(1)}%`,
-    'weights share of a step': `${((100 * weightMs) / uni.ms).toFixed(4)}%`,
-  };
-  rows.push(row);
-  console.log(JSON.stringify(row));
+  for (const threads of threadCounts) {
+    setThreads(threads);
+    const uni = await ours(name, 'uniform');
+    const tw = torch(name, threads, 'wall');
+    const tc = torch(name, threads, 'cpu');
+    const ratio = (a, b) => (b ? (a / b).toFixed(3) : 'n/a');
+    const row = {
+      model: name,
+      threads,
+      provider,
+      'ours tok/s': uni.tokensPerSecond.toFixed(0),
+      'torch tok/s': tw?.tokens_per_s ?? 'n/a',
+      'ours / torch (wall)': ratio(uni.tokensPerSecond, tw?.tokens_per_s),
+      'ours tok/CPU-s': uni.tokensPerCpuSecond.toFixed(0),
+      'torch tok/CPU-s': tc?.tokens_per_s ?? 'n/a',
+      'ours / torch (CPU-s)': ratio(uni.tokensPerCpuSecond, tc?.tokens_per_s),
+      ...(threads === threadCounts[0] && {
+        'linupper / uniform step time': (lin.ms / uni.ms).toFixed(3),
+        'model fwd+bwd share of a step': `${((100 * floor.ms) / uni.ms).toFixed(1)}%`,
+        'weights share of a step': `${((100 * weightMs) / uni.ms).toFixed(4)}%`,
+      }),
+    };
+    rows.push(row);
+    console.log(JSON.stringify(row));
+  }
 }
 console.table(rows);
+console.log(`end ${new Date().toISOString()}; load ${os.loadavg()[0].toFixed(1)}`);
