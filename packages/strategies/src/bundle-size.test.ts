@@ -3,7 +3,8 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
 /**
- * The issue's goal: the package's main entry under 4 kB minified and gzipped, measured as
+ * The issue's goal: the package's main entry under 4 kB (4000 B, the decimal kilobyte: the
+ * stricter reading) minified and gzipped, measured as
  * bench/weights.mjs does (esbuild bundle + minify, ESM, platform neutral; gzip level 9). Built
  * from the TypeScript sources, which esbuild compiles to the same size as dist/ within a few
  * bytes, so the check needs no build first.
@@ -21,11 +22,11 @@ async function minGzip(entry: string): Promise<number> {
 }
 
 describe('bundle size (min+gzip)', () => {
-  it('main entry @lrw/strategies is at most 4096 B', async () => {
+  it('main entry @lrw/strategies is under 4000 B', async () => {
     const size = await minGzip('./index.ts');
-    console.log(`@lrw/strategies: ${size} B min+gzip (limit 4096 B)`);
+    console.log(`@lrw/strategies: ${size} B min+gzip (limit: under 4000 B)`);
     expect(size).toBeGreaterThan(1000); // a broken bundle would be tiny
-    expect(size).toBeLessThanOrEqual(4096);
+    expect(size).toBeLessThan(4000);
   });
 
   it('the subpath entries bundle on their own', async () => {

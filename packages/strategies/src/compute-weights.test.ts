@@ -147,6 +147,43 @@ describe("the 'out' option and the two paths", () => {
     ).toThrow(/out has 2 entries but losses has 3: pass one entry per loss, or omit out/);
   });
 
+  it('fused loops (two samples per iteration, four in the scaling): every n from 1 to 11', () => {
+    for (let n = 1; n <= 11; n++) {
+      const losses = Float32Array.from({ length: n }, (_, i) => 2 + ((i * 7) % 5) / 3 + i / 17);
+      for (const strategy of ['linupper', 'quadratic', 'extremes', 'linear', 'dro-kl'] as const) {
+        for (const r of [0.4, 1, 2.5e-3]) {
+          const w = computeWeights(losses, { strategy, r });
+          expectClose(w, referenceWeights(losses, strategy, r), 1e-12);
+          // The last sample is written by the loop's second lane (even n) or its first (odd n).
+          expect(w[n - 1]).toBeGreaterThan(0);
+        }
+      }
+    }
+  });
+
+  it('extremes near the fused span limit: exponents up to 459 do not overflow', () => {
+    const losses = [1, 1.5, 2, 2.5, 3, 3.5, 4];
+    for (const r of [1 / 459, 1 / 400, 0.01]) {
+      const w = computeWeights(losses, { strategy: 'extremes', r });
+      expectClose(w, referenceWeights(losses, 'extremes', r), 1e-12);
+      expect(Math.abs(w.reduce((a, b) => a + b, 0) - 1)).toBeLessThanOrEqual(1e-12);
+    }
+  });
+
+  it('a bad loss in the last slot of an even or odd batch is named', () => {
+    for (const n of [6, 7]) {
+      for (const bad of [Number.NaN, Infinity, -Infinity]) {
+        const losses = Array.from({ length: n }, (_, i) => 1 + i / 3);
+        losses[n - 1] = bad;
+        for (const strategy of ['linupper', 'quadratic', 'extremes', 'linear', 'dro-kl'] as const) {
+          expect(() => computeWeights(losses, { strategy, r: 0.4 })).toThrow(
+            `losses[${n - 1}] = ${bad} is not a finite loss`,
+          );
+        }
+      }
+    }
+  });
+
   it('small r: the general path matches the spec transcription', () => {
     const few = [2.1, 2.5, 3.0, 3.3, 4.8, 2.9];
     for (const strategy of ['linupper', 'quadratic', 'extremes', 'linear', 'dro-kl'] as const) {

@@ -41,9 +41,7 @@ export function checkTemperature(r: number, where = 'r', finite?: boolean): void
     throw new ReweightError(
       'invalid-temperature',
       `${where} = ${r} is not a valid temperature: use a number > 0` +
-        (finite
-          ? ', finite in an anneal (plainMeanWarmup gives exact uniform weights).'
-          : ' (0.4 or 1 in the paper; Infinity: uniform weights).'),
+        (finite ? ', finite in an anneal.' : ' (Infinity: uniform weights).'),
     );
   }
 }
@@ -60,10 +58,7 @@ export function checkPositive(value: number, where: string, fallback: number): v
 
 export function checkNotEmpty(n: number, where = 'losses'): void {
   if (n === 0) {
-    throw new ReweightError(
-      'empty-losses',
-      `${where} is empty: pass at least one per-sample loss.`,
-    );
+    throw new ReweightError('empty-losses', `${where} is empty: pass at least one loss.`);
   }
 }
 
@@ -86,7 +81,7 @@ export function checkLength(
 export function nonFiniteLossError(where: string, index: number, value: number): ReweightError {
   return new ReweightError(
     'non-finite-loss',
-    `${where}[${index}] = ${value} is not a finite loss: fix it, mark the sample inactive ` +
-      "(option 'active'), or pass nonFinite: 'zero' (weight 0).",
+    `${where}[${index}] = ${value} is not a finite loss: fix it, or give it weight 0 with ` +
+      "option 'active' or nonFinite: 'zero'.",
   );
 }

@@ -20,7 +20,7 @@ export function checkNonFiniteOption(value: unknown): 'error' | 'zero' {
   if (value === undefined || value === 'error') return 'error';
   throw new ReweightError(
     'invalid-option',
-    `nonFinite = ${JSON.stringify(value)} is not an option: use 'error' (default) or 'zero'.`,
+    `nonFinite = ${JSON.stringify(value)} must be 'error' (default) or 'zero'.`,
   );
 }
 
@@ -37,12 +37,12 @@ export function inclusionMask(
   const { active } = options;
   const nonFinite = checkNonFiniteOption(options.nonFinite);
   if (active !== undefined) {
-    checkLength(active, 'active', n, where, 'pass one flag (or active-target count) per sample.');
+    checkLength(active, 'active', n, where, 'pass one flag per sample.');
   }
   let mask: Uint8Array | null = null;
   let count = n;
   for (let i = 0; i < n; i++) {
-    const a = active === undefined ? true : Boolean(active[i]);
+    const a = !active || Boolean(active[i]);
     const v = losses[i];
     // v - v is 0 for finite numbers and NaN for NaN and +-Infinity.
     const finite = v - v === 0;

@@ -37,22 +37,6 @@ export function normalizeLosses(
   return normalizeInto(new Float64Array(losses.length), losses, mask, delta, epsilon);
 }
 
-/**
- * [minimum, maximum] of the losses the mask includes (all when null). No finiteness test: a NaN
- * loses every comparison (all NaN leaves min > max), an infinite loss shows in the result.
- */
-export function lossRange(losses: ArrayLike<number>, mask: Uint8Array | null): [number, number] {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < losses.length; i++) {
-    const v = losses[i];
-    if (mask !== null && mask[i] === 0) continue;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return [lo, hi];
-}
-
 /** The kernel behind `normalizeLosses`; inputs already validated. */
 export function normalizeInto(
   out: Float64Array,
@@ -61,11 +45,19 @@ export function normalizeInto(
   delta: number,
   epsilon: number,
 ): Float64Array {
-  const [lo, hi] = lossRange(losses, mask);
+  // Minimum and maximum of the included losses (finite: checked before).
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < losses.length; i++) {
+    const v = losses[i];
+    if (mask?.[i] === 0) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   const range = Math.max(hi - lo, epsilon);
   const mid = hi + lo;
   for (let i = 0; i < losses.length; i++) {
-    out[i] = mask !== null && mask[i] === 0 ? 0 : (delta * (2 * losses[i] - mid)) / range;
+    out[i] = mask?.[i] === 0 ? 0 : (delta * (2 * losses[i] - mid)) / range;
   }
   return out;
 }

@@ -83,7 +83,7 @@ export class Reweighter {
     checkStrategy(strategy);
     this.strategy = strategy;
     this.schedule = typeof schedule === 'number' ? constantTemperature(schedule) : schedule;
-    checkSchedule(this.schedule, 'schedule (or a number: a constant r)');
+    checkSchedule(this.schedule, 'schedule (or a number r)');
     this.delta = options.delta ?? DEFAULT_DELTA;
     this.epsilon = options.epsilon ?? DEFAULT_EPSILON;
     checkNormalizeOptions(this.delta, this.epsilon);
@@ -145,23 +145,20 @@ export class Reweighter {
       const want = JSON.stringify(ours[field]);
       if (saved !== want) {
         throw invalid(
-          `checkpoint ${field} ${saved} differs from this Reweighter's ${want}: ` +
-            (field === 'kind' || field === 'version'
-              ? 'pass what Reweighter.state() returned.'
-              : `construct it with the checkpoint's ${field} to resume.`),
+          `checkpoint ${field} ${saved} differs from ${want}: pass what Reweighter.state() ` +
+            'returned to a Reweighter with the same options.',
         );
       }
     }
-    for (const field of ['steps', 'capBreaks', 'nonFinite'] as const) {
+    const counts = { ...this.counts };
+    for (const field of ['steps', 'capBreaks', 'nonFinite', 'lastStep'] as const) {
       const v = state[field];
-      if (!Number.isInteger(v) || v < 0) {
-        throw invalid(
-          `Reweighter state field ${field} = ${v} must be an integer >= 0; the ` +
-            'checkpoint is corrupt.',
-        );
+      const min = field === 'lastStep' ? -1 : 0;
+      if (!Number.isInteger(v) || v < min) {
+        throw invalid(`checkpoint ${field} = ${v} must be an integer >= ${min}: it is corrupt.`);
       }
+      counts[field] = v;
     }
-    const { steps, capBreaks, nonFinite, lastStep } = state;
-    this.counts = { steps, capBreaks, nonFinite, lastStep };
+    this.counts = counts;
   }
 }

@@ -113,19 +113,16 @@ function anneal(kind: keyof typeof CURVES, options: AnnealOptions): TemperatureS
 }
 
 /** Linear anneal from r0 to r over spanSteps, starting at startStep. */
-export function linearTemperature(options: AnnealOptions): TemperatureSchedule {
-  return anneal('linear', options);
-}
+export const linearTemperature = (options: AnnealOptions): TemperatureSchedule =>
+  anneal('linear', options);
 
 /** Cosine anneal from r0 to r: r + (r0 - r) (1 + cos(pi t)) / 2. */
-export function cosineTemperature(options: AnnealOptions): TemperatureSchedule {
-  return anneal('cosine', options);
-}
+export const cosineTemperature = (options: AnnealOptions): TemperatureSchedule =>
+  anneal('cosine', options);
 
 /** Geometric anneal from r0 to r: r0 (r / r0)^t, the same factor per step. */
-export function exponentialTemperature(options: AnnealOptions): TemperatureSchedule {
-  return anneal('exponential', options);
-}
+export const exponentialTemperature = (options: AnnealOptions): TemperatureSchedule =>
+  anneal('exponential', options);
 
 /**
  * Plain mean loss (r = Infinity: uniform weights) for steps < warmupSteps, then `after` evaluated
@@ -159,7 +156,7 @@ export function temperatureSchedule(config: TemperatureScheduleConfig): Temperat
   if (!Object.hasOwn(BUILDERS, kind)) {
     throw new ReweightError(
       'invalid-state',
-      `schedule config kind ${JSON.stringify(kind)} is unknown: use one of ` +
+      `schedule kind ${JSON.stringify(kind)} is unknown: use one of ` +
         `${Object.keys(BUILDERS).join(', ')}.`,
     );
   }

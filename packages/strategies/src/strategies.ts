@@ -37,21 +37,21 @@ export const STRATEGY_NAMES = Object.keys(SCORES) as readonly StrategyName[];
 const ALIASES: Record<string, string> = {
   upper: "ambiguous: 'linupper' in fms-fsdp, 'linear' in trainer.py",
   mid: "use 'quadratic'",
-  'readme-uniform': 'the score function (x) => x',
+  'readme-uniform': 'use (x) => x',
 };
 
 /** Throws a `ReweightError` unless `strategy` is a known name or a function. */
 export function checkStrategy(strategy: unknown): asserts strategy is Strategy {
   if (typeof strategy === 'function' || STRATEGY_NAMES.includes(strategy as StrategyName)) return;
   // Other spellings of our names ('LinUpper', 'DRO_KL') are pointed to the right one.
-  const name = typeof strategy === 'string' ? strategy.toLowerCase().replace('_', '-') : '';
+  const name = String(strategy).toLowerCase().replace('_', '-');
   const alias =
     ALIASES[name] ?? (STRATEGY_NAMES.includes(name as StrategyName) ? `use '${name}'` : '');
   throw new ReweightError(
     'unknown-strategy',
     `strategy = ${JSON.stringify(strategy) ?? String(strategy)} is unknown` +
       (alias ? ` (${alias})` : '') +
-      `: use one of ${STRATEGY_NAMES.join(', ')} or a function (x: number) => number.`,
+      `: use one of ${STRATEGY_NAMES.join(', ')} or a score function.`,
   );
 }
 
@@ -83,7 +83,7 @@ export function scoresInto(
 ): Float64Array {
   const f = typeof strategy === 'function' ? strategy : SCORES[strategy];
   for (let i = 0; i < x.length; i++) {
-    if (mask !== null && mask[i] === 0) {
+    if (mask?.[i] === 0) {
       out[i] = 0;
       continue;
     }
@@ -91,8 +91,7 @@ export function scoresInto(
     if (!(s - s === 0)) {
       throw new ReweightError(
         'non-finite-loss',
-        `the custom score function returned ${s} for x[${i}] = ${x[i]}: return a finite ` +
-          'number for every x in [-delta, delta].',
+        `custom score function returned ${s} for x = ${x[i]}: return finite numbers.`,
       );
     }
     out[i] = s;

@@ -33,7 +33,7 @@ export function softmaxInto(
   if (count === 0) return out.fill(0);
   let top = -Infinity;
   for (let i = 0; i < n; i++) {
-    if (mask !== null && mask[i] === 0) continue;
+    if (mask?.[i] === 0) continue;
     if (scores[i] > top) top = scores[i];
   }
   const inv = 1 / r;
@@ -41,9 +41,21 @@ export function softmaxInto(
   // One loop for both cases (the mask test is predictable): computeWeights' common call does
   // not come here (see fusedWeights), so this path is kept small rather than specialised.
   for (let i = 0; i < n; i++) {
-    sum += out[i] = mask !== null && mask[i] === 0 ? 0 : fastExp((scores[i] - top) * inv);
+    sum += out[i] = mask?.[i] === 0 ? 0 : fastExp((scores[i] - top) * inv);
   }
-  const norm = 1 / sum;
-  for (let i = 0; i < n; i++) out[i] *= norm;
+  return scaleBy(out, 1 / sum);
+}
+
+/** out_i *= factor, four samples per iteration (a quarter of V8's loop checks); returns out. */
+export function scaleBy(out: Float64Array, factor: number): Float64Array {
+  const n = out.length;
+  let i = n & 3;
+  for (let j = 0; j < i; j++) out[j] *= factor;
+  for (; i < n; i += 4) {
+    out[i] *= factor;
+    out[i + 1] *= factor;
+    out[i + 2] *= factor;
+    out[i + 3] *= factor;
+  }
   return out;
 }

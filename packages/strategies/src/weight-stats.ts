@@ -39,7 +39,7 @@ export function weightStats(
   options: { active?: ArrayLike<number | boolean> } = {},
 ): WeightStats {
   const len = weights.length;
-  checkLength(losses, 'losses', len, 'weights', 'pass the losses the weights were computed from.');
+  checkLength(losses, 'losses', len, 'weights', 'pass the losses of these weights.');
   const { active } = options;
   if (active !== undefined)
     checkLength(active, 'active', len, 'weights', 'pass one flag per sample.');
@@ -59,8 +59,8 @@ export function weightStats(
       if (w !== 0) {
         throw new ReweightError(
           'invalid-option',
-          `weights[${i}] = ${w} but sample ${i} is excluded (loss ${l}${finite ? ', inactive' : ''}): ` +
-            'compute the weights with the same options, which give it weight 0.',
+          `weights[${i}] = ${w} but sample ${i} is excluded (loss ${l}): compute the ` +
+            'weights with the same options.',
         );
       }
       continue;
@@ -79,7 +79,7 @@ export function weightStats(
     maxWeightTimesN,
     // A relative 1e-12 slack so exactly-2/n weights (e.g. n = 2, one sample) do not flip on
     // rounding.
-    capHolds: maxWeightTimesN <= 2 * (1 + 1e-12),
+    capHolds: maxWeightTimesN <= 2 + 2e-12,
     effectiveSampleSize: sumSq > 0 ? 1 / sumSq : 0,
     entropy,
     rhoHat: weightedLoss - meanLoss,
