@@ -25,16 +25,28 @@ const ROUND = 1.5 * 2 ** 52;
 const C3 = 1 / 6;
 
 export function fastExp(x: number): number {
-  return x < -745.2 ? 0 : fastExpInRange(x);
+  if (x < -745.2) return 0;
+  const kf = x * LOG2E_STEPS + ROUND - ROUND;
+  return fromSteps(kf, x - kf * LN2_HI - kf * LN2_LO);
 }
 
+/** Exponent steps per unit of x: exp(x) = 2^(x * STEPS / 2048). */
+export const STEPS = LOG2E_STEPS;
+const STEP = Math.LN2 / 2048;
+
 /**
- * `fastExp` without the underflow test, for x in [-745, 709] (the tables end there): a loop
- * whose arguments are known to be in range saves the comparison (bench/weights.mjs).
+ * 2^(y / 2048), that is exp(y / STEPS), for |y| <= 2e6 (x in [-677, 677]), within 4e-16
+ * relative error (tested): the reduction y - round(y) is exact, so only the table and the
+ * polynomial round. For a loop whose exponent is linear in coefficients, which it can scale by
+ * STEPS up front: the multiplication by log2(e) and fastExp's two-part reduction drop out.
  */
-export function fastExpInRange(x: number): number {
-  const kf = x * LOG2E_STEPS + ROUND - ROUND;
-  const t = x - kf * LN2_HI - kf * LN2_LO;
+export function expSteps(y: number): number {
+  const kf = y + ROUND - ROUND;
+  return fromSteps(kf, (y - kf) * STEP);
+}
+
+/** 2^(kf / 2048) * exp(t) for an integer kf and |t| <= ln 2 / 4096. */
+function fromSteps(kf: number, t: number): number {
   const k = kf | 0;
   const j = k & 2047;
   const f = FRACTION[j];

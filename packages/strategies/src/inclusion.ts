@@ -36,7 +36,7 @@ export function inclusionMask(
   const n = losses.length;
   const { active } = options;
   const nonFinite = checkNonFiniteOption(options.nonFinite);
-  if (active !== undefined) {
+  if (active) {
     checkLength(active, 'active', n, where, 'pass one flag per sample.');
   }
   let mask: Uint8Array | null = null;

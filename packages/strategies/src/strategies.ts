@@ -37,7 +37,6 @@ export const STRATEGY_NAMES = Object.keys(SCORES) as readonly StrategyName[];
 const ALIASES: Record<string, string> = {
   upper: "ambiguous: 'linupper' in fms-fsdp, 'linear' in trainer.py",
   mid: "use 'quadratic'",
-  'readme-uniform': 'use (x) => x',
 };
 
 /** Throws a `ReweightError` unless `strategy` is a known name or a function. */

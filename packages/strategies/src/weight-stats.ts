@@ -41,8 +41,7 @@ export function weightStats(
   const len = weights.length;
   checkLength(losses, 'losses', len, 'weights', 'pass the losses of these weights.');
   const { active } = options;
-  if (active !== undefined)
-    checkLength(active, 'active', len, 'weights', 'pass one flag per sample.');
+  if (active) checkLength(active, 'active', len, 'weights', 'pass one flag per sample.');
   let n = 0;
   let nonFiniteCount = 0;
   let maxW = 0;
@@ -55,7 +54,7 @@ export function weightStats(
     const w = weights[i];
     const finite = l - l === 0;
     if (!finite) nonFiniteCount++;
-    if (!finite || (active !== undefined && !active[i])) {
+    if (!finite || (active && !active[i])) {
       if (w !== 0) {
         throw new ReweightError(
           'invalid-option',
