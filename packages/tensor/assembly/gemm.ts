@@ -4,24 +4,36 @@
 //
 // Design (GotoBLAS / BLIS loop nest, Goto & van de Geijn, "Anatomy of High-Performance Matrix
 // Multiplication", TOMS 2008): B is packed into KC x NR column panels and A into MC x KC row
-// panels (MR rows interleaved per k), both zero-padded to whole panels, so one MR x NR register
-// micro-kernel handles every transpose combination and every shape; partial edge tiles go
-// through a small scratch tile. Sizes target the measured machine (32 KiB L1d, 512 KiB L2 per
-// core, 32 MiB L3): one B micro-panel (KC*NR*4 = 16 KiB) stays in L1 while the A block
-// (MC*KC*4 = 256 KiB) streams from L2 and the B block (KC*NC*4 = 2 MiB) from L3. KC = 512 measured
-// ~10% faster than 256 at n = 1024; MC and NC mattered less.
+// panels (MR rows interleaved per k), both zero-padded to whole panels, so one MR x NR = 3 x 12
+// register micro-kernel handles every transpose combination and every shape; partial edge tiles
+// go through a small scratch tile. Packing is f32x4 throughout (4 x 4 / 3 x 4 register
+// transposes for the strided operands) and done once per block.
+//
+// Measured on the target machine (AMD EPYC Zen 3 VM, 32 KiB L1d and 512 KiB L2 per core, 32 MiB
+// L3; V8 11.3, relaxed-SIMD FMA), 2026-11-29: a register-only FMA loop peaks at ~40 GFLOP/s per
+// core in f32x4 (half of AVX2's 8-wide FMA that OpenBLAS uses); this kernel reaches 30-40 GFLOP/s
+// per CPU-second, +5-18% over the previous 4 x 8 kernel (KC = 512, MC = 128, NC = 1024) in
+// alternating A/B runs. Blocking: KC = 768 (one pass for C = 768 layers; the A block
+// MC*KC*4 = 378 KiB stays in L2; the 36 KiB B micro-panel slightly overflows L1 yet measured
+// 0-6% faster than KC = 512 or 384, mostly from fewer read-modify-write passes over C, which
+// cost 6-8% on K = 3072 when C misses cache), NC = 2040 (the B block, 6 MiB, streams from L3).
+// Splitting K into equal passes, KC = 256..1024 and MC = 64..240 were within noise.
 //
 // All pointers are byte offsets into the (imported) linear memory; the caller owns allocation.
 // `row0..row1` selects rows of the flattened [batch*M] output so a worker pool can split one call
 // by rows (each worker needs its own `scratch` of `gemmScratchBytes()` bytes).
 
-// Register tile: 4 rows x 8 columns = 8 f32x4 accumulators.
-const MR: i32 = 4;
-const NR: i32 = 8;
-// Cache blocking.
-const KC: i32 = 512;
-const MC: i32 = 128;
-const NC: i32 = 1024;
+// Register tile: 3 rows x 12 columns = 9 f32x4 accumulators (see `kernel`).
+const MR: i32 = 3;
+const NR: i32 = 12;
+// Cache blocking (see the top of the file). MC and NC are multiples of MR and NR, so only the
+// matrix edges make partial panels.
+const KC: i32 = 768;
+const MC: i32 = 126;
+const NC: i32 = 2040;
+// packA stores a whole f32x4 per k (MR = 3 floats + 1 overwritten by the next k): slack after
+// the A block for the last panel's last store.
+const PACK_SLACK: i32 = 4;
 
 const FLAG_TRANS_A: i32 = 1;
 const FLAG_TRANS_B: i32 = 2;
@@ -29,7 +41,7 @@ const FLAG_ACCUMULATE: i32 = 4;
 
 /** Bytes of per-thread scratch that `gemm` needs: packed B block, packed A block, edge tile. */
 export function gemmScratchBytes(): i32 {
-  return (KC * NC + MC * KC + MR * NR) * 4;
+  return (KC * NC + MC * KC + PACK_SLACK + MR * NR) * 4;
 }
 
 // acc += a * b; FMA where relaxed SIMD is compiled in (rounding then differs by <= 1 ulp/step).
@@ -42,65 +54,84 @@ function madd(a: v128, b: v128, acc: v128): v128 {
 }
 
 // MR x NR micro-kernel over packed panels. `c` has a row stride of `ldc` bytes.
-// Packed A: per k, MR floats (16 bytes). Packed B: per k, NR floats (32 bytes).
-// 4x8 keeps 8 f32x4 accumulators + 2 B vectors + 1 splat in registers: V8 gives wasm SIMD the
-// 16 xmm registers of x64, and the 4x16 tile (16 accumulators) spilled, measured 25-40% slower.
+// Packed A: per k, MR floats (12 bytes). Packed B: per k, NR floats (48 bytes).
+// Register budget (read from V8 11.3's x64 code, `node --print-wasm-code`): TurboFan issues a
+// loop body's loads first (they are on the effect chain) and sinks the FMAs to the back edge,
+// so the accumulators, the NR/4 B vectors and the MR A splats are live together, and V8 gives
+// wasm SIMD 15 xmm registers (xmm15 is its scratch). 3x12 uses exactly 15 (9 + 3 + 3) with no
+// spill and 9 independent FMA chains, above the 8 that two 4-cycle FMA pipes need; 4x8 (14
+// registers, 8 chains) measured 6-16% slower, and every shape with more accumulators (4x12,
+// 5x8, 6x8, 4x16) or any k-unrolling (the second step's loads are hoisted too) spills.
+// Splatting A lanes from one f32x4 load (pshufd, sharing a port with FMA) instead of
+// load32_splat was 5-25% slower, also as 5x8. The loop runs on the A pointer (no separate
+// counter): +5-10% over a counted loop. Per k: 9 FMAs (4.5 cycles on 2 pipes), 6 loads; V8 adds
+// ~9 integer ops (index zero-extensions, a stack check per iteration), within Zen 3's issue
+// width.
 function kernel(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, beta: bool): void {
   const z = f32x4.splat(0);
   let c00 = z;
   let c01 = z;
+  let c02 = z;
   let c10 = z;
   let c11 = z;
+  let c12 = z;
   let c20 = z;
   let c21 = z;
-  let c30 = z;
-  let c31 = z;
-  for (let p = 0; p < kc; p++) {
+  let c22 = z;
+  const aEnd = ap + <usize>kc * (MR * 4);
+  while (ap < aEnd) {
     const b0 = v128.load(bp, 0);
     const b1 = v128.load(bp, 16);
+    const b2 = v128.load(bp, 32);
     const a0 = v128.load32_splat(ap, 0);
     c00 = madd(a0, b0, c00);
     c01 = madd(a0, b1, c01);
+    c02 = madd(a0, b2, c02);
     const a1 = v128.load32_splat(ap, 4);
     c10 = madd(a1, b0, c10);
     c11 = madd(a1, b1, c11);
+    c12 = madd(a1, b2, c12);
     const a2 = v128.load32_splat(ap, 8);
     c20 = madd(a2, b0, c20);
     c21 = madd(a2, b1, c21);
-    const a3 = v128.load32_splat(ap, 12);
-    c30 = madd(a3, b0, c30);
-    c31 = madd(a3, b1, c31);
-    ap += 16;
-    bp += 32;
+    c22 = madd(a2, b2, c22);
+    ap += MR * 4;
+    bp += NR * 4;
   }
   let r = c;
   if (beta) {
     c00 = f32x4.add(c00, v128.load(r, 0));
     c01 = f32x4.add(c01, v128.load(r, 16));
+    c02 = f32x4.add(c02, v128.load(r, 32));
   }
   v128.store(r, c00, 0);
   v128.store(r, c01, 16);
+  v128.store(r, c02, 32);
   r += ldc;
   if (beta) {
     c10 = f32x4.add(c10, v128.load(r, 0));
     c11 = f32x4.add(c11, v128.load(r, 16));
+    c12 = f32x4.add(c12, v128.load(r, 32));
   }
   v128.store(r, c10, 0);
   v128.store(r, c11, 16);
+  v128.store(r, c12, 32);
   r += ldc;
   if (beta) {
     c20 = f32x4.add(c20, v128.load(r, 0));
     c21 = f32x4.add(c21, v128.load(r, 16));
+    c22 = f32x4.add(c22, v128.load(r, 32));
   }
   v128.store(r, c20, 0);
   v128.store(r, c21, 16);
-  r += ldc;
-  if (beta) {
-    c30 = f32x4.add(c30, v128.load(r, 0));
-    c31 = f32x4.add(c31, v128.load(r, 16));
-  }
-  v128.store(r, c30, 0);
-  v128.store(r, c31, 16);
+  v128.store(r, c22, 32);
+}
+
+// Rows (or columns) past the end of the matrix read as zeros when packing an edge panel.
+// `ld` is the byte stride between the vectors' sources; `count` how many of the 4 exist.
+// (Small enough for binaryen's -O3 inliner, like `madd`.)
+function loadRow(s: usize, ld: usize, i: i32, count: i32): v128 {
+  return i < count ? v128.load(s + <usize>i * ld) : f32x4.splat(0);
 }
 
 // Pack op(B)[pc:pc+kc, jc:jc+nc] into NR-column panels: panel j holds, for each k, NR floats.
@@ -118,38 +149,62 @@ function packB(
   for (let jr = 0; jr < nc; jr += NR) {
     const cols = min(NR, nc - jr);
     const j0 = jc + jr;
-    let d = dst + <usize>(jr * kc) * 4;
+    const d = dst + <usize>(jr * kc) * 4;
     if (!transB) {
       // B is [K,N]: each k contributes a contiguous run of `cols` floats.
       let s = b + (<usize>pc * <usize>n + <usize>j0) * 4;
       const ld = <usize>n * 4;
+      let dd = d;
       if (cols === NR) {
         for (let p = 0; p < kc; p++) {
-          for (let q = 0; q < NR * 4; q += 16) v128.store(d + q, v128.load(s + q));
+          v128.store(dd, v128.load(s, 0), 0);
+          v128.store(dd, v128.load(s, 16), 16);
+          v128.store(dd, v128.load(s, 32), 32);
           s += ld;
-          d += NR * 4;
+          dd += NR * 4;
         }
       } else {
         for (let p = 0; p < kc; p++) {
           let j = 0;
-          for (; j < cols; j++) store<f32>(d + ((<usize>j) << 2), load<f32>(s + ((<usize>j) << 2)));
-          for (; j < NR; j++) store<f32>(d + ((<usize>j) << 2), 0);
+          for (; j < cols; j++)
+            store<f32>(dd + ((<usize>j) << 2), load<f32>(s + ((<usize>j) << 2)));
+          for (; j < NR; j++) store<f32>(dd + ((<usize>j) << 2), 0);
           s += ld;
-          d += NR * 4;
+          dd += NR * 4;
         }
       }
     } else {
-      // B is [N,K]: column j of op(B) is row j of B, contiguous in k.
-      for (let j = 0; j < NR; j++) {
-        const dj = d + ((<usize>j) << 2);
-        if (j < cols) {
-          let s = b + (<usize>(j0 + j) * <usize>k + <usize>pc) * 4;
-          for (let p = 0; p < kc; p++) {
-            store<f32>(dj + <usize>(p * NR * 4), load<f32>(s));
-            s += 4;
+      // B is [N,K]: column j of op(B) is row j of B, contiguous in k. Transpose 4 columns x 4 k
+      // at a time in registers; columns past `cols` read as zeros.
+      const ld = <usize>k * 4;
+      const kc4 = kc & ~3;
+      for (let g = 0; g < NR; g += 4) {
+        const s = b + (<usize>(j0 + g) * <usize>k + <usize>pc) * 4;
+        const have = cols - g;
+        let dd = d + <usize>g * 4;
+        let p = 0;
+        for (; p < kc4; p += 4) {
+          const sp = s + ((<usize>p) << 2);
+          const x0 = loadRow(sp, ld, 0, have);
+          const x1 = loadRow(sp, ld, 1, have);
+          const x2 = loadRow(sp, ld, 2, have);
+          const x3 = loadRow(sp, ld, 3, have);
+          const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5);
+          const t1 = i32x4.shuffle(x2, x3, 0, 4, 1, 5);
+          const t2 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
+          const t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
+          v128.store(dd, i32x4.shuffle(t0, t1, 0, 1, 4, 5), 0);
+          v128.store(dd, i32x4.shuffle(t0, t1, 2, 3, 6, 7), NR * 4);
+          v128.store(dd, i32x4.shuffle(t2, t3, 0, 1, 4, 5), NR * 8);
+          v128.store(dd, i32x4.shuffle(t2, t3, 2, 3, 6, 7), NR * 12);
+          dd += NR * 16;
+        }
+        for (; p < kc; p++) {
+          for (let j = 0; j < 4; j++) {
+            const v = j < have ? load<f32>(s + <usize>j * ld + ((<usize>p) << 2)) : 0;
+            store<f32>(dd + ((<usize>j) << 2), v);
           }
-        } else {
-          for (let p = 0; p < kc; p++) store<f32>(dj + <usize>(p * NR * 4), 0);
+          dd += NR * 4;
         }
       }
     }
@@ -157,6 +212,9 @@ function packB(
 }
 
 // Pack op(A)[ic:ic+mc, pc:pc+kc] into MR-row panels: panel i holds, for each k, MR floats.
+// Each k's MR = 3 floats are written as one f32x4 whose last lane the next k overwrites (in
+// increasing address order; the last one lands in the next panel, rewritten after, or in
+// PACK_SLACK).
 function packA(
   a: usize,
   transA: bool,
@@ -171,15 +229,15 @@ function packA(
   for (let ir = 0; ir < mc; ir += MR) {
     const rows = min(MR, mc - ir);
     const i0 = ic + ir;
-    const d = dst + <usize>(ir * kc) * 4;
+    let dd = dst + <usize>(ir * kc) * 4;
     if (transA) {
       // A is [K,M]: the MR values of one k are contiguous.
       let s = a + (<usize>pc * <usize>m + <usize>i0) * 4;
       const ld = <usize>m * 4;
-      let dd = d;
       if (rows === MR) {
         for (let p = 0; p < kc; p++) {
-          for (let q = 0; q < MR * 4; q += 16) v128.store(dd + q, v128.load(s + q));
+          store<u64>(dd, load<u64>(s));
+          store<f32>(dd, load<f32>(s, 8), 8);
           s += ld;
           dd += MR * 4;
         }
@@ -194,18 +252,31 @@ function packA(
         }
       }
     } else {
-      // A is [M,K]: row r is contiguous in k.
-      for (let r = 0; r < MR; r++) {
-        const dr = d + ((<usize>r) << 2);
-        if (r < rows) {
-          let s = a + (<usize>(i0 + r) * <usize>k + <usize>pc) * 4;
-          for (let p = 0; p < kc; p++) {
-            store<f32>(dr + <usize>(p * MR * 4), load<f32>(s));
-            s += 4;
-          }
-        } else {
-          for (let p = 0; p < kc; p++) store<f32>(dr + <usize>(p * MR * 4), 0);
+      // A is [M,K]: row r is contiguous in k. Transpose 3 rows x 4 k at a time in registers;
+      // rows past `rows` read as zeros.
+      const s = a + (<usize>i0 * <usize>k + <usize>pc) * 4;
+      const ld = <usize>k * 4;
+      const kc4 = kc & ~3;
+      let p = 0;
+      for (; p < kc4; p += 4) {
+        const sp = s + ((<usize>p) << 2);
+        const x0 = v128.load(sp);
+        const x1 = loadRow(sp, ld, 1, rows);
+        const x2 = loadRow(sp, ld, 2, rows);
+        const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5);
+        const t1 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
+        v128.store(dd, i32x4.shuffle(t0, x2, 0, 1, 4, 4), 0);
+        v128.store(dd, i32x4.shuffle(t0, x2, 2, 3, 5, 5), MR * 4);
+        v128.store(dd, i32x4.shuffle(t1, x2, 0, 1, 6, 6), MR * 8);
+        v128.store(dd, i32x4.shuffle(t1, x2, 2, 3, 7, 7), MR * 12);
+        dd += MR * 16;
+      }
+      for (; p < kc; p++) {
+        for (let r = 0; r < MR; r++) {
+          const v = r < rows ? load<f32>(s + <usize>r * ld + ((<usize>p) << 2)) : 0;
+          store<f32>(dd + ((<usize>r) << 2), v);
         }
+        dd += MR * 4;
       }
     }
   }
@@ -240,7 +311,7 @@ function gemmOne(
   }
   const bp = scratch;
   const apk = scratch + <usize>(KC * NC) * 4;
-  const tile = apk + <usize>(MC * KC) * 4;
+  const tile = apk + <usize>(MC * KC + PACK_SLACK) * 4;
   for (let jc = j0; jc < j1; jc += NC) {
     const nc = min(NC, j1 - jc);
     for (let pc = 0; pc < k; pc += KC) {

@@ -114,8 +114,8 @@ export const GEMM_TRANS_A = 1;
 export const GEMM_TRANS_B = 2;
 export const GEMM_ACCUMULATE = 4;
 /** Register tile of the micro-kernel (rows x columns); thread splits are aligned to it. */
-export const GEMM_MR = 4;
-export const GEMM_NR = 8;
+export const GEMM_MR = 3;
+export const GEMM_NR = 12;
 
 /** The wasm bytes of one variant. */
 export function kernelBytes(variant: KernelVariant): Uint8Array<ArrayBuffer> {

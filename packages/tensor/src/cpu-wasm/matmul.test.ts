@@ -58,11 +58,44 @@ describe.each(['simd', 'relaxed-simd'] as const)('wasm matmul, single thread (%s
     }
   });
 
-  it('covers several cache blocks in every dimension (K > 512, N > 1024, M > 128)', () => {
-    run(mm, { m: 133, n: 20, k: 530 });
-    run(mm, { m: 133, n: 20, k: 530, transA: true, transB: true, accumulate: true });
-    run(mm, { m: 6, n: 1041, k: 530, transB: true });
-    run(mm, { m: 6, n: 1041, k: 530, transA: true, accumulate: true });
+  it('covers several cache blocks in every dimension (K > KC = 512, N > NC = 2040, M > MC = 192)', () => {
+    run(mm, { m: 197, n: 20, k: 530 });
+    run(mm, { m: 197, n: 20, k: 530, transA: true, transB: true, accumulate: true });
+    run(mm, { m: 5, n: 2053, k: 530, transB: true });
+    run(mm, { m: 7, n: 2053, k: 530, transA: true, accumulate: true });
+  });
+
+  it('handles every edge of the 3 x 12 register tile and of the 4-wide packing steps', () => {
+    // Rows 1..7 (edge panels of 1 and 2 rows), columns around 12 and its multiples (edge panels
+    // of 1..11 columns, partial 4-column groups of the transposed B packing), depths around 4
+    // (the scalar k tail of both packings), every transpose, with and without accumulation.
+    for (const m of [1, 2, 3, 4, 5, 7]) {
+      for (const n of [1, 3, 4, 5, 11, 12, 13, 25]) {
+        for (const k of [1, 2, 3, 4, 5, 8, 9]) {
+          for (const [transA, transB] of TRANSPOSES) {
+            run(mm, { m, n, k, transA, transB, accumulate: (m + n + k) % 2 === 0 });
+          }
+        }
+      }
+    }
+  });
+
+  it('handles the tile edges in batched products with strides', () => {
+    for (const [transA, transB] of TRANSPOSES) {
+      run(mm, { m: 5, n: 14, k: 6, batch: 3, transA, transB });
+      run(mm, {
+        m: 4,
+        n: 23,
+        k: 9,
+        batch: 2,
+        strideA: 40,
+        strideB: 0,
+        strideC: 100,
+        transA,
+        transB,
+      });
+      run(mm, { m: 8, n: 13, k: 7, batch: 2, strideA: 0, transA, transB, accumulate: true });
+    }
   });
 
   it('runs batched products with default, broadcast and padded strides', () => {

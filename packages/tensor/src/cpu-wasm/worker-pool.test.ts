@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileKernel } from './kernels.js';
+import { compileKernel, GEMM_MR, GEMM_NR } from './kernels.js';
 import { expectMatmulClose, randomArray } from './matmul.test-helpers.js';
 import { wasm } from './wasm-api.js';
 import {
@@ -62,7 +62,7 @@ describe('wasm matmul on the worker pool', () => {
 
 describe('planGemm', () => {
   it('splits wide outputs by columns, narrow ones by rows, tiny ones not at all', () => {
-    // Vocabulary head: 8 column chunks of whole 8-column tiles, all rows each.
+    // Vocabulary head: 8 column chunks of whole 12-column tiles, all rows each.
     expect(planGemm(1024, 50304, 2)).toEqual({
       rows: 1024,
       cols: 50304,
@@ -73,20 +73,20 @@ describe('planGemm', () => {
     expect(planGemm(32 * 128, 64, 2)).toEqual({
       rows: 4096,
       cols: 64,
-      chunkRows: 512,
+      chunkRows: 513,
       chunkCols: 64,
     });
-    // Few rows but some width: 2 column chunks of 32.
-    expect(planGemm(8, 64, 2)).toEqual({ rows: 8, cols: 64, chunkRows: 8, chunkCols: 32 });
-    expect(planGemm(16, 32, 2)).toBeUndefined();
+    // Few rows but some width: 2 column chunks (48 = 4 tiles of 12 columns, then 16).
+    expect(planGemm(8, 64, 2)).toEqual({ rows: 8, cols: 64, chunkRows: 8, chunkCols: 48 });
+    expect(planGemm(12, 32, 2)).toBeUndefined();
     for (const [rows, n, t] of [
       [1000, 3, 2],
       [7, 1001, 3],
       [4096, 4096, 16],
     ] as const) {
       const plan = planGemm(rows, n, t)!;
-      expect(plan.chunkCols % 8 === 0 || plan.chunkCols === n).toBe(true);
-      expect(plan.chunkRows % 4 === 0 || plan.chunkRows === rows).toBe(true);
+      expect(plan.chunkCols % GEMM_NR === 0 || plan.chunkCols === n).toBe(true);
+      expect(plan.chunkRows % GEMM_MR === 0 || plan.chunkRows === rows).toBe(true);
       expect(Math.ceil(rows / plan.chunkRows) * Math.ceil(n / plan.chunkCols)).toBeGreaterThan(1);
     }
   });
