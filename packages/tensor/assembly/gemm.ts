@@ -4,33 +4,39 @@
 //
 // Design (GotoBLAS / BLIS loop nest, Goto & van de Geijn, "Anatomy of High-Performance Matrix
 // Multiplication", TOMS 2008): B is packed into KC x NR column panels and A into MC x KC row
-// panels (MR rows interleaved per k), both zero-padded to whole panels, so one MR x NR = 3 x 12
-// register micro-kernel handles every transpose combination and every shape; partial edge tiles
-// go through a small scratch tile. Packing is f32x4 throughout (4 x 4 / 3 x 4 register
+// panels (MR rows interleaved per k), both zero-padded to whole panels, so one MR x NR register
+// micro-kernel handles every transpose combination and every shape; partial edge tiles go
+// through a small scratch tile. The tile is 3 x 12 in the relaxed-SIMD (FMA) build and 4 x 8 in
+// the plain-SIMD build (see `kernel`). Packing is f32x4 throughout (4 x 4 / 3 x 4 register
 // transposes for the strided operands) and done once per block.
 //
 // Measured on the target machine (AMD EPYC Zen 3 VM, 32 KiB L1d and 512 KiB L2 per core, 32 MiB
-// L3; V8 11.3, relaxed-SIMD FMA), 2026-11-29: a register-only FMA loop peaks at ~40 GFLOP/s per
-// core in f32x4 (half of AVX2's 8-wide FMA that OpenBLAS uses); this kernel reaches 30-40 GFLOP/s
-// per CPU-second, +5-18% over the previous 4 x 8 kernel (KC = 512, MC = 128, NC = 1024) in
-// alternating A/B runs. Blocking: KC = 768 (one pass for C = 768 layers; the A block
-// MC*KC*4 = 378 KiB stays in L2; the 36 KiB B micro-panel slightly overflows L1 yet measured
-// 0-6% faster than KC = 512 or 384, mostly from fewer read-modify-write passes over C, which
-// cost 6-8% on K = 3072 when C misses cache), NC = 2040 (the B block, 6 MiB, streams from L3).
-// Splitting K into equal passes, KC = 256..1024 and MC = 64..240 were within noise.
+// L3; Node 20 / V8 11.3), 2026-11-29, GFLOP per CPU-second in alternating A/B runs: a
+// register-only FMA loop peaks at ~40 GFLOP/s per core in f32x4 (half of the 8-wide AVX2 FMA
+// that OpenBLAS uses); the 3 x 12 FMA kernel reaches 28-35 on the benchmark shapes, +7-21% over
+// the previous 4 x 8 kernel (KC = 512, MC = 128, NC = 1024, counted loop, scalar packing); the
+// plain-SIMD 4 x 8 build gained 1-10% from the pointer loop and SIMD packing.
+// FMA blocking: KC = 768 (one pass for C = 768 layers; the A block MC*KC*4 = 378 KiB stays in
+// L2; the 36 KiB B micro-panel slightly overflows L1 yet measured 0-6% faster than KC = 512 or
+// 384, mostly from fewer read-modify-write passes over C, which cost 6-8% at K = 3072 when C
+// misses cache), NC = 2040 (the B block, 6 MiB, streams from L3). Splitting K into equal
+// passes, KC = 256..1024, MC = 64..240 and NC = 256..4080 were otherwise within noise.
 //
 // All pointers are byte offsets into the (imported) linear memory; the caller owns allocation.
 // `row0..row1` selects rows of the flattened [batch*M] output so a worker pool can split one call
 // by rows (each worker needs its own `scratch` of `gemmScratchBytes()` bytes).
 
-// Register tile: 3 rows x 12 columns = 9 f32x4 accumulators (see `kernel`).
-const MR: i32 = 3;
-const NR: i32 = 12;
+// Register tile (see `kernel`): 3 rows x 12 columns = 9 f32x4 accumulators with FMA; the plain
+// SIMD build (separate multiply and add, one more register) keeps 4 x 8, which does not spill.
+// ASC_FEATURE_RELAXED_SIMD is a compile-time constant: each build has one tile.
+const FMA: bool = ASC_FEATURE_RELAXED_SIMD;
+const MR: i32 = FMA ? 3 : 4;
+const NR: i32 = FMA ? 12 : 8;
 // Cache blocking (see the top of the file). MC and NC are multiples of MR and NR, so only the
-// matrix edges make partial panels.
-const KC: i32 = 768;
-const MC: i32 = 126;
-const NC: i32 = 2040;
+// matrix edges make partial panels. The 4 x 8 build keeps its earlier tuning.
+const KC: i32 = FMA ? 768 : 512;
+const MC: i32 = FMA ? 126 : 128;
+const NC: i32 = FMA ? 2040 : 1024;
 // packA stores a whole f32x4 per k (MR = 3 floats + 1 overwritten by the next k): slack after
 // the A block for the last panel's last store.
 const PACK_SLACK: i32 = 4;
@@ -68,6 +74,11 @@ function madd(a: v128, b: v128, acc: v128): v128 {
 // ~9 integer ops (index zero-extensions, a stack check per iteration), within Zen 3's issue
 // width.
 function kernel(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, beta: bool): void {
+  if (FMA) kernel3x12(kc, ap, bp, c, ldc, beta);
+  else kernel4x8(kc, ap, bp, c, ldc, beta);
+}
+
+function kernel3x12(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, beta: bool): void {
   const z = f32x4.splat(0);
   let c00 = z;
   let c01 = z;
@@ -127,6 +138,68 @@ function kernel(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, beta: bool)
   v128.store(r, c22, 32);
 }
 
+// The plain-SIMD tile: 8 accumulators + 2 B vectors + 4 A splats = 14 registers, plus the
+// product temporary of the separate multiply-add = 15 (3 x 12 would need 16 and spills one
+// accumulator: measured 14-22% slower than this without FMA).
+function kernel4x8(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, beta: bool): void {
+  const z = f32x4.splat(0);
+  let c00 = z;
+  let c01 = z;
+  let c10 = z;
+  let c11 = z;
+  let c20 = z;
+  let c21 = z;
+  let c30 = z;
+  let c31 = z;
+  const aEnd = ap + <usize>kc * 16;
+  while (ap < aEnd) {
+    const b0 = v128.load(bp, 0);
+    const b1 = v128.load(bp, 16);
+    const a0 = v128.load32_splat(ap, 0);
+    c00 = madd(a0, b0, c00);
+    c01 = madd(a0, b1, c01);
+    const a1 = v128.load32_splat(ap, 4);
+    c10 = madd(a1, b0, c10);
+    c11 = madd(a1, b1, c11);
+    const a2 = v128.load32_splat(ap, 8);
+    c20 = madd(a2, b0, c20);
+    c21 = madd(a2, b1, c21);
+    const a3 = v128.load32_splat(ap, 12);
+    c30 = madd(a3, b0, c30);
+    c31 = madd(a3, b1, c31);
+    ap += 16;
+    bp += 32;
+  }
+  let r = c;
+  if (beta) {
+    c00 = f32x4.add(c00, v128.load(r, 0));
+    c01 = f32x4.add(c01, v128.load(r, 16));
+  }
+  v128.store(r, c00, 0);
+  v128.store(r, c01, 16);
+  r += ldc;
+  if (beta) {
+    c10 = f32x4.add(c10, v128.load(r, 0));
+    c11 = f32x4.add(c11, v128.load(r, 16));
+  }
+  v128.store(r, c10, 0);
+  v128.store(r, c11, 16);
+  r += ldc;
+  if (beta) {
+    c20 = f32x4.add(c20, v128.load(r, 0));
+    c21 = f32x4.add(c21, v128.load(r, 16));
+  }
+  v128.store(r, c20, 0);
+  v128.store(r, c21, 16);
+  r += ldc;
+  if (beta) {
+    c30 = f32x4.add(c30, v128.load(r, 0));
+    c31 = f32x4.add(c31, v128.load(r, 16));
+  }
+  v128.store(r, c30, 0);
+  v128.store(r, c31, 16);
+}
+
 // Rows (or columns) past the end of the matrix read as zeros when packing an edge panel.
 // `ld` is the byte stride between the vectors' sources; `count` how many of the 4 exist.
 // (Small enough for binaryen's -O3 inliner, like `madd`.)
@@ -157,9 +230,7 @@ function packB(
       let dd = d;
       if (cols === NR) {
         for (let p = 0; p < kc; p++) {
-          v128.store(dd, v128.load(s, 0), 0);
-          v128.store(dd, v128.load(s, 16), 16);
-          v128.store(dd, v128.load(s, 32), 32);
+          for (let q: usize = 0; q < <usize>NR * 4; q += 16) v128.store(dd + q, v128.load(s + q));
           s += ld;
           dd += NR * 4;
         }
@@ -236,8 +307,12 @@ function packA(
       const ld = <usize>m * 4;
       if (rows === MR) {
         for (let p = 0; p < kc; p++) {
-          store<u64>(dd, load<u64>(s));
-          store<f32>(dd, load<f32>(s, 8), 8);
+          if (MR === 4) {
+            v128.store(dd, v128.load(s));
+          } else {
+            store<u64>(dd, load<u64>(s));
+            store<f32>(dd, load<f32>(s, 8), 8);
+          }
           s += ld;
           dd += MR * 4;
         }
@@ -265,10 +340,20 @@ function packA(
         const x2 = loadRow(sp, ld, 2, rows);
         const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5);
         const t1 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
-        v128.store(dd, i32x4.shuffle(t0, x2, 0, 1, 4, 4), 0);
-        v128.store(dd, i32x4.shuffle(t0, x2, 2, 3, 5, 5), MR * 4);
-        v128.store(dd, i32x4.shuffle(t1, x2, 0, 1, 6, 6), MR * 8);
-        v128.store(dd, i32x4.shuffle(t1, x2, 2, 3, 7, 7), MR * 12);
+        if (MR === 4) {
+          const x3 = loadRow(sp, ld, 3, rows);
+          const t2 = i32x4.shuffle(x2, x3, 0, 4, 1, 5);
+          const t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
+          v128.store(dd, i32x4.shuffle(t0, t2, 0, 1, 4, 5), 0);
+          v128.store(dd, i32x4.shuffle(t0, t2, 2, 3, 6, 7), 16);
+          v128.store(dd, i32x4.shuffle(t1, t3, 0, 1, 4, 5), 32);
+          v128.store(dd, i32x4.shuffle(t1, t3, 2, 3, 6, 7), 48);
+        } else {
+          v128.store(dd, i32x4.shuffle(t0, x2, 0, 1, 4, 4), 0);
+          v128.store(dd, i32x4.shuffle(t0, x2, 2, 3, 5, 5), MR * 4);
+          v128.store(dd, i32x4.shuffle(t1, x2, 0, 1, 6, 6), MR * 8);
+          v128.store(dd, i32x4.shuffle(t1, x2, 2, 3, 7, 7), MR * 12);
+        }
         dd += MR * 16;
       }
       for (; p < kc; p++) {

@@ -113,7 +113,11 @@ export const NORM_WANT_DB = 16;
 export const GEMM_TRANS_A = 1;
 export const GEMM_TRANS_B = 2;
 export const GEMM_ACCUMULATE = 4;
-/** Register tile of the micro-kernel (rows x columns); thread splits are aligned to it. */
+/**
+ * Register tile of the relaxed-SIMD (FMA) micro-kernel, rows x columns; thread splits are aligned
+ * to it. The plain-SIMD build uses 4 x 8 (assembly/gemm.ts): its splits may cut a tile, which
+ * stays correct and costs a few percent.
+ */
 export const GEMM_MR = 3;
 export const GEMM_NR = 12;
 

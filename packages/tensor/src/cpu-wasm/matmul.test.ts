@@ -58,19 +58,22 @@ describe.each(['simd', 'relaxed-simd'] as const)('wasm matmul, single thread (%s
     }
   });
 
-  it('covers several cache blocks in every dimension (K > KC = 512, N > NC = 2040, M > MC = 192)', () => {
-    run(mm, { m: 197, n: 20, k: 530 });
-    run(mm, { m: 197, n: 20, k: 530, transA: true, transB: true, accumulate: true });
+  // Blocks: KC x MC x NC = 768 x 126 x 2040 with FMA (3 x 12 tile), 512 x 128 x 1024 without
+  // (4 x 8 tile); these sizes cross every block boundary of both builds.
+  it('covers several cache blocks in every dimension (K > 768, N > 2040, M > 128)', () => {
+    run(mm, { m: 197, n: 20, k: 790 });
+    run(mm, { m: 197, n: 20, k: 790, transA: true, transB: true, accumulate: true });
     run(mm, { m: 5, n: 2053, k: 530, transB: true });
-    run(mm, { m: 7, n: 2053, k: 530, transA: true, accumulate: true });
+    run(mm, { m: 7, n: 2053, k: 790, transA: true, accumulate: true });
   });
 
-  it('handles every edge of the 3 x 12 register tile and of the 4-wide packing steps', () => {
-    // Rows 1..7 (edge panels of 1 and 2 rows), columns around 12 and its multiples (edge panels
-    // of 1..11 columns, partial 4-column groups of the transposed B packing), depths around 4
-    // (the scalar k tail of both packings), every transpose, with and without accumulation.
+  it('handles every edge of the register tiles (3 x 12, 4 x 8) and of the 4-wide packing', () => {
+    // Rows 1..7 (edge panels of 1..3 rows), columns around 8, 12 and their multiples (edge
+    // panels of 1..11 columns, partial 4-column groups of the transposed B packing), depths
+    // around 4 (the scalar k tail of both packings), every transpose, with and without
+    // accumulation.
     for (const m of [1, 2, 3, 4, 5, 7]) {
-      for (const n of [1, 3, 4, 5, 11, 12, 13, 25]) {
+      for (const n of [1, 3, 4, 5, 7, 8, 9, 11, 12, 13, 25]) {
         for (const k of [1, 2, 3, 4, 5, 8, 9]) {
           for (const [transA, transB] of TRANSPOSES) {
             run(mm, { m, n, k, transA, transB, accumulate: (m + n + k) % 2 === 0 });
