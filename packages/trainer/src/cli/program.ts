@@ -35,7 +35,7 @@ export function createProgram(io: CliIo = processIo): Command {
     .showHelpAfterError('(add --help for usage)')
     .addHelpText(
       'after',
-      '\nStart with:\n  lrw demo                         uniform vs linupper on the embedded corpus (~10 min on 2 cores)\n  lrw <command> --help             options and examples of a command\n',
+      '\nStart with:\n  lrw demo                         uniform vs linupper on the embedded corpus (~1-3 min on 2 cores)\n  lrw <command> --help             options and examples of a command\n',
     );
   registerPrepare(program, io);
   registerTrain(program, io);

@@ -87,7 +87,7 @@ export function registerDemo(program: Command, io: CliIo): void {
   const d = DEMO_DEFAULTS;
   program
     .command('demo')
-    .summary('uniform vs linupper on the embedded corpus, with report (~10 min on 2 cores)')
+    .summary('uniform vs linupper on the embedded corpus, with report (~1-3 min on 2 cores)')
     .description(
       'Prepares the five npm-packaged default-corpus domains, trains a CPU-sized GPT with uniform weights and with LinUpper under the same seed and budget, evaluates per-domain validation perplexity, and writes report.html and results.json into --out. Re-running keeps finished runs.',
     )
