@@ -9,6 +9,12 @@
 // loss vectors (2 for n > 4096), so the CPU's branch predictor cannot learn the batches by heart
 // as it would with the same losses every call (with 16 vectors of 512 it still learned enough
 // to flatter a loop with a data-dependent branch); a training loop never repeats a batch either.
+//
+// Then the latency a training step sees (`latency` below): single calls timed one by one between
+// about 0.1 ms of other work that streams 256 KiB through the caches, one strategy per child
+// process (a trainer uses one), new array and `out` interleaved.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { computeWeights } from '../dist/index.js';
@@ -49,6 +55,10 @@ function expOnly(losses) {
 }
 
 let sink = 0;
+if (process.argv[2] === '--latency') {
+  latency(process.argv[3]);
+  process.exit(0);
+}
 const cpuNs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) * 1000;
@@ -141,6 +151,51 @@ goals.push(
 );
 console.log('');
 for (const line of goals) console.log(line);
+
+/**
+ * n = 512, one strategy: 6000 rounds of [other work, one timed call] for each of new array and
+ * `out`, alternating; the first 2000 rounds warm up. Prints median, 10th and 90th percentile in
+ * µs, less the cost of reading the clock (measured first).
+ */
+function latency(strategy) {
+  const r = strategy === 'quadratic' ? 1 : 0.4;
+  const inputs = Array.from({ length: 64 }, (_, k) => randomLosses(512, 512 + 7919 * k));
+  const work = new Float32Array(1 << 16);
+  const now = () => Number(process.hrtime.bigint());
+  const reads = Array.from({ length: 5001 }, () => -now() + now()).sort((a, b) => a - b);
+  const clock = reads[2500];
+  const out = new Float64Array(512);
+  const modes = { 'new array': { strategy, r }, 'with out': { strategy, r, out } };
+  const times = { 'new array': [], 'with out': [] };
+  for (let round = 0; round < 6000; round++) {
+    for (const mode of Object.keys(modes)) {
+      for (let i = 0; i < work.length; i++) work[i] = work[i] * 0.5 + i;
+      const t0 = now();
+      const w = computeWeights(inputs[round & 63], modes[mode]);
+      const t1 = now();
+      sink += w[0] + work[round & 65535];
+      if (round >= 2000) times[mode].push(t1 - t0 - clock);
+    }
+  }
+  const line = [strategy.padEnd(10)];
+  for (const [mode, t] of Object.entries(times)) {
+    t.sort((a, b) => a - b);
+    const us = (q) => (t[Math.floor(q * t.length)] / 1000).toFixed(2);
+    line.push(`${mode} ${us(0.5)} µs (p10 ${us(0.1)}, p90 ${us(0.9)})`);
+  }
+  console.log(line.join('   '));
+}
+
+console.log('');
+console.log(
+  'n = 512, latency between other work (0.1 ms streaming 256 KiB), wall time per call, one ' +
+    'process per strategy: median (10th, 90th percentile) of 4000 calls',
+);
+for (const strategy of strategies) {
+  process.stdout.write(
+    execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--latency', strategy]),
+  );
+}
 
 async function bundleSize(contents) {
   const result = await build({
