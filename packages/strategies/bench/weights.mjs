@@ -32,6 +32,14 @@ function randomLosses(n, seed) {
   return out;
 }
 
+/** `count` loss vectors of n losses, each from its own seed. */
+function lossVectors(n, count) {
+  return Array.from({ length: count }, (_, k) => randomLosses(n, n + 7919 * k));
+}
+
+/** The temperature each strategy is benched at. */
+const temperature = (strategy) => (strategy === 'quadratic' ? 1 : 0.4);
+
 /** The same formula written the obvious way, with array methods (the peer). */
 function naiveWeights(losses, r) {
   const l = Array.from(losses);
@@ -102,14 +110,12 @@ console.log(
 /** The issue's goals, for the summary: n = 512 per call, n = 1e6 per sample. */
 const goals = [];
 for (const n of sizes) {
-  const inputs = Array.from({ length: n <= 4096 ? 64 : 2 }, (_, k) =>
-    randomLosses(n, n + 7919 * k),
-  );
+  const inputs = lossVectors(n, n <= 4096 ? 64 : 2);
   let next = 0;
   const losses = () => inputs[next++ % inputs.length];
   const out = new Float64Array(n);
   for (const strategy of strategies) {
-    const r = strategy === 'quadratic' ? 1 : 0.4;
+    const r = temperature(strategy);
     const ours = time(() => computeWeights(losses(), { strategy, r }));
     const withOut = time(() => computeWeights(losses(), { strategy, r, out }));
     const line = [
@@ -158,27 +164,29 @@ for (const line of goals) console.log(line);
  * µs, less the cost of reading the clock (measured first).
  */
 function latency(strategy) {
-  const r = strategy === 'quadratic' ? 1 : 0.4;
-  const inputs = Array.from({ length: 64 }, (_, k) => randomLosses(512, 512 + 7919 * k));
+  const r = temperature(strategy);
+  const inputs = lossVectors(512, 64);
   const work = new Float32Array(1 << 16);
   const now = () => Number(process.hrtime.bigint());
   const reads = Array.from({ length: 5001 }, () => -now() + now()).sort((a, b) => a - b);
   const clock = reads[2500];
   const out = new Float64Array(512);
-  const modes = { 'new array': { strategy, r }, 'with out': { strategy, r, out } };
-  const times = { 'new array': [], 'with out': [] };
+  const modes = [
+    ['new array', { strategy, r }, []],
+    ['with out', { strategy, r, out }, []],
+  ];
   for (let round = 0; round < 6000; round++) {
-    for (const mode of Object.keys(modes)) {
+    for (const [, options, times] of modes) {
       for (let i = 0; i < work.length; i++) work[i] = work[i] * 0.5 + i;
       const t0 = now();
-      const w = computeWeights(inputs[round & 63], modes[mode]);
+      const w = computeWeights(inputs[round & 63], options);
       const t1 = now();
       sink += w[0] + work[round & 65535];
-      if (round >= 2000) times[mode].push(t1 - t0 - clock);
+      if (round >= 2000) times.push(t1 - t0 - clock);
     }
   }
   const line = [strategy.padEnd(10)];
-  for (const [mode, t] of Object.entries(times)) {
+  for (const [mode, , t] of modes) {
     t.sort((a, b) => a - b);
     const us = (q) => (t[Math.floor(q * t.length)] / 1000).toFixed(2);
     line.push(`${mode} ${us(0.5)} µs (p10 ${us(0.1)}, p90 ${us(0.9)})`);
