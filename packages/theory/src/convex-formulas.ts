@@ -1,5 +1,5 @@
 /**
- * The scalar formulas behind the convex results (Theorems 1 and 2), as functions of the
+ * The scalar formulas behind the convex results (Theorems 1 and 3), as functions of the
  * summed reweighting term. The calculators call these; the verification harness calls them at
  * every T with prefix sums. Derivations: docs/derivations.md.
  */
@@ -64,6 +64,8 @@ export function capFreeFormula(s: CapFreeScalars): ConvexTerms {
 
 export interface HeavyBallScalars {
   readonly distance0: number;
+  /** Smoothness constant: the bound needs eta <= 1/L and is NaN above it. */
+  readonly L: number;
   /** F(x_0) - F* */
   readonly initialGap: number;
   readonly eta: number;
@@ -77,8 +79,13 @@ export interface HeavyBallScalars {
  * Heavy ball (iterate-moving-average form), 0 < eta <= 1/L, lambda >= 0:
  * avg_{t<T} E(F(x_t) - F*) <= (||x_0 - x*||^2 + 2 eta lambda (F(x_0) - F*)) / (2 eta T)
  *                             - avg_{t<T} E((1 + lambda) rho_t - lambda rho'_t).
+ * NaN for eta > 1/L: the derivation needs eta L <= 1 to drop the gradient-norm terms, and
+ * random instances violate the formula above that limit.
  */
 export function heavyBallFormula(s: HeavyBallScalars): ConvexTerms {
+  if (!(s.eta * s.L <= 1)) {
+    return { initial: Number.NaN, reweighting: Number.NaN, bound: Number.NaN };
+  }
   const initial =
     (s.distance0 * s.distance0 + 2 * s.eta * s.lambda * s.initialGap) / (2 * s.eta * s.steps);
   const reweighting = -s.sumRho / s.steps;

@@ -1,6 +1,7 @@
 /**
- * @lrw/theory: convergence-bound calculators for the loss-reweighting results (Theorems 1-4,
- * Proposition 1), their numerical verification, rho estimates for real training, and the
+ * @lrw/theory: convergence-bound calculators for the loss-reweighting results (Theorems 1, 3
+ * and 4 and Proposition 1, numbered as in the paper; our cap-free forms and a non-convex
+ * alignment form with its full-batch corollary), their numerical verification, rho estimates for real training, and the
  * regression-with-outliers experiment. Spec: shared/spec/theory.md; derivations:
  * docs/derivations.md.
  */
@@ -52,9 +53,20 @@ export {
   nonConvexBound,
   nonConvexFormula,
 } from './nonconvex.js';
-export { klRegularizedObjective, type OptimalKlWeights, optimalKlWeights } from './proposition1.js';
+export {
+  klRegularizedObjective,
+  type OptimalKlOptions,
+  type OptimalKlWeights,
+  optimalKlWeights,
+} from './proposition1.js';
 export { SeededRandom } from './random.js';
-export { RunningAverage, type RunningAverageState, rhoHat } from './rho-hat.js';
+export {
+  RHO_HAT_SIMPLEX_TOLERANCE,
+  RunningAverage,
+  type RunningAverageState,
+  rhoHat,
+} from './rho-hat.js';
+export { requireSimplex, SIMPLEX_TOLERANCE } from './simplex.js';
 export {
   type CappedBoundInput,
   type ConvexBoundInput,
@@ -69,7 +81,18 @@ export {
   theorem2HeavyBall,
   theorem2SgdCapFree,
   theorem2SgdCapped,
-} from './theorem2.js';
+  theorem3HeavyBall,
+  theorem3SgdCapFree,
+  theorem3SgdCapped,
+} from './theorem3.js';
+export {
+  type GradientNormStep,
+  type Theorem4Input,
+  type Theorem4Scalars,
+  type Theorem4Terms,
+  theorem4Formula,
+  theorem4NonConvexSgd,
+} from './theorem4.js';
 export {
   type CheckResult,
   checkConvexTrace,

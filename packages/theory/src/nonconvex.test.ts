@@ -9,7 +9,7 @@ const alignments = [
   [0.5, 0.6, 0.1, 0.2],
 ];
 
-describe('Theorems 3/4 calculator', () => {
+describe('non-convex alignment calculator (corollary for full batch)', () => {
   it('uniform weights reproduce the classical non-convex GD and SGD bounds exactly', () => {
     const steps = alignments.map((a) => ({
       alignments: a,
@@ -26,7 +26,7 @@ describe('Theorems 3/4 calculator', () => {
       });
       expect(r.bound).toBe(classicalNonConvexBound(5, 0.2, 3, 0.7, 4, M, 3));
       expect(r.uniformBound).toBe(r.bound);
-      expect(r.result).toBe(M === 4 ? 'theorem3-nonconvex-gd' : 'theorem4-nonconvex-sgd');
+      expect(r.result).toBe(M === 4 ? 'corollary-nonconvex-gd' : 'nonconvex-sgd-alignment');
     }
     // Full batch and uniform: no noise term at all (plain gradient descent).
     const gd = nonConvexBound({ L: 3, eta: 0.2, sigma: 0.7, initialGap: 5, datasetSize: 4, steps });

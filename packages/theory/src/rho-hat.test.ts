@@ -19,9 +19,18 @@ describe('rhoHat', () => {
     expect(rhoHat(low, losses)).toBeLessThan(0);
   });
 
-  it('rejects mismatched arrays', () => {
+  it('rejects mismatched arrays and weights off the simplex (naming the sum)', () => {
     expect(() => rhoHat([0.5, 0.5], [1])).toThrow(/losses: has length 1 but must have length 2/);
     expect(() => rhoHat([1], [Number.NaN])).toThrow(/losses\[0\]: must be finite/);
+    expect(() => rhoHat([0.5, 0.6], [1, 2])).toThrow(
+      /weights: sum to 1\.1, not 1 \(within 0\.00001\)/,
+    );
+    expect(() => rhoHat([1.5, -0.5], [1, 2])).toThrow(/weights\[1\]: is -0\.5 < 0/);
+    // Float32 weights (rounded softmax) are accepted.
+    const w32 = Float32Array.from(
+      computeWeights([2.1, 2.5, 4.8, 3.0], { strategy: 'linupper', r: 0.4 }),
+    );
+    expect(Number.isFinite(rhoHat(w32, [2.1, 2.5, 4.8, 3.0]))).toBe(true);
   });
 });
 

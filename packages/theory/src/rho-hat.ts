@@ -1,16 +1,26 @@
 import { requireFiniteArray, TheoryInputError } from './errors.js';
+import { requireSimplex } from './simplex.js';
+
+/**
+ * Tolerance of rhoHat on sum(w) = 1: looser than the calculators' 1e-9 because training
+ * weights are often float32 (a float32 softmax over thousands of samples sums to 1 within ~1e-6).
+ */
+export const RHO_HAT_SIMPLEX_TOLERANCE = 1e-5;
 
 /**
  * The online estimate of the reweighting term for real training:
  * rho_hat = sum_i w_i l_i - mean_i l_i (gaps approximated by losses, i.e. f_i(x*) taken as 0).
- * Positive when the weights favour high-loss samples. Samples with weight exactly 0 that the
- * caller wants excluded (e.g. zero-token samples) should be left out of both arrays.
+ * Positive when the weights favour high-loss samples. The weights must lie on the simplex
+ * (nonnegative, summing to 1 within RHO_HAT_SIMPLEX_TOLERANCE); otherwise it throws, naming
+ * the sum. Samples with weight exactly 0 that the caller wants excluded (e.g. zero-token
+ * samples) should be left out of both arrays.
  */
 export function rhoHat(weights: ArrayLike<number>, losses: ArrayLike<number>): number {
   requireFiniteArray('weights', weights);
   requireFiniteArray('losses', losses, weights.length);
   const n = weights.length;
   if (n === 0) throw new TheoryInputError('weights', 'must be a non-empty array');
+  requireSimplex('weights', weights, RHO_HAT_SIMPLEX_TOLERANCE);
   const u = 1 / n;
   let rho = 0;
   for (let i = 0; i < n; i++) rho += (weights[i] - u) * losses[i];

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { classicalConvexBound, classicalGrowthBound } from './classical.js';
 import { TheoryInputError } from './errors.js';
 import { theorem1CapFree, theorem1Capped } from './theorem1.js';
-import { theorem2SgdCapFree, theorem2SgdCapped } from './theorem2.js';
+import { theorem3SgdCapFree, theorem3SgdCapped } from './theorem3.js';
 
 const gapsAt = (t: number) => [1 / (t + 1), 2 / (t + 1), 4 / (t + 1), 0.5 / (t + 1)];
 
@@ -47,13 +47,13 @@ describe('Theorem 1 calculators', () => {
       const capFree = theorem1CapFree({ L, eta, distance0: d, steps });
       expect(capFree.bound).toBe(classicalConvexBound(d, eta, T));
       expect(capFree.uniformBound).toBe(capFree.bound);
-      expect(theorem2SgdCapFree({ L, eta, distance0: d, steps }).bound).toBe(
+      expect(theorem3SgdCapFree({ L, eta, distance0: d, steps }).bound).toBe(
         classicalConvexBound(d, eta, T),
       );
       // Capped form with uniform weights: c = 1 is the growth-condition bound.
       const capped = theorem1Capped({ L, eta: eta / (4 * L), distance0: d, steps, c: 1 });
       expect(capped.bound).toBe(classicalGrowthBound(d, eta / (4 * L), L, T));
-      expect(theorem2SgdCapped({ L, eta: eta / (4 * L), distance0: d, steps }).uniformBound).toBe(
+      expect(theorem3SgdCapped({ L, eta: eta / (4 * L), distance0: d, steps }).uniformBound).toBe(
         classicalGrowthBound(d, eta / (4 * L), L, T),
       );
     }
@@ -70,17 +70,53 @@ describe('Theorem 1 calculators', () => {
     );
     expect(Number.isNaN(r.bound)).toBe(true);
     expect(byName['weight cap'].holds).toBe(false);
-    expect(byName['weight cap'].reason).toMatch(/> c = 2; raise the temperature r/);
-    expect(byName.simplex.holds).toBe(true);
+    expect(byName['weight cap'].reason).toMatch(
+      /> c = 2; raise the temperature r \(r >= 1\/ln\(c\) = 1\.443 caps scores in \[0, 1\]\)/,
+    );
     const bad = theorem1CapFree({
       L: 1,
       eta: 2.5,
       distance0: 1,
-      steps: [{ weights: [0.7, 0.7], gaps: [1, -1] }],
+      steps: [{ weights: [0.3, 0.7], gaps: [1, -1] }],
     });
     const names = bad.conditions.filter((c) => !c.holds).map((c) => c.name);
-    expect(names).toEqual(['step size', 'simplex', 'nonnegative gaps']);
-    expect(bad.conditions[1].reason).toMatch(/weights sum to 1.4/);
+    expect(names).toEqual(['step size', 'nonnegative gaps']);
+  });
+
+  it('the cap fix fits c: impossible below 1, uniform only at 1', () => {
+    const steps = history('linupper', 0.5, 2);
+    const reason = (c: number) =>
+      theorem1Capped({ L: 1, eta: 0.1, distance0: 1, steps, c }).conditions.find(
+        (x) => x.name === 'weight cap',
+      )?.reason;
+    expect(reason(0.5)).toMatch(/no simplex weights satisfy a cap c < 1.*use c >= 1/);
+    expect(reason(1)).toMatch(/only uniform weights satisfy c = 1/);
+    expect(reason(1.5)).toMatch(/r >= 1\/ln\(c\) = 2\.466/);
+    const uniform = history('uniform', 1, 2);
+    const ok = theorem1Capped({ L: 1, eta: 0.1, distance0: 1, steps: uniform, c: 1 });
+    expect(ok.valid).toBe(true);
+  });
+
+  it('weights off the simplex are an error that names the step and the sum', () => {
+    const off = (weights: number[]) => () =>
+      theorem1CapFree({
+        L: 1,
+        eta: 0.5,
+        distance0: 1,
+        steps: [history('uniform', 1, 1)[0], { weights, gaps: [1, 2, 3, 4] }],
+      });
+    expect(off([0.4, 0.4, 0.4, 0.2])).toThrow(
+      /steps\[1\]\.weights: sum to 1\.4000000000000001, not 1 \(within 1e-9\).*divide them by their sum/,
+    );
+    expect(off([1.2, -0.2, 0, 0])).toThrow(/steps\[1\]\.weights\[1\]: is -0\.2 < 0/);
+    expect(() =>
+      theorem3SgdCapped({
+        L: 1,
+        eta: 0.1,
+        distance0: 1,
+        steps: [{ weights: [0.5, 0.6], gaps: [1, 1] }],
+      }),
+    ).toThrow(/sum to 1\.1/);
   });
 
   it('rejects bad input with the field and the fix', () => {

@@ -8,7 +8,7 @@ import {
 import { requireNonNegative, requirePositive } from './errors.js';
 import { capCondition, scanHistory, type WeightedStep } from './weight-history.js';
 
-/** Inputs shared by the convex calculators (Theorems 1 and 2). */
+/** Inputs shared by the convex calculators (Theorems 1 and 3). */
 export interface ConvexBoundInput {
   /** Smoothness constant: every f_i is L-smooth. */
   readonly L: number;
@@ -31,7 +31,7 @@ function terms(t: ConvexTerms): { initial: number; reweighting: number } {
   return { initial: t.initial, reweighting: t.reweighting };
 }
 
-/** @internal shared by Theorems 1 and 2 (same formula; Theorem 2 holds in expectation). */
+/** @internal shared by Theorems 1 and 3 (same formula; Theorem 3 holds in expectation). */
 export function cappedBound(
   result: string,
   bounds: string,
@@ -56,7 +56,6 @@ export function cappedBound(
         ? `c*eta*L = ${fmt(c * eta * L)} < 1`
         : `c*eta*L = ${fmt(c * eta * L)} >= 1; use eta < 1/(c L) = ${fmt(1 / (c * L))}`,
     ),
-    scan.simplex,
     capCondition(scan, c),
     scan.gapsNonnegative,
   ];
@@ -71,7 +70,7 @@ export function cappedBound(
   };
 }
 
-/** @internal shared by Theorems 1 and 2. */
+/** @internal shared by Theorems 1 and 3. */
 export function capFreeBound(
   result: string,
   bounds: string,
@@ -94,7 +93,6 @@ export function capFreeBound(
         ? `eta*L = ${fmt(eta * L)} < 2 (kappa = min(1, 2 - eta L) = ${fmt(capFreeKappa(eta, L))})`
         : `eta*L = ${fmt(eta * L)} >= 2; use eta < 2/L = ${fmt(2 / L)} (eta <= 1/L = ${fmt(1 / L)} gives kappa = 1)`,
     ),
-    scan.simplex,
     scan.gapsNonnegative,
   ];
   return {

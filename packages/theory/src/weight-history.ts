@@ -1,5 +1,6 @@
 import { type Condition, condition, fmt } from './bound-result.js';
 import { requireFiniteArray, TheoryInputError } from './errors.js';
+import { requireSimplex, SIMPLEX_TOLERANCE } from './simplex.js';
 
 /**
  * One step of a weighted method: the weights it used and, for the same samples, the loss gaps
@@ -12,9 +13,6 @@ export interface WeightedStep {
   readonly weights: ArrayLike<number>;
   readonly gaps: ArrayLike<number>;
 }
-
-/** Tolerance on sum(w) = 1 and on the cap (weights come from float64 softmaxes). */
-export const SIMPLEX_TOLERANCE = 1e-9;
 
 /**
  * The reweighting term of one step, rho = sum_i (w_i - 1/n) D_i: the weighted gap minus the
@@ -46,10 +44,13 @@ export interface HistoryScan {
   readonly sumRho: number;
   /** max over steps of n * max_i w_i (1 for uniform weights). */
   readonly maxCapRatio: number;
-  readonly simplex: Condition;
   readonly gapsNonnegative: Condition;
 }
 
+/**
+ * Scans a history: throws a TheoryInputError when a step's weights are off the simplex (it
+ * names the step and the sum), and reports negative gaps as a failed condition.
+ */
 export function scanHistory(field: string, steps: readonly WeightedStep[]): HistoryScan {
   if (!Array.isArray(steps) || steps.length === 0) {
     throw new TheoryInputError(
@@ -62,27 +63,19 @@ export function scanHistory(field: string, steps: readonly WeightedStep[]): Hist
   const rho = new Float64Array(steps.length);
   let sumRho = 0;
   let maxCapRatio = 0;
-  let simplexFailure: string | null = null;
   let gapFailure: string | null = null;
   for (let t = 0; t < steps.length; t++) {
     const { weights, gaps } = steps[t];
     requireFiniteArray(`${field}[${t}].weights`, weights, n);
     requireFiniteArray(`${field}[${t}].gaps`, gaps, n);
-    let sum = 0;
+    requireSimplex(`${field}[${t}].weights`, weights);
     let maxW = -Infinity;
     for (let i = 0; i < n; i++) {
       const w = weights[i];
-      sum += w;
       if (w > maxW) maxW = w;
-      if (w < 0 && simplexFailure === null) {
-        simplexFailure = `step ${t}: weights[${i}] = ${fmt(w)} < 0`;
-      }
       if (gaps[i] < 0 && gapFailure === null) {
         gapFailure = `step ${t}: gaps[${i}] = ${fmt(gaps[i])} < 0 (a gap f_i(x) - f_i(x*) cannot be negative under interpolation; pass gaps, or losses when min f_i = 0)`;
       }
-    }
-    if (Math.abs(sum - 1) > SIMPLEX_TOLERANCE && simplexFailure === null) {
-      simplexFailure = `step ${t}: weights sum to ${sum} (must be 1 within ${SIMPLEX_TOLERANCE})`;
     }
     maxCapRatio = Math.max(maxCapRatio, n * maxW);
     rho[t] = reweightingTerm(weights, gaps);
@@ -94,11 +87,6 @@ export function scanHistory(field: string, steps: readonly WeightedStep[]): Hist
     rho,
     sumRho,
     maxCapRatio,
-    simplex: condition(
-      'simplex',
-      simplexFailure === null,
-      simplexFailure ?? `weights are nonnegative and sum to 1 at all ${steps.length} steps`,
-    ),
     gapsNonnegative: condition(
       'nonnegative gaps',
       gapFailure === null,
@@ -107,14 +95,20 @@ export function scanHistory(field: string, steps: readonly WeightedStep[]): Hist
   };
 }
 
-/** The cap w_i <= c/n at every step. */
+/** The cap w_i <= c/n at every step, with a fix that fits c. */
 export function capCondition(scan: HistoryScan, c: number): Condition {
   const holds = scan.maxCapRatio <= c * (1 + SIMPLEX_TOLERANCE);
-  return condition(
-    'weight cap',
-    holds,
-    holds
-      ? `max_t n*max_i w_i = ${fmt(scan.maxCapRatio)} <= c = ${fmt(c)}`
-      : `max_t n*max_i w_i = ${fmt(scan.maxCapRatio)} > c = ${fmt(c)}; raise the temperature r (r >= 1/ln(c) caps scores in [0, 1]) or use the cap-free form`,
-  );
+  const found = `max_t n*max_i w_i = ${fmt(scan.maxCapRatio)}`;
+  if (holds) return condition('weight cap', true, `${found} <= c = ${fmt(c)}`);
+  let fix: string;
+  if (c < 1) {
+    // On the simplex max_i w_i >= 1/n, so n*max w >= 1 > c for every weighting.
+    fix = `no simplex weights satisfy a cap c < 1 (n*max_i w_i >= 1 always); use c >= 1 (the paper's c = 2)`;
+  } else if (c <= 1 + SIMPLEX_TOLERANCE) {
+    fix =
+      "only uniform weights satisfy c = 1; use uniform weights or a cap c > 1 (the paper's c = 2)";
+  } else {
+    fix = `raise the temperature r (r >= 1/ln(c) = ${fmt(1 / Math.log(c))} caps scores in [0, 1]), cap the weights (optimalKlWeights with { cap: ${fmt(c)} }), or use the cap-free form`;
+  }
+  return condition('weight cap', false, `${found} > c = ${fmt(c)}; ${fix}`);
 }

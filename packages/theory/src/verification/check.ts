@@ -6,7 +6,7 @@ import {
   theorem1CapFree,
   theorem1Capped,
 } from '../theorem1.js';
-import { type HeavyBallInput, theorem2HeavyBall } from '../theorem2.js';
+import { type HeavyBallInput, theorem3HeavyBall } from '../theorem3.js';
 import type { ConvexTrace, NonConvexTrace } from './runners.js';
 
 /**
@@ -125,7 +125,7 @@ export function checkConvexTrace(
 export function checkHeavyBallTrace(
   trace: ConvexTrace,
   params: { L: number; eta: number; lambda: number },
-  bound: BoundFunction<HeavyBallInput> = theorem2HeavyBall,
+  bound: BoundFunction<HeavyBallInput> = theorem3HeavyBall,
 ): { path: CheckResult; direct: CheckResult } {
   const { lambda } = params;
   const n = trace.steps.length;

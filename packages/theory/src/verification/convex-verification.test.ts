@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classicalConvexBound } from '../classical.js';
 import { type CappedBoundInput, theorem1CapFree, theorem1Capped } from '../theorem1.js';
-import { theorem2HeavyBall, theorem2SgdCapFree, theorem2SgdCapped } from '../theorem2.js';
+import { theorem3HeavyBall, theorem3SgdCapFree, theorem3SgdCapped } from '../theorem3.js';
 import {
   type CheckResult,
   checkConvexTrace,
@@ -53,10 +53,10 @@ function verifyConvex(
       (form === 'capped'
         ? batch === 'full'
           ? theorem1Capped
-          : theorem2SgdCapped
+          : theorem3SgdCapped
         : batch === 'full'
           ? theorem1CapFree
-          : theorem2SgdCapFree);
+          : theorem3SgdCapFree);
     const full = calc({ ...params, distance0: trace.distance0, steps: trace.steps });
     if (!full.valid) invalidInstances++;
     check = mergeChecks(check, checkConvexTrace(trace, params, form, calc));
@@ -131,7 +131,7 @@ describe('a deliberately wrong constant is caught', () => {
     // eta < 1/(2L), where GD is far from the potential bound: halving its initial term is
     // NOT caught on these instances (max value/bound 0.9), quartering it is.
     const quarter = (input: CappedBoundInput) =>
-      theorem2SgdCapped({ ...input, distance0: input.distance0 / 2 });
+      theorem3SgdCapped({ ...input, distance0: input.distance0 / 2 });
     for (const batch of ['full', 'minibatch'] as const) {
       const correct = verifyConvex('capped', batch).check;
       expect(correct.maxRatio).toBeGreaterThan(0.3);
@@ -165,7 +165,7 @@ describe('a deliberately wrong constant is caught', () => {
         x0: inst.x0,
       });
       const r = checkHeavyBallTrace(trace, { L, eta, lambda }, (input) =>
-        theorem2HeavyBall({ ...input, distance0: input.distance0 / Math.SQRT2 }),
+        theorem3HeavyBall({ ...input, distance0: input.distance0 / Math.SQRT2 }),
       );
       path = mergeChecks(path, r.direct);
     }

@@ -1,6 +1,6 @@
 import type { AlignmentStep } from '../nonconvex.js';
 import type { SeededRandom } from '../random.js';
-import type { HeavyBallStep } from '../theorem2.js';
+import type { HeavyBallStep } from '../theorem3.js';
 import type { InterpolatingProblem, NonConvexProblem } from './problems.js';
 
 /**

@@ -1,9 +1,17 @@
 import { computeWeights } from '@lrw/strategies';
 import { describe, expect, it } from 'vitest';
 import { classicalConvexBound, classicalHeavyBallBound } from './classical.js';
-import { heavyBallFromMomentum, theorem2HeavyBall } from './theorem2.js';
+import {
+  heavyBallFromMomentum,
+  theorem2HeavyBall,
+  theorem2SgdCapFree,
+  theorem2SgdCapped,
+  theorem3HeavyBall,
+  theorem3SgdCapFree,
+  theorem3SgdCapped,
+} from './theorem3.js';
 
-describe('Theorem 2, heavy ball', () => {
+describe('Theorem 3 (ii), heavy ball', () => {
   const steps = Array.from({ length: 6 }, (_, t) => {
     const gaps = [3 / (t + 1), 1 / (t + 1), 2 / (t + 1)];
     const previousGaps = t === 0 ? gaps : [3 / t, 1 / t, 2 / t];
@@ -11,7 +19,7 @@ describe('Theorem 2, heavy ball', () => {
   });
 
   it('uniform weights reproduce the classical SHB bound exactly, and lambda = 0 the SGD one', () => {
-    const r = theorem2HeavyBall({
+    const r = theorem3HeavyBall({
       L: 2,
       eta: 0.4,
       lambda: 3,
@@ -22,7 +30,7 @@ describe('Theorem 2, heavy ball', () => {
     expect(r.bound).toBe(classicalHeavyBallBound(1.5, 0.7, 0.4, 3, 6));
     expect(r.uniformBound).toBe(r.bound);
     expect(r.valid).toBe(true);
-    const sgd = theorem2HeavyBall({
+    const sgd = theorem3HeavyBall({
       L: 2,
       eta: 0.4,
       lambda: 0,
@@ -39,7 +47,7 @@ describe('Theorem 2, heavy ball', () => {
       weights: computeWeights(s.gaps, { strategy: 'linupper', r: 0.5 }),
     }));
     const lambda = 2;
-    const r = theorem2HeavyBall({
+    const r = theorem3HeavyBall({
       L: 2,
       eta: 0.4,
       lambda,
@@ -61,14 +69,42 @@ describe('Theorem 2, heavy ball', () => {
     expect(r.bound).toBeLessThan(r.uniformBound);
   });
 
-  it('checks eta <= 1/L and converts (alpha, beta) to (eta, lambda)', () => {
-    const r = theorem2HeavyBall({ L: 2, eta: 0.6, lambda: 1, distance0: 1, initialGap: 1, steps });
+  it('checks eta <= 1/L (NaN above it) and converts (alpha, beta) to (eta, lambda)', () => {
+    const r = theorem3HeavyBall({ L: 2, eta: 0.6, lambda: 1, distance0: 1, initialGap: 1, steps });
     expect(r.valid).toBe(false);
     expect(r.conditions[0].reason).toMatch(/eta\*L = 1\.2 > 1; use eta <= 1\/L = 0\.5/);
+    expect(Number.isNaN(r.bound)).toBe(true);
+    expect(Number.isNaN(r.terms.initial)).toBe(true);
+    expect(Number.isNaN(r.uniformBound)).toBe(true);
+    const edge = theorem3HeavyBall({
+      L: 2,
+      eta: 0.5,
+      lambda: 1,
+      distance0: 1,
+      initialGap: 1,
+      steps,
+    });
+    expect(edge.valid).toBe(true);
+    expect(Number.isFinite(edge.bound)).toBe(true);
     expect(heavyBallFromMomentum(0.1, 0.9)).toEqual({
       eta: 0.1 / (1 - 0.9),
       lambda: 0.9 / (1 - 0.9),
     });
     expect(() => heavyBallFromMomentum(0.1, 1)).toThrow(/beta: must satisfy 0 <= beta < 1, got 1/);
+  });
+});
+
+describe('numbering', () => {
+  it('the old Theorem 2 names are deprecated aliases of the Theorem 3 calculators', () => {
+    expect(theorem2SgdCapped).toBe(theorem3SgdCapped);
+    expect(theorem2SgdCapFree).toBe(theorem3SgdCapFree);
+    expect(theorem2HeavyBall).toBe(theorem3HeavyBall);
+    const steps = [{ weights: [0.5, 0.5], gaps: [1, 2] }];
+    expect(theorem3SgdCapped({ L: 1, eta: 0.1, distance0: 1, steps }).result).toBe(
+      'theorem3-sgd-capped',
+    );
+    expect(theorem3SgdCapFree({ L: 1, eta: 0.1, distance0: 1, steps }).result).toBe(
+      'theorem3-sgd-cap-free',
+    );
   });
 });
