@@ -99,13 +99,27 @@ export {
   checkEveryT,
   checkHeavyBallTrace,
   checkNonConvexTrace,
+  checkTheorem4Trace,
   emptyCheck,
   mergeChecks,
+  mutateTerm,
   VERIFICATION_TOLERANCE,
 } from './verification/check.js';
 export {
+  type ConvexFamily,
+  type ConvexFamilyInstance,
+  convexFamilyInstance,
+  fixedRule,
+  halfRule,
+  type NonConvexFamily,
+  type NonConvexFamilyInstance,
+  nonConvexFamilyInstance,
+  oneHotRule,
+} from './verification/families.js';
+export {
   type InterpolatingProblem,
   type NonConvexProblem,
+  quadraticProblemWithOffsets,
   randomInterpolatingProblem,
   randomNonConvexProblem,
 } from './verification/problems.js';
@@ -118,6 +132,7 @@ export {
 } from './verification/random-instances.js';
 export {
   type ConvexTrace,
+  type NonConvexStep,
   type NonConvexTrace,
   runConvex,
   runNonConvex,

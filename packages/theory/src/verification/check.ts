@@ -7,6 +7,7 @@ import {
   theorem1Capped,
 } from '../theorem1.js';
 import { type HeavyBallInput, theorem3HeavyBall } from '../theorem3.js';
+import { type Theorem4Input, theorem4NonConvexSgd } from '../theorem4.js';
 import type { ConvexTrace, NonConvexTrace } from './runners.js';
 
 /**
@@ -51,15 +52,23 @@ export function mergeChecks(a: CheckResult, b: CheckResult): CheckResult {
 export type BoundFunction<I> = (input: I) => BoundResult;
 
 /**
- * Checks value[T-1] <= bound(T) for every T = 1..n. `value[T-1]` is the measured left-hand
+ * Checks value[T-1] <= bound(T) for every T = 1..n (or, with `stride` s > 1, for
+ * T = 1, s, 2s, ... and n: long runs cost O(n^2 / s)). `value[T-1]` is the measured left-hand
  * side after T steps.
  */
-export function checkEveryT(value: Float64Array, boundAt: (T: number) => BoundResult): CheckResult {
+export function checkEveryT(
+  value: Float64Array,
+  boundAt: (T: number) => BoundResult,
+  stride = 1,
+): CheckResult {
   let violations = 0;
   let worstExcess = Number.NEGATIVE_INFINITY;
   let maxRatio = Number.NEGATIVE_INFINITY;
   let firstViolation: CheckResult['firstViolation'] = null;
+  let checked = 0;
   for (let T = 1; T <= value.length; T++) {
+    if (stride > 1 && T !== 1 && T % stride !== 0 && T !== value.length) continue;
+    checked++;
     const v = value[T - 1];
     const r = boundAt(T);
     let scale = Math.abs(v);
@@ -73,7 +82,7 @@ export function checkEveryT(value: Float64Array, boundAt: (T: number) => BoundRe
     worstExcess = Math.max(worstExcess, Number.isNaN(excess) ? Infinity : excess);
     if (r.bound > 0) maxRatio = Math.max(maxRatio, v / r.bound);
   }
-  return { checked: value.length, violations, worstExcess, maxRatio, firstViolation };
+  return { checked, violations, worstExcess, maxRatio, firstViolation };
 }
 
 function prefixMeans(v: Float64Array): Float64Array {
@@ -90,6 +99,8 @@ export interface ConvexCheckParams {
   readonly L: number;
   readonly eta: number;
   readonly c?: number;
+  /** Check every stride-th T only (default 1: every T). */
+  readonly stride?: number;
 }
 
 /**
@@ -105,14 +116,17 @@ export function checkConvexTrace(
 ): CheckResult {
   const f: BoundFunction<CappedBoundInput> =
     bound ?? (form === 'capped' ? theorem1Capped : (i: ConvexBoundInput) => theorem1CapFree(i));
-  return checkEveryT(prefixMeans(trace.batchGap), (T) =>
-    f({
-      L: params.L,
-      eta: params.eta,
-      c: params.c,
-      distance0: trace.distance0,
-      steps: trace.steps.slice(0, T),
-    }),
+  return checkEveryT(
+    prefixMeans(trace.batchGap),
+    (T) =>
+      f({
+        L: params.L,
+        eta: params.eta,
+        c: params.c,
+        distance0: trace.distance0,
+        steps: trace.steps.slice(0, T),
+      }),
+    params.stride,
   );
 }
 
@@ -124,7 +138,7 @@ export function checkConvexTrace(
  */
 export function checkHeavyBallTrace(
   trace: ConvexTrace,
-  params: { L: number; eta: number; lambda: number },
+  params: { L: number; eta: number; lambda: number; stride?: number },
   bound: BoundFunction<HeavyBallInput> = theorem3HeavyBall,
 ): { path: CheckResult; direct: CheckResult } {
   const { lambda } = params;
@@ -146,8 +160,8 @@ export function checkHeavyBallTrace(
     });
   const full = trace.steps[0].weights.length === trace.datasetSize;
   return {
-    path: checkEveryT(q, boundAt),
-    direct: full ? checkEveryT(prefixMeans(trace.fullGap), boundAt) : emptyCheck,
+    path: checkEveryT(q, boundAt, params.stride),
+    direct: full ? checkEveryT(prefixMeans(trace.fullGap), boundAt, params.stride) : emptyCheck,
   };
 }
 
@@ -237,4 +251,116 @@ export function checkNonConvexTrace(
         )
       : emptyCheck;
   return { path, noise, direct };
+}
+
+/**
+ * Theorem 4 (gradient-norm form) on a trace, at every T:
+ * - `path`: the path-wise inequality behind the theorem,
+ *   avg H_t <= 2 Delta/(eta (2 - L eta) T) - ((1 - L eta)/(2 - L eta)) avg rho^g_t
+ *              + ((1 - L eta)/(2 - L eta)) avg rho^e_t + (L eta/(2 - L eta)) avg ||e_t||^2,
+ *   H_t = (||grad F||^2 + (1 - L eta) P_t) / (2 - L eta), E[H_t | x_t] = ||grad F(x_t)||^2;
+ * - `deviation`: (1 - L eta) rho^e_t <= |1 - L eta| sigma^2 tau_t / 2 at every t;
+ * - `direct` (full batch only): avg ||grad F||^2 <= the calculator's bound.
+ * The noise step ||e_t||^2 <= sigma^2 min(1, ...) is checkNonConvexTrace's `noise`.
+ */
+export function checkTheorem4Trace(
+  trace: NonConvexTrace,
+  params: NonConvexCheckParams,
+  bound: BoundFunction<Theorem4Input> = theorem4NonConvexSgd,
+): { path: CheckResult; deviation: CheckResult; direct: CheckResult } {
+  const { L, eta, sigma, datasetSize } = params;
+  const n = trace.steps.length;
+  const b = trace.steps[0].weights.length;
+  const d = 2 - L * eta;
+  const h = new Float64Array(n);
+  for (let t = 0; t < n; t++)
+    h[t] = (trace.gradNormSq[t] + (1 - L * eta) * trace.batchNormGap[t]) / d;
+  const hMeans = prefixMeans(h);
+  const e2Means = prefixMeans(trace.errorSq);
+  const reMeans = prefixMeans(trace.rhoError);
+  const path = checkEveryT(hMeans, (T) => {
+    const r = bound({
+      L,
+      eta,
+      sigma: 0,
+      initialGap: trace.initialGap,
+      datasetSize,
+      steps: trace.steps.slice(0, T),
+    });
+    const deviation = ((1 - L * eta) / d) * reMeans[T - 1];
+    const noise = ((L * eta) / d) * e2Means[T - 1];
+    return {
+      ...r,
+      bound: r.bound + deviation + noise,
+      terms: { ...r.terms, deviation, noise },
+    };
+  });
+  const excess = new Float64Array(n);
+  const caps = new Float64Array(n);
+  for (let t = 0; t < n; t++) {
+    const w = trace.steps[t].weights;
+    let tau = 0;
+    for (let i = 0; i < b; i++) tau += Math.abs(w[i] - 1 / b);
+    excess[t] = (1 - L * eta) * trace.rhoError[t];
+    caps[t] = (Math.abs(1 - L * eta) * sigma * sigma * tau) / 2;
+  }
+  const deviation = pointwise(excess, caps, sigma * sigma);
+  const direct =
+    b === datasetSize
+      ? checkEveryT(prefixMeans(trace.gradNormSq), (T) =>
+          bound({
+            L,
+            eta,
+            sigma,
+            initialGap: trace.initialGap,
+            datasetSize,
+            steps: trace.steps.slice(0, T),
+          }),
+        )
+      : emptyCheck;
+  return { path, deviation, direct };
+}
+
+/** value[t] <= cap[t] at every t, relative to scale + |value| + |cap|. */
+function pointwise(value: Float64Array, cap: Float64Array, scale: number): CheckResult {
+  let violations = 0;
+  let worstExcess = Number.NEGATIVE_INFINITY;
+  let firstViolation: CheckResult['firstViolation'] = null;
+  for (let t = 0; t < value.length; t++) {
+    const s = Math.abs(value[t]) + Math.abs(cap[t]) + scale;
+    const excess = (value[t] - cap[t]) / Math.max(s, Number.MIN_VALUE);
+    if (!(excess <= VERIFICATION_TOLERANCE)) {
+      violations++;
+      firstViolation ??= { T: t + 1, value: value[t], bound: cap[t] };
+    }
+    worstExcess = Math.max(worstExcess, excess);
+  }
+  return {
+    checked: value.length,
+    violations,
+    worstExcess,
+    maxRatio: Number.NEGATIVE_INFINITY,
+    firstViolation,
+  };
+}
+
+/**
+ * A bound with one term changed: multiplied by `factor` (0 removes it), and the bound re-summed
+ * from the terms. Used to show that the verification can fail (mutation.test.ts).
+ */
+export function mutateTerm<I>(
+  bound: BoundFunction<I>,
+  term: string,
+  factor: number,
+): BoundFunction<I> {
+  return (input) => {
+    const r = bound(input);
+    if (!(term in r.terms)) {
+      throw new Error(`mutateTerm: ${r.result} has no term '${term}' (${Object.keys(r.terms)})`);
+    }
+    const terms: Record<string, number> = { ...r.terms, [term]: r.terms[term] * factor };
+    let sum = 0;
+    for (const v of Object.values(terms)) sum += v;
+    return { ...r, terms, bound: sum };
+  };
 }

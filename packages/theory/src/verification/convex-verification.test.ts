@@ -115,6 +115,46 @@ describe('Theorem 2 holds on random convex interpolating problems (minibatch SGD
   });
 });
 
+describe('heavy ball above its step-size limit', () => {
+  it('eta in (1/L, 1.95/L): the bound is NaN and invalid; below it zero violations', () => {
+    let below = emptyCheck;
+    let above = 0;
+    for (let k = 0; k < INSTANCES; k++) {
+      const inst = randomInstance(4000 + k, false);
+      const { problem, rng } = inst;
+      const L = problem.L;
+      const eta = rng.between(0.05, 1.95) / L;
+      const lambda = rng.between(0, 9);
+      const trace = runConvex(problem, {
+        eta,
+        lambda,
+        steps: T,
+        weightRule: inst.rule,
+        x0: inst.x0,
+      });
+      const r = theorem3HeavyBall({
+        L,
+        eta,
+        lambda,
+        distance0: trace.distance0,
+        initialGap: trace.initialGap,
+        steps: trace.steps,
+      });
+      if (eta * L > 1) {
+        above++;
+        expect(r.valid).toBe(false);
+        expect(Number.isNaN(r.bound)).toBe(true);
+        expect(r.conditions[0].reason).toMatch(/use eta <= 1\/L/);
+      } else {
+        const c = checkHeavyBallTrace(trace, { L, eta, lambda });
+        below = mergeChecks(mergeChecks(below, c.path), c.direct);
+      }
+    }
+    expect(above).toBeGreaterThan(INSTANCES / 3);
+    expect(below.violations, summary(below)).toBe(0);
+  });
+});
+
 describe('a deliberately wrong constant is caught', () => {
   it('Theorem 1 cap-free with ||x0 - x*||^2 / (4 eta kappa T) instead of / (2 eta kappa T) fails', () => {
     const halved = (input: CappedBoundInput) => {

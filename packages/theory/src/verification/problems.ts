@@ -7,10 +7,13 @@ import type { SeededRandom } from '../random.js';
  * - 'least-squares': phi(u) = u^2 / 2, i.e. f_i(x) = (<a_i, x> - y_i)^2 / 2, y_i = <a_i, x*>
  *   (a planted solution);
  * - 'log-cosh': phi(u) = log cosh u, smooth, convex, not quadratic (logistic-like tails:
- *   linear growth, phi'' = sech^2 u).
+ *   linear growth, phi'' = sech^2 u);
+ * - 'soft-abs': phi(u) = delta^2 log cosh(u / delta), a smoothed delta |u| (phi'' <= 1): far
+ *   from x* convexity <grad f_i, x - x*> >= D_i is nearly an equality, which makes the capped
+ *   bound of Theorem 1 nearly attained.
  */
 export interface InterpolatingProblem {
-  readonly kind: 'least-squares' | 'log-cosh';
+  readonly kind: 'least-squares' | 'log-cosh' | 'soft-abs';
   /** Number of samples M. */
   readonly size: number;
   readonly dim: number;
@@ -25,21 +28,33 @@ export interface InterpolatingProblem {
   addGradient(i: number, x: Float64Array, scale: number, out: Float64Array): void;
 }
 
-/** phi and phi' for each kind. log cosh u = |u| + log1p(exp(-2|u|)) - log 2, stable. */
-function phi(kind: InterpolatingProblem['kind'], u: number): number {
-  if (kind === 'least-squares') return 0.5 * u * u;
+/** log cosh u = |u| + log1p(exp(-2|u|)) - log 2, stable for large |u|. */
+function logCosh(u: number): number {
   const a = Math.abs(u);
   return a + Math.log1p(Math.exp(-2 * a)) - Math.LN2;
 }
 
-function phiPrime(kind: InterpolatingProblem['kind'], u: number): number {
-  return kind === 'least-squares' ? u : Math.tanh(u);
+/** phi and phi' for each kind. */
+function phi(kind: InterpolatingProblem['kind'], u: number, delta: number): number {
+  if (kind === 'least-squares') return 0.5 * u * u;
+  if (kind === 'log-cosh') return logCosh(u);
+  return delta * delta * logCosh(u / delta);
+}
+
+function phiPrime(kind: InterpolatingProblem['kind'], u: number, delta: number): number {
+  if (kind === 'least-squares') return u;
+  if (kind === 'log-cosh') return Math.tanh(u);
+  return delta * Math.tanh(u / delta);
 }
 
 export interface ProblemOptions {
   readonly kind: InterpolatingProblem['kind'];
   readonly size: number;
   readonly dim: number;
+  /** 'random' (default): row norms spread over [0.2, 2]; 'equal': every ||a_i||^2 = 1 = L. */
+  readonly rows?: 'random' | 'equal';
+  /** Width of the quadratic zone of 'soft-abs' (default 0.05). */
+  readonly delta?: number;
 }
 
 /**
@@ -51,6 +66,7 @@ export function randomInterpolatingProblem(
   options: ProblemOptions,
 ): InterpolatingProblem {
   const { kind, size, dim } = options;
+  const delta = options.delta ?? 0.05;
   const features = new Float64Array(size * dim);
   let L = 0;
   for (let i = 0; i < size; i++) {
@@ -60,6 +76,10 @@ export function randomInterpolatingProblem(
       const v = scale * rng.normal();
       features[i * dim + k] = v;
       norm2 += v * v;
+    }
+    if (options.rows === 'equal') {
+      for (let k = 0; k < dim; k++) features[i * dim + k] /= Math.sqrt(norm2);
+      norm2 = 1;
     }
     L = Math.max(L, norm2);
   }
@@ -77,9 +97,9 @@ export function randomInterpolatingProblem(
     features,
     solution,
     L,
-    gap: (i, x) => phi(kind, residual(i, x)),
+    gap: (i, x) => phi(kind, residual(i, x), delta),
     addGradient: (i, x, scale, out) => {
-      const g = scale * phiPrime(kind, residual(i, x));
+      const g = scale * phiPrime(kind, residual(i, x), delta);
       for (let k = 0; k < dim; k++) out[k] += g * features[i * dim + k];
     },
   };
@@ -162,6 +182,53 @@ export function randomNonConvexProblem(
     objective,
     gradient: (x, out) => {
       for (let k = 0; k < dim; k++) out[k] = q[k] * x[k] - beta[k] * Math.sin(x[k]);
+    },
+    loss: (i, x) => {
+      let lin = 0;
+      for (let k = 0; k < dim; k++) lin += offsets[i * dim + k] * x[k];
+      return objective(x) + lin;
+    },
+  };
+}
+
+/**
+ * f_i(x) = (L/2) ||x||^2 + <b_i, x> with the given offsets (centred so that sum_i b_i = 0):
+ * F(x) = (L/2) ||x||^2 has Hessian L I, so the descent lemma holds with equality, inf F = 0,
+ * and sigma = max_i ||b_i|| (Assumption 4, exact). Used to make the non-convex bounds tight.
+ */
+export function quadraticProblemWithOffsets(
+  L: number,
+  rows: readonly number[][],
+): NonConvexProblem {
+  const size = rows.length;
+  const dim = rows[0].length;
+  const offsets = new Float64Array(size * dim);
+  for (let k = 0; k < dim; k++) {
+    let mean = 0;
+    for (let i = 0; i < size; i++) mean += rows[i][k] / size;
+    for (let i = 0; i < size; i++) offsets[i * dim + k] = rows[i][k] - mean;
+  }
+  let sigma = 0;
+  for (let i = 0; i < size; i++) {
+    let n2 = 0;
+    for (let k = 0; k < dim; k++) n2 += offsets[i * dim + k] ** 2;
+    sigma = Math.max(sigma, Math.sqrt(n2));
+  }
+  const objective = (x: Float64Array): number => {
+    let h = 0;
+    for (let k = 0; k < dim; k++) h += 0.5 * L * x[k] * x[k];
+    return h;
+  };
+  return {
+    size,
+    dim,
+    L,
+    sigma,
+    infF: 0,
+    offsets,
+    objective,
+    gradient: (x, out) => {
+      for (let k = 0; k < dim; k++) out[k] = L * x[k];
     },
     loss: (i, x) => {
       let lin = 0;

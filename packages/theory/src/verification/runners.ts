@@ -1,6 +1,7 @@
 import type { AlignmentStep } from '../nonconvex.js';
 import type { SeededRandom } from '../random.js';
 import type { HeavyBallStep } from '../theorem3.js';
+import type { GradientNormStep } from '../theorem4.js';
 import type { InterpolatingProblem, NonConvexProblem } from './problems.js';
 
 /**
@@ -123,12 +124,24 @@ export interface NonConvexRunOptions {
   readonly x0: Float64Array;
   readonly batchSize?: number;
   readonly rng?: SeededRandom;
+  /**
+   * What the weight rule reads: the losses f_i(x_t) (default; what a trainer has) or the
+   * gradient norms ||grad f_i(x_t)|| (Theorem 4's weighting).
+   */
+  readonly weightOn?: 'losses' | 'gradient-norms';
 }
+
+/** One recorded step: weights, alignments <grad f_i, grad F> and squared gradient norms. */
+export interface NonConvexStep extends AlignmentStep, GradientNormStep {}
 
 /** What a non-convex run records. */
 export interface NonConvexTrace {
   readonly initialGap: number;
-  readonly steps: AlignmentStep[];
+  readonly steps: NonConvexStep[];
+  /** rho^e_t = sum_{i in B_t} (w_i - 1/b) ||grad f_i - grad F||^2. */
+  readonly rhoError: Float64Array;
+  /** P_t = (1/b) sum_{B_t} (||grad f_i||^2 - ||grad f_i - grad F||^2), E[P_t | x_t] = ||grad F||^2. */
+  readonly batchNormGap: Float64Array;
   /** ||grad F(x_t)||^2. */
   readonly gradNormSq: Float64Array;
   /** A_t = (1/b) sum_{i in B_t} <grad f_i, grad F> (= ||grad F||^2 for full batch). */
@@ -154,7 +167,9 @@ export function runNonConvex(
   const T = options.steps;
   const x = Float64Array.from(options.x0);
   const gradF = new Float64Array(d);
-  const steps: AlignmentStep[] = [];
+  const steps: NonConvexStep[] = [];
+  const rhoError = new Float64Array(T);
+  const batchNormGap = new Float64Array(T);
   const gradNormSq = new Float64Array(T);
   const batchAlignment = new Float64Array(T);
   const errorSq = new Float64Array(T);
@@ -168,15 +183,34 @@ export function runNonConvex(
     for (let k = 0; k < d; k++) gn += gradF[k] * gradF[k];
     const losses = new Float64Array(b);
     const alignments = new Float64Array(b);
+    const gradNormsSq = new Float64Array(b);
+    const offsetNormsSq = new Float64Array(b);
     for (let j = 0; j < b; j++) {
       const i = batch[j];
       losses[j] = problem.loss(i, x);
       let dot = 0;
-      for (let k = 0; k < d; k++) dot += offsets[i * d + k] * gradF[k];
+      let on = 0;
+      for (let k = 0; k < d; k++) {
+        dot += offsets[i * d + k] * gradF[k];
+        on += offsets[i * d + k] ** 2;
+      }
       alignments[j] = gn + dot; // <grad F + b_i, grad F>
+      gradNormsSq[j] = gn + 2 * dot + on; // ||grad F + b_i||^2
+      offsetNormsSq[j] = on;
     }
-    const weights = weightRule(losses, t);
-    steps.push({ weights, alignments });
+    const weights =
+      options.weightOn === 'gradient-norms'
+        ? weightRule(gradNormsSq.map(Math.sqrt), t)
+        : weightRule(losses, t);
+    steps.push({ weights, alignments, gradNormsSq });
+    let re = 0;
+    let p = 0;
+    for (let j = 0; j < b; j++) {
+      re += (weights[j] - 1 / b) * offsetNormsSq[j];
+      p += (gradNormsSq[j] - offsetNormsSq[j]) / b;
+    }
+    rhoError[t] = re;
+    batchNormGap[t] = p;
     gradNormSq[t] = gn;
     batchAlignment[t] = mean(alignments);
     let e2 = 0;
@@ -201,6 +235,8 @@ export function runNonConvex(
   return {
     initialGap: problem.objective(options.x0) - problem.infF,
     steps,
+    rhoError,
+    batchNormGap,
     gradNormSq,
     batchAlignment,
     errorSq,
