@@ -27,6 +27,9 @@ describe('lrw-theory CLI', () => {
     expect(bad.err).toMatch(/--seeds must be an integer >= 1, got 'two'/);
     expect(capture(['plot']).err).toMatch(/unknown command 'plot'/);
     expect(capture(['regression', '--nope']).err).toMatch(/Unknown option '--nope'/);
+    expect(capture(['regression', '--out', '/tmp/x', '--setup', 'mine']).err).toMatch(
+      /--setup must be one of appendix-b, scaled-targets, got 'mine'/,
+    );
   });
 
   it('regression writes JSON and SVG', () => {
@@ -44,12 +47,16 @@ describe('lrw-theory CLI', () => {
         '8',
         '--eval-every',
         '10',
+        '--setup',
+        'scaled-targets',
       ]);
       expect(r.code, r.err).toBe(0);
       expect(r.out).toMatch(/\| dro-kl \|/);
       const json = JSON.parse(readFileSync(join(dir, 'regression.json'), 'utf8'));
       expect(json.experiment).toBe('regression-with-outliers');
       expect(json.config.seeds).toEqual([0, 1]);
+      expect(json.config.setup).toBe('scaled-targets');
+      expect(json.config.data.bias).toBe(false);
       expect(json.evalSteps).toEqual([0, 10, 20, 30, 40]);
       expect(existsSync(join(dir, 'regression.svg'))).toBe(true);
     } finally {

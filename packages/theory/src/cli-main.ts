@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   DEFAULT_CONFIG,
+  REGRESSION_SETUPS,
   type RegressionConfig,
   runRegressionExperiment,
 } from './experiment/regression.js';
@@ -21,6 +22,8 @@ and prints the summary table.
 
 Options:
   --out DIR               output folder (created if missing; required)
+  --setup NAME            appendix-b (default: the paper's Appendix B, outlier targets N(0, 1)
+                          and a bias term) or scaled-targets (outlier targets 3 N(0, 1), no bias)
   --seeds N               number of seeds 0..N-1 (default ${DEFAULT_CONFIG.seeds.length})
   --steps N               SGD steps (default ${DEFAULT_CONFIG.steps})
   --batch N               minibatch size (default ${DEFAULT_CONFIG.batchSize})
@@ -108,6 +111,7 @@ function run(argv: readonly string[], io: CliIo): number {
       allowPositionals: true,
       options: {
         out: { type: 'string' },
+        setup: { type: 'string' },
         seeds: { type: 'string' },
         steps: { type: 'string' },
         batch: { type: 'string' },
@@ -139,9 +143,14 @@ function run(argv: readonly string[], io: CliIo): number {
   }
   if (values.out === undefined)
     fail("'regression' needs --out DIR (where to write regression.json and regression.svg)");
-  const seeds = positiveInt('seeds', values.seeds, DEFAULT_CONFIG.seeds.length);
+  const setupName = values.setup ?? 'appendix-b';
+  const base = REGRESSION_SETUPS[setupName];
+  if (base === undefined) {
+    fail(`--setup must be one of ${Object.keys(REGRESSION_SETUPS).join(', ')}, got '${setupName}'`);
+  }
+  const seeds = positiveInt('seeds', values.seeds, base.seeds.length);
   const config: RegressionConfig = {
-    ...DEFAULT_CONFIG,
+    ...base,
     seeds: Array.from({ length: seeds }, (_, i) => i),
     steps: positiveInt('steps', values.steps, DEFAULT_CONFIG.steps),
     batchSize: positiveInt('batch', values.batch, DEFAULT_CONFIG.batchSize),
@@ -149,7 +158,7 @@ function run(argv: readonly string[], io: CliIo): number {
     lrScale: positive('lr-scale', values['lr-scale'], DEFAULT_CONFIG.lrScale),
     targetRatio: positive('target-ratio', values['target-ratio'], DEFAULT_CONFIG.targetRatio),
     data: {
-      ...DEFAULT_CONFIG.data,
+      ...base.data,
       outlierFraction: fraction(
         'outlier-fraction',
         values['outlier-fraction'],

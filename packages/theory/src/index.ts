@@ -25,22 +25,27 @@ export {
 } from './convex-formulas.js';
 export { TheoryInputError } from './errors.js';
 export {
+  type CapStats,
   DEFAULT_CONFIG as DEFAULT_REGRESSION_CONFIG,
   DEFAULT_STRATEGIES as DEFAULT_REGRESSION_STRATEGIES,
   type MeanStd,
+  REGRESSION_SETUPS,
   type RegressionConfig,
   type RegressionResult,
   type RegressionRun,
   runRegressionExperiment,
+  SCALED_TARGETS_CONFIG,
   type SettingResult,
   type StrategySetting,
   type StrategySummary,
   trainRegression,
 } from './experiment/regression.js';
 export {
+  DEFAULT_DATA as DEFAULT_REGRESSION_DATA,
   makeRegressionData,
   type RegressionData,
   type RegressionDataOptions,
+  SCALED_TARGETS_DATA,
   testMse,
 } from './experiment/regression-data.js';
 export { formatSummary as formatRegressionSummary } from './experiment/summary-table.js';

@@ -4,9 +4,16 @@ import {
   meanStd,
   type RegressionConfig,
   runRegressionExperiment,
+  SCALED_TARGETS_CONFIG,
   trainRegression,
 } from './regression.js';
-import { DEFAULT_DATA, largestCurvature, makeRegressionData, testMse } from './regression-data.js';
+import {
+  DEFAULT_DATA,
+  largestCurvature,
+  makeRegressionData,
+  SCALED_TARGETS_DATA,
+  testMse,
+} from './regression-data.js';
 import { formatSummary } from './summary-table.js';
 import { regressionSvg } from './svg-plot.js';
 
@@ -61,22 +68,53 @@ describe('regression-with-outliers experiment', () => {
       evalEvery: 10,
       targetRatio: 0.5,
     });
-    const w = new Float64Array(d);
+    // Parameters: d weights and the bias (Appendix B's model).
+    const w = new Float64Array(d + 1);
     for (let t = 0; t < 20; t++) {
-      const g = new Float64Array(d);
+      const g = new Float64Array(d + 1);
       for (let i = 0; i < n; i++) {
-        let r = -data.y[i];
+        let r = w[d] - data.y[i];
         for (let k = 0; k < d; k++) r += data.x[i * d + k] * w[k];
         for (let k = 0; k < d; k++) g[k] += (r * data.x[i * d + k]) / n;
+        g[d] += r / n;
       }
-      for (let k = 0; k < d; k++) w[k] -= lr * g[k];
+      for (let k = 0; k <= d; k++) w[k] -= lr * g[k];
     }
     expect(run.finalMse).toBeCloseTo(testMse(data, w), 12);
     expect(run.finalMse!).toBeLessThan(run.mse[0]!);
+    // Uniform weights never break the cap: b max w = 1.
+    expect(run.cap).toEqual({ meanMaxTimesB: 1, maxMaxTimesB: 1, aboveCap: 0 });
+  });
+
+  it("Appendix B's setup: standard-normal outlier targets and a bias; the variant scales them", () => {
+    const paper = makeRegressionData(0, { ...SMALL.data, outlierFraction: 0.5, cleanPoints: 2000 });
+    const outliers = Array.from(paper.y).filter((_, i) => paper.isOutlier[i] === 1);
+    const std = Math.sqrt(outliers.reduce((a, v) => a + v * v, 0) / outliers.length);
+    expect(std).toBeGreaterThan(0.9);
+    expect(std).toBeLessThan(1.1);
+    expect(paper.fitBias).toBe(true);
+    expect(paper.intercept).not.toBe(0);
+    // Clean targets: <theta*, x> + b* + noise.
+    const d = paper.dim;
+    let dot = paper.intercept;
+    for (let k = 0; k < d; k++) dot += paper.x[k] * paper.theta[k];
+    expect(Math.abs(paper.y[0] - dot)).toBeLessThan(5 * SMALL.data.noise);
+    const scaled = makeRegressionData(0, {
+      ...SCALED_TARGETS_DATA,
+      dim: 5,
+      cleanPoints: 2000,
+      outlierFraction: 0.5,
+    });
+    const so = Array.from(scaled.y).filter((_, i) => scaled.isOutlier[i] === 1);
+    const sstd = Math.sqrt(so.reduce((a, v) => a + v * v, 0) / so.length);
+    expect(sstd).toBeGreaterThan(2.7);
+    expect(scaled.fitBias).toBe(false);
+    expect(SCALED_TARGETS_CONFIG.setup).toBe('scaled-targets');
+    expect(DEFAULT_CONFIG.setup).toBe('appendix-b');
   });
 
   it('power iteration finds the largest eigenvalue of X^T X / n', () => {
-    const data = makeRegressionData(1, { ...SMALL.data, dim: 2 });
+    const data = makeRegressionData(1, { ...SMALL.data, dim: 2, bias: false });
     const n = data.y.length;
     let a = 0;
     let b = 0;
@@ -121,7 +159,8 @@ describe('regression-with-outliers experiment', () => {
       expect(shared.summary[k].vsUniform?.lowerFinalMse).toBe(lower);
     });
     const table = formatSummary(result);
-    expect(table).toMatch(/\| uniform \| 1 \| 0\/2 \|/);
+    expect(table).toMatch(/\| uniform \| 1 \| 0\/2 \|.*\| 1\.00 \/ 1\.00 \| 0\.0 % \|/);
+    expect(table).toMatch(/Setup 'appendix-b': outlier targets N\(0, 1\), a bias term/);
     const svg = regressionSvg(result);
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);

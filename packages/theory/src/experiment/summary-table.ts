@@ -13,6 +13,10 @@ function paired(count: number | undefined, strategy: string, n: number): string 
 export function formatSummary(result: RegressionResult): string {
   const n = result.config.seeds.length;
   const lines: string[] = [];
+  const data = result.config.data;
+  lines.push(
+    `Setup '${result.config.setup}': outlier targets ${data.outlierTargetStd === 1 ? 'N(0, 1)' : `${data.outlierTargetStd} N(0, 1)`}, ${data.bias ? 'a bias term' : 'no bias term'}, outlier fraction ${data.outlierFraction}, outlier inputs ${data.outlierScale} N(0, I).`,
+  );
   lines.push(
     `Regression with outliers: ${n} seeds, ${result.config.steps} steps, batch ${result.config.batchSize}, ` +
       `target test MSE = ${result.config.targetRatio} x initial; lambda_max = ${result.curvature.toFixed(4)}`,
@@ -27,12 +31,12 @@ export function formatSummary(result: RegressionResult): string {
     );
     lines.push('');
     lines.push(
-      '| strategy | r | diverged | final test MSE (mean ± std) | steps to target (mean ± std) | reached target | lower final MSE than uniform (paired seeds) | faster to target than uniform (paired seeds) |',
+      '| strategy | r | diverged | final test MSE (mean ± std) | steps to target (mean ± std) | reached target | lower final MSE than uniform (paired seeds) | faster to target than uniform (paired seeds) | b max w: mean / max | steps above the 2/b cap |',
     );
-    lines.push('|---|---|---|---|---|---|---|---|');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|');
     for (const s of setting.summary) {
       lines.push(
-        `| ${s.strategy} | ${s.r} | ${s.diverged}/${n} | ${ms(s.finalMse, 4)} | ${ms(s.stepsToTarget, 1)} | ${s.reachedTarget}/${n} | ${paired(s.vsUniform?.lowerFinalMse, s.strategy, n)} | ${paired(s.vsUniform?.fasterToTarget, s.strategy, n)} |`,
+        `| ${s.strategy} | ${s.r} | ${s.diverged}/${n} | ${ms(s.finalMse, 4)} | ${ms(s.stepsToTarget, 1)} | ${s.reachedTarget}/${n} | ${paired(s.vsUniform?.lowerFinalMse, s.strategy, n)} | ${paired(s.vsUniform?.fasterToTarget, s.strategy, n)} | ${s.cap.meanMaxTimesB.toFixed(2)} / ${s.cap.maxMaxTimesB.toFixed(2)} | ${(100 * s.cap.aboveCap).toFixed(1)} % |`,
       );
     }
   }
