@@ -5,6 +5,7 @@ import {
   checkConvexTrace,
   checkHeavyBallTrace,
   checkNonConvexTrace,
+  checkTheorem4Trace,
   emptyCheck,
   mergeChecks,
   randomConvexInstance,
@@ -13,8 +14,8 @@ import {
   runNonConvex,
   theorem1CapFree,
   theorem1Capped,
-  theorem2SgdCapFree,
-  theorem2SgdCapped,
+  theorem3SgdCapFree,
+  theorem3SgdCapped,
   VERIFICATION_TOLERANCE,
 } from '../dist/index.js';
 
@@ -42,10 +43,10 @@ function convex(form, batch) {
       form === 'capped'
         ? batch === 'full'
           ? theorem1Capped
-          : theorem2SgdCapped
+          : theorem3SgdCapped
         : batch === 'full'
           ? theorem1CapFree
-          : theorem2SgdCapFree;
+          : theorem3SgdCapFree;
     check = mergeChecks(check, checkConvexTrace(trace, { L, eta, c: 2 }, form, calc));
   }
   return check;
@@ -91,13 +92,38 @@ function nonConvex() {
   return check;
 }
 
+function theorem4() {
+  let check = emptyCheck;
+  for (let k = 0; k < instances; k++) {
+    const { problem, eta, batchSize, x0, rule, rng } = randomNonConvexInstance(SEED0 + k);
+    const trace = runNonConvex(problem, {
+      eta,
+      steps: T,
+      weightRule: rule,
+      x0,
+      batchSize,
+      rng,
+      weightOn: 'gradient-norms',
+    });
+    const r = checkTheorem4Trace(trace, {
+      L: problem.L,
+      eta,
+      sigma: problem.sigma,
+      datasetSize: problem.size,
+    });
+    check = mergeChecks(mergeChecks(mergeChecks(check, r.path), r.deviation), r.direct);
+  }
+  return check;
+}
+
 const cases = [
   ['Theorem 1 capped (c = 2)', () => convex('capped', 'full')],
   ['Theorem 1 cap-free', () => convex('cap-free', 'full')],
-  ['Theorem 2 SGD capped', () => convex('capped', 'minibatch')],
-  ['Theorem 2 SGD cap-free', () => convex('cap-free', 'minibatch')],
-  ['Theorem 2 heavy ball', heavyBall],
-  ['Theorems 3/4 non-convex', nonConvex],
+  ['Theorem 3 (i) SGD capped', () => convex('capped', 'minibatch')],
+  ['Theorem 3 (i) SGD cap-free', () => convex('cap-free', 'minibatch')],
+  ['Theorem 3 (ii) heavy ball', heavyBall],
+  ['non-convex alignment form', nonConvex],
+  ['Theorem 4 (gradient norms)', theorem4],
 ];
 console.log(
   `soak: ${instances} instances per result, T = ${T}, tolerance ${VERIFICATION_TOLERANCE} (relative)`,

@@ -48,7 +48,8 @@ const avg = new RunningAverage({ beta: 0.9 });
 for (const step of trace.steps) avg.push(rhoHat(step.weights, step.gaps));
 console.log('rho_hat: mean', avg.mean.toFixed(5), 'ema', avg.ema.toFixed(5));
 
-// Proposition 1: the KL-regularised optimum.
+// Proposition 1: the KL-regularised optimum under the paper's cap w_i <= 2/M
+// ({ cap: Infinity } gives the plain softmax of Eq. 4).
 const { weights, value } = optimalKlWeights([0.1, 0.5, 2.0], 0.5);
 console.log(
   'Proposition 1 weights',

@@ -111,8 +111,8 @@ describe('lrw bounds', () => {
     const a = 1 - 2 * eta * L;
     const capped = (R * R) / (2 * eta * a * T) - rho / a;
     const line = (name: string) => r.stdout.split('\n').find((l) => l.startsWith(name))!;
-    expect(line('Theorem 1/2, cap-free')).toContain(capFree.toPrecision(6));
-    expect(line('Theorem 1/2, capped')).toContain(capped.toPrecision(6));
+    expect(line('Theorem 1/3, cap-free')).toContain(capFree.toPrecision(6));
+    expect(line('Theorem 1/3, capped')).toContain(capped.toPrecision(6));
     expect(line('classical GD')).toContain(classical.toPrecision(6));
   });
 
@@ -132,13 +132,24 @@ describe('lrw bounds', () => {
     expect(r.stdout).toContain('fails: use eta < 0.500000');
   });
 
-  it('kl: the softmax weights of Proposition 1', async () => {
-    const r = await lrw('bounds', 'kl', '--scores', '0,1,-1', '--r', '0.5');
+  it('kl: the softmax weights of Proposition 1 without the cap', async () => {
+    const r = await lrw('bounds', 'kl', '--scores', '0,1,-1', '--r', '0.5', '--cap', 'Infinity');
     expect(r.code, r.stderr).toBe(0);
     const e = [0, 1, -1].map((s) => Math.exp(s / 0.5));
     const z = e.reduce((x, y) => x + y, 0);
     for (const w of e) expect(r.stdout).toContain((w / z).toPrecision(6));
     expect(r.stdout).toContain(`optimal value ${(0.5 * Math.log(z / 3)).toPrecision(6)}`);
+  });
+
+  it("kl: with the paper's cap 2/n the top weight is capped and the rest share the remainder", async () => {
+    const r = await lrw('bounds', 'kl', '--scores', '0,1,-1', '--r', '0.5');
+    expect(r.code, r.stderr).toBe(0);
+    // w_1 = 2/3 at the cap; the others split 1/3 in proportion to exp(s/r).
+    const rest = [Math.exp(0), Math.exp(-2)];
+    const z = rest[0] + rest[1];
+    expect(r.stdout).toContain((2 / 3).toPrecision(6));
+    for (const e of rest) expect(r.stdout).toContain(((e / z) * (1 / 3)).toPrecision(6));
+    expect(r.stdout).toContain('1 weight(s) at the cap 2/n');
   });
 
   it('nonconvex refuses eta >= 2/L', async () => {

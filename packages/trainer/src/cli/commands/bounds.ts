@@ -12,13 +12,24 @@ import {
   regressionSvg,
   runRegressionExperiment,
 } from '@lrw/theory';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { writeBytesAtomic } from '../../atomic-write.js';
 import { CliError, type CliIo } from '../io.js';
 import { finiteNumber, fraction, integer, positiveNumber } from '../options.js';
 import { textTable } from '../tables.js';
 
 const g = (x: number) => (Number.isFinite(x) ? x.toPrecision(6) : String(x));
+
+/** --cap: a number >= 1, or Infinity for the plain softmax. */
+function capValue(value: string): number {
+  const c = value === 'Infinity' || value === 'inf' ? Number.POSITIVE_INFINITY : Number(value);
+  if (!(c >= 1)) {
+    throw new InvalidArgumentError(
+      'Use a number >= 1 (the weights sum to 1, so the largest is at least 1/n), e.g. 2 (the paper), or Infinity.',
+    );
+  }
+  return c;
+}
 
 function convexCommand(io: CliIo) {
   return (o: {
@@ -41,7 +52,7 @@ function convexCommand(io: CliIo) {
     const classical = classicalConvexBound(o.distance0, o.eta, o.steps);
     const rows = [
       [
-        'Theorem 1/2, cap-free (any weights)',
+        'Theorem 1/3, cap-free (any weights)',
         `eta*L = ${g(o.eta * o.L)} < 2`,
         o.eta * o.L < 2 ? 'holds' : `fails: use eta < ${g(2 / o.L)}`,
         g(capFree.initial),
@@ -49,7 +60,7 @@ function convexCommand(io: CliIo) {
         g(capFree.bound),
       ],
       [
-        `Theorem 1/2, capped (w_i <= ${o.c}/n)`,
+        `Theorem 1/3, capped (w_i <= ${o.c}/n)`,
         `c*eta*L = ${g(o.c * o.eta * o.L)} < 1`,
         o.c * o.eta * o.L < 1 ? 'holds' : `fails: use eta < ${g(1 / (o.c * o.L))}`,
         g(capped.initial),
@@ -69,7 +80,7 @@ export function registerBounds(program: Command, io: CliIo): void {
     .command('bounds')
     .summary('convergence-bound calculators and the regression experiment (@lrw/theory)')
     .description(
-      'The theory of @lrw/theory: bound calculators for the convex (Theorems 1-2) and non-convex (Theorems 3-4) results, the optimal KL-regularised weights (Proposition 1), and the linear-regression-with-outliers experiment.',
+      'The theory of @lrw/theory: bound calculators for the convex results (Theorem 1, full batch; Theorem 3, minibatch SGD and heavy ball) and the non-convex one (alignment form; Theorem 4 in @lrw/theory), the optimal KL-regularised weights under the 2/n cap (Proposition 1), and the linear-regression-with-outliers experiment (Appendix B).',
     );
   bounds
     .command('convex')
@@ -95,7 +106,7 @@ export function registerBounds(program: Command, io: CliIo): void {
   bounds
     .command('nonconvex')
     .description(
-      'Theorems 3/4: bound on the mean squared gradient norm of weighted SGD under Assumption 4.',
+      'Non-convex weighted SGD under Assumption 4, alignment form (full batch: our corollary): bound on the mean squared gradient norm.',
     )
     .requiredOption('--L <value>', 'smoothness constant L', positiveNumber)
     .requiredOption('--eta <value>', 'step size (< 2/L)', positiveNumber)
@@ -141,11 +152,12 @@ export function registerBounds(program: Command, io: CliIo): void {
   bounds
     .command('kl')
     .description(
-      'Proposition 1: the weights maximising sum_i w_i s_i - r KL(w || uniform), and the optimal value r log mean exp(s/r).',
+      'Proposition 1: the weights maximising sum_i w_i s_i - r KL(w || uniform) under the cap w_i <= c/n (the paper: c = 2), and the optimal value; with --cap Infinity the plain softmax, value r log mean exp(s/r).',
     )
     .requiredOption('--scores <list>', 'scores s_i, comma-separated (e.g. normalised losses)')
     .requiredOption('--r <value>', 'temperature r > 0', positiveNumber)
-    .action((o: { scores: string; r: number }) => {
+    .option('--cap <c>', 'weight cap c >= 1 (w_i <= c/n), or Infinity', capValue, 2)
+    .action((o: { scores: string; r: number; cap: number }) => {
       const scores = o.scores.split(',').map((s) => Number(s.trim()));
       if (scores.some((s) => !Number.isFinite(s)) || scores.length === 0) {
         throw new CliError(
@@ -153,12 +165,12 @@ export function registerBounds(program: Command, io: CliIo): void {
           'write it like --scores 0.1,-0.5,1',
         );
       }
-      const w = optimalKlWeights(scores, o.r);
+      const w = optimalKlWeights(scores, o.r, { cap: o.cap });
       io.stdout(
         `${textTable(
           ['i', 'score', 'weight'],
           scores.map((s, i) => [String(i), String(s), g(w.weights[i]!)]),
-        )}\noptimal value ${g(w.value)}\n`,
+        )}\noptimal value ${g(w.value)}; ${w.atCap} weight(s) at the cap ${o.cap}/n${w.atCap === 0 ? ' (the plain softmax is optimal)' : ''}\n`,
       );
     });
   bounds
