@@ -1,6 +1,6 @@
 // How often does Eq. 4's plain softmax already respect Proposition 1's cap (max_i w_i <= 2/n),
 // i.e. is already the capped optimum, on realistic language-model batches?
-// Usage (after the build): node bench/cap-on-lm-batches.mjs [bench/lm-losses/lm-losses.json]
+// Usage (after the build): node bench/cap-on-lm-batches.mjs [bench/lm-losses/fixtures/lm-losses.json]
 // Input: per-sample losses recorded by bench/lm-losses/record_lm_losses.py (see its header
 // for the model, data and training), batch by batch. Output: a Markdown table per training
 // phase, strategy and temperature r: the share of batches where the softmax respects the cap,
@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { computeWeights } from '@lrw/strategies';
 import { optimalKlWeights } from '../dist/index.js';
 
-const path = process.argv[2] ?? new URL('./lm-losses/lm-losses.json', import.meta.url).pathname;
+const path = process.argv[2] ?? new URL('./lm-losses/fixtures/lm-losses.json', import.meta.url).pathname;
 const recorded = JSON.parse(readFileSync(path, 'utf8'));
 const batches = recorded.batches;
 const n = batches[0].losses.length;

@@ -14,7 +14,7 @@ mixture of five text domains from shared/data/corpora (arXiv LaTeX, StackExchang
 uniformly, at a random offset, as in a packed multi-domain pretraining stream.
 
 Run with Debian's PyTorch (not the pyenv python):
-  /usr/bin/python3 bench/lm-losses/record_lm_losses.py ../../../shared/data/corpora bench/lm-losses/lm-losses.json
+  /usr/bin/python3 bench/lm-losses/record_lm_losses.py ../../../shared/data/corpora bench/lm-losses/fixtures/lm-losses.json
 """
 import json
 import math
