@@ -9,7 +9,7 @@ export interface Condition {
 
 /** What every calculator returns. */
 export interface BoundResult<Terms extends Record<string, number> = Record<string, number>> {
-  /** Which result: 'theorem1-capped', 'theorem2-sgd-cap-free', ... */
+  /** Which result: 'theorem1-capped', 'theorem3-sgd-cap-free', 'theorem4-nonconvex-sgd', ... */
   readonly result: string;
   /** The quantity bounded, in words. */
   readonly bounds: string;

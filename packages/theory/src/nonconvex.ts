@@ -65,6 +65,46 @@ export function nonConvexFormula(s: NonConvexScalars): NonConvexTerms & { bound:
   return { initial, reweighting, noise, bound: initial + reweighting + noise };
 }
 
+/**
+ * Validates the scalar inputs and the history shared by the non-convex calculators; returns the
+ * minibatch size b (steps[0].weights.length, at most datasetSize).
+ */
+export function requireNonConvexInput(
+  input: {
+    readonly L: number;
+    readonly eta: number;
+    readonly sigma: number;
+    readonly initialGap: number;
+    readonly datasetSize: number;
+    readonly steps: readonly { readonly weights: ArrayLike<number> }[];
+  },
+  stepShape: string,
+): number {
+  const { datasetSize, steps } = input;
+  requirePositive('L', input.L);
+  requirePositive('eta', input.eta);
+  requireNonNegative('sigma', input.sigma);
+  requireNonNegative('initialGap', input.initialGap);
+  if (!(Number.isInteger(datasetSize) && datasetSize >= 1)) {
+    throw new TheoryInputError(
+      'datasetSize',
+      `must be an integer >= 1, got ${String(datasetSize)}`,
+    );
+  }
+  if (!Array.isArray(steps) || steps.length === 0) {
+    throw new TheoryInputError('steps', `must be a non-empty array of ${stepShape}`);
+  }
+  const b = steps[0].weights?.length ?? 0;
+  if (b === 0) throw new TheoryInputError('steps[0].weights', 'must be a non-empty array');
+  if (b > datasetSize) {
+    throw new TheoryInputError(
+      'steps[0].weights',
+      `has ${b} weights but datasetSize is ${datasetSize}; a minibatch cannot exceed the dataset`,
+    );
+  }
+  return b;
+}
+
 /** The noise factor of one step: min(1, (tau + sqrt(v_b))^2). */
 export function noiseFactor(tau: number, varianceFactor: number): number {
   // tau = 0 (uniform weights) returns v_b itself, not sqrt(v_b)^2, so the uniform case is the
@@ -92,27 +132,7 @@ export function noiseFactor(tau: number, varianceFactor: number): number {
  */
 export function nonConvexBound(input: NonConvexBoundInput): BoundResult<NonConvexTerms> {
   const { L, eta, sigma, initialGap, datasetSize, steps } = input;
-  requirePositive('L', L);
-  requirePositive('eta', eta);
-  requireNonNegative('sigma', sigma);
-  requireNonNegative('initialGap', initialGap);
-  if (!(Number.isInteger(datasetSize) && datasetSize >= 1)) {
-    throw new TheoryInputError(
-      'datasetSize',
-      `must be an integer >= 1, got ${String(datasetSize)}`,
-    );
-  }
-  if (!Array.isArray(steps) || steps.length === 0) {
-    throw new TheoryInputError('steps', 'must be a non-empty array of { weights, alignments }');
-  }
-  const b = steps[0].weights?.length ?? 0;
-  if (b === 0) throw new TheoryInputError('steps[0].weights', 'must be a non-empty array');
-  if (b > datasetSize) {
-    throw new TheoryInputError(
-      'steps[0].weights',
-      `has ${b} weights but datasetSize is ${datasetSize}; a minibatch cannot exceed the dataset`,
-    );
-  }
+  const b = requireNonConvexInput(input, '{ weights, alignments }');
   const v = samplingVarianceFactor(b, datasetSize);
   const u = 1 / b;
   let sumRho = 0;

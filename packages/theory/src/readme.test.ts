@@ -16,19 +16,22 @@ describe('README', () => {
     expect(blocks.length).toBeGreaterThan(0);
   });
 
-  it.skipIf(!built)('every js block runs and prints what its comments say (needs the build)', () => {
-    blocks.forEach((code, k) => {
-      const expected = [...code.matchAll(/\/\/ prints: (.*)$/gm)].map((m) => m[1]);
-      // Inside the package folder, so that '@lrw/theory' resolves as it does for a user.
-      const file = new URL(`.readme-snippet-${process.pid}-${k}.mjs`, root);
-      writeFileSync(file, code);
-      try {
-        const run = spawnSync(process.execPath, [file.pathname], { encoding: 'utf8' });
-        expect(run.status, run.stderr).toBe(0);
-        expect(run.stdout.trimEnd().split('\n')).toEqual(expected);
-      } finally {
-        rmSync(file, { force: true });
-      }
-    });
-  });
+  it.skipIf(!built)(
+    'every js block runs and prints what its comments say (needs the build)',
+    () => {
+      blocks.forEach((code, k) => {
+        const expected = [...code.matchAll(/\/\/ prints: (.*)$/gm)].map((m) => m[1]);
+        // Inside the package folder, so that '@lrw/theory' resolves as it does for a user.
+        const file = new URL(`.readme-snippet-${process.pid}-${k}.mjs`, root);
+        writeFileSync(file, code);
+        try {
+          const run = spawnSync(process.execPath, [file.pathname], { encoding: 'utf8' });
+          expect(run.status, run.stderr).toBe(0);
+          expect(run.stdout.trimEnd().split('\n')).toEqual(expected);
+        } finally {
+          rmSync(file, { force: true });
+        }
+      });
+    },
+  );
 });

@@ -1,12 +1,7 @@
 import { allHold, type BoundResult, condition, fmt } from './bound-result.js';
 import { samplingVarianceFactor } from './classical.js';
-import {
-  requireFiniteArray,
-  requireNonNegative,
-  requirePositive,
-  TheoryInputError,
-} from './errors.js';
-import { noiseFactor } from './nonconvex.js';
+import { requireFiniteArray, TheoryInputError } from './errors.js';
+import { noiseFactor, requireNonConvexInput } from './nonconvex.js';
 import { requireSimplex } from './simplex.js';
 
 /**
@@ -96,27 +91,7 @@ export function theorem4Formula(s: Theorem4Scalars): Theorem4Terms & { bound: nu
  */
 export function theorem4NonConvexSgd(input: Theorem4Input): BoundResult<Theorem4Terms> {
   const { L, eta, sigma, initialGap, datasetSize, steps } = input;
-  requirePositive('L', L);
-  requirePositive('eta', eta);
-  requireNonNegative('sigma', sigma);
-  requireNonNegative('initialGap', initialGap);
-  if (!(Number.isInteger(datasetSize) && datasetSize >= 1)) {
-    throw new TheoryInputError(
-      'datasetSize',
-      `must be an integer >= 1, got ${String(datasetSize)}`,
-    );
-  }
-  if (!Array.isArray(steps) || steps.length === 0) {
-    throw new TheoryInputError('steps', 'must be a non-empty array of { weights, gradNormsSq }');
-  }
-  const b = steps[0].weights?.length ?? 0;
-  if (b === 0) throw new TheoryInputError('steps[0].weights', 'must be a non-empty array');
-  if (b > datasetSize) {
-    throw new TheoryInputError(
-      'steps[0].weights',
-      `has ${b} weights but datasetSize is ${datasetSize}; a minibatch cannot exceed the dataset`,
-    );
-  }
+  const b = requireNonConvexInput(input, '{ weights, gradNormsSq }');
   const v = samplingVarianceFactor(b, datasetSize);
   const u = 1 / b;
   let sumRho = 0;

@@ -170,6 +170,8 @@ const kBottom = (batch: Batch, form: 'capped' | 'cap-free') =>
   shared(`kaczmarz-bottom/${batch}/${form}`, () => convexChecker('kaczmarz-bottom', batch, form));
 const softAbs = (batch: Batch) =>
   shared(`soft-abs/${batch}`, () => convexChecker('soft-abs-uniform', batch, 'capped'));
+const softAbsTop = (batch: Batch) =>
+  shared(`soft-abs-top/${batch}`, () => convexChecker('soft-abs-top-half', batch, 'capped'));
 const stall = (batch: Batch) =>
   shared(`stall/${batch}`, () => convexChecker('stall-bottom-half', batch, 'capped'));
 const hb = (family: ConvexFamily, batch: Batch) =>
@@ -190,12 +192,14 @@ const CASES: Case[] = [
   ]),
   ...cases('theorem1Capped', fn(theorem1Capped), [
     ['initial', [0, 0.9], 'soft-abs-uniform', softAbs('full')],
+    ['reweighting', [1.1], 'soft-abs-top-half', softAbsTop('full')],
     ['reweighting', [0, 0.9], 'stall-bottom-half', stall('full')],
   ]),
   ...cases('theorem3SgdCapped', fn(theorem3SgdCapped), [
     ['initial', [0, 0.9], 'soft-abs-uniform (minibatch)', softAbs('minibatch')],
     ['reweighting', [0], 'stall-bottom-half (minibatch)', stall('minibatch')],
     ['reweighting', [0.9], 'stall-bottom-half (b = M)', stall('full')],
+    ['reweighting', [1.1], 'soft-abs-top-half (b = M)', softAbsTop('full')],
   ]),
   ...cases('theorem3HeavyBall', fn(theorem3HeavyBall), [
     ['initial', [0, 0.9], 'kaczmarz-top', hb('kaczmarz-top', 'full')],
