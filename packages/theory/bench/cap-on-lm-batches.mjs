@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { computeWeights } from '@lrw/strategies';
 import { optimalKlWeights } from '../dist/index.js';
 
-const path = process.argv[2] ?? new URL('./lm-losses/fixtures/lm-losses.json', import.meta.url).pathname;
+const path =
+  process.argv[2] ?? new URL('./lm-losses/fixtures/lm-losses.json', import.meta.url).pathname;
 const recorded = JSON.parse(readFileSync(path, 'utf8'));
 const batches = recorded.batches;
 const n = batches[0].losses.length;

@@ -154,7 +154,15 @@ export function convexFamilyInstance(family: ConvexFamily, seed: number): Convex
     });
     problem.features.set([1, 0, -1, 0, 0, 1, 0, -1]);
     const x0 = Float64Array.from(problem.solution, (v, k) => v + (k === 0 ? 0.3 : 0));
-    return { problem, x0, rule: halfRule('top'), eta: 0.02 / problem.L, steps: 5500, rng, stride: 50 };
+    return {
+      problem,
+      x0,
+      rule: halfRule('top'),
+      eta: 0.02 / problem.L,
+      steps: 5500,
+      rng,
+      stride: 50,
+    };
   }
   // 'soft-abs-uniform': one dimension, two samples, far from x* (||x0 - x*|| / delta = 30) and
   // a small step (c eta L = 0.04): the run takes about ||x0 - x*|| / (eta delta) steps to
