@@ -94,3 +94,6 @@ registerBackend('cpu-reference', () => createCpuBackend({ name: 'cpu-reference' 
 // 'webgpu': WGSL kernels (src/webgpu), imported only when first loaded; in Node it needs the optional
 // npm package `webgpu` (Dawn) and an adapter (see README "WebGPU backend").
 registerBackend('webgpu', async () => (await import('./webgpu/index.js')).createWebGpuBackend());
+// 'gpujs': gpu.js kernels on WebGL2 float textures (src/gpujs), imported only when first loaded; it
+// needs the optional npm package `gpu.js` and a WebGL context (a browser, or headless-gl in Node).
+registerBackend('gpujs', async () => (await import('./gpujs/index.js')).createGpuJsBackend());
