@@ -50,6 +50,13 @@ export function nativeFunctions(webgl2: boolean): Record<string, string> {
   float e = exp(2.0 * x);
   return (e - 1.0) / (e + 1.0);
 }`,
+    // sin and cos to ~1 ulp for |x| < 8192 (drivers' builtins may be off by 2^-11; SwiftShader's
+    // are): Cephes sinf/cosf, octant reduction with pi/4 split in three parts.
+    // sin and cos to ~1 ulp for |x| < 8192 (drivers' builtins may be off by 2^-11; SwiftShader's
+    // are): Cephes sinf/cosf, octant reduction with pi/4 split in three parts. Self-contained:
+    // gpu.js adds a native function only when the kernel itself calls it.
+    sinAcc: trig('sinAcc', 'x < 0.0 ? -1.0 : 1.0', false),
+    cosAcc: trig('cosAcc', '1.0', true),
     truncJs: 'float truncJs(float x) { return x < 0.0 ? -floor(-x) : floor(x); }',
     signJs: 'float signJs(float x) { return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : x); }',
     maxJs: `float maxJs(float a, float b) { return (a >= b || ${webgl2 ? 'isnan(a)' : 'a != a'}) ? a : b; }`,
@@ -59,6 +66,25 @@ export function nativeFunctions(webgl2: boolean): Record<string, string> {
     cmpEq: 'float cmpEq(float a, float b) { return a == b ? 1.0 : 0.0; }',
     selectJs: 'float selectJs(float c, float a, float b) { return c != 0.0 ? a : b; }',
   };
+}
+
+function trig(name: string, sign: string, cos: boolean): string {
+  return `float ${name}(float x) {
+  if (abs(x) > 1e30) { return ${cos ? 'cos' : 'sin'}(x); }
+  float ax = abs(x);
+  float j = floor(ax * 1.2732395447351628);
+  if (mod(j, 2.0) == 1.0) { j += 1.0; }
+  float z = ((ax - j * 0.78515625) - j * 2.4187564849853515625e-4) - j * 3.77489497744594108e-8;
+  j = mod(j, 8.0);
+  float sgn = ${sign};
+  if (j > 3.0) { sgn = -sgn; j -= 4.0; }
+  ${cos ? 'if (j > 1.0) { sgn = -sgn; }' : ''}
+  float zz = z * z;
+  float s = ((-1.9515295891e-4 * zz + 8.3321608736e-3) * zz - 1.6666654611e-1) * zz * z + z;
+  float c = ((2.443315711809948e-5 * zz - 1.388731625493765e-3) * zz + 4.166664568298827e-2) * zz * zz - 0.5 * zz + 1.0;
+  bool other = j == 1.0 || j == 2.0;
+  return sgn * (${cos ? 'other ? s : c' : 'other ? c : s'});
+}`;
 }
 
 /** Dimensions (sizes) and strides per operand after dropping size-1 dims and merging. */

@@ -33,9 +33,9 @@ function unaryExpr(op: UnaryKernel): string {
     case 'tanh':
       return 'tanhSafe(v0)';
     case 'sin':
-      return 'Math.sin(v0)';
+      return 'sinAcc(v0)';
     case 'cos':
-      return 'Math.cos(v0)';
+      return 'cosAcc(v0)';
     case 'abs':
       return 'Math.abs(v0)';
     case 'sign':
