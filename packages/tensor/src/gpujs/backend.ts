@@ -146,6 +146,8 @@ export class GpuJsBackend implements Backend {
   private destroyed = false;
   /** Kernel launches so far (tests and benchmarks). */
   launches = 0;
+  /** GL textures created so far (the pool's misses). */
+  texturesCreated = 0;
   /** Kernels compiled so far. */
   get compiledKernels(): number {
     return this.compiled.size;
@@ -210,7 +212,10 @@ export class GpuJsBackend implements Backend {
     if (t) {
       this.pooled--;
       this.pooledBytes -= bytes;
-    } else t = this.createTexture(cap);
+    } else {
+      t = this.createTexture(cap);
+      this.texturesCreated++;
+    }
     this.live++;
     this.liveBytes += bytes;
     return t;
@@ -548,8 +553,14 @@ export class GpuJsBackend implements Backend {
     const inner = k.kernel;
     inner.texture = target.tex;
     inner._textureSwitched = true;
-    k(...args);
+    const rendered = k(...args);
     this.launches++;
+    if (rendered !== target.tex) {
+      // A gpu.js release that stops honouring the kernel's `texture` would land here.
+      throw new Error(
+        `${this.name}: gpu.js rendered kernel '${spec.key}' into a texture of its own, not the pooled target; this gpu.js version is not supported (tested: 2.24)`,
+      );
+    }
   }
 
   /** A scratch texture of at least `elements` elements (release it with releaseTexture). */

@@ -34,7 +34,21 @@ export interface CreateGpuJsBackendOptions extends GpuJsBackendOptions {
 
 /** Why the backend cannot start in Node without a headless-gl context, and what to do. */
 export const NO_HEADLESS_GL_HELP =
-  "in Node, gpu.js runs on headless-gl (npm package `gl`, installed with gpu.js as an optional dependency): it compiles ANGLE from source at install time (Debian: apt-get install libxi-dev libglu1-mesa-dev libglew-dev pkg-config python3 make g++, then npm rebuild gl; about 45 minutes on 2 cores) and needs an X display at run time (Xvfb :99 & and DISPLAY=:99). In a browser, gpujs needs WebGL2; elsewhere use the 'cpu' or 'webgpu' backend";
+  "in Node, gpu.js runs on headless-gl (npm package `gl`, an optional dependency of gpu.js): it compiles ANGLE from source at install time (Debian: apt-get install libxi-dev libglu1-mesa-dev libglew-dev pkg-config python3 make g++, then npm rebuild gl: about 4 minutes on 2 cores) and needs an X display at run time (without a GPU: apt-get install xvfb; Xvfb :99 & then DISPLAY=:99). Or use the 'cpu' or 'webgpu' backend";
+
+/** Why headless-gl gave no context: the package is missing or unbuilt, or there is no display. */
+async function headlessGlProblem(): Promise<string> {
+  const specifier = 'gl';
+  try {
+    await import(/* @vite-ignore */ specifier);
+  } catch (error) {
+    return `the npm package 'gl' is not installed or not built (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
+  }
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.DISPLAY
+    ? `headless-gl could not open a context on DISPLAY=${env.DISPLAY}`
+    : 'headless-gl is installed but DISPLAY is not set (it needs an X server)';
+}
 
 /** Loads gpu.js: a global `GPU` (the browser bundle's script tag) or the npm package. */
 export async function loadGpuJs(): Promise<GpuJsModule> {
@@ -75,7 +89,7 @@ export async function createGpuJsBackend(
   else if (lib.GPU.isWebGL2Supported) mode = 'webgl2';
   else if (inNode && lib.GPU.isHeadlessGLSupported) mode = 'headlessgl';
   else if (inNode) {
-    throw new Error(`gpujs: no headless-gl context could be created; ${NO_HEADLESS_GL_HELP}`);
+    throw new Error(`gpujs: ${await headlessGlProblem()}; ${NO_HEADLESS_GL_HELP}`);
   } else {
     throw new Error(
       'gpujs: this browser exposes no WebGL2 (canvas.getContext("webgl2") failed); use the cpu or webgpu backend',

@@ -74,6 +74,7 @@ export async function servePage(script) {
         type = 'text/html';
       } else if (path === '/main.mjs') body = script;
       else if (path === '/gpu.js' && bundle) body = await readFile(bundle);
+      else if (/^\/test\/gpujs\/[a-z-]+\.mjs$/.test(path)) body = await readFile(join(PKG, path));
       else if (path.startsWith('/pkg/dist/')) {
         const file = normalize(join(PKG, path.slice(5)));
         if (!file.startsWith(join(PKG, 'dist'))) throw Object.assign(new Error('no'), { code: 'ENOENT' });

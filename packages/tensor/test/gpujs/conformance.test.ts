@@ -19,14 +19,18 @@ const why: string | undefined = browserUnavailable();
 const SCRIPT = `
 import { registerBackend, loadBackend, opTable } from '@lrw/tensor';
 import { runConformanceSuite } from '@lrw/tensor/testing';
-import { createGpuJsBackend } from '@lrw/tensor/gpujs';
+import * as T from '@lrw/tensor';
+import * as gpujs from '@lrw/tensor/gpujs';
+import { gpuJsApiChecks } from '/test/gpujs/api-checks.mjs';
+const { createGpuJsBackend } = gpujs;
 try {
   const b = await loadBackend('gpujs');
   const composed = await createGpuJsBackend({ name: 'gpujs-composed', fusedRoutines: false });
   registerBackend('gpujs-composed', () => composed);
   const reports = {};
   for (const name of ['gpujs', 'gpujs-composed']) reports[name] = await runConformanceSuite(name);
-  globalThis.result = { renderer: b.renderer, webgl: b.webglVersion, ops: opTable.size, reports };
+  const api = await gpuJsApiChecks(T, gpujs, 'gpujs');
+  globalThis.result = { renderer: b.renderer, webgl: b.webglVersion, ops: opTable.size, reports, api };
 } catch (e) {
   globalThis.result = { error: String(e?.stack ?? e) };
 }`;
@@ -36,10 +40,11 @@ const result: {
   renderer?: string;
   webgl?: number;
   reports?: Record<string, Report>;
+  api?: { name: string; error?: string }[];
 } = why ? {} : await runInChromium(SCRIPT, { timeoutMs: 400_000 });
 if (result.renderer) console.log(`[gpujs conformance] ${result.renderer}, WebGL${result.webgl}`);
 
-describe('gpujs conformance in headless Chromium', () => {
+describe('gpujs in headless Chromium', () => {
   if (why) {
     it.skip(`skipped: ${why}`, () => {});
     return;
@@ -48,6 +53,11 @@ describe('gpujs conformance in headless Chromium', () => {
     expect(result.error).toBeUndefined();
     expect(result.webgl).toBe(2);
   });
+  for (const c of result.api ?? []) {
+    it(`gpujs API: ${c.name}`, () => {
+      if (c.error) throw new Error(c.error);
+    });
+  }
   for (const [backend, report] of Object.entries(result.reports ?? {})) {
     it(`${backend}: ran checks`, () => expect(report.passed.length).toBeGreaterThan(200));
     for (const name of report.passed) it(name, () => {});
