@@ -91,12 +91,65 @@ export async function trainNano(options = {}) {
 }
 
 /**
+ * One forward and backward pass of `gpt2-nano` (seeded) on the first batch of trainNano, on
+ * backend `backend`: the mean per-sample loss and every parameter's gradient (name -> values),
+ * for comparing a backend's training step with the CPU's.
+ */
+export async function stepGradients(options = {}) {
+  const { backend = 'cpu', batch = 4, seqLen = 32, seed = 0 } = options;
+  await loadBackend(backend);
+  const bytes = new TextEncoder().encode(TEXT);
+  const { inputs, targets } = causalTargets(
+    Int32Array.from(bytes.subarray(0, batch * (seqLen + 1))),
+    batch,
+  );
+  const model = new GPT2(preset('gpt2-nano'), { seed, backend });
+  const ids = tensor(inputs, { shape: [batch, seqLen], dtype: 'int32', backend });
+  const loss = tidy(() => {
+    const l = model.perSampleLoss(ids, targets).losses.mean();
+    l.backward();
+    return l;
+  });
+  const value = (await loss.data())[0];
+  const grads = {};
+  for (const [name, p] of model.namedParameters()) grads[name] = await p.grad.data();
+  loss.dispose();
+  ids.dispose();
+  model.dispose();
+  return { backend, loss: value, grads };
+}
+
+/**
+ * Largest gradient error of `run` against `ref` (both from stepGradients), each parameter's
+ * max |difference| over its max |gradient| (the scale of that tensor's gradient).
+ */
+export function gradientError(run, ref) {
+  let worst = { name: '', error: 0 };
+  for (const [name, want] of Object.entries(ref.grads)) {
+    const got = run.grads[name];
+    let scale = 0;
+    let diff = 0;
+    for (let i = 0; i < want.length; i++) {
+      scale = Math.max(scale, Math.abs(want[i]));
+      diff = Math.max(diff, Math.abs(got[i] - want[i]));
+    }
+    const error = scale > 0 ? diff / scale : diff;
+    if (!(error <= worst.error)) worst = { name, error };
+  }
+  return {
+    lossRelative: Math.abs(run.loss - ref.loss) / Math.abs(ref.loss),
+    maxGradError: worst.error,
+    worstParameter: worst.name,
+  };
+}
+
+/**
  * The kernels behind `backend`: for the fast CPU backend its matmul provider ('openblas' in Node
  * where the native BLAS is installed) and the wasm build with its thread count, else the name.
  */
 function describeKernels(backend) {
   const mm = wasmKernelsOf(backend);
-  if (!mm) return backend.name;
+  if (!mm) return backend.renderer ? `${backend.name} (${backend.renderer})` : backend.name;
   const wasm = `wasm ${mm.instructionSet}, ${mm.threads} thread${mm.threads > 1 ? 's' : ''}`;
   const provider = cpuProvider(backend);
   return provider === 'wasm' ? wasm : `${provider} matmul, ${wasm}`;

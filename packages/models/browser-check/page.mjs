@@ -1,10 +1,10 @@
 // Runs trainNano on each requested backend and publishes the result as
 // `window.lrwBrowserCheck` (read by test/browser-check.test.ts) and as a table.
-import { trainNano } from './nano-train.mjs';
+import { gradientError, stepGradients, trainNano } from './nano-train.mjs';
 
 const query = new URLSearchParams(location.search);
 const steps = Number(query.get('steps') ?? 3);
-const backends = (query.get('backends') ?? 'cpu,cpu-reference,webgpu').split(',');
+const backends = (query.get('backends') ?? 'cpu,cpu-reference,webgpu,gpujs').split(',');
 
 /** Why WebGPU cannot run here, or undefined when an adapter is available. */
 async function webGpuUnavailable() {
@@ -16,12 +16,18 @@ async function webGpuUnavailable() {
   return undefined;
 }
 
+/** Why gpu.js cannot run here (no WebGL2), or undefined. */
+function gpuJsUnavailable() {
+  const gl = document.createElement('canvas').getContext('webgl2');
+  return gl ? undefined : 'this browser gives no WebGL2 context';
+}
+
 const result = { userAgent: navigator.userAgent, steps, runs: {} };
 for (const backend of backends) {
   const status = document.getElementById('status');
   status.textContent = `running ${backend}…`;
-  if (backend === 'webgpu') {
-    const reason = await webGpuUnavailable();
+  if (backend === 'webgpu' || backend === 'gpujs') {
+    const reason = backend === 'webgpu' ? await webGpuUnavailable() : gpuJsUnavailable();
     if (reason) {
       result.runs[backend] = { backend, skipped: reason };
       continue;
@@ -31,6 +37,20 @@ for (const backend of backends) {
     result.runs[backend] = await trainNano({ backend, steps });
   } catch (error) {
     result.runs[backend] = { backend, error: String(error?.stack ?? error) };
+  }
+}
+
+// Training-step parity of the GPU backends: loss and every gradient of one step against 'cpu'.
+const gpus = backends.filter((b) => (b === 'gpujs' || b === 'webgpu') && result.runs[b]?.losses);
+if (gpus.length > 0) {
+  result.gradients = {};
+  const ref = await stepGradients({ backend: 'cpu' });
+  for (const b of gpus) {
+    try {
+      result.gradients[b] = gradientError(await stepGradients({ backend: b }), ref);
+    } catch (error) {
+      result.gradients[b] = { error: String(error?.stack ?? error) };
+    }
   }
 }
 
@@ -44,6 +64,16 @@ for (const run of Object.values(result.runs)) {
   const row = document.createElement('tr');
   for (const c of cells) row.appendChild(document.createElement('td')).textContent = c;
   table.appendChild(row);
+}
+if (result.gradients) {
+  for (const [b, g] of Object.entries(result.gradients)) {
+    const row = document.createElement('tr');
+    const text = g.error
+      ? `error: ${g.error}`
+      : `one step vs cpu: loss ${g.lossRelative.toExponential(1)} rel., gradients ${g.maxGradError.toExponential(1)} of scale (worst: ${g.worstParameter})`;
+    for (const c of [b, text]) row.appendChild(document.createElement('td')).textContent = c;
+    table.appendChild(row);
+  }
 }
 document.getElementById('json').textContent = JSON.stringify(result, null, 2);
 document.getElementById('status').textContent = 'done';

@@ -39,8 +39,8 @@ export async function runInChromium(options = {}) {
   const {
     executablePath = findChromium(),
     steps = 3,
-    backends = ['cpu', 'cpu-reference', 'webgpu'],
-    timeoutMs = 75_000,
+    backends = ['cpu', 'cpu-reference', 'webgpu', 'gpujs'],
+    timeoutMs = 150_000,
   } = options;
   if (executablePath === undefined) {
     throw new Error('no Chromium: install it (apt-get install chromium) or pass --chromium PATH');

@@ -6,9 +6,11 @@
 //   node packages/models/browser-check/serve.mjs [--port 8080]
 //
 // then open the printed URL in a browser with WebGPU (Chrome: --enable-unsafe-webgpu on Linux).
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:http';
-import { extname, join, normalize, sep } from 'node:path';
+import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Repository root (the folder holding packages/). */
@@ -16,6 +18,19 @@ export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** Packages the page may import; only their dist/ folders are served. */
 export const PACKAGES = ['tensor', 'models'];
 const PAGE_DIR = 'packages/models/browser-check/';
+/** Where the page loads gpu.js's browser bundle (the gpujs backend's optional dependency). */
+const GPU_JS_URL = 'vendor/gpu.js';
+
+/** gpu.js's browser bundle (from @lrw/tensor's optional dependency), when installed. */
+export function gpuJsBundle() {
+  try {
+    const require = createRequire(join(ROOT, 'packages', 'tensor', 'package.json'));
+    const file = join(dirname(require.resolve('gpu.js/package.json')), 'dist', 'gpu-browser.min.js');
+    return existsSync(file) ? file : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -48,11 +63,13 @@ export async function importMap() {
       imports[new URL(from, `http://x${base}`).pathname] = new URL(to, `http://x${base}`).pathname;
     }
   }
+  // The gpujs backend imports 'gpu.js'; its UMD bundle run as a module defines globalThis.GPU.
+  if (gpuJsBundle()) imports['gpu.js'] = `/${GPU_JS_URL}`;
   return { imports };
 }
 
 function allowed(path) {
-  if (path.startsWith(PAGE_DIR)) return true;
+  if (path.startsWith(PAGE_DIR) || path === GPU_JS_URL) return true;
   return PACKAGES.some((p) => path.startsWith(`packages/${p}/dist/`));
 }
 
@@ -72,7 +89,8 @@ export async function serve({ host = '127.0.0.1', port = 0 } = {}) {
         res.writeHead(404).end('not served');
         return;
       }
-      let body = await readFile(file);
+      const bundle = path === GPU_JS_URL ? gpuJsBundle() : undefined;
+      let body = await readFile(bundle ?? file);
       if (path.endsWith('index.html')) {
         body = Buffer.from(
           body.toString('utf8').replace('<!-- lrw:importmap -->', () => {
@@ -81,7 +99,7 @@ export async function serve({ host = '127.0.0.1', port = 0 } = {}) {
         );
       }
       res.writeHead(200, {
-        'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'content-type': bundle ? TYPES['.js'] : (TYPES[extname(file)] ?? 'application/octet-stream'),
         'cache-control': 'no-store',
       });
       res.end(body);
