@@ -27,3 +27,20 @@ export interface TrainNanoResult {
 
 export const TEXT: string;
 export function trainNano(options?: TrainNanoOptions): Promise<TrainNanoResult>;
+
+/** One forward and backward pass: the loss and each parameter's gradient values by name. */
+export interface StepGradients {
+  backend: string;
+  loss: number;
+  grads: Record<string, Float32Array | Int32Array>;
+}
+
+/** A step's loss relative error and the largest gradient error relative to its tensor's scale. */
+export interface GradientError {
+  lossRelative: number;
+  maxGradError: number;
+  worstParameter: string;
+}
+
+export function stepGradients(options?: TrainNanoOptions): Promise<StepGradients>;
+export function gradientError(run: StepGradients, ref: StepGradients): GradientError;

@@ -1,4 +1,4 @@
-import type { TrainNanoResult } from './nano-train.mjs';
+import type { GradientError, TrainNanoResult } from './nano-train.mjs';
 
 /** A backend that did not run: no WebGPU adapter (`skipped`) or an exception (`error`). */
 export interface NotRun {
@@ -12,6 +12,8 @@ export interface PageResult {
   userAgent: string;
   steps: number;
   runs: Record<string, TrainNanoResult | NotRun>;
+  /** One training step of each GPU backend that ran, against 'cpu' (see `gradientError`). */
+  gradients?: Record<string, GradientError | { error: string }>;
   /** Page errors, failed requests and HTTP errors (empty when all went well). */
   problems: string[];
 }

@@ -105,7 +105,7 @@ describe.skipIf(CHROMIUM === undefined)('nano GPT-2 in headless Chromium', () =>
     page = await runInChromium({
       executablePath: CHROMIUM!,
       steps: STEPS,
-      backends: ['cpu', 'cpu-reference', 'webgpu'],
+      backends: ['cpu', 'cpu-reference', 'webgpu', 'gpujs'],
     });
     console.log(
       `browser-check: ${page.userAgent}\n` +
@@ -114,7 +114,7 @@ describe.skipIf(CHROMIUM === undefined)('nano GPT-2 in headless Chromium', () =>
         formatRuns(page, '  chromium'),
     );
     expect(page.problems).toEqual([]);
-  }, 90_000);
+  }, 240_000);
 
   it("'cpu' trains with Node's losses (within 1e-5 relative)", () => {
     const cpu = page.runs.cpu!;
@@ -143,5 +143,21 @@ describe.skipIf(CHROMIUM === undefined)('nano GPT-2 in headless Chromium', () =>
     if (!('losses' in gpu)) throw new Error(`webgpu run failed in Chromium: ${gpu.error}`);
     expect(gpu.kernels).toBe('webgpu');
     expect(maxRelative(gpu.losses, node.losses)).toBeLessThan(1e-4);
+  });
+
+  it("'gpujs' trains with the CPU losses (within 1e-5 relative) and one step's gradients match", (ctx) => {
+    const gl = page.runs.gpujs!;
+    if ('skipped' in gl && gl.skipped) {
+      console.warn(`browser-check: gpujs skipped: ${gl.skipped}`);
+      ctx.skip();
+    }
+    if (!('losses' in gl)) throw new Error(`gpujs run failed in Chromium: ${gl.error}`);
+    expect(gl.kernels).toMatch(/^gpujs \(/);
+    expect(maxRelative(gl.losses, node.losses)).toBeLessThan(1e-5);
+    const g = page.gradients?.gpujs;
+    if (!g || 'error' in g) throw new Error(`gpujs gradient parity failed: ${g?.error}`);
+    // Loss of the step within 1e-6 relative; each parameter's gradient within 1e-5 of its scale.
+    expect(g.lossRelative).toBeLessThan(1e-6);
+    expect(g.maxGradError).toBeLessThan(1e-5);
   });
 });

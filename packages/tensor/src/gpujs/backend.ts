@@ -115,8 +115,8 @@ export interface KernelSpec {
   /** Cache key: the source is a function of it. */
   key: string;
   source: () => string;
-  /** Argument names and types: 'Texture' (a buffer) or 'Integer' / 'Float' (a scalar). */
-  args: readonly (readonly [string, 'Texture' | 'Integer' | 'Float'])[];
+  /** Argument names and types: 'Texture' (a buffer, indexed by element) or 'Float' (a scalar). */
+  args: readonly (readonly [string, 'Texture' | 'Float'])[];
   /**
    * The kernel returns four consecutive elements per thread (`[a, b, c, d]`, gpu.js's
    * 'Array(4)' output: one RGBA texel, the same layout as the textures), thread t writing
@@ -342,8 +342,8 @@ export class GpuJsBackend implements Backend {
           args: [
             ['prev', 'Texture'],
             ['src', 'Texture'],
-            ['start', 'Integer'],
-            ['n', 'Integer'],
+            ['start', 'Float'],
+            ['n', 'Float'],
           ],
         },
         [b.tex.tex, scratch.tex, start, n],
@@ -518,7 +518,7 @@ export class GpuJsBackend implements Backend {
     if (!k) {
       const argumentTypes: Record<string, string> = {};
       for (const [n, t] of spec.args) {
-        argumentTypes[n] = t === 'Texture' ? 'MemoryOptimizedNumberTexture' : t === 'Integer' ? 'Integer' : 'Float';
+        argumentTypes[n] = t === 'Texture' ? 'MemoryOptimizedNumberTexture' : 'Float';
       }
       const shape = spec.vec4
         ? { output: [cap / 4], optimizeFloatMemory: false, returnType: 'Array(4)' }
