@@ -28,9 +28,9 @@ vi.mock('@lrw/tensor', async (importOriginal) => {
 });
 
 describe('config field backend', () => {
-  it("defaults to 'cpu' and accepts the three backends", () => {
+  it("defaults to 'cpu' and accepts the four backends", () => {
     expect(parseTrainerConfig({}).backend).toBe('cpu');
-    expect(TRAINER_BACKENDS).toEqual(['cpu', 'cpu-reference', 'webgpu']);
+    expect(TRAINER_BACKENDS).toEqual(['cpu', 'cpu-reference', 'webgpu', 'gpujs']);
     for (const b of TRAINER_BACKENDS) expect(parseTrainerConfig({ backend: b }).backend).toBe(b);
   });
 
@@ -44,7 +44,7 @@ describe('config field backend', () => {
     expect(TrainerError.isInstance(error)).toBe(true);
     expect((error as TrainerError).code).toBe('invalid-config');
     expect((error as Error).message).toContain(
-      'backend = "cuda": must be one of "cpu", "cpu-reference", "webgpu"',
+      'backend = "cuda": must be one of "cpu", "cpu-reference", "webgpu", "gpujs"',
     );
   });
 });
@@ -55,7 +55,7 @@ describe('lrw --backend', () => {
       const r = await lrw(command, '--help');
       // commander wraps long help lines: compare with the whitespace collapsed
       expect(r.stdout.replace(/\s+/g, ' '), command).toMatch(
-        /--backend <name> tensor backend(: | of the model: )cpu, cpu-reference, webgpu/,
+        /--backend <name> tensor backend(: | of the model: )cpu, cpu-reference, webgpu, gpujs/,
       );
     }
   });
@@ -63,7 +63,9 @@ describe('lrw --backend', () => {
   it('a bad value names the allowed ones', async () => {
     const r = await lrw('train', '--backend', 'webgpuu', '--steps', '1');
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('Use one of cpu, cpu-reference, webgpu (did you mean webgpu?)');
+    expect(r.stderr).toContain(
+      'Use one of cpu, cpu-reference, webgpu, gpujs (did you mean webgpu?)',
+    );
   });
 });
 
@@ -87,8 +89,23 @@ describe('a backend that cannot start', () => {
 
   it('a name outside the list is refused with the allowed ones', async () => {
     await expect(loadTrainerBackend('cuda')).rejects.toThrow(
-      /backend = "cuda" is not a backend the trainer runs on\.\nHINT: use one of "cpu", "cpu-reference", "webgpu"/,
+      /backend = "cuda" is not a backend the trainer runs on\.\nHINT: use one of "cpu", "cpu-reference", "webgpu", "gpujs"/,
     );
+  });
+
+  it('gpujs without an X display says what headless-gl needs (not mocked)', async () => {
+    const display = process.env.DISPLAY;
+    delete process.env.DISPLAY;
+    try {
+      const error = await loadTrainerBackend('gpujs').catch((e: unknown) => e);
+      expect(TrainerError.isInstance(error)).toBe(true);
+      const e = error as TrainerError;
+      expect(e.code).toBe('backend');
+      expect(e.message).toMatch(/The 'gpujs' backend could not be started: .*(gpu\.js|headless-gl|'gl')/);
+      expect(e.hint).toContain('headless-gl');
+    } finally {
+      if (display !== undefined) process.env.DISPLAY = display;
+    }
   });
 
   it('cpu and cpu-reference load', async () => {

@@ -28,7 +28,9 @@ export async function loadTrainerBackend(name: TrainerBackend | string): Promise
       `The '${name}' backend could not be started: ${why}`,
       name === 'webgpu'
         ? 'train on the CPU with backend "cpu" (--backend cpu, the default), or give this machine a WebGPU adapter: a GPU driver plus `npm install webgpu`, or without a GPU the Mesa EGL packages (Debian: apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri) for the OpenGL ES software route (slow: for tests).'
-        : 'train with backend "cpu" (the default).',
+        : name === 'gpujs'
+          ? 'train with backend "cpu" (the default). gpujs in Node needs headless-gl (the npm package `gl`, built from source with X11/GL development packages) and an X display (Xvfb without a GPU); it is meant for browsers and machines whose GPU only WebGL reaches, and is slow on software rasterizers.'
+          : 'train with backend "cpu" (the default).',
       { cause: error },
     );
   }

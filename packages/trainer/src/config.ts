@@ -22,7 +22,7 @@ export type Method = StrategyName;
  * - `webgpu`: WGSL kernels on a WebGPU adapter (a GPU; without one, software adapters such as
  *   Mesa's llvmpipe run it, for tests, at about a hundred tokens per second).
  */
-export const TRAINER_BACKENDS = ['cpu', 'cpu-reference', 'webgpu'] as const;
+export const TRAINER_BACKENDS = ['cpu', 'cpu-reference', 'webgpu', 'gpujs'] as const;
 export type TrainerBackend = (typeof TRAINER_BACKENDS)[number];
 
 const steps = (what: string) =>
