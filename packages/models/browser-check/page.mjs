@@ -4,6 +4,9 @@ import { gradientError, stepGradients, trainNano } from './nano-train.mjs';
 
 const query = new URLSearchParams(location.search);
 const steps = Number(query.get('steps') ?? 3);
+// repeat=N trains N times per backend and keeps the last run (kernels compiled, pools warm):
+// what bench/browser-nano.mjs times.
+const repeat = Number(query.get('repeat') ?? 1);
 const backends = (query.get('backends') ?? 'cpu,cpu-reference,webgpu,gpujs').split(',');
 
 /** Why WebGPU cannot run here, or undefined when an adapter is available. */
@@ -34,7 +37,7 @@ for (const backend of backends) {
     }
   }
   try {
-    result.runs[backend] = await trainNano({ backend, steps });
+    for (let r = 0; r < repeat; r++) result.runs[backend] = await trainNano({ backend, steps });
   } catch (error) {
     result.runs[backend] = { backend, error: String(error?.stack ?? error) };
   }
@@ -42,7 +45,7 @@ for (const backend of backends) {
 
 // Training-step parity of the GPU backends: loss and every gradient of one step against 'cpu'.
 const gpus = backends.filter((b) => (b === 'gpujs' || b === 'webgpu') && result.runs[b]?.losses);
-if (gpus.length > 0) {
+if (gpus.length > 0 && query.get('gradients') !== '0') {
   result.gradients = {};
   const ref = await stepGradients({ backend: 'cpu' });
   for (const b of gpus) {

@@ -25,5 +25,7 @@ export function runInChromium(options?: {
   steps?: number;
   backends?: string[];
   timeoutMs?: number;
+  /** More query parameters, e.g. '&repeat=2&gradients=0'. */
+  query?: string;
 }): Promise<PageResult>;
 export function formatRuns(result: PageResult, prefix?: string): string;

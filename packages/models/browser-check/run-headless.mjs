@@ -41,6 +41,7 @@ export async function runInChromium(options = {}) {
     steps = 3,
     backends = ['cpu', 'cpu-reference', 'webgpu', 'gpujs'],
     timeoutMs = 150_000,
+    query = '',
   } = options;
   if (executablePath === undefined) {
     throw new Error('no Chromium: install it (apt-get install chromium) or pass --chromium PATH');
@@ -55,7 +56,7 @@ export async function runInChromium(options = {}) {
     tab.on('response', (r) => {
       if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
     });
-    await tab.goto(`${server.page}?steps=${steps}&backends=${backends.join(',')}`);
+    await tab.goto(`${server.page}?steps=${steps}&backends=${backends.join(',')}${query}`);
     try {
       await tab.waitForFunction(() => 'lrwBrowserCheck' in globalThis, null, {
         timeout: timeoutMs,
