@@ -32,5 +32,7 @@ for (const run of Object.values(r.runs)) {
     continue;
   }
   const tps = tokens / (run.ms / 1000);
-  console.log(`| ${run.backend} | ${run.kernels} | ${tps.toFixed(1)} | ${cpu ? (tps / cpu).toFixed(3) : '-'} |`);
+  console.log(
+    `| ${run.backend} | ${run.kernels} | ${tps.toFixed(1)} | ${cpu ? (tps / cpu).toFixed(3) : '-'} |`,
+  );
 }

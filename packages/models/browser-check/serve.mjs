@@ -8,8 +8,8 @@
 // then open the printed URL in a browser with WebGPU (Chrome: --enable-unsafe-webgpu on Linux).
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,7 +25,11 @@ const GPU_JS_URL = 'vendor/gpu.js';
 export function gpuJsBundle() {
   try {
     const require = createRequire(join(ROOT, 'packages', 'tensor', 'package.json'));
-    const file = join(dirname(require.resolve('gpu.js/package.json')), 'dist', 'gpu-browser.min.js');
+    const file = join(
+      dirname(require.resolve('gpu.js/package.json')),
+      'dist',
+      'gpu-browser.min.js',
+    );
     return existsSync(file) ? file : undefined;
   } catch {
     return undefined;
@@ -99,7 +103,9 @@ export async function serve({ host = '127.0.0.1', port = 0 } = {}) {
         );
       }
       res.writeHead(200, {
-        'content-type': bundle ? TYPES['.js'] : (TYPES[extname(file)] ?? 'application/octet-stream'),
+        'content-type': bundle
+          ? TYPES['.js']
+          : (TYPES[extname(file)] ?? 'application/octet-stream'),
         'cache-control': 'no-store',
       });
       res.end(body);

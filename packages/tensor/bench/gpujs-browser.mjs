@@ -60,5 +60,7 @@ console.log('|---|---|---|---|---|---|');
 for (const row of r.rows) {
   const f = (x) => (x === undefined ? '-' : x.toFixed(2));
   const ratio = (a, b) => (a && b ? (a / b).toFixed(3) : '-');
-  console.log(`| ${row.n} | ${f(row.cpu)} | ${f(row.webgpu)} | ${f(row.gpujs)} | ${ratio(row.gpujs, row.cpu)} | ${ratio(row.gpujs, row.webgpu)} |`);
+  console.log(
+    `| ${row.n} | ${f(row.cpu)} | ${f(row.webgpu)} | ${f(row.gpujs)} | ${ratio(row.gpujs, row.cpu)} | ${ratio(row.gpujs, row.webgpu)} |`,
+  );
 }

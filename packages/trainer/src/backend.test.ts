@@ -101,7 +101,9 @@ describe('a backend that cannot start', () => {
       expect(TrainerError.isInstance(error)).toBe(true);
       const e = error as TrainerError;
       expect(e.code).toBe('backend');
-      expect(e.message).toMatch(/The 'gpujs' backend could not be started: .*(gpu\.js|headless-gl|'gl')/);
+      expect(e.message).toMatch(
+        /The 'gpujs' backend could not be started: .*(gpu\.js|headless-gl|'gl')/,
+      );
       expect(e.hint).toContain('headless-gl');
     } finally {
       if (display !== undefined) process.env.DISPLAY = display;

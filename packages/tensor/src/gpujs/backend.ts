@@ -141,7 +141,9 @@ export class GpuJsBackend implements Backend {
   private pooled = 0;
   private pooledBytes = 0;
   private readonly framebuffer: unknown;
-  private readonly TextureClass: new (s: Record<string, unknown>) => GpuJsTexture;
+  private readonly TextureClass: new (
+    s: Record<string, unknown>,
+  ) => GpuJsTexture;
   private readonly anchor: GpuJsKernel;
   private destroyed = false;
   /** Kernel launches so far (tests and benchmarks). */
@@ -162,7 +164,10 @@ export class GpuJsBackend implements Backend {
     this.name = options.name ?? 'gpujs';
     this.maxPooledBytes = options.maxPooledBytes ?? 512 * MIB;
     // The anchor kernel creates gpu.js's shared context and tells us its texture class.
-    this.anchor = gpu.createKernel('function () { return 0; }', { ...KERNEL_SETTINGS, output: [4] });
+    this.anchor = gpu.createKernel('function () { return 0; }', {
+      ...KERNEL_SETTINGS,
+      output: [4],
+    });
     this.anchor();
     const inner = this.anchor.kernel;
     const gl = inner.context ?? gpu.context;
@@ -306,13 +311,15 @@ export class GpuJsBackend implements Backend {
       );
     }
     if (src.byteLength === 0) return;
-    const typed = src instanceof Int32Array ? 'int32' : src instanceof Float32Array ? 'float32' : undefined;
+    const typed =
+      src instanceof Int32Array ? 'int32' : src instanceof Float32Array ? 'float32' : undefined;
     const dtype = typed ?? b.dtype;
     if (!dtype || b.pending) {
       // Bytes of an unknown dtype: keep them until a kernel says what they are.
       if (!b.pending) {
         b.pending = new Uint8Array(b.byteLength);
-        if (b.dtype) throw new Error(`${this.name}.write: internal: pending bytes on a typed buffer`);
+        if (b.dtype)
+          throw new Error(`${this.name}.write: internal: pending bytes on a typed buffer`);
       }
       b.pending.set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength), byteOffset);
       if (typed) this.materialize(b, typed);
@@ -477,7 +484,8 @@ export class GpuJsBackend implements Backend {
   }
 
   emptyPool(): void {
-    for (const list of this.freeTextures.values()) for (const t of list) this.gl.deleteTexture(t.tex.texture);
+    for (const list of this.freeTextures.values())
+      for (const t of list) this.gl.deleteTexture(t.tex.texture);
     this.freeTextures.clear();
     this.pooled = 0;
     this.pooledBytes = 0;
@@ -574,7 +582,8 @@ export class GpuJsBackend implements Backend {
 
   private own(buf: Buf, where: string): GpuJsBuf {
     const b = buf as GpuJsBuf;
-    if (!b.tex) throw new TypeError(`${this.name}.${where}: buffer does not belong to a gpujs backend`);
+    if (!b.tex)
+      throw new TypeError(`${this.name}.${where}: buffer does not belong to a gpujs backend`);
     if (b.freed) throw new Error(`${this.name}.${where}: buffer was already freed`);
     return b;
   }

@@ -44,13 +44,13 @@ export function elementwise(
     values.push(v);
   };
   num('oo', out.offset);
-  walk.shape.forEach((d, q) => num(`d${q}`, d));
-  walk.strides[0].forEach((s, q) => num(`os${q}`, s));
+  for (let q = 0; q < R; q++) num(`d${q}`, walk.shape[q]);
+  for (let q = 0; q < R; q++) num(`os${q}`, walk.strides[0][q]);
   inputs.forEach((v, k) => {
     num(`io${k}`, v.offset);
-    walk.strides[k + 1].forEach((s, q) => num(`is${k}_${q}`, s));
+    for (let q = 0; q < R; q++) num(`is${k}_${q}`, walk.strides[k + 1][q]);
   });
-  scalars.forEach((s, q) => num(`s${q}`, s));
+  for (let q = 0; q < scalars.length; q++) num(`s${q}`, scalars[q]);
   const spec: KernelSpec = {
     key: `ew:${name}:${R}:${full ? 'full' : 'part'}:${inputs.length}:${scalars.length}:${expr}`,
     args,

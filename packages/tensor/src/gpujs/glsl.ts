@@ -100,7 +100,7 @@ export interface Walk {
  */
 export function walkDims(shape: readonly number[], strides: readonly (readonly number[])[]): Walk {
   const order = shape
-    .map((d, i) => i)
+    .map((_, i) => i)
     .filter((i) => shape[i] !== 1)
     .sort((a, b) => strides[0][b] - strides[0][a] || a - b);
   const dims: number[] = [];

@@ -44,7 +44,8 @@ async function headlessGlProblem(): Promise<string> {
   } catch (error) {
     return `the npm package 'gl' is not installed or not built (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
   }
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env;
   return env?.DISPLAY
     ? `headless-gl could not open a context on DISPLAY=${env.DISPLAY}`
     : 'headless-gl is installed but DISPLAY is not set (it needs an X server)';
@@ -65,7 +66,11 @@ export async function loadGpuJs(): Promise<GpuJsModule> {
       { cause: error },
     );
   }
-  const lib = mod.GPU ? mod : mod.default?.GPU ? mod.default : (globalThis as { GPU?: GpuJsModule }).GPU;
+  const lib = mod.GPU
+    ? mod
+    : mod.default?.GPU
+      ? mod.default
+      : (globalThis as { GPU?: GpuJsModule }).GPU;
   if (!lib || typeof lib.GPU !== 'function') {
     throw new Error("the gpujs backend could not find gpu.js's GPU class in the loaded module");
   }

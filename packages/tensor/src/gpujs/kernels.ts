@@ -127,7 +127,9 @@ function reduceKernel(op: 'sum' | 'max' | 'min' | 'argmax'): GpuJsKernelFn {
     const outer = shapeSize(call.output.shape);
     if (outer === 0) return;
     let body = REDUCE_BODY[op];
-    if (inner === 0) body = op === 'sum' || op === 'argmax' ? 'return 0;' : `return ${op === 'max' ? '-' : ''}1 / 0;`;
+    if (inner === 0)
+      body =
+        op === 'sum' || op === 'argmax' ? 'return 0;' : `return ${op === 'max' ? '-' : ''}1 / 0;`;
     intoView(
       gpu,
       call.output,
@@ -182,7 +184,7 @@ const gatherKernel: GpuJsKernelFn = (call, gpu) => {
  * O(N^2 + V N + V R) work for N indices into V rows of R.
  */
 const scatterAddKernel: GpuJsKernelFn = (call, gpu) => {
-  const [indices, src] = call.inputs;
+  const [indices] = call.inputs;
   const out = call.output;
   const V = out.shape[0];
   const R = out.shape[1];

@@ -5,7 +5,7 @@
  */
 import type { TensorView } from '../backend.js';
 import { shapeSize } from '../shape.js';
-import type { GpuJsBackend, GpuJsKernelFn, KernelSpec } from './backend.js';
+import type { GpuJsKernelFn, KernelSpec } from './backend.js';
 import { intoView } from './elementwise.js';
 import { walkDims } from './glsl.js';
 

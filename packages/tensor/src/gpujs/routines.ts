@@ -33,13 +33,7 @@ function axisViews(t: Tensor, axis: number): { x: TensorView; row: (s: Tensor) =
  * A row pass over `x` viewed along `axis`: per row, `init` then `step` (over `v` = the element,
  * `w` = the same element of `y` when given) and `result`, into a new [rows] tensor.
  */
-function rowPass(
-  name: string,
-  x: Tensor,
-  axis: number,
-  body: string,
-  y?: Tensor,
-): Tensor {
+function rowPass(name: string, x: Tensor, axis: number, body: string, y?: Tensor): Tensor {
   const gpu = gpuOf(x);
   const L = x.shape[axis];
   const inner = shapeSize(x.shape.slice(axis + 1));
@@ -88,7 +82,13 @@ function softmaxRoutine(log: boolean): Routine {
       const lse = rowPass(`${name}-lse`, x, axis, LSE);
       const y = Tensor.empty(x.backend, x.shape, 'float32', name);
       const v = axisViews(x, axis);
-      elementwise(gpuOf(x), name, axisViews(y, axis).x, [v.x, v.row(lse)], log ? 'v0 - v1' : 'Math.exp(v0 - v1)');
+      elementwise(
+        gpuOf(x),
+        name,
+        axisViews(y, axis).x,
+        [v.x, v.row(lse)],
+        log ? 'v0 - v1' : 'Math.exp(v0 - v1)',
+      );
       ctx.save(y);
       x.dispose();
       lse.dispose();
@@ -226,10 +226,26 @@ export const adamwRoutine: Routine & { path: 'routine' } = {
     const [param, grad, m, v] = inputs as [Tensor, Tensor, Tensor, Tensor];
     const gpu = gpuOf(param);
     const [pv, gv, mv, vv] = [param.view(), grad.view(), m.view(), v.view()];
-    const k = [a.decay, a.beta1, a.beta2, a.oneMinusBeta1, a.oneMinusBeta2, a.stepSize, a.invBc2Sqrt, a.eps];
+    const k = [
+      a.decay,
+      a.beta1,
+      a.beta2,
+      a.oneMinusBeta1,
+      a.oneMinusBeta2,
+      a.stepSize,
+      a.invBc2Sqrt,
+      a.eps,
+    ];
     const M = 's1 * v2 + s3 * v1';
     const VV = 's2 * v3 + s4 * (v1 * v1)';
-    elementwise(gpu, 'adamw-p', pv, [pv, gv, mv, vv], `v0 * s0 - (s5 * (${M})) / (Math.sqrt(${VV}) * s6 + s7)`, k);
+    elementwise(
+      gpu,
+      'adamw-p',
+      pv,
+      [pv, gv, mv, vv],
+      `v0 * s0 - (s5 * (${M})) / (Math.sqrt(${VV}) * s6 + s7)`,
+      k,
+    );
     elementwise(gpu, 'adamw-m', mv, [mv, gv], 's1 * v0 + s3 * v1', k);
     elementwise(gpu, 'adamw-v', vv, [vv, gv], 's2 * v0 + s4 * (v1 * v1)', k);
     return param.alias();

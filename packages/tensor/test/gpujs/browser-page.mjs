@@ -15,7 +15,11 @@ const PKG = fileURLToPath(new URL('../../', import.meta.url));
 export function gpuJsBundle() {
   try {
     const require = createRequire(join(PKG, 'package.json'));
-    const file = join(dirname(require.resolve('gpu.js/package.json')), 'dist', 'gpu-browser.min.js');
+    const file = join(
+      dirname(require.resolve('gpu.js/package.json')),
+      'dist',
+      'gpu-browser.min.js',
+    );
     return existsSync(file) ? file : undefined;
   } catch {
     return undefined;
@@ -77,7 +81,8 @@ export async function servePage(script) {
       else if (/^\/test\/gpujs\/[a-z-]+\.mjs$/.test(path)) body = await readFile(join(PKG, path));
       else if (path.startsWith('/pkg/dist/')) {
         const file = normalize(join(PKG, path.slice(5)));
-        if (!file.startsWith(join(PKG, 'dist'))) throw Object.assign(new Error('no'), { code: 'ENOENT' });
+        if (!file.startsWith(join(PKG, 'dist')))
+          throw Object.assign(new Error('no'), { code: 'ENOENT' });
         body = await readFile(file);
         if (extname(file) === '.wasm') type = 'application/wasm';
       } else throw Object.assign(new Error('not served'), { code: 'ENOENT' });
@@ -104,7 +109,12 @@ export async function runInChromium(script, { timeoutMs = 300_000, log } = {}) {
   const browser = await chromium.launch({
     executablePath: findChromium(),
     headless: true,
-    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--enable-unsafe-webgpu',
+      '--disable-background-networking',
+      '--no-first-run',
+    ],
   });
   try {
     const page = await browser.newPage();
@@ -116,7 +126,10 @@ export async function runInChromium(script, { timeoutMs = 300_000, log } = {}) {
     });
     await page.goto(server.url);
     try {
-      await page.waitForFunction(() => 'result' in globalThis, null, { timeout: timeoutMs, polling: 200 });
+      await page.waitForFunction(() => 'result' in globalThis, null, {
+        timeout: timeoutMs,
+        polling: 200,
+      });
     } catch (error) {
       throw new Error(`the page did not finish: ${problems.join('; ') || String(error)}`);
     }

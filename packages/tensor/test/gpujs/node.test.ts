@@ -6,8 +6,8 @@
  * explanation, and the same checks run in Chromium (conformance.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import * as T from '../../src/index.js';
 import * as gpujs from '../../src/gpujs/index.js';
+import * as T from '../../src/index.js';
 import { conformanceChecks } from '../../src/testing/index.js';
 // @ts-expect-error: plain .mjs checks shared with the browser page
 import { gpuJsApiChecks } from './api-checks.mjs';
@@ -49,5 +49,6 @@ describe('gpujs in Node (headless-gl)', () => {
       if (r?.error) throw new Error(r.error);
     });
   }
-  for (const c of conformanceChecks('gpujs-node')) it.skipIf(!!c.skipReason)(c.name, c.run, 120_000);
+  for (const c of conformanceChecks('gpujs-node'))
+    it.skipIf(!!c.skipReason)(c.name, c.run, 120_000);
 });
