@@ -147,6 +147,7 @@ describe('@lrw/tensor public surface', () => {
       './testing',
       './cpu-wasm',
       './webgpu',
+      './gpujs',
       './package.json',
     ]);
   });
