@@ -181,6 +181,56 @@ export class GpuJsBackend implements Backend {
     this.maxTextureSize = Math.min(deviceMax, options.maxTextureSize ?? deviceMax);
     this.framebuffer = gl.createFramebuffer();
     for (const [k, v] of Object.entries(kernels)) this.kernels.set(k, v);
+    this.maxLoop = this.probeLoopBudget();
+  }
+
+  /**
+   * Loop iterations a kernel may run per element. Mesa's llvmpipe (headless-gl's software
+   * renderer) stops a shader invocation after 65535 loop iterations in all, and gpu.js runs four
+   * elements per invocation, so there a loop may run 16383 times; longer loops would end early
+   * and give wrong results silently. Measured once with a counting kernel, not guessed from the
+   * renderer's name (which headless-gl reports as 'ANGLE').
+   */
+  readonly maxLoop: number;
+
+  private probeLoopBudget(): number {
+    const n = 20000;
+    const t = this.acquireTexture(4);
+    try {
+      this.draw(
+        {
+          key: 'probe-loop',
+          args: [['n', 'Float']],
+          source: () =>
+            'function (n) { let c = 0; for (let j = 0; j < n; j++) { c += 1; } return c; }',
+        },
+        t,
+        [n],
+      );
+      const gl = this.gl;
+      const px = new Float32Array(4);
+      gl.bindFramebuffer(gl.FRAMEBUFFER, this.framebuffer);
+      gl.framebufferTexture2D(
+        gl.FRAMEBUFFER,
+        gl.COLOR_ATTACHMENT0,
+        gl.TEXTURE_2D,
+        t.tex.texture,
+        0,
+      );
+      gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.FLOAT, px);
+      return px.every((v) => v === n) ? Number.POSITIVE_INFINITY : 16383;
+    } finally {
+      this.releaseTexture(t);
+    }
+  }
+
+  /** Throws when a kernel would loop `n` times per element past this renderer's budget. */
+  checkLoop(n: number, where: string): void {
+    if (n > this.maxLoop) {
+      throw new RangeError(
+        `${this.name}.${where}: a loop of ${n} iterations per element exceeds this renderer's budget of ${this.maxLoop} (Mesa llvmpipe ends a shader after 65535 loop iterations, four elements per invocation); use a smaller reduction or inner dimension, or a GPU, or the cpu backend`,
+      );
+    }
   }
 
   /** The WebGL renderer string (e.g. SwiftShader, a GPU's name), for logs and benchmarks. */

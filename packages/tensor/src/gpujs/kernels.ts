@@ -126,6 +126,7 @@ function reduceKernel(op: 'sum' | 'max' | 'min' | 'argmax'): GpuJsKernelFn {
     const inner = call.attrs.inner as number;
     const outer = shapeSize(call.output.shape);
     if (outer === 0) return;
+    gpu.checkLoop(inner, op);
     let body = REDUCE_BODY[op];
     if (inner === 0)
       body =
@@ -190,6 +191,7 @@ const scatterAddKernel: GpuJsKernelFn = (call, gpu) => {
   const R = out.shape[1];
   const N = indices.shape[0];
   if (N === 0 || V === 0 || R === 0) return;
+  gpu.checkLoop(N, 'scatterAdd');
   const ix = gpu.texOf(indices, 'scatterAdd');
   const io = indices.offset;
   const view = (buf: ReturnType<GpuJsBackend['alloc']>, n: number) => ({

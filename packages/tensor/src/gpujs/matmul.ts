@@ -46,6 +46,7 @@ export const matmulKernel: GpuJsKernelFn = (call, gpu) => {
     num(`bs${q}`, walk.strides[2][q]);
   }
   const vec4 = N % 4 === 0;
+  gpu.checkLoop(K, 'matmul');
   const ob = gpu.outOf(out, 'matmul');
   const covers = out.offset === 0 && shapeSize(out.shape) === ob.elements;
   const decompose = (first: string) => {

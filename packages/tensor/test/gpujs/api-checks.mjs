@@ -167,5 +167,57 @@ export async function gpuJsApiChecks(T, gpujs, name) {
       }
     }
   });
+  await check(
+    'linearCrossEntropy over more logits than one chunk (2^22) matches cpu, loss and gradients',
+    async () => {
+      const N = 64;
+      const C = 8;
+      const V = 70000;
+      const xs = Float32Array.from({ length: N * C }, (_, i) => Math.sin(i * 0.37));
+      const ws = Float32Array.from({ length: V * C }, (_, i) => Math.cos(i * 0.11) * 0.3);
+      const ts = Int32Array.from({ length: N }, (_, i) => (i * 7919) % V);
+      ts[5] = -100; // ignored
+      const run = async (backend) => {
+        const x = T.tensor(xs, { shape: [N, C], backend, requiresGrad: true });
+        const w = T.tensor(ws, { shape: [V, C], backend, requiresGrad: true });
+        const t = T.tensor(ts, { shape: [N], dtype: 'int32', backend });
+        const loss = T.tidy(() => {
+          const l = T.linearCrossEntropy(x, w, t).sum();
+          l.backward();
+          return l;
+        });
+        const out = {
+          loss: (await loss.data())[0],
+          dx: await x.grad.data(),
+          dw: await w.grad.data(),
+        };
+        for (const u of [x, w, t, loss]) u.dispose();
+        return out;
+      };
+      if (be.maxLoop < 2 * V) {
+        // A software renderer with a loop budget (llvmpipe): refused, naming the budget.
+        let msg = '';
+        try {
+          await run(name);
+        } catch (e) {
+          msg = String(e.message);
+        }
+        if (!/exceeds this renderer's budget/.test(msg))
+          throw new Error(`expected the loop-budget error, got: ${msg}`);
+        return;
+      }
+      const gl = await run(name);
+      const cpu = await run('cpu-reference');
+      if (!(Math.abs(gl.loss - cpu.loss) <= 1e-5 * Math.abs(cpu.loss)))
+        throw new Error(`loss ${gl.loss} vs cpu ${cpu.loss}`);
+      for (const k of ['dx', 'dw']) {
+        const scale = Math.max(...Array.from(cpu[k], Math.abs));
+        for (let i = 0; i < cpu[k].length; i++) {
+          if (!(Math.abs(gl[k][i] - cpu[k][i]) <= 1e-5 * scale))
+            throw new Error(`${k}[${i}] ${gl[k][i]} vs cpu ${cpu[k][i]}`);
+        }
+      }
+    },
+  );
   return results;
 }

@@ -42,6 +42,7 @@ describe('gpujs in Node (headless-gl)', () => {
     'int32 tensors round-trip exactly (stored as float values), also when copied in as raw bytes',
     'partial writes and sub-range reads',
     'adamwStep takes the fused routine and matches the cpu backend',
+    'linearCrossEntropy over more logits than one chunk (2^22) matches cpu, loss and gradients',
   ]) {
     it(`API: ${title}`, async () => {
       const r = (await api).find((c) => c.name === title);
