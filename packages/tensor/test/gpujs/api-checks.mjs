@@ -210,11 +210,13 @@ export async function gpuJsApiChecks(T, gpujs, name) {
       const cpu = await run('cpu-reference');
       if (!(Math.abs(gl.loss - cpu.loss) <= 1e-5 * Math.abs(cpu.loss)))
         throw new Error(`loss ${gl.loss} vs cpu ${cpu.loss}`);
+      // dx sums V = 70000 float32 products (cpu-reference accumulates in float64): the expected
+      // float32 error is ~sqrt(V) 2^-24 ~ 1.6e-5 of the terms' scale; 1e-4 of the gradient's scale.
       for (const k of ['dx', 'dw']) {
-        const scale = Math.max(...Array.from(cpu[k], Math.abs));
+        const scale = cpu[k].reduce((m, v) => Math.max(m, Math.abs(v)), 0);
         for (let i = 0; i < cpu[k].length; i++) {
-          if (!(Math.abs(gl[k][i] - cpu[k][i]) <= 1e-5 * scale))
-            throw new Error(`${k}[${i}] ${gl[k][i]} vs cpu ${cpu[k][i]}`);
+          if (!(Math.abs(gl[k][i] - cpu[k][i]) <= 1e-4 * scale))
+            throw new Error(`${k}[${i}] ${gl[k][i]} vs cpu ${cpu[k][i]} (scale ${scale})`);
         }
       }
     },
