@@ -97,3 +97,6 @@ registerBackend('webgpu', async () => (await import('./webgpu/index.js')).create
 // 'gpujs': gpu.js kernels on WebGL2 float textures (src/gpujs), imported only when first loaded; it
 // needs the optional npm package `gpu.js` and a WebGL context (a browser, or headless-gl in Node).
 registerBackend('gpujs', async () => (await import('./gpujs/index.js')).createGpuJsBackend());
+// 'cuda': CUDA C kernels and cuBLAS on an NVIDIA GPU (src/cuda), imported only when first loaded;
+// it needs the optional npm package `koffi` and the NVIDIA driver (see README "CUDA backend").
+registerBackend('cuda', async () => (await import('./cuda/index.js')).createCudaBackend());
