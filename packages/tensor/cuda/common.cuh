@@ -4,7 +4,7 @@
 // (u64 device pointers, i64 integers, f64 scalars), so the host packs it as a flat array of
 // 64-bit words in field order (src/cuda/params.ts) and launches through cuLaunchKernel's `extra`
 // buffer. The sources include no headers, so NVRTC compiles them as they are, and they build as
-// host C++ against test/cuda-emulator/emu.h (LRW_EMULATE), which runs them on the CPU in tests.
+// host C++ against cuda/emulator/emu.h (LRW_EMULATE), which runs them on the CPU in tests.
 #pragma once
 
 typedef unsigned int u32;

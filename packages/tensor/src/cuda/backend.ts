@@ -97,8 +97,11 @@ export class CudaBackend implements Backend {
   readonly cublas: Cublas;
   /** How the kernels got here ('nvcc', 'nvrtc', 'nvrtc-cache'). */
   readonly kernelOrigin: string;
-  /** Launches so far (tests and benchmarks). */
+  /** Launches so far (tests and benchmarks), in all and per kernel. */
   launches = 0;
+  readonly launchCounts = new Map<string, number>();
+  /** Logits floats per chunk of the fused vocabulary head (bounds its memory: 256 MiB). */
+  headChunkFloats = 1 << 26;
   private readonly context: NativePointer;
   private readonly module: NativePointer;
   private readonly kernelNames: Set<string>;
@@ -446,6 +449,7 @@ export class CudaBackend implements Backend {
     this.sizeWord[0] = BigInt(this.args.bytes);
     this.driver.launch(f, grid, [block, 1, 1], smem, this.stream, this.extra, name);
     this.launches++;
+    this.launchCounts.set(name, (this.launchCounts.get(name) ?? 0) + 1);
   }
 
   /** A 1-D grid-stride launch over `n` items, 256 threads per block. */

@@ -117,3 +117,4 @@ export async function createCudaBackend(
   }
   return backend;
 }
+export { buildCudaEmulator, type CudaEmulator } from './emulator.js';

@@ -287,6 +287,10 @@ export function gemm(
   // The planned call's first operand is row-major b, its second row-major a.
   for (const c of plan.calls) cuda.cublas.gemm(c, pb, pa, pc, accumulate);
   cuda.launches += plan.calls.length;
+  cuda.launchCounts.set(
+    'cublasSgemmStridedBatched',
+    (cuda.launchCounts.get('cublasSgemmStridedBatched') ?? 0) + plan.calls.length,
+  );
 }
 
 const matmulKernel: CudaKernel = (call, cuda) =>

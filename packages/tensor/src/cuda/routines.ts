@@ -173,11 +173,9 @@ const crossEntropyRoutine: Routine = {
   },
 };
 
-/** Logits floats per chunk of the fused head (256 MiB of logits at most). */
-export const HEAD_CHUNK_FLOATS = 1 << 26;
-
-function headChunks(N: number, V: number): [number, number][] {
-  const size = Math.max(1, Math.floor(HEAD_CHUNK_FLOATS / Math.max(V, 1)));
+/** Row ranges of the fused head's chunks (`headChunkFloats` logits each at most). */
+function headChunks(cuda: CudaBackend, N: number, V: number): [number, number][] {
+  const size = Math.max(1, Math.floor(cuda.headChunkFloats / Math.max(V, 1)));
   const out: [number, number][] = [];
   for (let r = 0; r < N; r += size) out.push([r, Math.min(N, r + size)]);
   return out;
@@ -207,7 +205,7 @@ const linearCrossEntropyRoutine: Routine = {
     const loss = Tensor.empty(x.backend, tIn.shape, 'float32', 'linearCrossEntropy');
     const lse = Tensor.empty(x.backend, [N], 'float32', 'linearCrossEntropy-lse');
     const wT = { ...w.view(), shape: [C, V], strides: [1, C] };
-    for (const [r0, r1] of headChunks(N, V)) {
+    for (const [r0, r1] of headChunks(cuda, N, V)) {
       const logits = Tensor.empty(x.backend, [r1 - r0, V], 'float32', 'linearCrossEntropy-logits');
       gemm(cuda, rowsOf(x, r0, r1, C), wT, logits.view());
       ceLaunch(
@@ -248,7 +246,7 @@ const linearCrossEntropyRoutine: Routine = {
     const dx = wantX ? Tensor.empty(x.backend, [N, C], 'float32', 'linearCrossEntropy-dx') : null;
     const dw = wantW ? Tensor.empty(x.backend, [V, C], 'float32', 'linearCrossEntropy-dw') : null;
     const wT = { ...w.view(), shape: [C, V], strides: [1, C] };
-    headChunks(N, V).forEach(([r0, r1], chunk) => {
+    headChunks(cuda, N, V).forEach(([r0, r1], chunk) => {
       const xc = rowsOf(x, r0, r1, C);
       const dl = Tensor.empty(x.backend, [r1 - r0, V], 'float32', 'linearCrossEntropy-dlogits');
       gemm(cuda, xc, wT, dl.view()); // logits, overwritten in place by their gradient
