@@ -16,35 +16,39 @@ import { TrainerError } from './trainer-error.js';
 const NO_ADAPTER =
   'webgpu backend: no WebGPU adapter found. In Node, install the optional dependency `webgpu` (npm install webgpu) ...';
 
+const NO_GPU =
+  'cuda backend: no CUDA GPU found (cuInit: CUDA_ERROR_NO_DEVICE (no CUDA-capable device is detected)). Fix: run on a machine with an NVIDIA GPU ...';
+
 vi.mock('@lrw/tensor', async (importOriginal) => {
   const real = await importOriginal<typeof import('@lrw/tensor')>();
   return {
     ...real,
     loadBackend: async (name: string) => {
       if (name === 'webgpu') throw new Error(NO_ADAPTER);
+      if (name === 'cuda') throw new Error(NO_GPU);
       return real.loadBackend(name);
     },
   };
 });
 
 describe('config field backend', () => {
-  it("defaults to 'cpu' and accepts the four backends", () => {
+  it("defaults to 'cpu' and accepts the five backends", () => {
     expect(parseTrainerConfig({}).backend).toBe('cpu');
-    expect(TRAINER_BACKENDS).toEqual(['cpu', 'cpu-reference', 'webgpu', 'gpujs']);
+    expect(TRAINER_BACKENDS).toEqual(['cpu', 'cpu-reference', 'webgpu', 'gpujs', 'cuda']);
     for (const b of TRAINER_BACKENDS) expect(parseTrainerConfig({ backend: b }).backend).toBe(b);
   });
 
   it('an unknown backend names the value and the allowed ones', () => {
     let error: unknown;
     try {
-      parseTrainerConfig({ backend: 'cuda' }, 'run.json');
+      parseTrainerConfig({ backend: 'tpu' }, 'run.json');
     } catch (e) {
       error = e;
     }
     expect(TrainerError.isInstance(error)).toBe(true);
     expect((error as TrainerError).code).toBe('invalid-config');
     expect((error as Error).message).toContain(
-      'backend = "cuda": must be one of "cpu", "cpu-reference", "webgpu", "gpujs"',
+      'backend = "tpu": must be one of "cpu", "cpu-reference", "webgpu", "gpujs", "cuda"',
     );
   });
 });
@@ -55,7 +59,7 @@ describe('lrw --backend', () => {
       const r = await lrw(command, '--help');
       // commander wraps long help lines: compare with the whitespace collapsed
       expect(r.stdout.replace(/\s+/g, ' '), command).toMatch(
-        /--backend <name> tensor backend(: | of the model: )cpu, cpu-reference, webgpu, gpujs/,
+        /--backend <name> tensor backend(: | of the model: )cpu, cpu-reference, webgpu, gpujs, cuda/,
       );
     }
   });
@@ -64,7 +68,7 @@ describe('lrw --backend', () => {
     const r = await lrw('train', '--backend', 'webgpuu', '--steps', '1');
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(
-      'Use one of cpu, cpu-reference, webgpu, gpujs (did you mean webgpu?)',
+      'Use one of cpu, cpu-reference, webgpu, gpujs, cuda (did you mean webgpu?)',
     );
   });
 });
@@ -81,6 +85,15 @@ describe('a backend that cannot start', () => {
     expect((e as Error & { cause?: unknown }).cause).toBeInstanceOf(Error);
   });
 
+  it("cuda: keeps the backend's explanation, with a HINT to fall back to cpu", async () => {
+    const e = (await loadTrainerBackend('cuda').catch((x: unknown) => x)) as TrainerError;
+    expect(TrainerError.isInstance(e)).toBe(true);
+    expect(e.message).toContain(`The 'cuda' backend could not be started: ${NO_GPU}`);
+    expect(e.hint).toMatch(
+      /--backend cpu.*NVIDIA GPU.*cuBLAS.*LRW_CUDA_LIB_DIR.*npm install koffi/,
+    );
+  });
+
   it('trainRun stops with it before reading any data', async () => {
     await expect(
       trainRun({ backend: 'webgpu', steps: 1000 }, { dataDir: '/nonexistent', progress: false }),
@@ -88,8 +101,8 @@ describe('a backend that cannot start', () => {
   });
 
   it('a name outside the list is refused with the allowed ones', async () => {
-    await expect(loadTrainerBackend('cuda')).rejects.toThrow(
-      /backend = "cuda" is not a backend the trainer runs on\.\nHINT: use one of "cpu", "cpu-reference", "webgpu", "gpujs"/,
+    await expect(loadTrainerBackend('tpu')).rejects.toThrow(
+      /backend = "tpu" is not a backend the trainer runs on\.\nHINT: use one of "cpu", "cpu-reference", "webgpu", "gpujs", "cuda"/,
     );
   });
 

@@ -8,7 +8,8 @@ export { TRAINER_BACKENDS, type TrainerBackend };
 /**
  * Loads the backend `name` through @lrw/tensor's registry (`loadBackend`; the current backend
  * stays as it is: the trainer puts its tensors on `name` explicitly). A backend that cannot be
- * created (no WebGPU adapter, the `webgpu` package missing) becomes a TrainerError whose message
+ * created (no WebGPU adapter, the `webgpu` package missing, no NVIDIA driver or GPU for cuda)
+ * becomes a TrainerError whose message
  * keeps the backend's own explanation and whose hint says how to fix it or fall back.
  */
 export async function loadTrainerBackend(name: TrainerBackend | string): Promise<Backend> {
@@ -30,6 +31,8 @@ export async function loadTrainerBackend(name: TrainerBackend | string): Promise
         ? 'train on the CPU with backend "cpu" (--backend cpu, the default), or give this machine a WebGPU adapter: a GPU driver plus `npm install webgpu`, or without a GPU the Mesa EGL packages (Debian: apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri) for the OpenGL ES software route (slow: for tests).'
         : name === 'gpujs'
           ? 'train with backend "cpu" (the default). gpujs in Node needs headless-gl (the npm package `gl`, built from source with X11/GL development packages) and an X display (Xvfb without a GPU); it is meant for browsers and machines whose GPU only WebGL reaches, and is slow on software rasterizers.'
+          : name === 'cuda'
+            ? 'train on the CPU with backend "cpu" (--backend cpu, the default), or fix what the message above names: the cuda backend needs an NVIDIA GPU with its driver, cuBLAS (the CUDA toolkit or PyTorch\'s nvidia-cublas wheel; LRW_CUDA_LIB_DIR if elsewhere) and `npm install koffi`.'
           : 'train with backend "cpu" (the default).',
       { cause: error },
     );

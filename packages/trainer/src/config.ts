@@ -20,9 +20,11 @@ export type Method = StrategyName;
  *   AdamW);
  * - `cpu-reference`: the reference kernels (float64 accumulation; slow, for checks);
  * - `webgpu`: WGSL kernels on a WebGPU adapter (a GPU; without one, software adapters such as
- *   Mesa's llvmpipe run it, for tests, at about a hundred tokens per second).
+ *   Mesa's llvmpipe run it, for tests, at about a hundred tokens per second);
+ * - `cuda`: CUDA C kernels and cuBLAS on an NVIDIA GPU (needs the NVIDIA driver, cuBLAS and
+ *   the optional npm package `koffi`).
  */
-export const TRAINER_BACKENDS = ['cpu', 'cpu-reference', 'webgpu', 'gpujs'] as const;
+export const TRAINER_BACKENDS = ['cpu', 'cpu-reference', 'webgpu', 'gpujs', 'cuda'] as const;
 export type TrainerBackend = (typeof TRAINER_BACKENDS)[number];
 
 const steps = (what: string) =>

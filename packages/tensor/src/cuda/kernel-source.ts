@@ -31,7 +31,15 @@ export function kernelNames(source: string): string[] {
   return [...source.matchAll(/^LRW_KERNEL\((\w+),\s*\w+\)/gm)].map((m) => m[1]!);
 }
 
-/** A short hash of the flattened source (names compiled images). */
+/**
+ * A short hash of the flattened source's code (names compiled images): line comments and blank
+ * lines are left out, so editing a comment does not force nvcc to run again.
+ */
 export function sourceHash(source: string): string {
-  return createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const code = source
+    .split('\n')
+    .map((l) => l.replace(/\/\/.*$/, '').trimEnd())
+    .filter((l) => l.length > 0)
+    .join('\n');
+  return createHash('sha256').update(code).digest('hex').slice(0, 16);
 }

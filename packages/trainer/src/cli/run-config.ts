@@ -73,7 +73,7 @@ export function addTrainFlags(c: Command): Command {
     .option('--seed <n>', 'seed of model, data order and dropout', integer(0))
     .option(
       '--backend <name>',
-      `tensor backend: ${TRAINER_BACKENDS.join(', ')} (default cpu; webgpu needs a WebGPU adapter and gpujs a WebGL context (headless-gl in Node); without a GPU both run on software and are far slower than cpu)`,
+      `tensor backend: ${TRAINER_BACKENDS.join(', ')} (default cpu; webgpu needs a WebGPU adapter and gpujs a WebGL context (headless-gl in Node); without a GPU both run on software and are far slower than cpu; cuda needs an NVIDIA GPU)`,
       choice(TRAINER_BACKENDS),
     );
 }
