@@ -148,6 +148,7 @@ describe('@lrw/tensor public surface', () => {
       './cpu-wasm',
       './webgpu',
       './gpujs',
+      './cuda',
       './package.json',
     ]);
   });

@@ -69,6 +69,9 @@ export function builtImage(dirs: readonly string[]): KernelImage | undefined {
     const man = join(d, MANIFEST_FILE);
     if (existsSync(img) && existsSync(man)) {
       const manifest = JSON.parse(readFileSync(man, 'utf8')) as KernelManifest;
+      // An image whose source changed since (an interrupted build) is not used: NVRTC compiles.
+      const src = join(d, SOURCE_FILE);
+      if (existsSync(src) && sourceHash(readFileSync(src, 'utf8')) !== manifest.hash) continue;
       return {
         image: new Uint8Array(readFileSync(img)),
         kernels: manifest.kernels,
