@@ -8,7 +8,7 @@
 // block size, dynamic shared memory above 48 KiB only after cuFuncSetAttribute, module images
 // that are a fatbin or PTX text, barrier divergence (a deadlock is reported, not hung).
 // Fault injection for the backend's error tests: LRW_CUDA_EMU_INIT=<CUresult> makes cuInit fail,
-// LRW_CUDA_EMU_DEVICES=<n> sets the GPU count.
+// LRW_CUDA_EMU_DEVICES=<n> sets the GPU count, LRW_CUDA_EMU_REJECT_FATBIN=1 refuses fatbin images.
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -329,6 +329,8 @@ CUresult cuModuleLoadData(void** mod, const void* image) {
   const bool fatbin = b[0] == 0x50 && b[1] == 0xed && b[2] == 0x55 && b[3] == 0xba;
   const bool ptx = strstr((const char*)image, ".version") != nullptr;
   if (!fatbin && !ptx) return INVALID_IMAGE;
+  // LRW_CUDA_EMU_REJECT_FATBIN=1: answer as a driver older than the image's toolkit would.
+  if (fatbin && env_int("LRW_CUDA_EMU_REJECT_FATBIN", 0)) return 222;  // CUDA_ERROR_UNSUPPORTED_PTX_VERSION
   *mod = &fakeModule;
   return OK;
 }
@@ -406,6 +408,7 @@ static const char* error_name(int code) {
     case 35: return "CUDA_ERROR_INSUFFICIENT_DRIVER";
     case 100: return "CUDA_ERROR_NO_DEVICE";
     case 200: return "CUDA_ERROR_INVALID_IMAGE";
+    case 222: return "CUDA_ERROR_UNSUPPORTED_PTX_VERSION";
     case 500: return "CUDA_ERROR_NOT_FOUND";
     default: return nullptr;
   }

@@ -10,7 +10,7 @@
 import { CudaBackend, type CudaDevice } from './backend.js';
 import { Cublas } from './cublas.js';
 import { DEVICE_ATTRIBUTE, Driver, initFailure } from './driver.js';
-import { CudaUnavailableError, importKoffi } from './ffi.js';
+import { CudaUnavailableError, importKoffi, type NativePointer } from './ffi.js';
 import { primitiveKernels } from './kernels.js';
 import { DRIVER_FIX, LIBRARY_NAMES, librarySearch, loadLibrary } from './libraries.js';
 import { builtImage, type KernelImage, kernelDirs, kernelSource, nvrtcImage } from './module.js';
@@ -94,8 +94,21 @@ export async function createCudaBackend(
   const stream = driver.createStream();
   const dirs = kernelDirs(options.kernelDir);
   let image: KernelImage | undefined = options.kernels === 'nvrtc' ? undefined : builtImage(dirs);
-  image ??= nvrtcImage(koffi, search, kernelSource(dirs), Math.min(cc, 90));
-  const module = driver.loadModule(image.image);
+  let module: NativePointer | undefined;
+  if (image) {
+    try {
+      module = driver.loadModule(image.image);
+    } catch (e) {
+      // An image from a newer toolkit than this driver supports (e.g. CUDA 13's PTX on a CUDA 12
+      // driver), or without code for this GPU: NVRTC of the installed CUDA compiles it instead.
+      console.warn(`cuda backend: the ahead-of-time kernels (${image.path}) did not load (${(e as Error).message}); compiling them with NVRTC`);
+      image = undefined;
+    }
+  }
+  if (!image || !module) {
+    image = nvrtcImage(koffi, search, kernelSource(dirs), Math.min(cc, 90));
+    module = driver.loadModule(image.image);
+  }
   const cublas = new Cublas(koffi, search, stream);
   const backend = new CudaBackend({
     name: options.name ?? 'cuda',
