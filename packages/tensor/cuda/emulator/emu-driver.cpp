@@ -8,7 +8,8 @@
 // block size, dynamic shared memory above 48 KiB only after cuFuncSetAttribute, module images
 // that are a fatbin or PTX text, barrier divergence (a deadlock is reported, not hung).
 // Fault injection for the backend's error tests: LRW_CUDA_EMU_INIT=<CUresult> makes cuInit fail,
-// LRW_CUDA_EMU_DEVICES=<n> sets the GPU count, LRW_CUDA_EMU_REJECT_FATBIN=1 refuses fatbin images.
+// LRW_CUDA_EMU_DEVICES=<n> sets the GPU count, LRW_CUDA_EMU_REJECT_FATBIN=1 refuses fatbin images;
+// LRW_CUDA_EMU_REVERSE=1 runs blocks and threads in reverse order (a race check).
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -127,6 +128,8 @@ uint64_t emu_shfl_xor_bits(unsigned mask, uint64_t bits, int laneMask) {
   return got;
 }
 
+static int env_int(const char* name, int fallback);
+
 static void run_block() {
   const unsigned n = blockDimV.x * blockDimV.y * blockDimV.z;
   if (fibers.size() != n) {
@@ -149,8 +152,10 @@ static void run_block() {
     for (int r = 0; r < 6; r++) *--sp = nullptr;  // r15 .. rbp
     f.sp = sp;
   }
+  const bool reverse = env_int("LRW_CUDA_EMU_REVERSE", 0) != 0;
   for (;;) {
-    for (unsigned i = 0; i < n; i++) {
+    for (unsigned j = 0; j < n; j++) {
+      const unsigned i = reverse ? n - 1 - j : j;
       if (fibers[i].state != RUNNABLE) continue;
       current = (int)i;
       emu_switch(&schedulerSp, fibers[i].sp);
@@ -375,9 +380,13 @@ CUresult cuLaunchKernel(void* fn, unsigned gx, unsigned gy, unsigned gz, unsigne
   blockDimV = dim3{bx, by, bz};
   gridDimV = dim3{gx, gy, gz};
   dynamicSmem.assign(smem > 0 ? smem : 1, 0xff);
-  for (unsigned z = 0; z < gz; z++)
-    for (unsigned y = 0; y < gy; y++)
-      for (unsigned x = 0; x < gx; x++) {
+  // LRW_CUDA_EMU_REVERSE=1 runs blocks (and threads between barriers) last to first: a kernel
+  // whose result depends on the order has a race that the GPU's scheduler may expose.
+  const bool reverse = env_int("LRW_CUDA_EMU_REVERSE", 0) != 0;
+  for (unsigned zz = 0; zz < gz; zz++)
+    for (unsigned yy = 0; yy < gy; yy++)
+      for (unsigned xx = 0; xx < gx; xx++) {
+        const unsigned x = reverse ? gx - 1 - xx : xx, y = reverse ? gy - 1 - yy : yy, z = reverse ? gz - 1 - zz : zz;
         blockIdxV = dim3{x, y, z};
         memset(dynamicSmem.data(), 0xff, dynamicSmem.size());
         run_block();
