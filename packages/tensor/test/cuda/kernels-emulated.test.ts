@@ -323,11 +323,20 @@ describe.skipIf(!emu.dir)(`cuda kernels on the emulator${skip}`, () => {
     const run = async () => {
       const out: number[] = [];
       for (const [shapes, f] of [
-        [[[2, 2, 70, 24], [2, 2, 70, 24], [2, 2, 70, 24]], ([q, k, v]: Tensor[]) => scaledDotProductAttention(q!, k!, v!)],
+        [
+          [
+            [2, 2, 70, 24],
+            [2, 2, 70, 24],
+            [2, 2, 70, 24],
+          ],
+          ([q, k, v]: Tensor[]) => scaledDotProductAttention(q!, k!, v!),
+        ],
         [[[3, 1500]], ([x]: Tensor[]) => x!.softmax(-1)],
         [[[200, 40], [40], [40]], ([x, w, b]: Tensor[]) => layerNorm(x!, w!, b!)],
       ] as const) {
-        const xs = shapes.map((s, i) => tensor(data([...s], 30 + i), { shape: s, backend: EMU, requiresGrad: true }));
+        const xs = shapes.map((s, i) =>
+          tensor(data([...s], 30 + i), { shape: s, backend: EMU, requiresGrad: true }),
+        );
         const y = tidy(() => {
           const r = (f as (xs: Tensor[]) => Tensor)(xs);
           r.backward(tensor(data([...r.shape], 31), { shape: r.shape, backend: EMU }));
@@ -337,7 +346,10 @@ describe.skipIf(!emu.dir)(`cuda kernels on the emulator${skip}`, () => {
         for (const x of xs) out.push(...(await x.grad!.data()));
         for (const t of [y, ...xs]) t.dispose();
       }
-      const idx = tensor(Int32Array.from({ length: 3000 }, (_, i) => (i * 31) % 1100), { shape: [3000], dtype: 'int32', backend: EMU });
+      const idx = tensor(
+        Int32Array.from({ length: 3000 }, (_, i) => (i * 31) % 1100),
+        { shape: [3000], dtype: 'int32', backend: EMU },
+      );
       const base = tensor(new Float32Array(1100 * 2), { shape: [1100, 2], backend: EMU });
       const src = tensor(data([3000, 2], 32), { shape: [3000, 2], backend: EMU });
       const s = scatterAdd(base, idx, src);
