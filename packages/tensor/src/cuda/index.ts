@@ -101,7 +101,9 @@ export async function createCudaBackend(
     } catch (e) {
       // An image from a newer toolkit than this driver supports (e.g. CUDA 13's PTX on a CUDA 12
       // driver), or without code for this GPU: NVRTC of the installed CUDA compiles it instead.
-      console.warn(`cuda backend: the ahead-of-time kernels (${image.path}) did not load (${(e as Error).message}); compiling them with NVRTC`);
+      console.warn(
+        `cuda backend: the ahead-of-time kernels (${image.path}) did not load (${(e as Error).message}); compiling them with NVRTC`,
+      );
       image = undefined;
     }
   }
