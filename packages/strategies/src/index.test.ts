@@ -10,6 +10,7 @@ describe('@lrw/strategies public surface', () => {
       [
         'Reweighter',
         'ReweightError',
+        'STRATEGIES',
         'STRATEGY_NAMES',
         'computeWeights',
         'constantTemperature',
