@@ -71,16 +71,4 @@ describe('README', () => {
       .join('\n');
     expect(readme).toContain('```js\n' + code + '```');
   });
-
-  it('shows the weighting step of examples/tfjs-training.mjs as it is in the file', () => {
-    const example = readFileSync(new URL('../examples/tfjs-training.mjs', import.meta.url), 'utf8');
-    for (const line of [
-      'const perSample = tf.losses.softmaxCrossEntropy(y, logits, undefined, 0, tf.Reduction.NONE);',
-      'const losses = perSample.dataSync(); // detached copy: B floats',
-      'return tf.sum(tf.mul(perSample, tf.tensor1d(Float32Array.from(w))));',
-    ]) {
-      expect(example).toContain(line);
-      expect(readme).toContain(line);
-    }
-  });
 });
