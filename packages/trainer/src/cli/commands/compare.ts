@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { openDataset } from '@lrw/data';
 import type { Command } from 'commander';
 import { writeBytesAtomic } from '../../atomic-write.js';
-import { METHODS, type Method } from '../../config.js';
+import { METHODS, type Method, methodsHelp } from '../../config.js';
 import { streamMixture } from '../../data-mixture.js';
 import { writeReport } from '../../html-report.js';
 import { type ComparisonTable, comparisonTable, loadReportRun } from '../../report-data.js';
@@ -243,7 +243,7 @@ export function registerCompare(program: Command, io: CliIo): void {
     .option('-o, --out <dir>', 'folder of the runs, results.json and report.html', 'runs/compare')
     .option(
       '--methods <list>',
-      `weighting methods, comma-separated (${METHODS.join(', ')})`,
+      `weighting methods, comma-separated: ${methodsHelp()}`,
       (v: string, prev: Method[] | undefined) => {
         const parse = choice(METHODS);
         return [...(prev ?? []), ...list(v, undefined).map((m) => parse(m))];
