@@ -13,3 +13,9 @@ export function runSnippet(
   dir: string,
   timeoutMs?: number,
 ): Promise<{ status: number | null; stdout: string; stderr: string; error: Error | undefined }>;
+
+/** Registers the vitest tests of a README's code blocks (see readme-snippets.mjs). */
+export function testReadmeSnippets(
+  readmeUrl: URL,
+  options?: { mustUse?: string[]; timeoutMs?: number },
+): Promise<void>;

@@ -69,3 +69,35 @@ export async function runSnippet(snippet, dir, timeoutMs = 120_000) {
     rmSync(folder, { recursive: true, force: true });
   }
 }
+
+/**
+ * Registers the vitest tests of a README: every js/ts block runs (from `dir`, the package
+ * folder, against its built dist/ as a user imports it by name) and prints its stated output;
+ * `mustUse` lists strings that some block must contain (the examples the README promises).
+ * @param {URL} readmeUrl
+ * @param {{ mustUse?: string[], timeoutMs?: number }} [options]
+ */
+export async function testReadmeSnippets(readmeUrl, options = {}) {
+  const { describe, expect, it } = await import('vitest');
+  const { readFileSync } = await import('node:fs');
+  const { fileURLToPath } = await import('node:url');
+  const { dirname } = await import('node:path');
+  const path = fileURLToPath(readmeUrl);
+  const snippets = readmeSnippets(readFileSync(path, 'utf8'));
+  describe(`${path.split('/').slice(-2).join('/')} code blocks`, () => {
+    it('has the examples it promises', () => {
+      expect(snippets.length).toBeGreaterThan(0);
+      const all = snippets.map((s) => s.code).join('\n');
+      for (const use of options.mustUse ?? []) expect(all).toContain(use);
+    });
+    for (const snippet of snippets) {
+      const what = snippet.output === undefined ? 'runs' : 'runs and prints its stated output';
+      it(`the block at line ${snippet.line} ${what}`, async () => {
+        const run = await runSnippet(snippet, dirname(path), options.timeoutMs);
+        expect(run.error).toBeUndefined();
+        expect(run.status === 0 ? '' : run.stderr).toBe('');
+        if (snippet.output !== undefined) expect(run.stdout).toBe(snippet.output);
+      }, (options.timeoutMs ?? 120_000) + 10_000);
+    }
+  });
+}

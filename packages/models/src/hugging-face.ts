@@ -9,14 +9,13 @@ import { noGrad, type Tensor } from '@lrw/tensor';
 import type { HfName } from './architecture.js';
 import { ARCHITECTURES, architecture, type Model, type ModelConfig } from './architectures.js';
 import type { CausalLM, ModelOptions } from './causal-lm.js';
-import { join, readFile } from './platform/node.js';
+import { join, readFile, writeFileAtomic } from './platform/node.js';
 import {
   decodeFloat32,
   readSafetensors,
   SafetensorsError,
   type SafetensorsFile,
   type SafetensorsInput,
-  writeFileAtomic,
   writeSafetensors,
 } from './safetensors.js';
 

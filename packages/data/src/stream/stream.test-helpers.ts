@@ -1,5 +1,5 @@
+import { Xoshiro128 } from '@lrw/random';
 import { prepare } from '../prepare/prepare.js';
-import { Rng } from '../random.js';
 import type { CorpusDocument } from '../sources/source.js';
 
 /** The seven SlimPajama domains, in the order of the spec's Table 3 mixtures (section 7). */
@@ -18,7 +18,7 @@ export function syntheticDocuments(
   perDomain: number,
   domains = SLIMPAJAMA_DOMAINS,
 ): CorpusDocument[] {
-  const rng = new Rng(12345);
+  const rng = new Xoshiro128(12345);
   const words = [
     'alpha',
     'beta',
