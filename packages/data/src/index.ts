@@ -32,6 +32,7 @@ export {
   type ShardHeader,
 } from './shard/shard-format.js';
 export { readSources } from './sources/read-source.js';
+export { SLIMPAJAMA_DOMAINS, type SlimPajamaDomain } from './sources/slimpajama.js';
 export type {
   CorpusDocument,
   DocumentsSource,

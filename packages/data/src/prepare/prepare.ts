@@ -35,7 +35,7 @@ export interface PrepareOptions extends BudgetOptions {
   /** Seed of the train/validation split; default 0. */
   seed?: number;
   /** Domain order (domain id = position); default the names sorted. Other domains are an error. */
-  domains?: string[];
+  domains?: readonly string[];
   /** A shard is closed when its documents reach this many UTF-8 bytes of text; default 32 MiB. */
   shardTextBytes?: number;
   /** Worker threads for tokenization; default min(2, cores); 0 tokenizes on this thread. */
