@@ -16,23 +16,18 @@ import { choice, integer, integerList, list } from '../options.js';
 import { trainInChildren } from '../parallel-runs.js';
 import { addTrainFlags, buildConfig, type TrainFlags } from '../run-config.js';
 import { formatComparison } from '../tables.js';
+import { addTaskFlags, type TaskFlags } from '../task-flags.js';
 import { requireDataset } from './train.js';
 
 export const DEFAULT_COMPARE_METHODS: Method[] = ['uniform', 'linupper', 'quadratic', 'extremes'];
 export const MIXTURES = ['doge', 'doremi'] as const;
 
-export interface CompareOptions extends TrainFlags {
+export interface CompareOptions extends TrainFlags, TaskFlags {
   data: string;
   out: string;
   methods: Method[];
   mixtures?: string[];
   seeds?: number[];
-  tasks?: string[];
-  taskData?: string;
-  taskFile?: string[];
-  numFewshot?: number;
-  limit?: number;
-  evalBatches?: number;
   resume?: boolean;
   /** Runs trained side by side as child processes (default 1: one after another, in-process). */
   jobs?: number;
@@ -262,25 +257,7 @@ export function registerCompare(program: Command, io: CliIo): void {
       'seeds, comma-separated, e.g. 0,1,2 (mean ± std in the tables)',
       integerList,
     );
-  addTrainFlags(command)
-    .option(
-      '--tasks <list>',
-      'few-shot tasks for the Table 2 shape, e.g. piqa,sciq,logiqa,logiqa2',
-      list,
-    )
-    .option('--task-data <dir>', 'folder laid out like shared/data/eval')
-    .option(
-      '--task-file <task:split=path>',
-      'data file of one task split; repeatable',
-      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
-    )
-    .option('--num-fewshot <n>', 'few-shot examples per question', integer(0))
-    .option('--limit <n>', 'only the first n documents of each task', integer(1))
-    .option(
-      '--eval-batches <n>',
-      'validation batches per evaluation (default: the whole split)',
-      integer(1),
-    )
+  addTaskFlags(addTrainFlags(command), 'validation batches per evaluation')
     .option('--resume', 'keep finished runs of --out and continue interrupted ones')
     .option(
       '-j, --jobs <n>',
