@@ -5,3 +5,6 @@ import { testReadmeSnippets } from '@lrw/config/readme-snippets';
 await testReadmeSnippets(new URL('../README.md', import.meta.url), {
   mustUse: ['compareRuns(', 'Trainer.create(', 'CheckpointStore(', 'runSimulatedRanks('],
 });
+
+// The repository's README (its example uses @lrw/strategies; this package depends on all).
+await testReadmeSnippets(new URL('../../../README.md', import.meta.url));
