@@ -21,7 +21,7 @@ export function resolveConfig<C extends ModelConfig>(config: C): Required<C> {
  * 12/24/36 layers at n_embd 768 (the paper's table prints 786 for medium; the code uses 768),
  * context 512. `gpt2` is Hugging Face's gpt2 (context 1024), whose 124,439,808 parameters are the
  * published count. Llama presets follow fms-fsdp (`llama2_1.4b`, `llama2_7b`: vocab 32000,
- * hidden 8/3 d rounded to 256) with the issue's context 8192. The CPU presets train in minutes.
+ * hidden 8/3 d rounded to 256) with a context of 8192. The CPU presets train in minutes.
  */
 export const PRESETS = {
   gpt2: {

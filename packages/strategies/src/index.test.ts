@@ -5,7 +5,7 @@ import * as api from './index.js';
 import * as perSample from './per-sample-loss.js';
 
 describe('@lrw/strategies public surface', () => {
-  it('exports the names of the issue and nothing by accident', () => {
+  it('exports the public names and nothing by accident', () => {
     expect(Object.keys(api).sort()).toEqual(
       [
         'Reweighter',
