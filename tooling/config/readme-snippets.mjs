@@ -92,12 +92,16 @@ export async function testReadmeSnippets(readmeUrl, options = {}) {
     });
     for (const snippet of snippets) {
       const what = snippet.output === undefined ? 'runs' : 'runs and prints its stated output';
-      it(`the block at line ${snippet.line} ${what}`, async () => {
-        const run = await runSnippet(snippet, dirname(path), options.timeoutMs);
-        expect(run.error).toBeUndefined();
-        expect(run.status === 0 ? '' : run.stderr).toBe('');
-        if (snippet.output !== undefined) expect(run.stdout).toBe(snippet.output);
-      }, (options.timeoutMs ?? 120_000) + 10_000);
+      it(
+        `the block at line ${snippet.line} ${what}`,
+        async () => {
+          const run = await runSnippet(snippet, dirname(path), options.timeoutMs);
+          expect(run.error).toBeUndefined();
+          expect(run.status === 0 ? '' : run.stderr).toBe('');
+          if (snippet.output !== undefined) expect(run.stdout).toBe(snippet.output);
+        },
+        (options.timeoutMs ?? 120_000) + 10_000,
+      );
     }
   });
 }

@@ -16,7 +16,7 @@ import {
 } from './strategies.js';
 import { scaleBy, softmaxInto } from './temperature-softmax.js';
 
-export interface WeightOptions<Out extends Weights = Weights> extends InclusionOptions {
+export interface WeightOptions<Out extends Weights = Float64Array> extends InclusionOptions {
   /** A strategy name (see `StrategyName`) or a custom score function of x in [-delta, delta]. */
   strategy: Strategy;
   /** Temperature r > 0 (`kl_reg` in trainer.py, tau in the golden file). Infinity: uniform. */
