@@ -1,5 +1,7 @@
 // @lrw/data: multi-domain corpora -> tokenized shards -> a deterministic, resumable token stream.
 
+// The seeded generator lives in @lrw/random (shared with @lrw/theory); `Rng` is its name here.
+export { hashSeed, permutation, type RngState, Xoshiro128 as Rng } from '@lrw/random';
 export { crc32 } from './checksum.js';
 export {
   DEFAULT_CORPUS_PACKAGES,
@@ -22,7 +24,6 @@ export {
 export { type PrepareOptions, type PrepareResult, prepare } from './prepare/prepare.js';
 export { consoleProgress, type PrepareProgress } from './prepare/progress.js';
 export type { BudgetOptions, ValidationOptions } from './prepare/split-plan.js';
-export { hashSeed, permutation, Rng, type RngState } from './random.js';
 export type { DatasetIndex, DomainStats, ShardEntry, Split } from './shard/dataset-index.js';
 export {
   readShard,
@@ -31,6 +32,7 @@ export {
   type ShardHeader,
 } from './shard/shard-format.js';
 export { readSources } from './sources/read-source.js';
+export { SLIMPAJAMA_DOMAINS, type SlimPajamaDomain } from './sources/slimpajama.js';
 export type {
   CorpusDocument,
   DocumentsSource,

@@ -1,96 +1,19 @@
 /**
  * Model configurations, the named presets, and parameter counts computed from a config alone
- * (so `describe('llama-7b')` costs nothing: no weights are allocated).
+ * (so `describe('llama-7b')` costs nothing: no weights are allocated). What differs between
+ * architectures comes from their specs (architectures.ts).
  */
+import type { ParameterCounts } from './architecture.js';
+import { architecture, type ModelConfig } from './architectures.js';
 
-/** GPT-2 (Radford et al. 2019): learned positions, pre-LayerNorm, GELU (tanh), tied head. */
-export interface GPT2Config {
-  arch: 'gpt2';
-  vocabSize: number;
-  /** Maximum sequence length = rows of the learned position table (HF n_positions). */
-  contextLength: number;
-  dModel: number;
-  nLayers: number;
-  nHeads: number;
-  /** MLP hidden size (default 4 * dModel, HF n_inner = null). */
-  dFF?: number;
-  /** Dropout on embeddings, attention probabilities and residual branches (default 0). */
-  dropout?: number;
-  layerNormEps?: number;
-  /** Normal init std (HF initializer_range, default 0.02). */
-  initStd?: number;
-}
+export type { ParameterCounts } from './architecture.js';
+export type { ArchitectureName, Model, ModelConfig } from './architectures.js';
+export type { GPT2Config } from './gpt2.js';
+export { type LlamaConfig, llamaHiddenSize } from './llama.js';
 
-/** Llama (Touvron et al. 2023): RMSNorm, RoPE, SwiGLU, grouped-query attention, untied head. */
-export interface LlamaConfig {
-  arch: 'llama';
-  vocabSize: number;
-  /** Maximum sequence length (HF max_position_embeddings; RoPE has no table to size). */
-  contextLength: number;
-  dModel: number;
-  nLayers: number;
-  nHeads: number;
-  /** Key/value heads (default nHeads). */
-  nKvHeads?: number;
-  /** SwiGLU hidden size (default: 8/3 * dModel rounded up to a multiple of 256, as Llama). */
-  dFF?: number;
-  rmsNormEps?: number;
-  ropeTheta?: number;
-  initStd?: number;
-  dropout?: number;
-}
-
-export type ModelConfig = GPT2Config | LlamaConfig;
-
-/** Llama's hidden size rule: multiple_of * ceil((8/3) d / multiple_of) (Meta's and fms' code). */
-export function llamaHiddenSize(dModel: number, multipleOf = 256): number {
-  return multipleOf * Math.ceil(((8 / 3) * dModel) / multipleOf);
-}
-
-/** The config with every optional field filled in. */
+/** The config with every optional field filled in (the architecture's defaults). */
 export function resolveConfig<C extends ModelConfig>(config: C): Required<C> {
-  checkConfig(config);
-  if (config.arch === 'gpt2') {
-    return {
-      dFF: 4 * config.dModel,
-      dropout: 0,
-      layerNormEps: 1e-5,
-      initStd: 0.02,
-      ...stripUndefined(config),
-    } as Required<C>;
-  }
-  return {
-    nKvHeads: config.nHeads,
-    dFF: llamaHiddenSize(config.dModel),
-    rmsNormEps: 1e-5,
-    ropeTheta: 10000,
-    initStd: 0.02,
-    dropout: 0,
-    ...stripUndefined(config),
-  } as Required<C>;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function checkConfig(c: ModelConfig): void {
-  const bad = (field: string, why: string) => {
-    throw new RangeError(`model config: ${field} = ${JSON.stringify((c as never)[field])} ${why}`);
-  };
-  if (c.arch !== 'gpt2' && c.arch !== 'llama') bad('arch', "must be 'gpt2' or 'llama'");
-  for (const f of ['vocabSize', 'contextLength', 'dModel', 'nLayers', 'nHeads'] as const) {
-    if (!Number.isInteger(c[f]) || c[f] <= 0) bad(f, 'must be a positive integer');
-  }
-  if (c.dModel % c.nHeads !== 0) bad('dModel', `must be divisible by nHeads (${c.nHeads})`);
-  if (c.arch === 'llama') {
-    const kv = c.nKvHeads ?? c.nHeads;
-    if (!Number.isInteger(kv) || kv <= 0 || c.nHeads % kv !== 0)
-      bad('nKvHeads', `must be a positive divisor of nHeads (${c.nHeads})`);
-    if ((c.dModel / c.nHeads) % 2 !== 0) bad('dModel', 'must give an even head size for RoPE');
-  }
-  if (c.dropout !== undefined && !(c.dropout >= 0 && c.dropout < 1))
-    bad('dropout', 'must be in [0, 1)');
+  return architecture(config?.arch).resolve(config) as unknown as Required<C>;
 }
 
 /**
@@ -98,7 +21,7 @@ function checkConfig(c: ModelConfig): void {
  * 12/24/36 layers at n_embd 768 (the paper's table prints 786 for medium; the code uses 768),
  * context 512. `gpt2` is Hugging Face's gpt2 (context 1024), whose 124,439,808 parameters are the
  * published count. Llama presets follow fms-fsdp (`llama2_1.4b`, `llama2_7b`: vocab 32000,
- * hidden 8/3 d rounded to 256) with the issue's context 8192. The CPU presets train in minutes.
+ * hidden 8/3 d rounded to 256) with a context of 8192. The CPU presets train in minutes.
  */
 export const PRESETS = {
   gpt2: {
@@ -184,36 +107,9 @@ export function preset(name: PresetName, overrides: Partial<ModelConfig> = {}): 
 }
 
 /** Parameter counts of a config (tied GPT-2 head counted once, as Hugging Face does). */
-export interface ParameterCounts {
-  total: number;
-  /** Token (and, for GPT-2, position) embedding tables. */
-  embedding: number;
-  /** Everything but the embedding tables (and the untied head): Kaplan et al.'s N. */
-  nonEmbedding: number;
-  perBlock: number;
-  /** Untied output head (Llama); 0 when tied (GPT-2). */
-  head: number;
-}
-
 export function countParameters(config: ModelConfig): ParameterCounts {
-  const c = resolveConfig(config);
-  const d = c.dModel;
-  if (c.arch === 'gpt2') {
-    const ln = 2 * d;
-    const attn = d * 3 * d + 3 * d + d * d + d;
-    const mlp = d * c.dFF + c.dFF + c.dFF * d + d;
-    const perBlock = 2 * ln + attn + mlp;
-    const embedding = c.vocabSize * d + c.contextLength * d;
-    const nonEmbedding = c.nLayers * perBlock + ln;
-    return { total: embedding + nonEmbedding, embedding, nonEmbedding, perBlock, head: 0 };
-  }
-  const kvDim = (d / c.nHeads) * c.nKvHeads;
-  const attn = d * d + 2 * d * kvDim + d * d;
-  const perBlock = 2 * d + attn + 3 * d * c.dFF;
-  const embedding = c.vocabSize * d;
-  const head = c.vocabSize * d;
-  const nonEmbedding = c.nLayers * perBlock + d;
-  return { total: embedding + nonEmbedding + head, embedding, nonEmbedding, perBlock, head };
+  const spec = architecture(config?.arch);
+  return spec.countParameters(spec.resolve(config));
 }
 
 /** Human-readable millions/billions. */
@@ -233,11 +129,11 @@ export interface ModelDescription {
 export function describe(model: PresetName | ModelConfig): ModelDescription {
   const config = typeof model === 'string' ? preset(model) : model;
   const name = typeof model === 'string' ? model : config.arch;
-  const c = resolveConfig(config);
-  const p = countParameters(config);
-  const kv = c.arch === 'llama' ? `, kv heads ${c.nKvHeads}` : '';
+  const spec = architecture(config?.arch);
+  const c = spec.resolve(config) as Required<ModelConfig> & { dFF: number };
+  const p = spec.countParameters(c);
   const text = [
-    `${name} (${c.arch}): ${c.nLayers} layers, ${c.nHeads} heads${kv}, d_model ${c.dModel}, d_ff ${c.dFF}, vocab ${c.vocabSize}, context ${c.contextLength}`,
+    `${name} (${c.arch}): ${c.nLayers} layers, ${c.nHeads} heads${spec.describeShape(c)}, d_model ${c.dModel}, d_ff ${c.dFF}, vocab ${c.vocabSize}, context ${c.contextLength}`,
     `parameters: ${p.total.toLocaleString('en-US')} (${humanCount(p.total)}); embedding ${p.embedding.toLocaleString('en-US')}, non-embedding ${p.nonEmbedding.toLocaleString('en-US')}, per block ${p.perBlock.toLocaleString('en-US')}${p.head ? `, head ${p.head.toLocaleString('en-US')}` : ' (head tied to the embedding)'}`,
   ].join('\n');
   return { name, config, parameters: p, text };

@@ -1,63 +1,29 @@
 /**
- * Hugging Face interchange: parameter names and layouts of `GPT2LMHeadModel` and
- * `LlamaForCausalLM`, their `config.json`, and save/load of a model folder
+ * Hugging Face interchange: parameter names and layouts (`GPT2LMHeadModel`,
+ * `LlamaForCausalLM`, ...), their `config.json`, and save/load of a model folder
  * (`config.json` + `model.safetensors`) that `transformers`' `from_pretrained` reads and writes.
- *
- * GPT-2 stores its projections as Conv1D, weight (in, out) = our Linear weight transposed; its
- * head is tied, so `lm_head.weight` is not written (HF drops tied weights on save too) and is
- * ignored on load. Files saved from the bare GPT2Model (the hub's `gpt2`) lack the
- * `transformer.` prefix and carry `attn.bias` mask buffers; both are accepted.
+ * What each architecture stores how is in its spec (see architecture.ts: `hfName`,
+ * `hfStoredName`, `hfIgnorable`, the config.json fields).
  */
 import { noGrad, type Tensor } from '@lrw/tensor';
+import type { HfName } from './architecture.js';
+import { ARCHITECTURES, architecture, type Model, type ModelConfig } from './architectures.js';
 import type { CausalLM, ModelOptions } from './causal-lm.js';
-import { type GPT2Config, type LlamaConfig, type ModelConfig, resolveConfig } from './config.js';
-import { GPT2 } from './gpt2.js';
-import { Llama } from './llama.js';
-import { join, readFile } from './platform/node.js';
+import { join, readFile, writeFileAtomic } from './platform/node.js';
 import {
   decodeFloat32,
   readSafetensors,
   SafetensorsError,
   type SafetensorsFile,
   type SafetensorsInput,
-  writeFileAtomic,
   writeSafetensors,
 } from './safetensors.js';
 
-/** How one of our parameters is stored under Hugging Face's name. */
-export interface HfName {
-  name: string;
-  /** Stored transposed (GPT-2 Conv1D weights). */
-  transpose: boolean;
-}
-
-const GPT2_CONV1D = /^blocks\.\d+\.(attn\.(qkv|out)|mlp\.(fc|proj))\.weight$/;
+export type { HfName } from './architecture.js';
 
 /** Hugging Face's name for one of our parameter names. */
 export function hfName(arch: ModelConfig['arch'], ours: string): HfName {
-  if (arch === 'gpt2') {
-    const name = ours
-      .replace(/^tok_emb\./, 'wte.')
-      .replace(/^pos_emb\./, 'wpe.')
-      .replace(/^norm_f\./, 'ln_f.')
-      .replace(/^blocks\.(\d+)\.norm1\./, 'h.$1.ln_1.')
-      .replace(/^blocks\.(\d+)\.norm2\./, 'h.$1.ln_2.')
-      .replace(/^blocks\.(\d+)\.attn\.qkv\./, 'h.$1.attn.c_attn.')
-      .replace(/^blocks\.(\d+)\.attn\.out\./, 'h.$1.attn.c_proj.')
-      .replace(/^blocks\.(\d+)\.mlp\.fc\./, 'h.$1.mlp.c_fc.')
-      .replace(/^blocks\.(\d+)\.mlp\.proj\./, 'h.$1.mlp.c_proj.');
-    return { name: `transformer.${name}`, transpose: GPT2_CONV1D.test(ours) };
-  }
-  if (ours.startsWith('lm_head.')) return { name: ours, transpose: false };
-  const name = ours
-    .replace(/^tok_emb\./, 'embed_tokens.')
-    .replace(/^norm_f\./, 'norm.')
-    .replace(/^blocks\.(\d+)\.norm1\./, 'layers.$1.input_layernorm.')
-    .replace(/^blocks\.(\d+)\.norm2\./, 'layers.$1.post_attention_layernorm.')
-    .replace(/^blocks\.(\d+)\.attn\.(q|k|v)\./, 'layers.$1.self_attn.$2_proj.')
-    .replace(/^blocks\.(\d+)\.attn\.out\./, 'layers.$1.self_attn.o_proj.')
-    .replace(/^blocks\.(\d+)\.mlp\.(gate|up|down)\./, 'layers.$1.mlp.$2_proj.');
-  return { name: `model.${name}`, transpose: false };
+  return architecture(arch).hfName(ours);
 }
 
 function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
@@ -108,13 +74,6 @@ export async function toHuggingFaceStateAsync(
   return out;
 }
 
-/** Names in HF files that carry no parameter of ours (buffers and the tied GPT-2 head). */
-function ignorable(arch: ModelConfig['arch'], name: string): boolean {
-  if (arch === 'gpt2')
-    return /(^|\.)attn\.(bias|masked_bias)$/.test(name) || name === 'lm_head.weight';
-  return /rotary_emb\.inv_freq$/.test(name);
-}
-
 /**
  * Loads Hugging Face-named tensors into the model (shapes checked, Conv1D transposed, F16/BF16
  * converted to float32). Every parameter must be present; unknown names are refused.
@@ -125,22 +84,20 @@ export function loadHuggingFaceState(
   source = 'safetensors',
 ): void {
   const arch = model.config.arch;
+  const spec = architecture(arch);
   const byHf = new Map<string, [string, Tensor, boolean]>();
   for (const [ours, p] of model.namedParameters()) {
-    const { name, transpose } = hfName(arch, ours);
+    const { name, transpose } = spec.hfName(ours);
     byHf.set(name, [ours, p, transpose]);
   }
   const seen = new Set<string>();
   const unexpected: string[] = [];
   const values = new Map<string, Float32Array>();
   for (const [rawName, entry] of file.tensors) {
-    const name =
-      arch === 'gpt2' && !rawName.startsWith('transformer.') && rawName !== 'lm_head.weight'
-        ? `transformer.${rawName}`
-        : rawName;
+    const name = spec.hfStoredName(rawName);
     const target = byHf.get(name);
     if (!target) {
-      if (!ignorable(arch, name)) unexpected.push(rawName);
+      if (!spec.hfIgnorable(name)) unexpected.push(rawName);
       continue;
     }
     const [ours, p, transpose] = target;
@@ -166,59 +123,16 @@ export function loadHuggingFaceState(
 
 /** `config.json` in Hugging Face's format for this config. */
 export function toHuggingFaceConfig(config: ModelConfig): Record<string, unknown> {
-  if (config.arch === 'gpt2') {
-    const c = resolveConfig(config);
-    return {
-      architectures: ['GPT2LMHeadModel'],
-      model_type: 'gpt2',
-      vocab_size: c.vocabSize,
-      n_positions: c.contextLength,
-      n_ctx: c.contextLength,
-      n_embd: c.dModel,
-      n_layer: c.nLayers,
-      n_head: c.nHeads,
-      n_inner: c.dFF === 4 * c.dModel ? null : c.dFF,
-      activation_function: 'gelu_new',
-      resid_pdrop: c.dropout,
-      embd_pdrop: c.dropout,
-      attn_pdrop: c.dropout,
-      layer_norm_epsilon: c.layerNormEps,
-      initializer_range: c.initStd,
-      scale_attn_weights: true,
-      tie_word_embeddings: true,
-      bos_token_id: c.vocabSize - 1,
-      eos_token_id: c.vocabSize - 1,
-      torch_dtype: 'float32',
-    };
-  }
-  const c = resolveConfig(config);
+  const spec = architecture(config?.arch);
+  const { className, modelType } = spec.huggingFace;
   return {
-    architectures: ['LlamaForCausalLM'],
-    model_type: 'llama',
-    vocab_size: c.vocabSize,
-    hidden_size: c.dModel,
-    intermediate_size: c.dFF,
-    num_hidden_layers: c.nLayers,
-    num_attention_heads: c.nHeads,
-    num_key_value_heads: c.nKvHeads,
-    head_dim: c.dModel / c.nHeads,
-    max_position_embeddings: c.contextLength,
-    rms_norm_eps: c.rmsNormEps,
-    rope_theta: c.ropeTheta,
-    rope_scaling: null,
-    hidden_act: 'silu',
-    attention_bias: false,
-    attention_dropout: c.dropout,
-    mlp_bias: false,
-    initializer_range: c.initStd,
-    tie_word_embeddings: false,
-    bos_token_id: 1,
-    eos_token_id: 2,
-    torch_dtype: 'float32',
+    architectures: [className],
+    model_type: modelType,
+    ...spec.toHuggingFaceConfig(spec.resolve(config)),
   };
 }
 
-/** Our config from a Hugging Face `config.json` object (GPT-2 or Llama). */
+/** Our config from a Hugging Face `config.json` object (any architecture of architectures.ts). */
 export function fromHuggingFaceConfig(
   json: Record<string, unknown>,
   source = 'config.json',
@@ -232,73 +146,20 @@ export function fromHuggingFaceConfig(
     }
     return v;
   };
-  const type = json.model_type;
-  if (type === 'gpt2') {
-    const act = json.activation_function ?? 'gelu_new';
-    if (act !== 'gelu_new' && act !== 'gelu_pytorch_tanh') {
-      throw new TypeError(
-        `${source}: activation_function '${act}' is not supported; GPT2 here uses gelu_new (tanh)`,
-      );
-    }
-    const cfg: GPT2Config = {
-      arch: 'gpt2',
-      vocabSize: num('vocab_size'),
-      contextLength: num('n_positions'),
-      dModel: num('n_embd'),
-      nLayers: num('n_layer'),
-      nHeads: num('n_head'),
-      layerNormEps: num('layer_norm_epsilon', 1e-5),
-      initStd: num('initializer_range', 0.02),
-      dropout: num('resid_pdrop', 0),
-    };
-    if (typeof json.n_inner === 'number') cfg.dFF = json.n_inner;
-    return cfg;
+  const specs = Object.values(ARCHITECTURES);
+  const spec = specs.find((a) => a.huggingFace.modelType === json.model_type);
+  if (!spec) {
+    const known = specs.map((a) => `'${a.huggingFace.modelType}'`).join(', ');
+    throw new TypeError(
+      `${source}: model_type ${JSON.stringify(json.model_type)} is not supported; use one of ${known}`,
+    );
   }
-  if (type === 'llama') {
-    if (json.tie_word_embeddings === true) {
-      throw new TypeError(
-        `${source}: tie_word_embeddings = true is not supported for Llama here (untied head)`,
-      );
-    }
-    if (json.rope_scaling) {
-      throw new TypeError(
-        `${source}: rope_scaling is not supported; only plain RoPE (rope_scaling null)`,
-      );
-    }
-    const nHeads = num('num_attention_heads');
-    const dModel = num('hidden_size');
-    if (
-      json.head_dim !== undefined &&
-      json.head_dim !== null &&
-      json.head_dim !== dModel / nHeads
-    ) {
-      throw new TypeError(
-        `${source}: head_dim ${json.head_dim} != hidden_size / num_attention_heads is not supported`,
-      );
-    }
-    const cfg: LlamaConfig = {
-      arch: 'llama',
-      vocabSize: num('vocab_size'),
-      contextLength: num('max_position_embeddings'),
-      dModel,
-      nLayers: num('num_hidden_layers'),
-      nHeads,
-      nKvHeads: num('num_key_value_heads', nHeads),
-      dFF: num('intermediate_size'),
-      rmsNormEps: num('rms_norm_eps', 1e-6),
-      ropeTheta: num('rope_theta', 10000),
-      initStd: num('initializer_range', 0.02),
-    };
-    return cfg;
-  }
-  throw new TypeError(
-    `${source}: model_type ${JSON.stringify(type)} is not supported; use 'gpt2' or 'llama'`,
-  );
+  return spec.fromHuggingFaceConfig(json, num, source) as ModelConfig;
 }
 
 /** A new (randomly initialised) model of the config's architecture. */
-export function createModel(config: ModelConfig, options: ModelOptions = {}): GPT2 | Llama {
-  return config.arch === 'gpt2' ? new GPT2(config, options) : new Llama(config, options);
+export function createModel(config: ModelConfig, options: ModelOptions = {}): Model {
+  return architecture(config?.arch).create(config, options) as Model;
 }
 
 export interface SaveOptions {
@@ -323,10 +184,7 @@ export async function saveHuggingFace(
 }
 
 /** Builds the model described by `dir/config.json` and loads `dir/model.safetensors` into it. */
-export async function loadHuggingFace(
-  dir: string,
-  options: ModelOptions = {},
-): Promise<GPT2 | Llama> {
+export async function loadHuggingFace(dir: string, options: ModelOptions = {}): Promise<Model> {
   const configPath = join(dir, 'config.json');
   let json: Record<string, unknown>;
   try {

@@ -2,6 +2,12 @@
  * @lrw/models: GPT-2 and Llama on @lrw/tensor with per-sample language-model loss, presets,
  * and Hugging Face safetensors. See README.md.
  */
+export type {
+  ArchitectureSpec,
+  BaseModelConfig,
+  HfNumberField,
+} from './architecture.js';
+export { ARCHITECTURES, type ArchitectureName, architecture, type Model } from './architectures.js';
 export { CausalLM, type LossOptions, type ModelOptions } from './causal-lm.js';
 export {
   countParameters,
@@ -17,7 +23,7 @@ export {
   preset,
   resolveConfig,
 } from './config.js';
-export { GPT2 } from './gpt2.js';
+export { GPT2, gpt2Architecture } from './gpt2.js';
 export {
   createModel,
   fromHuggingFaceConfig,
@@ -36,7 +42,7 @@ export {
   type LinearCrossEntropyOptions,
   linearCrossEntropy,
 } from './linear-cross-entropy.js';
-export { Llama } from './llama.js';
+export { Llama, llamaArchitecture } from './llama.js';
 export { type AttentionOptions, CausalSelfAttention } from './nn/attention.js';
 export { TransformerBlock } from './nn/block.js';
 export { Dropout } from './nn/dropout.js';

@@ -6,7 +6,7 @@
  * does: known dtypes, byte sizes that match the shapes, entries in range, no overlap, no gap, and
  * no unindexed byte left at the end (so truncation and corruption are caught, not read as data).
  */
-import { dirname, mkdir, processId, readFile, rename, rm, writeFile } from './platform/node.js';
+import { dirname, mkdir, readFile, writeFileAtomic } from './platform/node.js';
 
 export type SafetensorsDType =
   | 'F64'
@@ -356,24 +356,15 @@ export async function readSafetensors(path: string): Promise<SafetensorsFile> {
   return parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
 }
 
-/** Writes bytes atomically: a temporary file in the same folder, then a rename. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${processId()}-${Date.now()}`;
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
-
-/** Serializes and writes a .safetensors file atomically. */
+/**
+ * Serializes and writes a .safetensors file atomically (@lrw/atomic-file: temporary file,
+ * fsync, rename, folder fsync), creating its folder if needed.
+ */
 export async function writeSafetensors(
   path: string,
   tensors: ReadonlyMap<string, SafetensorsInput> | Readonly<Record<string, SafetensorsInput>>,
   metadata?: Record<string, string>,
 ): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
   await writeFileAtomic(path, serializeSafetensors(tensors, metadata));
 }

@@ -107,7 +107,7 @@ console.log(
   'n         strategy   ns/call           ns/sample       with out: ns/sample  naive/ours  ' +
     'ours/exp-floor  exp-floor ns/sample',
 );
-/** The goals, for the summary: n = 512 per call, n = 1e6 per sample. */
+/** The goals, for the summary: n = 512 per call, n = 1e6 per sample. */
 const goals = [];
 for (const n of sizes) {
   const inputs = lossVectors(n, n <= 4096 ? 64 : 2);

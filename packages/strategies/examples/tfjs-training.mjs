@@ -3,7 +3,8 @@
 //
 // A small MLP learns a 3-class problem (three interleaved spirals), batches of 64. Each step:
 //   1. per-sample cross-entropy with Reduction.NONE: a [B] tensor,
-//   2. a detached copy of it (dataSync) goes to computeWeights: w[B], summing to 1,
+//   2. a detached copy of it (dataSync) goes to computeWeights: w[B], summing to 1, written into
+//      a Float32Array (TF.js tensors take no Float64Array),
 //   3. the model trains on sum_i w_i l_i (tf.sum(tf.mul(losses, w))), so the weights are
 //      constants for the gradient, as in the paper.
 // For comparison the same model, from the same initial weights, also trains on the plain mean.
@@ -65,6 +66,7 @@ const order = Array.from({ length: N }, (_, i) => i);
 
 function train(label, strategy, r) {
   const model = makeModel();
+  const w = new Float32Array(B); // the weights of each step, reused
   const optimizer = tf.train.adam(0.01);
   const start = evaluate(model);
   console.log(
@@ -86,9 +88,9 @@ function train(label, strategy, r) {
       // [B]: one loss per sample.
       const perSample = tf.losses.softmaxCrossEntropy(y, logits, undefined, 0, tf.Reduction.NONE);
       const losses = perSample.dataSync(); // detached copy: B floats
-      const w = computeWeights(losses, { strategy, r });
+      computeWeights(losses, { strategy, r, out: w });
       stats = weightStats(w, losses);
-      return tf.sum(tf.mul(perSample, tf.tensor1d(Float32Array.from(w))));
+      return tf.sum(tf.mul(perSample, tf.tensor1d(w)));
     }, true);
     if (!stats.capHolds) capBreaks++;
     loss.dispose();

@@ -1,9 +1,9 @@
 import { computeWeights, type WeightOptions } from './compute-weights.js';
-import { ReweightError } from './errors.js';
+import { ReweightError, show } from './errors.js';
 
 export type AccumulationNormalization = 'per-micro-batch' | 'across-accumulation';
 
-export interface AccumulationOptions extends Omit<WeightOptions, 'active'> {
+export interface AccumulationOptions extends Omit<WeightOptions, 'active' | 'out'> {
   /**
    * - 'per-micro-batch' (the reference code): each micro-batch is normalized and weighted on its
    *   own, its weighted sum divided by the number of micro-batches A. Each micro-batch can be
@@ -50,7 +50,7 @@ export function accumulationCoefficients(
   if (normalization !== 'across-accumulation') {
     throw new ReweightError(
       'invalid-option',
-      `normalization = ${JSON.stringify(normalization)}: use 'per-micro-batch' (reference) or ` +
+      `normalization = ${show(normalization)}: use 'per-micro-batch' (reference) or ` +
         "'across-accumulation'.",
     );
   }

@@ -3,7 +3,7 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
 /**
- * The issue's goal: the package's main entry under 4 kB (4000 B, the decimal kilobyte: the
+ * The goal: the package's main entry under 4 kB (4000 B, the decimal kilobyte: the
  * stricter reading) minified and gzipped, measured as
  * bench/weights.mjs does (esbuild bundle + minify, ESM, platform neutral; gzip level 9). Built
  * from the TypeScript sources, which esbuild compiles to the same size as dist/ within a few

@@ -150,7 +150,7 @@ describe("the 'out' option and the two paths", () => {
   it('fused loops (two samples per iteration, four in the scaling): every n from 1 to 11', () => {
     for (let n = 1; n <= 11; n++) {
       const losses = Float32Array.from({ length: n }, (_, i) => 2 + ((i * 7) % 5) / 3 + i / 17);
-      for (const strategy of ['linupper', 'quadratic', 'extremes', 'linear', 'dro-kl'] as const) {
+      for (const strategy of STRATEGY_NAMES) {
         for (const r of [0.4, 1, 2.5e-3]) {
           const w = computeWeights(losses, { strategy, r });
           expectClose(w, referenceWeights(losses, strategy, r), 1e-12);
@@ -175,7 +175,7 @@ describe("the 'out' option and the two paths", () => {
       for (const bad of [Number.NaN, Infinity, -Infinity]) {
         const losses = Array.from({ length: n }, (_, i) => 1 + i / 3);
         losses[n - 1] = bad;
-        for (const strategy of ['linupper', 'quadratic', 'extremes', 'linear', 'dro-kl'] as const) {
+        for (const strategy of STRATEGY_NAMES) {
           expect(() => computeWeights(losses, { strategy, r: 0.4 })).toThrow(
             `losses[${n - 1}] = ${bad} is not a finite loss`,
           );
@@ -186,13 +186,49 @@ describe("the 'out' option and the two paths", () => {
 
   it('small r: the general path matches the spec transcription', () => {
     const few = [2.1, 2.5, 3.0, 3.3, 4.8, 2.9];
-    for (const strategy of ['linupper', 'quadratic', 'extremes', 'linear', 'dro-kl'] as const) {
+    for (const strategy of STRATEGY_NAMES) {
       for (const r of [3e-3, 2e-3, 1e-3, 1e-4]) {
         expectClose(
           computeWeights(few, { strategy, r }),
           referenceWeights(few, strategy, r),
           1e-12,
         );
+      }
+    }
+  });
+});
+
+describe('a Float32Array out (for tensor libraries without float64, such as TF.js)', () => {
+  const losses = Float32Array.from({ length: 65 }, (_, i) => 2 + ((i * 29) % 23) / 9);
+  const strategies: Strategy[] = [...STRATEGY_NAMES, (x: number) => Math.sqrt(1 - x * x)];
+
+  it('is typed and returned as a Float32Array, and holds the float64 weights rounded', () => {
+    for (const strategy of strategies) {
+      // r = 1e-3: the general path for the named strategies too.
+      for (const r of [0.4, 1, 1e-3]) {
+        for (const extra of [{}, { active: losses.map((_, i) => i % 4) }] as const) {
+          const want = computeWeights(losses, { strategy, r, ...extra });
+          const out = new Float32Array(losses.length).fill(Number.NaN);
+          const got: Float32Array = computeWeights(losses, { strategy, r, ...extra, out });
+          expect(got).toBe(out);
+          for (let i = 0; i < want.length; i++) {
+            // float32 rounding of the exp, then of the scaled weight: 2^-23 relative at most.
+            expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(want[i] * 2 ** -23 + 1e-45);
+          }
+        }
+      }
+    }
+  });
+
+  it('may be the losses array itself', () => {
+    for (const strategy of strategies) {
+      for (const r of [0.4, 1e-3]) {
+        const want = Float32Array.from(computeWeights(losses, { strategy, r }));
+        const inPlace = losses.slice();
+        computeWeights(inPlace, { strategy, r, out: inPlace });
+        for (let i = 0; i < want.length; i++) {
+          expect(Math.abs(inPlace[i] - want[i])).toBeLessThanOrEqual(want[i] * 2 ** -23 + 1e-45);
+        }
       }
     }
   });

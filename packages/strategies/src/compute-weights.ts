@@ -7,10 +7,16 @@ import {
   DEFAULT_EPSILON,
   normalizeInto,
 } from './normalize.js';
-import { checkStrategy, type Strategy, type StrategyName, scoresInto } from './strategies.js';
+import {
+  checkStrategy,
+  STRATEGIES,
+  type Strategy,
+  type StrategyDescriptor,
+  scoresInto,
+} from './strategies.js';
 import { scaleBy, softmaxInto } from './temperature-softmax.js';
 
-export interface WeightOptions extends InclusionOptions {
+export interface WeightOptions<Out extends Weights = Float64Array> extends InclusionOptions {
   /** A strategy name (see `StrategyName`) or a custom score function of x in [-delta, delta]. */
   strategy: Strategy;
   /** Temperature r > 0 (`kl_reg` in trainer.py, tau in the golden file). Infinity: uniform. */
@@ -20,15 +26,20 @@ export interface WeightOptions extends InclusionOptions {
   /** Floor of the loss range in the normalization. Default 1e-6. */
   epsilon?: number;
   /**
-   * Write the weights into this `Float64Array` (one entry per loss) and return it instead of
-   * allocating a new array: no allocation per call. It may be the losses array itself.
+   * Write the weights into this array (one entry per loss) and return it instead of allocating
+   * a new `Float64Array`: no allocation per call. It may be the losses array itself. A
+   * `Float32Array` suits tensor libraries that take no float64 (TF.js): the arithmetic stays
+   * float64, only the stored weights are rounded.
    */
-  out?: Float64Array;
+  out?: Out;
 }
+
+/** The arrays computeWeights can write the weights into. */
+export type Weights = Float64Array | Float32Array;
 
 /**
  * The per-sample weights of paper Eq. 4, summing to 1 over the (global) batch:
- * normalize the losses to [-delta, delta] (skipped for `dro-kl`), score them with the strategy,
+ * normalize the losses to [-delta, delta] (skipped for raw strategies: `dro-kl`), score them with the strategy,
  * then take softmax(scores / r). Equal (to rounding) to
  * `temperatureSoftmax(strategyScores(normalizeLosses(l), strategy), r)`, in three passes over
  * the losses for the named strategies.
@@ -39,43 +50,42 @@ export interface WeightOptions extends InclusionOptions {
  * const w = computeWeights([2.1, 2.5, 4.8], { strategy: 'linupper', r: 0.4 });
  * const objective = w[0] * 2.1 + w[1] * 2.5 + w[2] * 4.8;
  */
-export function computeWeights(losses: ArrayLike<number>, options: WeightOptions): Float64Array {
+export function computeWeights<Out extends Weights = Float64Array>(
+  losses: ArrayLike<number>,
+  options: WeightOptions<Out>,
+): Out {
   const { strategy, r } = options;
   const delta = options.delta ?? DEFAULT_DELTA;
   const epsilon = options.epsilon ?? DEFAULT_EPSILON;
-  const n = losses.length;
+  const n = checkNotEmpty(losses);
   checkStrategy(strategy);
   checkTemperature(r);
   checkNormalizeOptions(delta, epsilon);
-  checkNotEmpty(n);
-  const out = options.out ?? new Float64Array(n);
+  const out = options.out ?? (new Float64Array(n) as Out);
   checkLength(out, 'out', n, 'losses', 'pass one entry per loss, or omit out.');
   if (
     typeof strategy === 'string' &&
     options.active === undefined &&
-    checkNonFiniteOption(options.nonFinite) === 'error'
+    checkNonFiniteOption(options.nonFinite) === 'error' &&
+    fusedWeights(out, losses, STRATEGIES[strategy], r, delta, epsilon)
   ) {
-    // Uniform weights are those of r = Infinity: every exponent is then exactly 0.
-    return fusedWeights(
-      out,
-      losses,
-      strategy,
-      strategy === 'uniform' ? Infinity : r,
-      delta,
-      epsilon,
-    );
+    return out;
   }
   const { mask, count } = inclusionMask(losses, options);
   // `uniform` too: its scores are all 0, so the softmax gives exactly 1 / count (0 if none).
-  return generalWeights(out, losses, strategy, r, delta, epsilon, mask, count);
+  // The normalized losses and the scores go into the output when it holds float64.
+  const scratch = out instanceof Float64Array ? out : new Float64Array(n);
+  return generalWeights(out, scratch, losses, strategy, r, delta, epsilon, mask, count);
 }
 
 /**
- * Every sample included: one pass for the minimum and maximum, one for score and exp, one to
- * divide by the sum. Each named strategy's exponent is u d_i + v |d_i| or w d_i^2 with
- * d_i = l_i - c, equal to (s_i - max s) / r up to an offset known from the extreme losses (an
- * upper bound of the scores for quadratic, 0 for extremes; the offset cancels in the ratio, and
- * the rare case where that bound underflows every exponent falls back to the exact maximum).
+ * Every sample included, a strategy with `fast` coefficients: one pass for the minimum and
+ * maximum, one for score and exp, one to divide by the sum; returns false (the general path
+ * then) when the strategy has none, the exponents could leave expSteps' range, or a loss is not
+ * finite (nothing written then, but for NaN). The exponent is u d_i + v |d_i| + w d_i^2 with
+ * the descriptor's coefficients (see `StrategyDescriptor`) and d_i = x_i - x_c, equal to
+ * (s_i - max s) / r up to an offset (an upper bound of the scores for quadratic, 0 for extremes)
+ * that cancels in the ratio.
  *
  * Speed (bench/weights.mjs): the coefficients come scaled to exp steps (`expSteps`), so the exp
  * needs no multiplication by log2(e) and no two-part reduction; the exp loops take two samples
@@ -84,110 +94,95 @@ export function computeWeights(losses: ArrayLike<number>, options: WeightOptions
  * (relative 1e-16), as before the scaling.
  */
 function fusedWeights(
-  out: Float64Array,
+  out: Weights,
   losses: ArrayLike<number>,
-  strategy: StrategyName,
+  strategy: StrategyDescriptor,
   r: number,
   delta: number,
   epsilon: number,
-): Float64Array {
-  const n = losses.length;
+): boolean {
+  if (!strategy.fast) return false;
+  const [u, v, w, at] = strategy.fast;
   // No per-element finiteness test here (an accumulator would chain every iteration): a NaN
   // first loss or an infinite one makes hi - lo NaN or infinite, and a NaN among finite losses
-  // turns the exponential sum below into NaN (`uniform` and r = Infinity: checked here).
+  // turns the exponential sum below into NaN.
   let lo = losses[0];
   let hi = lo;
-  for (let i = 1; i < n; i++) {
-    const v = losses[i];
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
+  for (let i = 1; i < losses.length; i++) {
+    const x = losses[i];
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
   }
-  // inclusionMask with no options: throws the error naming the first non-finite loss.
-  if (!(hi - lo < Infinity)) inclusionMask(losses, {});
-  // x_i = delta * (2 l_i - hi - lo) / range = a (l_i - center). Subtracting first keeps the
-  // precision when the losses are large next to their range.
-  const a = (2 * delta) / Math.max(hi - lo, epsilon);
-  const center = (hi + lo) / 2;
+  // An infinite or NaN first loss: the general path names it.
+  if (!(hi - lo < Infinity)) return false;
+  // x_i = delta * (2 l_i - hi - lo) / range = h d_i with d_i = 2 (l_i - center), computed
+  // without rounding the center (see expSum); raw losses: x = l, h = 1/2.
+  const h = strategy.raw ? 0.5 : delta / Math.max(hi - lo, epsilon);
+  // Every exponent is within max(delta, delta^2) / r of 0 (in x units; the loss range for raw
+  // losses), a property of each descriptor (see `StrategyDescriptor.fast`, tested). Below 460,
+  // expSteps' range holds it, the sum is >= exp(-460) = 1e-200 and no term overflows. Past it
+  // (r < delta / 460 for delta = 1), the general path.
+  if (!((strategy.raw ? hi - lo : Math.max(delta, delta * delta)) / r < 460)) return false;
   // In exp steps (see expSteps): exp(z) = expSteps(z * STEPS).
-  const k = (a / r) * STEPS;
-  // Every exponent below is in [-span, span] (x in [-delta, delta], scores within delta or
-  // delta^2 of the top): in expSteps' range, the sum is >= exp(-460) = 1e-200 and no term
-  // overflows. Past 460 (r < delta / 460 for delta = 1), the general path.
-  const span = (strategy === 'dro-kl' ? hi - lo : Math.max(delta, delta * delta)) / r;
-  let sum = 0;
-  if (span < 460) {
-    if (strategy === 'quadratic') {
-      // 1 - x^2 <= 1, a bound (the maximum sits at the x nearest 0): exponent -x^2 / r.
-      sum = squareExpSum(out, losses, center, -a * k);
-    } else if (strategy === 'extremes') {
-      // |x| / r, in [0, span]: no offset needed (exp(460) = 1e200 does not overflow).
-      sum = expSum(out, losses, center, 0, k);
-    } else {
-      // min(z, 0) = (z - |z|) / 2, exactly: linupper's s - max s = min(x, 0) (the top loss has
-      // x >= 0); linear's (x - x_max) / 2 = a (l - hi) / 2 <= 0; dro-kl's raw l - hi <= 0.
-      const h = (strategy === 'linupper' ? k : strategy === 'linear' ? k / 2 : STEPS / r) / 2;
-      sum = expSum(out, losses, strategy === 'linupper' ? center : hi, h, -h);
-    }
-  }
-  if (!(sum > 0)) {
-    // A NaN loss (the sum is NaN; throw), or a span past 460 (the losses were not touched, so
-    // `out` may be the losses): the general path, exact maximum, fastExp with its underflow test.
-    inclusionMask(losses, {});
-    return generalWeights(out, losses, strategy, r, delta, epsilon);
-  }
-  return scaleBy(out, 1 / sum);
+  const k = (h / r) * STEPS;
+  const sum = expSum(out, losses, at ? hi : lo, hi, u * k, v * k, w * h * k);
+  // A NaN loss (the sum is NaN): the general path names it.
+  if (!(sum > 0)) return false;
+  scaleBy(out, 1 / sum);
+  return true;
 }
 
-// Two loops, each with the exp inlined (the inlining tree stays small: fusedWeights, a loop, the
+// One loop with the exp inlined (the inlining tree stays small: fusedWeights, the loop, the
 // exp), and no branch on the data: a branch that skipped the exp where min(z, 0) = 0 would
 // mispredict on every other sample of a real batch (V8 compiles Math.min to a branch too). The
-// square has its own loop: 2 operations for its exponent instead of 4 (about 10% faster). The
-// minimum and maximum pass stays one sample per iteration: two gained little and cost bytes.
+// exponent d (u + w d) + v |d| costs quadratic 2-5% over a loop of its own (w d^2) and the others
+// 1-3% over u d + v |d| (measured alternating with the two-loop version in one process), for
+// one loop instead of two and fewer bytes; with the unused terms 0 its value is bit for bit that
+// of the shorter forms. The minimum and maximum pass stays one sample per iteration: two gained
+// little and cost bytes.
 
-/** out_i = exp(u d_i + v |d_i|) with d_i = l_i - c; returns the sum. */
-function expSum(out: Float64Array, l: ArrayLike<number>, c: number, u: number, v: number): number {
+/**
+ * out_i = exp(d_i (u + w d_i) + v |d_i|) in exp steps, with d_i = (l_i - q) - (p - l_i); returns
+ * the sum. d is 2 (l_i - c) for c = (p + q) / 2, without rounding c: d = -(p - q) and p - q
+ * exactly at l_i = q and p, so the batch keeps its symmetry however narrow the loss range.
+ */
+function expSum(
+  out: Weights,
+  l: ArrayLike<number>,
+  q: number,
+  p: number,
+  u: number,
+  v: number,
+  w: number,
+): number {
   const n = l.length;
   let i = n & 1;
   let s = 0;
   let t = 0;
   if (i) {
-    const d = l[0] - c;
-    s = out[0] = expSteps(u * d + v * Math.abs(d));
+    const x = l[0];
+    const d = x - q - (p - x);
+    s = out[0] = expSteps(d * (u + w * d) + v * Math.abs(d));
   }
   for (; i < n; i += 2) {
-    const d = l[i] - c;
-    const e = l[i + 1] - c;
-    s += out[i] = expSteps(u * d + v * Math.abs(d));
-    t += out[i + 1] = expSteps(u * e + v * Math.abs(e));
-  }
-  return s + t;
-}
-
-/** out_i = exp(w d_i^2) with d_i = l_i - c; returns the sum. */
-function squareExpSum(out: Float64Array, l: ArrayLike<number>, c: number, w: number): number {
-  const n = l.length;
-  let i = n & 1;
-  let s = 0;
-  let t = 0;
-  if (i) {
-    const d = l[0] - c;
-    s = out[0] = expSteps(w * d * d);
-  }
-  for (; i < n; i += 2) {
-    const d = l[i] - c;
-    const e = l[i + 1] - c;
-    s += out[i] = expSteps(w * d * d);
-    t += out[i + 1] = expSteps(w * e * e);
+    const x = l[i];
+    const y = l[i + 1];
+    const d = x - q - (p - x);
+    const e = y - q - (p - y);
+    s += out[i] = expSteps(d * (u + w * d) + v * Math.abs(d));
+    t += out[i + 1] = expSteps(e * (u + w * e) + v * Math.abs(e));
   }
   return s + t;
 }
 
 /**
- * Normalize (except `dro-kl`), score, softmax: three kernels, any strategy; included losses
- * finite, excluded ones (mask 0) get weight 0.
+ * Normalize (unless the strategy scores raw losses), score, softmax: three kernels, any
+ * strategy; included losses finite, excluded ones (mask 0) get weight 0. The first two write
+ * into `scratch` (float64; it may be `out`), the softmax into `out`.
  */
-function generalWeights(
-  out: Float64Array,
+function generalWeights<Out extends Weights>(
+  out: Out,
+  scratch: Float64Array,
   losses: ArrayLike<number>,
   strategy: Strategy,
   r: number,
@@ -195,10 +190,11 @@ function generalWeights(
   epsilon: number,
   mask: Uint8Array | null = null,
   count = losses.length,
-): Float64Array {
-  let scores = losses;
-  if (strategy !== 'dro-kl') {
-    scores = scoresInto(out, normalizeInto(out, losses, mask, delta, epsilon), strategy, mask);
-  }
+): Out {
+  const x =
+    typeof strategy === 'string' && STRATEGIES[strategy].raw
+      ? losses
+      : normalizeInto(scratch, losses, mask, delta, epsilon);
+  const scores = scoresInto(scratch, x, strategy, mask);
   return softmaxInto(out, scores, r, mask, count);
 }

@@ -83,6 +83,30 @@ describe('rankWeightSlice', () => {
     ).toBe(1);
   });
 
+  it('takes any array of numbers: typed arrays give a view, others a Float64Array copy', () => {
+    const plain = [0.1, 0.2, 0.3, 0.15, 0.25];
+    const options = { worldSize: 2, rank: 1, rankSizes: [2, 3] };
+    const fromPlain = rankWeightSlice(plain, options);
+    expect(fromPlain.weights).toBeInstanceOf(Float64Array);
+    expect(Array.from(fromPlain.weights)).toEqual([0.3, 0.15, 0.25]);
+    const f32 = Float32Array.from(plain);
+    const fromF32: Float32Array = rankWeightSlice(f32, options).weights;
+    expect(fromF32.buffer).toBe(f32.buffer);
+    expect(Array.from(fromF32)).toEqual(Array.from(f32.subarray(2)));
+    expect(rankWeightSlice(w, options).weights.buffer).toBe(w.buffer);
+    const coefficients = rankLossCoefficients(plain, {
+      ...options,
+      form: 'token-mean',
+      numActive: [1, 2, 1],
+    });
+    expect(Array.from(coefficients)).toEqual(
+      Array.from(rankLossCoefficients(w, { ...options, form: 'token-mean', numActive: [1, 2, 1] })),
+    );
+    expect(() => rankWeightSlice(5 as never, { worldSize: 1, rank: 0 })).toThrow(
+      /globalWeights is not an array/,
+    );
+  });
+
   it('rejects a bad rank, world size or split', () => {
     expect(() => rankWeightSlice(w, { worldSize: 2, rank: 2, rankSizes: [2, 3] })).toThrow(
       /rank = 2 must be an integer in \[0, 1\]; the GLOBAL rank/,

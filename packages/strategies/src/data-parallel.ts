@@ -1,4 +1,4 @@
-import { ReweightError } from './errors.js';
+import { ReweightError, show } from './errors.js';
 
 export interface RankOptions {
   /** Number of data-parallel ranks W. */
@@ -17,9 +17,12 @@ export interface RankOptions {
   rankSizes?: ArrayLike<number>;
 }
 
-export interface RankSlice {
-  /** This rank's weights: a view into the global weights. */
-  weights: Float64Array;
+export interface RankSlice<W extends Float64Array | Float32Array = Float64Array> {
+  /**
+   * This rank's weights: a view into the global weights when they are a `Float64Array` or a
+   * `Float32Array`, otherwise a `Float64Array` copy.
+   */
+  weights: W;
   /** Index of this rank's first sample in the gathered batch. */
   start: number;
   /** One past its last sample. */
@@ -35,7 +38,7 @@ function checkInt(value: number, where: string, min: number, max: number, hint: 
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ReweightError(
       'invalid-option',
-      `${where} = ${String(value)} must be an integer in [${min}, ${max}]; ${hint}`,
+      `${where} = ${show(value)} must be an integer in [${min}, ${max}]; ${hint}`,
     );
   }
 }
@@ -50,7 +53,15 @@ function checkInt(value: number, where: string, min: number, max: number, hint: 
  * const { weights, scale } = rankWeightSlice(global, { worldSize, rank });
  * // backpropagate scale * sum_i weights[i] * localLosses[i]
  */
-export function rankWeightSlice(globalWeights: Float64Array, options: RankOptions): RankSlice {
+export function rankWeightSlice(
+  globalWeights: Float32Array,
+  options: RankOptions,
+): RankSlice<Float32Array>;
+export function rankWeightSlice(globalWeights: ArrayLike<number>, options: RankOptions): RankSlice;
+export function rankWeightSlice(
+  globalWeights: ArrayLike<number>,
+  options: RankOptions,
+): RankSlice<Float64Array | Float32Array> {
   const { worldSize, rank } = options;
   const reduction = options.gradientReduction ?? 'mean';
   checkInt(
@@ -64,10 +75,16 @@ export function rankWeightSlice(globalWeights: Float64Array, options: RankOption
   if (reduction !== 'mean' && reduction !== 'sum') {
     throw new ReweightError(
       'invalid-option',
-      `gradientReduction = ${JSON.stringify(reduction)}: use 'mean' (DDP/FSDP averaging) or 'sum'.`,
+      `gradientReduction = ${show(reduction)}: use 'mean' (DDP/FSDP averaging) or 'sum'.`,
     );
   }
-  const total = globalWeights.length;
+  const total = (globalWeights as ArrayLike<number> | null)?.length as number;
+  if (!(total >= 0)) {
+    throw new ReweightError(
+      'invalid-option',
+      'globalWeights is not an array: pass the weights of computeWeights (any array of numbers).',
+    );
+  }
   let start: number;
   let end: number;
   if (options.rankSizes !== undefined) {
@@ -106,7 +123,10 @@ export function rankWeightSlice(globalWeights: Float64Array, options: RankOption
     end = start + per;
   }
   return {
-    weights: globalWeights.subarray(start, end),
+    weights:
+      globalWeights instanceof Float64Array || globalWeights instanceof Float32Array
+        ? globalWeights.subarray(start, end)
+        : Float64Array.from(Array.prototype.slice.call(globalWeights, start, end)),
     start,
     end,
     scale: reduction === 'mean' ? worldSize : 1,
@@ -126,7 +146,7 @@ export function rankWeightSlice(globalWeights: Float64Array, options: RankOption
  *   weigh more than w_i (golden `distributed_cases`: 3.4766 instead of 3.4982).
  */
 export function rankLossCoefficients(
-  globalWeights: Float64Array,
+  globalWeights: ArrayLike<number>,
   options: RankOptions & { form?: 'weighted-sum' | 'token-mean'; numActive?: ArrayLike<number> },
 ): Float64Array {
   const { weights, scale } = rankWeightSlice(globalWeights, options);
@@ -140,7 +160,7 @@ export function rankLossCoefficients(
   if (form !== 'token-mean') {
     throw new ReweightError(
       'invalid-option',
-      `form = ${JSON.stringify(form)}: use 'weighted-sum' (exact) or 'token-mean' (trainer.py).`,
+      `form = ${show(form)}: use 'weighted-sum' (exact) or 'token-mean' (trainer.py).`,
     );
   }
   const active = options.numActive;

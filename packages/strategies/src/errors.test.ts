@@ -65,6 +65,26 @@ describe('bad input gives a clear, actionable error', () => {
     expect(errorOf(() => temperatureSoftmax([1], -1)).code).toBe('invalid-temperature');
   });
 
+  it('a string r is shown as a string, not as the number it spells', () => {
+    const e = errorOf(() => computeWeights([1, 2], { strategy: 'linupper', r: '0.4' as never }));
+    expect(e.code).toBe('invalid-temperature');
+    expect(e.message).toContain('r = "0.4" is not a valid temperature: use a number > 0');
+    expect(errorOf(() => normalizeLosses([1, 2], { delta: '1' as never })).message).toContain(
+      'delta = "1" must be a finite number > 0',
+    );
+  });
+
+  it('losses that are not an array: says so, not something about out', () => {
+    for (const losses of [5, null, undefined, { n: 3 }]) {
+      const e = errorOf(() => computeWeights(losses as never, { strategy: 'linupper', r: 0.4 }));
+      expect(e.code).toBe('invalid-option');
+      expect(e.message).toBe('losses is not an array: pass an array of at least one loss.');
+    }
+    expect(errorOf(() => temperatureSoftmax(7 as never, 1)).message).toContain(
+      'scores is not an array',
+    );
+  });
+
   it('empty arrays', () => {
     expect(errorOf(() => computeWeights([], { strategy: 'linupper', r: 1 })).code).toBe(
       'empty-losses',
@@ -173,5 +193,39 @@ describe('samples with no active targets (spec section 1)', () => {
     expect(() => weightStats([0.5, 0.5], [1, 2], { active: [true, false] })).toThrow(
       /weights\[1\] = 0.5 but sample 1 is excluded/,
     );
+  });
+});
+
+describe('normalization near the rounding limit', () => {
+  // Ranges of about 1e-6 at losses of about 1 to 11: the reference formula computed as
+  // 2 l - (hi + lo) gave x = +-1.0000000002 here, out of [-1, 1], and asymmetric weights.
+  const pairs = [
+    [3.3878083983436227, 3.3878103118368874],
+    [1.4934117523953319, 1.4934136081788887],
+    [10.728050315752625, 10.728051847003412],
+  ];
+
+  it('keeps x in [-1, 1], the ends exactly -1 and 1', () => {
+    for (const [lo, hi] of pairs) {
+      const x = normalizeLosses([hi, lo, (lo + hi) / 2, lo + 0.25 * (hi - lo)]);
+      expect([x[0], x[1]]).toEqual([1, -1]);
+      for (const v of x) expect(Math.abs(v)).toBeLessThanOrEqual(1);
+      // A score defined on [-1, 1] only works at the ends.
+      const w = computeWeights([lo, hi, lo], { strategy: (v) => Math.sqrt(1 - v * v), r: 0.5 });
+      expect(w[0]).toBe(w[2]);
+      expect(w[0] + w[1] + w[2]).toBeCloseTo(1, 15);
+    }
+  });
+
+  it('gives the two ends equal weight for symmetric strategies, on the fused and general paths', () => {
+    for (const [lo, hi] of pairs) {
+      for (const strategy of ['extremes', 'quadratic', (v: number) => v * v] as const) {
+        for (const active of [undefined, [1, 1]]) {
+          const w = computeWeights([lo, hi], { strategy, r: 0.01, active });
+          expect(w[0]).toBe(w[1]);
+          expect(w[0]).toBe(0.5);
+        }
+      }
+    }
   });
 });

@@ -32,6 +32,10 @@ export class ReweightError extends Error {
   }
 }
 
+/** A value as a message shows it: strings quoted, so r = "0.4" is not read as the number. */
+export const show = (value: unknown) =>
+  typeof value === 'string' ? JSON.stringify(value) : String(value);
+
 /**
  * Throws unless `r` is a usable temperature: a number > 0 (Infinity means uniform weights), and
  * finite when `finite` (the end points of an anneal).
@@ -40,7 +44,7 @@ export function checkTemperature(r: number, where = 'r', finite?: boolean): void
   if (typeof r !== 'number' || !(r > 0) || (finite && r === Infinity)) {
     throw new ReweightError(
       'invalid-temperature',
-      `${where} = ${r} is not a valid temperature: use a number > 0` +
+      `${where} = ${show(r)} is not a valid temperature: use a number > 0` +
         (finite ? ', finite in an anneal.' : ' (Infinity: uniform weights).'),
     );
   }
@@ -51,15 +55,21 @@ export function checkPositive(value: number, where: string, fallback: number): v
   if (typeof value !== 'number' || !(value > 0 && value < Infinity)) {
     throw new ReweightError(
       'invalid-option',
-      `${where} = ${value} must be a finite number > 0 (default ${fallback}).`,
+      `${where} = ${show(value)} must be a finite number > 0 (default ${fallback}).`,
     );
   }
 }
 
-export function checkNotEmpty(n: number, where = 'losses'): void {
-  if (n === 0) {
-    throw new ReweightError('empty-losses', `${where} is empty: pass at least one loss.`);
+/** Throws unless `array` is a non-empty array of numbers (any array-like); returns its length. */
+export function checkNotEmpty(array: ArrayLike<unknown>, where = 'losses'): number {
+  const n = (array as { length?: number } | null)?.length;
+  if (!(n! > 0)) {
+    throw new ReweightError(
+      n === 0 ? 'empty-losses' : 'invalid-option',
+      `${where} is ${n === 0 ? 'empty' : 'not an array'}: pass an array of at least one loss.`,
+    );
   }
+  return n!;
 }
 
 /** Throws a 'shape-mismatch' error unless `array` has `n` entries, like `other`. */

@@ -1,4 +1,4 @@
-import { checkLength, nonFiniteLossError, ReweightError } from './errors.js';
+import { checkLength, nonFiniteLossError, ReweightError, show } from './errors.js';
 
 /**
  * Which samples take part in the weighting.
@@ -20,7 +20,7 @@ export function checkNonFiniteOption(value: unknown): 'error' | 'zero' {
   if (value === undefined || value === 'error') return 'error';
   throw new ReweightError(
     'invalid-option',
-    `nonFinite = ${JSON.stringify(value)} must be 'error' (default) or 'zero'.`,
+    `nonFinite = ${show(value)} must be 'error' (default) or 'zero'.`,
   );
 }
 

@@ -30,8 +30,10 @@ export {
 } from './schedules.js';
 export {
   type ScoreFunction,
+  STRATEGIES,
   STRATEGY_NAMES,
   type Strategy,
+  type StrategyDescriptor,
   type StrategyName,
   strategyScores,
 } from './strategies.js';

@@ -22,6 +22,10 @@ export function checkNormalizeOptions(delta: number, epsilon: number): void {
  *
  *   range = max(l_max - l_min, epsilon),  x_i = delta * (2 l_i - l_max - l_min) / range
  *
+ * computed left to right as written and clamped to [-delta, delta]: the top loss gets exactly
+ * delta, and rounding never puts an x outside the interval (a score such as sqrt(1 - x^2)
+ * would fail there).
+ *
  * Minimum and maximum are taken over the included samples only; excluded samples (see
  * `InclusionOptions`) get x = 0 and must not be weighted. All-equal losses give x = 0 exactly.
  */
@@ -32,7 +36,7 @@ export function normalizeLosses(
   const delta = options.delta ?? DEFAULT_DELTA;
   const epsilon = options.epsilon ?? DEFAULT_EPSILON;
   checkNormalizeOptions(delta, epsilon);
-  checkNotEmpty(losses.length);
+  checkNotEmpty(losses);
   const { mask } = inclusionMask(losses, options);
   return normalizeInto(new Float64Array(losses.length), losses, mask, delta, epsilon);
 }
@@ -55,9 +59,9 @@ export function normalizeInto(
     if (v > hi) hi = v;
   }
   const range = Math.max(hi - lo, epsilon);
-  const mid = hi + lo;
   for (let i = 0; i < losses.length; i++) {
-    out[i] = mask?.[i] === 0 ? 0 : (delta * (2 * losses[i] - mid)) / range;
+    const x = (delta * (2 * losses[i] - hi - lo)) / range;
+    out[i] = mask?.[i] === 0 ? 0 : Math.min(Math.max(x, -delta), delta);
   }
   return out;
 }

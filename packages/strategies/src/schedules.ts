@@ -1,4 +1,4 @@
-import { checkTemperature, ReweightError } from './errors.js';
+import { checkTemperature, ReweightError, show } from './errors.js';
 
 /**
  * Temperature schedules (spec section 6): pure functions of the optimizer step that return r.
@@ -156,7 +156,7 @@ export function temperatureSchedule(config: TemperatureScheduleConfig): Temperat
   if (!Object.hasOwn(BUILDERS, kind)) {
     throw new ReweightError(
       'invalid-state',
-      `schedule kind ${JSON.stringify(kind)} is unknown: use one of ` +
+      `schedule kind ${show(kind)} is unknown: use one of ` +
         `${Object.keys(BUILDERS).join(', ')}.`,
     );
   }

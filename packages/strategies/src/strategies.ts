@@ -1,9 +1,11 @@
-import { ReweightError } from './errors.js';
+import { ReweightError, show } from './errors.js';
 import { type InclusionOptions, inclusionMask } from './inclusion.js';
 
 /**
  * The named strategies of spec section 3. A strategy is a score function f(x) on normalized
- * losses x in [-delta, delta]; the weights are softmax(f(x) / r) (paper Eq. 4).
+ * losses x in [-delta, delta]; the weights are softmax(f(x) / r) (paper Eq. 4). Each one is
+ * described once, in `STRATEGIES`: computeWeights, the trainer, the theory checks and the CLI
+ * all read that table, so a new strategy is one entry there (see CONTRIBUTING.md).
  *
  * | name        | f(x)            | reference                                            |
  * |-------------|-----------------|------------------------------------------------------|
@@ -21,17 +23,49 @@ export type ScoreFunction = (x: number) => number;
 
 export type Strategy = StrategyName | ScoreFunction;
 
-/** The score function of each named strategy (`uniform`: all 0, so any r gives 1/n). */
-const SCORES: Record<StrategyName, ScoreFunction> = {
-  uniform: () => 0,
-  linupper: (x) => Math.min(x + 1, 1),
-  quadratic: (x) => 1 - x * x,
-  extremes: Math.abs,
-  linear: (x) => (x + 1) / 2,
-  'dro-kl': (x) => x,
+/**
+ * Everything the packages need to know about one named strategy.
+ *
+ * `fast` lets computeWeights skip the scores. With d = x - x_c, where x_c is the middle of the
+ * normalized range (x = 0), or the top loss's x when `fast[3]` is 'max', the strategy's
+ * s - max s equals `u d + v |d| + w d^2` for `fast = [u, v, w]`, up to a constant that cancels
+ * in the softmax. That exponent must stay within max(delta, delta^2) of 0 for x in
+ * [-delta, delta] (for `raw` strategies, where x is the loss itself, within the loss range), so
+ * that no exp overflows or underflows (strategies.test.ts checks both properties). Without
+ * `fast`, computeWeights takes the general path (normalize, score, softmax).
+ */
+export interface StrategyDescriptor {
+  /** f of the normalized loss x (of the raw loss when `raw`). */
+  readonly score: ScoreFunction;
+  /**
+   * The temperature a trainer uses when none is given: the paper's (spec section 7: 0.4 for
+   * LinUpper and Extremes, 1 for Quadratic), 1 where none is published, Infinity where the
+   * weights do not depend on r (uniform).
+   */
+  readonly defaultR: number;
+  /** True: the scores are of the raw losses (KL-DRO), with no min-max normalization. */
+  readonly raw?: boolean;
+  /** Coefficients of the exponent for computeWeights' fused loops. */
+  readonly fast?: readonly [u: number, v: number, w: number, at?: 'max'];
+}
+
+/** One descriptor per named strategy, in the order of `STRATEGY_NAMES`. */
+export const STRATEGIES: Readonly<Record<StrategyName, StrategyDescriptor>> = {
+  // s = 0 for every sample: any r gives exactly 1/n.
+  uniform: { score: () => 0, defaultR: Infinity, fast: [0, 0, 0] },
+  // min(x + 1, 1) - 1 = min(x, 0) = (x - |x|) / 2, exactly; the top loss has x = delta >= 0.
+  linupper: { score: (x) => Math.min(x + 1, 1), defaultR: 0.4, fast: [0.5, -0.5, 0] },
+  // 1 - x^2 <= 1, a bound (the maximum sits at the x nearest 0): -x^2.
+  quadratic: { score: (x) => 1 - x * x, defaultR: 1, fast: [0, 0, -1] },
+  // |x| in [0, delta]: no offset needed.
+  extremes: { score: Math.abs, defaultR: 0.4, fast: [0, 1, 0] },
+  // (x - x_max) / 2 <= 0.
+  linear: { score: (x) => (x + 1) / 2, defaultR: 1, fast: [0.5, 0, 0, 'max'] },
+  // the raw l - l_max <= 0.
+  'dro-kl': { score: (l) => l, defaultR: 1, raw: true, fast: [1, 0, 0, 'max'] },
 };
 
-export const STRATEGY_NAMES = Object.keys(SCORES) as readonly StrategyName[];
+export const STRATEGY_NAMES = Object.keys(STRATEGIES) as readonly StrategyName[];
 
 /** Names of the reference code that we refuse, with what to use instead (spec section 3). */
 const ALIASES: Record<string, string> = {
@@ -48,7 +82,7 @@ export function checkStrategy(strategy: unknown): asserts strategy is Strategy {
     ALIASES[name] ?? (STRATEGY_NAMES.includes(name as StrategyName) ? `use '${name}'` : '');
   throw new ReweightError(
     'unknown-strategy',
-    `strategy = ${JSON.stringify(strategy) ?? String(strategy)} is unknown` +
+    `strategy = ${show(strategy)} is unknown` +
       (alias ? ` (${alias})` : '') +
       `: use one of ${STRATEGY_NAMES.join(', ')} or a score function.`,
   );
@@ -80,7 +114,7 @@ export function scoresInto(
   strategy: Strategy,
   mask: Uint8Array | null,
 ): Float64Array {
-  const f = typeof strategy === 'function' ? strategy : SCORES[strategy];
+  const f = typeof strategy === 'function' ? strategy : STRATEGIES[strategy].score;
   for (let i = 0; i < x.length; i++) {
     if (mask?.[i] === 0) {
       out[i] = 0;

@@ -16,21 +16,21 @@ export function temperatureSoftmax(
   options: InclusionOptions = {},
 ): Float64Array {
   checkTemperature(r);
-  checkNotEmpty(scores.length, 'scores');
+  checkNotEmpty(scores, 'scores');
   const { mask, count } = inclusionMask(scores, options, 'scores');
   return softmaxInto(new Float64Array(scores.length), scores, r, mask, count);
 }
 
 /** The kernel behind `temperatureSoftmax`; inputs already validated. `out` may alias `scores`. */
-export function softmaxInto(
-  out: Float64Array,
+export function softmaxInto<Out extends Float64Array | Float32Array>(
+  out: Out,
   scores: ArrayLike<number>,
   r: number,
   mask: Uint8Array | null,
   count: number,
-): Float64Array {
+): Out {
   const n = scores.length;
-  if (count === 0) return out.fill(0);
+  if (count === 0) return out.fill(0) as Out;
   let top = -Infinity;
   for (let i = 0; i < n; i++) {
     if (mask?.[i] === 0) continue;
@@ -47,7 +47,7 @@ export function softmaxInto(
 }
 
 /** out_i *= factor, four samples per iteration (a quarter of V8's loop checks); returns out. */
-export function scaleBy(out: Float64Array, factor: number): Float64Array {
+export function scaleBy<W extends Float64Array | Float32Array>(out: W, factor: number): W {
   const n = out.length;
   let i = n & 3;
   for (let j = 0; j < i; j++) out[j] *= factor;

@@ -1,11 +1,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { STRATEGIES } from '@lrw/strategies';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   defaultTemperature,
   defaultTrainerConfig,
   loadTrainerConfig,
+  METHODS,
+  methodsHelp,
   parseTrainerConfig,
 } from './config.js';
 import { normalizeDomainWeights, STATIC_DOMAIN_MIXTURES } from './domain-mixtures.js';
@@ -61,6 +64,19 @@ describe('parseTrainerConfig', () => {
     });
     // biome-ignore lint/suspicious/noThenProperty: @lrw/strategies' TemperatureScheduleConfig names it; an object, never a function
     expect(defaultTemperature('quadratic')).toMatchObject({ then: { r: 1 } });
+    // Every method's default r is its @lrw/strategies descriptor's; uniform has none.
+    for (const method of METHODS) {
+      const r = STRATEGIES[method].defaultR;
+      expect(defaultTemperature(method)).toEqual(
+        r === Infinity
+          ? undefined
+          : // biome-ignore lint/suspicious/noThenProperty: the config's field name
+            { kind: 'plain-mean-warmup', warmupSteps: 1000, then: { kind: 'constant', r } },
+      );
+    }
+    expect(methodsHelp()).toBe(
+      'uniform, linupper (r 0.4), quadratic (r 1), extremes (r 0.4), linear (r 1), dro-kl (r 1)',
+    );
     const explicit = parseTrainerConfig({
       method: 'extremes',
       temperature: { kind: 'cosine', r0: 100, r: 0.4, spanSteps: 50 },

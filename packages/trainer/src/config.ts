@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { STRATEGY_NAMES, type StrategyName } from '@lrw/strategies';
+import { STRATEGIES, STRATEGY_NAMES, type StrategyName } from '@lrw/strategies';
 import { z } from 'zod';
 import { STATIC_DOMAIN_MIXTURES } from './domain-mixtures.js';
 import { TrainerError } from './trainer-error.js';
@@ -246,15 +246,24 @@ export type TrainerConfig = Omit<ParsedConfig, 'lr' | 'temperature'> & {
 export type TrainerConfigInput = z.input<typeof trainerConfigSchema>;
 
 /**
- * The paper's r for each method (spec section 7: 0.4 for LinUpper and Extremes, 1.0 for
- * Quadratic) after the GPT-2 reference's 1000 plain-mean warm-up steps. `linear` and `dro-kl`
- * have no published value; 1.0 is a neutral start.
+ * The method's r when the config gives none: its @lrw/strategies descriptor's `defaultR` (the
+ * paper's, spec section 7: 0.4 for LinUpper and Extremes, 1.0 for Quadratic, 1 where none is
+ * published) after the GPT-2 reference's 1000 plain-mean warm-up steps; undefined for uniform,
+ * whose weights do not depend on r.
  */
 export function defaultTemperature(method: Method): TemperatureConfig | undefined {
-  if (method === 'uniform') return undefined;
-  const r = method === 'linupper' || method === 'extremes' ? 0.4 : 1.0;
+  const r = STRATEGIES[method].defaultR;
+  if (r === Infinity) return undefined;
   // biome-ignore lint/suspicious/noThenProperty: @lrw/strategies' TemperatureScheduleConfig names it; an object, never a function
   return { kind: 'plain-mean-warmup', warmupSteps: 1000, then: { kind: 'constant', r } };
+}
+
+/** The methods for a CLI help line, each with its default r: "uniform, linupper (r 0.4), ...". */
+export function methodsHelp(): string {
+  return METHODS.map((m) => {
+    const r = STRATEGIES[m].defaultR;
+    return r === Infinity ? m : `${m} (r ${r})`;
+  }).join(', ');
 }
 
 const FIXES: [RegExp, string][] = [

@@ -4,15 +4,9 @@
  * DoGE's vector sums to 1.000; DoReMi's to 1.00006 as printed; `normalizeDomainWeights` makes
  * either exact.
  */
-export const SLIMPAJAMA_DOMAINS = [
-  'arxiv',
-  'book',
-  'cc',
-  'c4',
-  'github',
-  'stackexchange',
-  'wikipedia',
-] as const;
+import { SLIMPAJAMA_DOMAINS } from '@lrw/data';
+
+export { SLIMPAJAMA_DOMAINS };
 
 export const STATIC_DOMAIN_MIXTURES = {
   doge: {

@@ -11,6 +11,7 @@ import {
   type ReportRun,
   summarizeRun,
 } from './report-data.js';
+import { REPORT_STYLE as STYLE } from './report-style.js';
 import { type ChartSeries, type LineChartOptions, lineChart } from './svg-chart.js';
 import { TrainerError } from './trainer-error.js';
 
@@ -163,36 +164,14 @@ function trainChart(
   });
 }
 
-const STYLE = `
-:root { color-scheme: light; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1a1a1a; margin: 24px auto; max-width: 1180px; padding: 0 16px; }
-h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
-p.meta, p.note { color: #555; margin: 4px 0; }
-table { border-collapse: collapse; margin: 8px 0 4px; font-variant-numeric: tabular-nums; }
-th, td { padding: 3px 10px; border-bottom: 1px solid #e4e4e4; text-align: left; }
-td.num { text-align: right; } thead th { border-bottom: 2px solid #999; }
-caption { caption-side: top; text-align: left; color: #555; padding-bottom: 4px; }
-tr.mean th, tr.mean td { border-top: 2px solid #999; font-weight: 600; }
-td.best { font-weight: 700; } .std { color: #777; font-weight: 400; font-size: 12px; }
-td.delta, th.delta { color: #666; font-size: 13px; } td.better { color: #187a2f; } td.worse { color: #b3261e; }
-.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 12px 20px; }
-.charts.small { grid-template-columns: repeat(auto-fill, minmax(370px, 1fr)); }
-figure.chart { margin: 0; } figure.chart svg { max-width: 100%; height: auto; display: block; }
-svg .title { font-size: 13px; font-weight: 600; fill: #222; }
-svg .tick { font-size: 11px; fill: #555; } svg .axis { font-size: 11px; fill: #333; }
-svg .grid { stroke: #ececec; stroke-width: 1; } svg .frame { fill: none; stroke: #bbb; }
-svg .line { fill: none; stroke-width: 1.8; stroke-linejoin: round; stroke-linecap: round; }
-svg .dashed { stroke-dasharray: 5 4; } svg .faint { stroke-width: 1; opacity: 0.35; }
-svg .ref { stroke: #b3261e; stroke-width: 1.2; stroke-dasharray: 6 4; }
-svg .reflabel { font-size: 11px; fill: #b3261e; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
-table.runs th, table.runs td { white-space: nowrap; }
-nav { margin: 8px 0 0; font-size: 13px; } nav a { margin-right: 12px; color: #1f4e99; }
-ul.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 2px 14px; margin: 2px 0 0 58px; padding: 0; font-size: 12px; color: #333; }
-ul.legend li { display: flex; align-items: center; gap: 5px; }
-.swatch { display: inline-block; width: 16px; border-top: 3px solid; } .swatch.dashed { border-top-style: dashed; }
-p.nodata { color: #888; font-style: italic; border: 1px dashed #ccc; padding: 12px; margin: 0; }
-details { margin: 6px 0; } summary { cursor: pointer; } pre { background: #f6f6f6; padding: 8px 12px; overflow-x: auto; font-size: 12px; }
-`;
+/** What every section of the report draws from. */
+interface ReportContext {
+  runs: readonly ReportRun[];
+  baseline: string;
+  colors: Map<string, string>;
+  /** The last step any run reached (the x range of every chart over steps). */
+  lastStep: number;
+}
 
 /** The report HTML for already loaded runs (a pure function of its inputs). */
 export function renderReport(runs: readonly ReportRun[], options: ReportOptions = {}): string {
@@ -204,14 +183,30 @@ export function renderReport(runs: readonly ReportRun[], options: ReportOptions 
     );
   }
   const baseline = options.baseline ?? 'uniform';
+  const lastStep = Math.max(
+    0,
+    ...runs.flatMap((r) => [r.train.at(-1)?.step ?? 0, r.eval.at(-1)?.step ?? 0]),
+  );
+  const context = { runs, baseline, colors: colorsByLabel(runs, baseline), lastStep };
+  return [
+    ...headerSection(runs, options),
+    ...runsSection(context),
+    ...tablesSection(context),
+    ...lossSection(context),
+    ...domainLossSection(context),
+    ...weightsSection(context),
+    ...optimizationSection(context),
+    ...configSection(runs),
+  ].join('\n');
+}
+
+function headerSection(runs: readonly ReportRun[], options: ReportOptions): string[] {
   const title = options.title ?? 'lrw training report';
-  const colors = colorsByLabel(runs, baseline);
-  const html: string[] = [];
   const generated = (options.generatedAt ?? new Date())
     .toISOString()
     .replace('T', ' ')
     .slice(0, 19);
-  html.push(
+  return [
     '<!doctype html><html lang="en"><head><meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>`,
@@ -220,9 +215,11 @@ export function renderReport(runs: readonly ReportRun[], options: ReportOptions 
     '<nav><a href="#runs">runs</a><a href="#perplexity">perplexity table</a><a href="#loss">loss</a>' +
       '<a href="#domain-loss">per-domain loss</a><a href="#weights">sample weights</a>' +
       '<a href="#optimization">optimization</a><a href="#config">config</a></nav>',
-  );
+  ];
+}
 
-  // Runs
+/** One row per run: its summary statistics. */
+function runsSection({ runs, colors }: ReportContext): string[] {
   const summaryRows = runs
     .map((run) => {
       const s = summarizeRun(run);
@@ -230,14 +227,17 @@ export function renderReport(runs: readonly ReportRun[], options: ReportOptions 
       return `<tr><th scope="row"><span class="swatch" style="border-color:${colors.get(run.label)}"></span> ${escapeHtml(run.label)}</th><td>${escapeHtml(run.name)}</td><td class="num">${run.seed ?? '–'}</td><td class="num">${s.steps}</td><td class="num">${s.tokens === undefined ? '–' : s.tokens.toLocaleString('en-US')}</td><td class="num">${fmt(s.finalTrainLoss, 4)}</td><td class="num">${fmt(s.finalValLoss, 4)}</td><td class="num">${s.medianTokensPerSecond === undefined ? '–' : Math.round(s.medianTokensPerSecond).toLocaleString('en-US')}</td><td class="num">${s.skippedSteps}</td><td class="num">${pct(s.capHeldFraction)}</td><td class="num">${pct(s.meanEssFraction)}</td><td class="num">${fmt(s.meanRhoHat, 4)}</td></tr>`;
     })
     .join('');
-  html.push(
+  return [
     '<section id="runs"><h2>Runs</h2>',
     '<table class="runs"><thead><tr><th>label</th><th>directory</th><th>seed</th><th>steps</th><th>tokens</th><th>train loss (last 10%)</th><th>val loss</th><th>tokens/s (median)</th><th>skipped</th><th>cap held</th><th>ESS / n</th><th>mean ρ̂</th></tr></thead>',
     `<tbody>${summaryRows}</tbody></table>`,
     '<p class="note">cap held: share of steps with max<sub>i</sub> w<sub>i</sub> ≤ 2/n (Theorem 1); ESS / n: mean effective sample size 1/Σw² over the batch size; ρ̂ = Σ w<sub>i</sub> l<sub>i</sub> − mean(l).</p>',
-  );
+  ];
+}
 
-  // Tables
+/** The paper's Table 1 shape (perplexity per domain) and, when present, its Table 2 (tasks). */
+function tablesSection({ runs, baseline }: ReportContext): string[] {
+  const html: string[] = [];
   const ppl = comparisonTable(
     runs,
     (r) => Object.fromEntries(Object.entries(r.domains).map(([d, v]) => [d, v.perplexity])),
@@ -269,15 +269,20 @@ export function renderReport(runs: readonly ReportRun[], options: ReportOptions 
       ),
     );
   }
+  return html;
+}
 
-  // Loss curves
-  const lastStep = Math.max(
-    0,
-    ...runs.flatMap((r) => [r.train.at(-1)?.step ?? 0, r.eval.at(-1)?.step ?? 0]),
-  );
-  const evalSeries = (pick: (e: ReportRun['eval'][number]) => number | undefined) =>
-    runSeries(runs, colors, (run) => run.eval.map((e) => [e.step, pick(e)]), false).series;
-  html.push(
+/** Series of one validation statistic, one per run. */
+function evalSeries(
+  { runs, colors }: ReportContext,
+  pick: (e: ReportRun['eval'][number]) => number | undefined,
+): ChartSeries[] {
+  return runSeries(runs, colors, (run) => run.eval.map((e) => [e.step, pick(e)]), false).series;
+}
+
+function lossSection(context: ReportContext): string[] {
+  const { runs, colors, lastStep } = context;
+  return [
     '</section><section id="loss"><h2>Loss</h2><div class="charts">',
     trainChart(runs, colors, (r) => r.meanLoss, {
       title: 'Training loss, plain batch mean',
@@ -286,7 +291,7 @@ export function renderReport(runs: readonly ReportRun[], options: ReportOptions 
       yRangeFromX: 0.1 * lastStep,
     }),
     lineChart(
-      evalSeries((e) => e.loss),
+      evalSeries(context, (e) => e.loss),
       {
         title: 'Validation loss, mean over domains',
         xLabel: 'step',
@@ -296,88 +301,91 @@ export function renderReport(runs: readonly ReportRun[], options: ReportOptions 
       },
     ),
     '</div>',
-  );
+  ];
+}
 
-  // Per-domain validation loss
+/** One small chart per domain: its validation loss over time. */
+function domainLossSection(context: ReportContext): string[] {
+  const { runs, lastStep } = context;
   const domains = [
     ...new Set(runs.flatMap((r) => r.eval.flatMap((e) => Object.keys(e.domainLoss)))),
   ];
-  if (domains.length > 0) {
-    html.push(
-      '</section><section id="domain-loss"><h2>Per-domain validation loss over time</h2><div class="charts small">',
-    );
-    for (const d of domains) {
-      html.push(
-        lineChart(
-          evalSeries((e) => e.domainLoss[d]),
-          {
-            title: d,
-            xLabel: 'step',
-            yLabel: 'nats / token',
-            width: 380,
-            height: 230,
-            xDomain: [0, lastStep],
-            yRangeFromX: 0.1 * lastStep,
-          },
-        ),
-      );
-    }
-    html.push('</div>');
-  }
+  if (domains.length === 0) return [];
+  return [
+    '</section><section id="domain-loss"><h2>Per-domain validation loss over time</h2><div class="charts small">',
+    ...domains.map((d) =>
+      lineChart(
+        evalSeries(context, (e) => e.domainLoss[d]),
+        {
+          title: d,
+          xLabel: 'step',
+          yLabel: 'nats / token',
+          width: 380,
+          height: 230,
+          xDomain: [0, lastStep],
+          yRangeFromX: 0.1 * lastStep,
+        },
+      ),
+    ),
+    '</div>',
+  ];
+}
 
-  // Weights
+/** The weight statistics over time (n max w against the 2/n cap, ESS, rho_hat, entropy, r). */
+function weightsSection({ runs, colors }: ReportContext): string[] {
   const weighted = runs.filter((r) => r.train.some((t) => t.weights !== undefined));
-  html.push('</section><section id="weights"><h2>Sample weights</h2>');
-  if (weighted.length === 0) html.push('<p class="nodata">No run logged weight statistics.</p>');
-  else {
+  const html = ['</section><section id="weights"><h2>Sample weights</h2>'];
+  if (weighted.length === 0) {
+    html.push('<p class="nodata">No run logged weight statistics.</p>');
+    return html;
+  }
+  html.push(
+    '<div class="charts">',
+    trainChart(weighted, colors, (r) => r.weights?.maxWeightTimesN, {
+      title: 'n · max weight',
+      yLabel: 'n · max w',
+      referenceLines: [{ y: 2, label: '2/n cap (Theorem 1)' }],
+      includeY: [1],
+    }),
+    trainChart(
+      weighted,
+      colors,
+      (r) =>
+        r.weights?.n ? r.weights.effectiveSampleSize / r.weights.n : r.weights?.effectiveSampleSize,
+      { title: 'Effective sample size / n', yLabel: 'ESS / n', includeY: [0, 1] },
+    ),
+    trainChart(weighted, colors, (r) => r.rhoHat, {
+      title: 'ρ̂ = Σ wᵢlᵢ − mean loss',
+      yLabel: 'nats / token',
+      referenceLines: [{ y: 0, label: 'uniform' }],
+    }),
+    trainChart(weighted, colors, (r) => r.weights?.entropy, {
+      title: 'Weight entropy',
+      yLabel: 'nats',
+    }),
+  );
+  const rs = weighted
+    .flatMap((r) => r.train.map((t) => t.r))
+    .filter((v): v is number => typeof v === 'number' && v > 0);
+  if (rs.length > 0) {
+    // log scale when r spans a wide range (anneals from r0 = 100 down to 0.4)
+    const logY = Math.max(...rs) / Math.min(...rs) >= 20;
     html.push(
-      '<div class="charts">',
-      trainChart(weighted, colors, (r) => r.weights?.maxWeightTimesN, {
-        title: 'n · max weight',
-        yLabel: 'n · max w',
-        referenceLines: [{ y: 2, label: '2/n cap (Theorem 1)' }],
-        includeY: [1],
-      }),
       trainChart(
         weighted,
         colors,
-        (r) =>
-          r.weights?.n
-            ? r.weights.effectiveSampleSize / r.weights.n
-            : r.weights?.effectiveSampleSize,
-        { title: 'Effective sample size / n', yLabel: 'ESS / n', includeY: [0, 1] },
+        (r) => r.r,
+        { title: 'Temperature r (gaps: plain-mean warm-up)', yLabel: 'r', logY },
+        false,
       ),
-      trainChart(weighted, colors, (r) => r.rhoHat, {
-        title: 'ρ̂ = Σ wᵢlᵢ − mean loss',
-        yLabel: 'nats / token',
-        referenceLines: [{ y: 0, label: 'uniform' }],
-      }),
-      trainChart(weighted, colors, (r) => r.weights?.entropy, {
-        title: 'Weight entropy',
-        yLabel: 'nats',
-      }),
     );
-    const rs = weighted
-      .flatMap((r) => r.train.map((t) => t.r))
-      .filter((v): v is number => typeof v === 'number' && v > 0);
-    if (rs.length > 0) {
-      // log scale when r spans a wide range (anneals from r0 = 100 down to 0.4)
-      const logY = Math.max(...rs) / Math.min(...rs) >= 20;
-      html.push(
-        trainChart(
-          weighted,
-          colors,
-          (r) => r.r,
-          { title: 'Temperature r (gaps: plain-mean warm-up)', yLabel: 'r', logY },
-          false,
-        ),
-      );
-    }
-    html.push('</div>');
   }
+  html.push('</div>');
+  return html;
+}
 
-  // Optimization
-  html.push(
+function optimizationSection({ runs, colors }: ReportContext): string[] {
+  return [
     '</section><section id="optimization"><h2>Optimization</h2><div class="charts">',
     trainChart(runs, colors, (r) => r.lr, { title: 'Learning rate', yLabel: 'lr' }, false),
     trainChart(runs, colors, (r) => r.gradNorm, {
@@ -390,10 +398,12 @@ export function renderReport(runs: readonly ReportRun[], options: ReportOptions 
       includeY: [0],
     }),
     '</div>',
-  );
+  ];
+}
 
-  // Config
-  html.push('</section><section id="config"><h2>Config</h2>');
+/** Each run's config, folded. */
+function configSection(runs: readonly ReportRun[]): string[] {
+  const html = ['</section><section id="config"><h2>Config</h2>'];
   for (const run of runs) {
     const text =
       run.config === undefined ? 'no config recorded' : JSON.stringify(run.config, null, 2);
@@ -402,7 +412,7 @@ export function renderReport(runs: readonly ReportRun[], options: ReportOptions 
     );
   }
   html.push('</section></body></html>\n');
-  return html.join('\n');
+  return html;
 }
 
 /** Loads the run directories and writes the report to `outPath` atomically; returns the HTML. */

@@ -7,7 +7,7 @@ import { TrainerError } from './trainer-error.js';
  *
  * - `nano`  = `gpt2-nano` (4 layers, 4 heads, d 128; 0.86M parameters with the byte tokenizer)
  * - `micro` = `gpt2-micro` (6 layers, 6 heads, d 384; 10.9M)
- * - `tiny`  = the issue's 7.2M-parameter benchmark config: GPT-2, vocabulary 50304, 4 layers,
+ * - `tiny`  = the 7.2M-parameter benchmark config: GPT-2, vocabulary 50304, 4 layers,
  *   4 heads, d 128, context 128 (the vocabulary llm.c pads 50257 to)
  */
 export const TRAINER_MODELS: Record<string, ModelConfig> = {

@@ -84,6 +84,13 @@ export type TrainerStepRecord = TrainStepRecord & {
   sampleWeights?: number[];
 };
 
+/** One micro-batch of a step: its forward graph, host losses and the gathered global batch. */
+type MicroBatch = ReturnType<Trainer['forward']> & {
+  host: Float32Array;
+  global: GlobalMicroBatch;
+  domains: number[];
+};
+
 /** Converts the config's JSON temperature (`then`) to @lrw/strategies' form (`after`). */
 export function temperatureConfig(t: TemperatureConfig): TemperatureScheduleConfig {
   if (t.kind === 'plain-mean-warmup') {
@@ -297,124 +304,31 @@ export class Trainer {
     this.options.hooks?.beforeStep?.(s);
     const t0 = performance.now();
     const lr = this.lr(s);
-    const W = this.collective.worldSize;
-    const rank = this.collective.rank;
-    const micro: (ReturnType<Trainer['forward']> & {
-      host: Float32Array;
-      global: GlobalMicroBatch;
-      domains: number[];
-    })[] = [];
+    const micro: MicroBatch[] = [];
     try {
-      for (let a = 0; a < this.config.gradAccumulation; a++) {
-        const batch = await this.options.train.next();
-        if (batch === null) {
-          throw new TrainerError(
-            'data',
-            `The training data ran out at step ${s + 1} (micro-batch ${a + 1}).`,
-            "let the train split cycle (@lrw/data's default exhaustion policy 'cycle'), or lower steps.",
-          );
-        }
-        const f = this.forward(batch);
-        const entry = {
-          ...f,
-          host: new Float32Array(0) as Float32Array,
-          global: { losses: new Float32Array(0), active: f.active } as GlobalMicroBatch,
-          domains: [] as number[],
-        };
-        micro.push(entry); // pushed before the awaits, so a failure still disposes its graph
-        // The per-sample losses' host copy: the step's one read before backward.
-        entry.host = (await f.losses.data()) as Float32Array;
-        entry.global.losses = entry.host;
-        const g = await this.gather(entry.host, f.active, f.domainIds);
-        entry.global = { losses: g.losses, active: g.active };
-        entry.domains = g.domainIds;
-      }
+      await this.forwardMicroBatches(s, micro);
       const globalLosses = micro.flatMap((m) => Array.from(m.global.losses));
-      const finite = globalLosses.every(Number.isFinite);
-      const meanLoss = globalLosses.reduce((x, y) => x + y, 0) / globalLosses.length;
-      const params = this.model.parameters();
-      let weights: ReturnType<typeof stepWeights> | undefined;
-      let gradNorm = Number.NaN;
-      let verdict: ReturnType<StepGuard['observe']>;
-      if (!finite) {
-        verdict = this.guard.observe(s + 1, Number.NaN);
-      } else {
-        weights = stepWeights(
-          this.reweighter,
-          this.method,
-          micro.map((m) => m.global),
-          s,
-          this.config.accumulationNormalization,
-        );
-        const A = micro.length;
-        const B = micro[0]!.host.length;
-        micro.forEach((m, i) => {
-          const losses = m.losses;
-          tidy(() => {
-            let objective: Tensor;
-            if (weights!.uniform) {
-              // the plain mean loss itself: uniform training is mean-loss training exactly
-              objective = losses.mean();
-              if (A * W !== 1) objective = objective.mul(1 / (A * W));
-            } else {
-              // this rank's slice of the global coefficients, by GLOBAL rank (spec section 5);
-              // gradients are summed over ranks, so no factor W
-              const c = weights!.coefficients[i]!.subarray(rank * B, (rank + 1) * B);
-              objective = losses.mul(tensor(Float32Array.from(c), { backend: this.backend })).sum();
-            }
-            objective.backward();
-          });
-          losses.dispose();
-        });
-        await this.reduceGradients(params);
-        gradNorm = await globalGradNormAsync(params);
-        verdict = this.guard.observe(s + 1, weights.stats.weightedLoss, gradNorm);
-        if (verdict.action === 'update') {
-          if (this.config.gradClip !== null) clipGradNorm(params, this.config.gradClip, gradNorm);
-          this.optimizer.step(lr);
-        }
-      }
+      const { weights, gradNorm, verdict } = await this.backwardAndUpdate(
+        micro,
+        s,
+        lr,
+        globalLosses.every(Number.isFinite),
+      );
       this.model.zeroGrad();
-      const stepTokens = micro.reduce((n, m) => n + m.tokens, 0) * W;
+      const stepTokens = micro.reduce((n, m) => n + m.tokens, 0) * this.collective.worldSize;
       this.tokens += stepTokens;
       this.stepIndex = s + 1;
-      const seconds = (performance.now() - t0) / 1000;
-      const record: TrainerStepRecord = {
-        kind: 'train',
-        step: s + 1,
-        loss: weights ? weights.stats.weightedLoss : Number.NaN,
-        meanLoss,
-        domainLoss: this.domainLoss(micro),
+      const record = this.stepRecord(micro, globalLosses, {
         lr,
         gradNorm,
-        tokensPerSecond: stepTokens / seconds,
-        tokens: this.tokens,
-        elapsedSeconds: this.elapsedSeconds,
-        r: weights ? weights.r : Number.NaN,
-        ...(weights
-          ? {
-              weights: {
-                maxWeightTimesN: weights.stats.maxWeightTimesN,
-                capHolds: weights.stats.capHolds,
-                effectiveSampleSize: weights.stats.effectiveSampleSize,
-                entropy: weights.stats.entropy,
-                n: weights.stats.n,
-              },
-              rhoHat: weights.stats.rhoHat,
-            }
-          : {}),
-        ...(verdict.action !== 'update' ? { skipped: verdict.reason } : {}),
-        ...(this.options.logSampleWeights
-          ? {
-              sampleLosses: globalLosses,
-              sampleWeights: weights ? weights.coefficients.flatMap((c) => Array.from(c)) : [],
-            }
-          : {}),
-      };
+        weights,
+        verdict,
+        tokensPerSecond: stepTokens / ((performance.now() - t0) / 1000),
+      });
       this.metrics?.write(record as TrainStepRecord);
       this.progress?.update({
         step: s + 1,
-        loss: meanLoss,
+        loss: record.meanLoss as number,
         tokensPerSecond: record.tokensPerSecond,
         ...(verdict.action !== 'update' ? { note: `skipped: ${verdict.reason}` } : {}),
       });
@@ -428,6 +342,137 @@ export class Trainer {
       for (const m of micro) if (!m.losses.disposed) m.losses.dispose();
       this.model.zeroGrad();
     }
+  }
+
+  /**
+   * The step's A micro-batches: forward pass (graph kept), the per-sample losses' host copy
+   * (the step's one read before backward) and every rank's losses gathered. Each entry is
+   * pushed to `micro` before the awaits, so a failure still disposes its graph.
+   */
+  private async forwardMicroBatches(s: number, micro: MicroBatch[]): Promise<void> {
+    for (let a = 0; a < this.config.gradAccumulation; a++) {
+      const batch = await this.options.train.next();
+      if (batch === null) {
+        throw new TrainerError(
+          'data',
+          `The training data ran out at step ${s + 1} (micro-batch ${a + 1}).`,
+          "let the train split cycle (@lrw/data's default exhaustion policy 'cycle'), or lower steps.",
+        );
+      }
+      const f = this.forward(batch);
+      const entry: MicroBatch = {
+        ...f,
+        host: new Float32Array(0),
+        global: { losses: new Float32Array(0), active: f.active },
+        domains: [],
+      };
+      micro.push(entry);
+      entry.host = (await f.losses.data()) as Float32Array;
+      entry.global.losses = entry.host;
+      const g = await this.gather(entry.host, f.active, f.domainIds);
+      entry.global = { losses: g.losses, active: g.active };
+      entry.domains = g.domainIds;
+    }
+  }
+
+  /**
+   * Weights of the gathered losses, backward of sum_i c_i l_i on this rank's slice, gradients
+   * summed over ranks, the step guard's verdict and, when it says so, clipping and AdamW. A
+   * non-finite loss skips straight to the guard.
+   */
+  private async backwardAndUpdate(micro: MicroBatch[], s: number, lr: number, finite: boolean) {
+    if (!finite) {
+      return {
+        weights: undefined,
+        gradNorm: Number.NaN,
+        verdict: this.guard.observe(s + 1, Number.NaN),
+      };
+    }
+    const W = this.collective.worldSize;
+    const rank = this.collective.rank;
+    const params = this.model.parameters();
+    const weights = stepWeights(
+      this.reweighter,
+      this.method,
+      micro.map((m) => m.global),
+      s,
+      this.config.accumulationNormalization,
+    );
+    const A = micro.length;
+    const B = micro[0]!.host.length;
+    micro.forEach((m, i) => {
+      const losses = m.losses;
+      tidy(() => {
+        let objective: Tensor;
+        if (weights.uniform) {
+          // the plain mean loss itself: uniform training is mean-loss training exactly
+          objective = losses.mean();
+          if (A * W !== 1) objective = objective.mul(1 / (A * W));
+        } else {
+          // this rank's slice of the global coefficients, by GLOBAL rank (spec section 5);
+          // gradients are summed over ranks, so no factor W
+          const c = weights.coefficients[i]!.subarray(rank * B, (rank + 1) * B);
+          objective = losses.mul(tensor(Float32Array.from(c), { backend: this.backend })).sum();
+        }
+        objective.backward();
+      });
+      losses.dispose();
+    });
+    await this.reduceGradients(params);
+    const gradNorm = await globalGradNormAsync(params);
+    const verdict = this.guard.observe(s + 1, weights.stats.weightedLoss, gradNorm);
+    if (verdict.action === 'update') {
+      if (this.config.gradClip !== null) clipGradNorm(params, this.config.gradClip, gradNorm);
+      this.optimizer.step(lr);
+    }
+    return { weights, gradNorm, verdict };
+  }
+
+  /** The metrics record of the step just taken. */
+  private stepRecord(
+    micro: MicroBatch[],
+    globalLosses: number[],
+    step: {
+      lr: number;
+      gradNorm: number;
+      weights: ReturnType<typeof stepWeights> | undefined;
+      verdict: ReturnType<StepGuard['observe']>;
+      tokensPerSecond: number;
+    },
+  ): TrainerStepRecord {
+    const { weights, verdict } = step;
+    return {
+      kind: 'train',
+      step: this.stepIndex,
+      loss: weights ? weights.stats.weightedLoss : Number.NaN,
+      meanLoss: globalLosses.reduce((x, y) => x + y, 0) / globalLosses.length,
+      domainLoss: this.domainLoss(micro),
+      lr: step.lr,
+      gradNorm: step.gradNorm,
+      tokensPerSecond: step.tokensPerSecond,
+      tokens: this.tokens,
+      elapsedSeconds: this.elapsedSeconds,
+      r: weights ? weights.r : Number.NaN,
+      ...(weights
+        ? {
+            weights: {
+              maxWeightTimesN: weights.stats.maxWeightTimesN,
+              capHolds: weights.stats.capHolds,
+              effectiveSampleSize: weights.stats.effectiveSampleSize,
+              entropy: weights.stats.entropy,
+              n: weights.stats.n,
+            },
+            rhoHat: weights.stats.rhoHat,
+          }
+        : {}),
+      ...(verdict.action !== 'update' ? { skipped: verdict.reason } : {}),
+      ...(this.options.logSampleWeights
+        ? {
+            sampleLosses: globalLosses,
+            sampleWeights: weights ? weights.coefficients.flatMap((c) => Array.from(c)) : [],
+          }
+        : {}),
+    };
   }
 
   private domainLoss(micro: { global: GlobalMicroBatch; domains: number[] }[]) {

@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from '../checksum.js';
-import { DataError, invalidOption, UnknownDomainError } from '../errors.js';
+import { isTemporaryFile } from '@lrw/atomic-file';
+import { invalidOption, UnknownDomainError } from '../errors.js';
 import {
   type DatasetIndex,
   type DomainStats,
@@ -11,11 +11,16 @@ import {
   type Split,
   writeIndex,
 } from '../shard/dataset-index.js';
-import { readShard, readShardHeader, type ShardHeader, writeShard } from '../shard/shard-format.js';
 import { readSources } from '../sources/read-source.js';
 import type { SourceSpec } from '../sources/source.js';
-import { createTokenizer, type TokenizerSpec, tokenBytesFor } from '../tokenizers/tokenizer.js';
-import type { PrepareProgress } from './progress.js';
+import {
+  createTokenizer,
+  type Tokenizer,
+  type TokenizerSpec,
+  tokenBytesFor,
+} from '../tokenizers/tokenizer.js';
+import { type PrepareProgress, ProgressReporter } from './progress.js';
+import { type ShardGroup, ShardWriter } from './shard-writer.js';
 import {
   type BudgetOptions,
   DomainBudget,
@@ -35,7 +40,7 @@ export interface PrepareOptions extends BudgetOptions {
   /** Seed of the train/validation split; default 0. */
   seed?: number;
   /** Domain order (domain id = position); default the names sorted. Other domains are an error. */
-  domains?: string[];
+  domains?: readonly string[];
   /** A shard is closed when its documents reach this many UTF-8 bytes of text; default 32 MiB. */
   shardTextBytes?: number;
   /** Worker threads for tokenization; default min(2, cores); 0 tokenizes on this thread. */
@@ -53,18 +58,6 @@ export interface PrepareResult {
   seconds: number;
 }
 
-interface Group {
-  split: Split;
-  domain: string;
-  domainId: number;
-  index: number;
-  texts: string[];
-  bytes: number;
-}
-
-const TASK_BYTES = 256 * 1024;
-const encoder = new TextEncoder();
-
 /**
  * Reads the sources, splits each domain into train and validation documents (seeded), tokenizes
  * on worker threads and writes checksummed shards plus an index into `outDir`. Writes are
@@ -73,6 +66,57 @@ const encoder = new TextEncoder();
  */
 export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
   const started = performance.now();
+  const { seed, shardTextBytes, workers, tokenizerSpec } = checkOptions(options);
+  const tokenizer = await createTokenizer(tokenizerSpec);
+  mkdirSync(options.outDir, { recursive: true });
+  removeStaleTemporaries(options.outDir);
+  const progress = new ProgressReporter(options.onProgress, options.progressIntervalMs, started);
+
+  // Pass 1: count each domain's documents (after the budget) to draw the validation subset.
+  const counts = await countDocuments(options, progress);
+  const domains = domainOrder(counts, options.domains);
+  const masks = new Map<string, Uint8Array>();
+  for (const [domain, n] of counts) {
+    masks.set(domain, validationMask(n, domain, seed, options.validation ?? {}));
+  }
+
+  // Pass 2: group documents into shards per (split, domain), tokenize and write them.
+  progress.startTokenizing();
+  const pool = new TokenizePool(tokenizerSpec, workers);
+  const writer = new ShardWriter(
+    options.outDir,
+    tokenizer,
+    tokenBytesFor(tokenizer.vocabSize),
+    pool,
+    progress,
+  );
+  const counters = { skippedLines: 0, emptyDocuments: 0 };
+  try {
+    await writeShards(options, { domains, masks, shardTextBytes, workers }, writer, counters);
+  } finally {
+    await pool.close();
+  }
+
+  // The index: shards in (split, domain, index) order and per-domain statistics.
+  const index = datasetIndex(
+    options,
+    { tokenizer, tokenizerSpec, domains, seed },
+    writer.shards,
+    counters,
+  );
+  writeIndex(join(options.outDir, INDEX_FILE), index);
+  progress.report('done', true);
+  return {
+    dir: options.outDir,
+    index,
+    shardsWritten: progress.counts.shardsWritten,
+    shardsSkipped: progress.counts.shardsSkipped,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** The options with their defaults, or an error naming the bad one. */
+function checkOptions(options: PrepareOptions) {
   const seed = options.seed ?? 0;
   const shardTextBytes = options.shardTextBytes ?? 32 * 1024 * 1024;
   if (!(shardTextBytes > 0)) throw invalidOption('shardTextBytes', shardTextBytes, 'a number > 0');
@@ -82,181 +126,105 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
   if (!Array.isArray(options.sources) || options.sources.length === 0) {
     throw invalidOption('sources', options.sources, 'a non-empty array of sources');
   }
-  const tokenizerSpec = options.tokenizer ?? 'gpt2';
-  const tokenizer = await createTokenizer(tokenizerSpec);
-  const tokenBytes = tokenBytesFor(tokenizer.vocabSize);
-  mkdirSync(options.outDir, { recursive: true });
-  removeStaleTemporaries(options.outDir);
+  return { seed, shardTextBytes, workers, tokenizerSpec: options.tokenizer ?? 'gpt2' };
+}
 
-  // Pass 1: count each domain's documents (after the budget) to draw the validation subset.
+/** Pass 1: the documents of each domain that the budget admits (also the progress totals). */
+async function countDocuments(
+  options: PrepareOptions,
+  progress: ProgressReporter,
+): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
-  let totalDocuments = 0;
-  let totalTextBytes = 0;
-  let emptyDocuments = 0;
-  const budget1 = new DomainBudget(options);
-  const progress = {
-    documents: 0,
-    textBytes: 0,
-    tokens: 0,
-    shardsWritten: 0,
-    shardsSkipped: 0,
-  };
-  let lastReport = 0;
-  let tokenizeStarted = started; // rates and the ETA count from the start of pass 2
-  const report = (phase: PrepareProgress['phase'], force = false): void => {
-    const now = performance.now();
-    if (!options.onProgress || (!force && now - lastReport < (options.progressIntervalMs ?? 500)))
-      return;
-    lastReport = now;
-    const seconds = (now - started) / 1000;
-    const working = (now - tokenizeStarted) / 1000;
-    const rate = progress.textBytes / Math.max(working, 1e-9);
-    options.onProgress({
-      phase,
-      ...progress,
-      totalDocuments,
-      totalTextBytes,
-      elapsedSeconds: seconds,
-      tokensPerSecond: progress.tokens / Math.max(working, 1e-9),
-      megabytesPerSecond: rate / 1e6,
-      etaSeconds:
-        progress.textBytes > 0 ? (totalTextBytes - progress.textBytes) / rate : Number.NaN,
-    });
-  };
+  const budget = new DomainBudget(options);
   for await (const doc of readSources(options.sources)) {
     if (doc.text === '') continue;
     const bytes = Buffer.byteLength(doc.text, 'utf8');
-    if (!budget1.admit(doc.domain, bytes)) continue;
+    if (!budget.admit(doc.domain, bytes)) continue;
     counts.set(doc.domain, (counts.get(doc.domain) ?? 0) + 1);
-    totalDocuments++;
-    totalTextBytes += bytes;
-    if ((totalDocuments & 1023) === 0) report('scan');
+    progress.totalDocuments++;
+    progress.totalTextBytes += bytes;
+    if ((progress.totalDocuments & 1023) === 0) progress.report('scan');
   }
-  report('scan', true);
-  const domains = options.domains ? [...options.domains] : [...counts.keys()].sort();
+  progress.report('scan', true);
+  return counts;
+}
+
+/** Domain ids: `options.domains`' order, or the names sorted; a domain not listed is an error. */
+function domainOrder(counts: Map<string, number>, given: readonly string[] | undefined) {
+  const domains = given ? [...given] : [...counts.keys()].sort();
   for (const domain of counts.keys()) {
     if (!domains.includes(domain))
       throw new UnknownDomainError(domain, domains, 'the sources (not in options.domains)');
   }
   if (domains.length > 65535)
     throw invalidOption('domains', domains.length, 'at most 65535 domains');
-  const masks = new Map<string, Uint8Array>();
-  for (const [domain, n] of counts) {
-    masks.set(domain, validationMask(n, domain, seed, options.validation ?? {}));
+  return domains;
+}
+
+/**
+ * Pass 2: reads the sources again in the same order, assigns each document its split (the
+ * validation mask of its domain), fills one group per (split, domain) and hands a group to the
+ * writer when it reaches `shardTextBytes`; the last groups at the end.
+ */
+async function writeShards(
+  options: PrepareOptions,
+  plan: {
+    domains: string[];
+    masks: Map<string, Uint8Array>;
+    shardTextBytes: number;
+    workers: number;
+  },
+  writer: ShardWriter,
+  counters: { skippedLines: number; emptyDocuments: number },
+): Promise<void> {
+  const pending: Promise<void>[] = [];
+  const groups = new Map<string, ShardGroup>();
+  const seen = new Map<string, number>();
+  const budget = new DomainBudget(options);
+  for await (const doc of readSources(options.sources, counters)) {
+    if (doc.text === '') {
+      counters.emptyDocuments++;
+      continue;
+    }
+    const bytes = Buffer.byteLength(doc.text, 'utf8');
+    if (!budget.admit(doc.domain, bytes)) continue;
+    const i = seen.get(doc.domain) ?? 0;
+    seen.set(doc.domain, i + 1);
+    const split: Split = (plan.masks.get(doc.domain) as Uint8Array)[i] ? 'validation' : 'train';
+    const key = `${split}\u0000${doc.domain}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = {
+        split,
+        domain: doc.domain,
+        domainId: plan.domains.indexOf(doc.domain),
+        index: 0,
+        texts: [],
+        bytes: 0,
+      };
+      groups.set(key, group);
+    }
+    group.texts.push(doc.text);
+    group.bytes += bytes;
+    if (group.bytes >= plan.shardTextBytes) {
+      pending.push(settleLater(writer.write({ ...group })));
+      groups.set(key, { ...group, index: group.index + 1, texts: [], bytes: 0 });
+      // Back-pressure: hold at most a few tasks per worker in memory.
+      while (writer.pendingTasks > 4 * Math.max(1, plan.workers)) await writer.whenTaskDone();
+    }
   }
+  for (const group of groups.values())
+    if (group.texts.length > 0) pending.push(settleLater(writer.write(group)));
+  await Promise.all(pending);
+}
 
-  // Pass 2: group documents into shards per (split, domain) and tokenize them.
-  tokenizeStarted = performance.now();
-  const pool = new TokenizePool(tokenizerSpec, workers);
-  const shards: ShardEntry[] = [];
-  const pendingShards: Promise<void>[] = [];
-
-  const flush = (group: Group): Promise<void> => {
-    const file = `${group.split}-${String(group.domainId).padStart(4, '0')}-${safeName(group.domain)}-${String(group.index).padStart(5, '0')}.bin`;
-    const path = join(options.outDir, file);
-    const fingerprint = fingerprintOf(tokenizer.name, tokenizer.vocabSize, group.texts);
-    const entry = (payloadCrc: number, documents: number, tokens: number): ShardEntry => ({
-      file,
-      split: group.split,
-      domain: group.domain,
-      domainId: group.domainId,
-      index: group.index,
-      documents,
-      tokens,
-      textBytes: group.bytes,
-      payloadCrc,
-      fingerprint,
-    });
-    const finished = finishedShard(path, fingerprint, tokenizer.vocabSize);
-    if (finished) {
-      shards.push(entry(finished.payloadCrc, finished.numDocs, finished.numTokens));
-      progress.shardsSkipped++;
-      progress.documents += finished.numDocs;
-      progress.textBytes += group.bytes;
-      progress.tokens += finished.numTokens;
-      report('tokenize');
-      return Promise.resolve();
-    }
-    const tasks: Promise<{ tokens: Uint32Array; lengths: Uint32Array }>[] = [];
-    for (let i = 0; i < group.texts.length; ) {
-      const texts: string[] = [];
-      let bytes = 0;
-      while (i < group.texts.length && (texts.length === 0 || bytes < TASK_BYTES)) {
-        bytes += Buffer.byteLength(group.texts[i], 'utf8');
-        texts.push(group.texts[i++]);
-      }
-      // Progress advances per task, so the rate and ETA move within a large shard too.
-      tasks.push(
-        pool.encode(texts).then((part) => {
-          progress.documents += texts.length;
-          progress.textBytes += bytes;
-          progress.tokens += part.tokens.length;
-          report('tokenize');
-          return part;
-        }),
-      );
-    }
-    return Promise.all(tasks).then((parts) => {
-      const lengths = concat(parts.map((p) => p.lengths));
-      const tokens = concat(parts.map((p) => p.tokens));
-      const header = writeShard(path, {
-        tokenBytes,
-        vocabSize: tokenizer.vocabSize,
-        eotId: tokenizer.eotId,
-        fingerprint,
-        docLengths: lengths,
-        domainIds: new Uint16Array(lengths.length).fill(group.domainId),
-        tokens,
-      });
-      progress.shardsWritten++;
-      shards.push(entry(header.payloadCrc, header.numDocs, header.numTokens));
-    });
-  };
-
-  const counters = { skippedLines: 0 };
-  try {
-    const groups = new Map<string, Group>();
-    const seen = new Map<string, number>();
-    const budget2 = new DomainBudget(options);
-    for await (const doc of readSources(options.sources, counters)) {
-      if (doc.text === '') {
-        emptyDocuments++;
-        continue;
-      }
-      const bytes = Buffer.byteLength(doc.text, 'utf8');
-      if (!budget2.admit(doc.domain, bytes)) continue;
-      const i = seen.get(doc.domain) ?? 0;
-      seen.set(doc.domain, i + 1);
-      const split: Split = (masks.get(doc.domain) as Uint8Array)[i] ? 'validation' : 'train';
-      const key = `${split}\u0000${doc.domain}`;
-      let group = groups.get(key);
-      if (!group) {
-        group = {
-          split,
-          domain: doc.domain,
-          domainId: domains.indexOf(doc.domain),
-          index: 0,
-          texts: [],
-          bytes: 0,
-        };
-        groups.set(key, group);
-      }
-      group.texts.push(doc.text);
-      group.bytes += bytes;
-      if (group.bytes >= shardTextBytes) {
-        pendingShards.push(settleLater(flush({ ...group })));
-        groups.set(key, { ...group, index: group.index + 1, texts: [], bytes: 0 });
-        // Back-pressure: hold at most a few tasks per worker in memory.
-        while (pool.pending > 4 * Math.max(1, workers)) await pool.whenTaskDone();
-      }
-    }
-    for (const group of groups.values())
-      if (group.texts.length > 0) pendingShards.push(settleLater(flush(group)));
-    await Promise.all(pendingShards);
-  } finally {
-    await pool.close();
-  }
-
+/** The dataset index of the written shards. */
+function datasetIndex(
+  options: PrepareOptions,
+  made: { tokenizer: Tokenizer; tokenizerSpec: TokenizerSpec; domains: string[]; seed: number },
+  shards: ShardEntry[],
+  counters: { skippedLines: number; emptyDocuments: number },
+): DatasetIndex {
   const splitOrder = { train: 0, validation: 1 };
   shards.sort(
     (a, b) =>
@@ -272,58 +240,28 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
     d.textBytes += s.textBytes;
     d.tokens += s.tokens;
   }
-  const index: DatasetIndex = {
+  const { tokenizer } = made;
+  return {
     format: 'lrw-data',
     version: 1,
     tokenizer: {
       name: tokenizer.name,
       vocabSize: tokenizer.vocabSize,
       eotId: tokenizer.eotId,
-      spec: tokenizerSpec,
+      spec: made.tokenizerSpec,
     },
-    tokenBytes,
-    domains,
-    seed,
+    tokenBytes: tokenBytesFor(tokenizer.vocabSize),
+    domains: made.domains,
+    seed: made.seed,
     validation: options.validation ?? { fraction: 0.05 },
     shards,
-    stats: { ...stats, skippedLines: counters.skippedLines, emptyDocuments },
+    stats: {
+      ...stats,
+      skippedLines: counters.skippedLines,
+      emptyDocuments: counters.emptyDocuments,
+    },
     createdBy: '@lrw/data',
   };
-  writeIndex(join(options.outDir, INDEX_FILE), index);
-  report('done', true);
-  return {
-    dir: options.outDir,
-    index,
-    shardsWritten: progress.shardsWritten,
-    shardsSkipped: progress.shardsSkipped,
-    seconds: (performance.now() - started) / 1000,
-  };
-}
-
-/** CRC-32 of the tokenizer identity and the documents' text (length-prefixed). */
-function fingerprintOf(tokenizerName: string, vocabSize: number, texts: readonly string[]): number {
-  let crc = crc32(encoder.encode(`${tokenizerName}:${vocabSize}`));
-  const len = new Uint8Array(4);
-  const lenView = new DataView(len.buffer);
-  for (const text of texts) {
-    const bytes = encoder.encode(text);
-    lenView.setUint32(0, bytes.length, true);
-    crc = crc32(bytes, crc32(len, crc));
-  }
-  return crc;
-}
-
-/** The header when `path` is a complete, valid shard of exactly these documents and tokenizer. */
-function finishedShard(path: string, fingerprint: number, vocabSize: number): ShardHeader | null {
-  if (!existsSync(path)) return null;
-  try {
-    const header = readShardHeader(path);
-    if (header.fingerprint !== fingerprint || header.vocabSize !== vocabSize) return null;
-    return readShard(path).header; // verifies size and payload checksum
-  } catch (error) {
-    if (DataError.isInstance(error)) return null; // corrupted: rebuild it
-    throw error;
-  }
 }
 
 /**
@@ -336,22 +274,9 @@ function settleLater<T>(promise: Promise<T>): Promise<T> {
   return promise;
 }
 
+/** Temporary files of writes that a crash interrupted (@lrw/atomic-file names them). */
 function removeStaleTemporaries(dir: string): void {
   for (const name of readdirSync(dir)) {
-    if (/^\..+\.tmp-\d+-\d+$/.test(name)) rmSync(join(dir, name), { force: true });
+    if (isTemporaryFile(name)) rmSync(join(dir, name), { force: true });
   }
-}
-
-function safeName(domain: string): string {
-  return domain.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 48) || '_';
-}
-
-function concat(parts: Uint32Array[]): Uint32Array {
-  const out = new Uint32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

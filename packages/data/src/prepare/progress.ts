@@ -35,3 +35,46 @@ export function consoleProgress(
     );
   };
 }
+
+/** The running counts of prepare() and their throttled report through `onProgress`. */
+export class ProgressReporter {
+  readonly counts = { documents: 0, textBytes: 0, tokens: 0, shardsWritten: 0, shardsSkipped: 0 };
+  totalDocuments = 0;
+  totalTextBytes = 0;
+  private last = 0;
+  /** Rates and the ETA count from the start of tokenization (`startTokenizing`). */
+  private tokenizeStarted: number;
+
+  constructor(
+    private readonly onProgress: ((progress: PrepareProgress) => void) | undefined,
+    private readonly intervalMs = 500,
+    private readonly started = performance.now(),
+  ) {
+    this.tokenizeStarted = started;
+  }
+
+  startTokenizing(): void {
+    this.tokenizeStarted = performance.now();
+  }
+
+  /** Reports, at most once per interval unless `force`. */
+  report(phase: PrepareProgress['phase'], force = false): void {
+    const now = performance.now();
+    if (!this.onProgress || (!force && now - this.last < this.intervalMs)) return;
+    this.last = now;
+    const working = (now - this.tokenizeStarted) / 1000;
+    const { counts } = this;
+    const rate = counts.textBytes / Math.max(working, 1e-9);
+    this.onProgress({
+      phase,
+      ...counts,
+      totalDocuments: this.totalDocuments,
+      totalTextBytes: this.totalTextBytes,
+      elapsedSeconds: (now - this.started) / 1000,
+      tokensPerSecond: counts.tokens / Math.max(working, 1e-9),
+      megabytesPerSecond: rate / 1e6,
+      etaSeconds:
+        counts.textBytes > 0 ? (this.totalTextBytes - counts.textBytes) / rate : Number.NaN,
+    });
+  }
+}

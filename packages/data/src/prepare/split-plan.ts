@@ -1,5 +1,5 @@
+import { hashSeed, permutation, Xoshiro128 } from '@lrw/random';
 import { invalidOption } from '../errors.js';
-import { hashSeed, permutation, Rng } from '../random.js';
 
 /** Held-out documents per domain: a fraction of each domain's documents, or a fixed count. */
 export interface ValidationOptions {
@@ -47,7 +47,7 @@ export function validationMask(
 ): Uint8Array {
   const k = validationCount(n, v);
   const mask = new Uint8Array(n);
-  const order = permutation(n, new Rng(hashSeed(seed, 'validation', domain)));
+  const order = permutation(n, new Xoshiro128(hashSeed(seed, 'validation', domain)));
   for (let i = 0; i < k; i++) mask[order[i]] = 1;
   return mask;
 }

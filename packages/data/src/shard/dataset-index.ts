@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '@lrw/atomic-file';
 import { Packr } from 'msgpackr';
 import { crc32 } from '../checksum.js';
 import { ShardChecksumError, ShardFormatError } from '../errors.js';
 import type { TokenizerSpec } from '../tokenizers/tokenizer.js';
-import { writeFileAtomic } from './atomic-write.js';
 
 // The dataset index (`index.lrw`): a 16-byte frame (magic "LRWINDEX", version u32, CRC-32 of
 // the body u32) around a msgpack body (msgpackr with moreTypes, so typed arrays and Maps
@@ -63,7 +63,7 @@ export function writeIndex(path: string, index: DatasetIndex): void {
   const view = new DataView(head.buffer);
   view.setUint32(8, INDEX_VERSION, true);
   view.setUint32(12, crc32(body), true);
-  writeFileAtomic(path, [head, body]);
+  writeFileAtomicSync(path, [head, body]);
 }
 
 export function readIndex(path: string): DatasetIndex {

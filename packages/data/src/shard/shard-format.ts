@@ -1,8 +1,8 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
+import { writeFileAtomicSync } from '@lrw/atomic-file';
 import { crc32 } from '../checksum.js';
 import { ShardChecksumError, ShardFormatError } from '../errors.js';
-import { writeFileAtomic } from './atomic-write.js';
 
 // Shard file, version 1 (little-endian; all sections 4-byte aligned):
 //   header, 64 bytes:
@@ -109,7 +109,7 @@ export function encodeShard(c: ShardContents): Uint8Array {
 /** Writes a shard atomically; returns its header. */
 export function writeShard(path: string, contents: ShardContents): ShardHeader {
   const bytes = encodeShard(contents);
-  writeFileAtomic(path, [bytes]);
+  writeFileAtomicSync(path, [bytes]);
   return parseHeader(path, bytes);
 }
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
+import { hashSeed, type RngState, Xoshiro128 } from '@lrw/random';
 import { crc32 } from '../checksum.js';
 import { DataError, invalidOption, UnknownDomainError } from '../errors.js';
-import { hashSeed, Rng, type RngState } from '../random.js';
 import type { DatasetIndex, Split } from '../shard/dataset-index.js';
 import { readShard } from '../shard/shard-format.js';
 import { type CursorState, DomainCursor } from './domain-cursor.js';
@@ -116,7 +116,7 @@ export class BatchBuilder {
   private readonly hasShards: boolean[];
   private weightsArr: Float64Array;
   private active: Uint8Array;
-  private rng: Rng;
+  private rng: Xoshiro128;
   private step = 0;
   private ended = false;
   private readonly rank: number;
@@ -173,7 +173,7 @@ export class BatchBuilder {
     );
     this.weightsArr = this.resolveWeights(options.mixture ?? 'natural');
     this.active = new Uint8Array(domains.length).fill(1);
-    this.rng = new Rng(hashSeed(this.config.seed, 'mixture'));
+    this.rng = new Xoshiro128(hashSeed(this.config.seed, 'mixture'));
   }
 
   /** The next batch, or null when the stream has ended. */

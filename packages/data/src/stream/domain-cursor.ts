@@ -1,4 +1,4 @@
-import { hashSeed, permutation, Rng } from '../random.js';
+import { hashSeed, permutation, Xoshiro128 } from '@lrw/random';
 import type { LoadedShard } from './shard-samples.js';
 
 /** Position of one domain's sub-stream: epoch, shard (in the epoch's order) and sample. */
@@ -40,7 +40,7 @@ export class DomainCursor {
       if (this.current?.ordinal !== ordinal || this.sampleOrder === null) {
         this.current = this.load(ordinal);
         const rng = this.shuffle
-          ? new Rng(hashSeed(this.seed, 'samples', this.domainId, this.epoch, ordinal))
+          ? new Xoshiro128(hashSeed(this.seed, 'samples', this.domainId, this.epoch, ordinal))
           : null;
         this.sampleOrder = permutation(this.current.count, rng);
       }
@@ -71,7 +71,9 @@ export class DomainCursor {
   }
 
   private orderOfEpoch(epoch: number): Uint32Array {
-    const rng = this.shuffle ? new Rng(hashSeed(this.seed, 'shards', this.domainId, epoch)) : null;
+    const rng = this.shuffle
+      ? new Xoshiro128(hashSeed(this.seed, 'shards', this.domainId, epoch))
+      : null;
     return permutation(this.shards.length, rng);
   }
 }

@@ -1,24 +1,14 @@
+import { Xoshiro128 } from '@lrw/random';
 import { prepare } from '../prepare/prepare.js';
-import { Rng } from '../random.js';
+import { SLIMPAJAMA_DOMAINS } from '../sources/slimpajama.js';
 import type { CorpusDocument } from '../sources/source.js';
-
-/** The seven SlimPajama domains, in the order of the spec's Table 3 mixtures (section 7). */
-export const SLIMPAJAMA_DOMAINS = [
-  'arxiv',
-  'book',
-  'cc',
-  'c4',
-  'github',
-  'stackexchange',
-  'wikipedia',
-];
 
 /** Distinct synthetic documents per domain (deterministic), of 20..200 characters. */
 export function syntheticDocuments(
   perDomain: number,
-  domains = SLIMPAJAMA_DOMAINS,
+  domains: readonly string[] = SLIMPAJAMA_DOMAINS,
 ): CorpusDocument[] {
-  const rng = new Rng(12345);
+  const rng = new Xoshiro128(12345);
   const words = [
     'alpha',
     'beta',

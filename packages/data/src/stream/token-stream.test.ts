@@ -8,9 +8,10 @@ import { crc32 } from '../checksum.js';
 import { type Dataset, openDataset } from '../dataset.js';
 import { DataError, ShardChecksumError, UnknownDomainError } from '../errors.js';
 import { tempDir } from '../fixtures.test-helpers.js';
+import { SLIMPAJAMA_DOMAINS } from '../sources/slimpajama.js';
 import { createTokenizer } from '../tokenizers/tokenizer.js';
 import type { Batch, StreamOptions } from './batch-builder.js';
-import { SLIMPAJAMA_DOMAINS, syntheticDataset, syntheticDocuments } from './stream.test-helpers.js';
+import { syntheticDataset, syntheticDocuments } from './stream.test-helpers.js';
 import type { TokenStream } from './token-stream.js';
 
 const tmp = tempDir();

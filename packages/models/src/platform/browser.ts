@@ -12,9 +12,6 @@ function unavailable(name: string): never {
 
 export const mkdir: typeof node.mkdir = () => unavailable('mkdir');
 export const readFile: typeof node.readFile = () => unavailable('readFile');
-export const rename: typeof node.rename = () => unavailable('rename');
-export const rm: typeof node.rm = () => unavailable('rm');
-export const writeFile: typeof node.writeFile = () => unavailable('writeFile');
+export const writeFileAtomic: typeof node.writeFileAtomic = () => unavailable('writeFileAtomic');
 export const dirname: typeof node.dirname = () => unavailable('dirname');
 export const join: typeof node.join = () => unavailable('join');
-export const processId: typeof node.processId = () => 0;

@@ -2,7 +2,7 @@
  * Random instances for the verification (unit tests and bench/soak.mjs): a problem, a start
  * point and a weight rule drawn from one seed.
  */
-import { computeWeights, type StrategyName } from '@lrw/strategies';
+import { computeWeights, STRATEGIES, STRATEGY_NAMES, type StrategyName } from '@lrw/strategies';
 import { SeededRandom } from '../random.js';
 import {
   type InterpolatingProblem,
@@ -20,7 +20,19 @@ export interface ConvexInstance {
   readonly rng: SeededRandom;
 }
 
-const NORMALIZED: StrategyName[] = ['linupper', 'quadratic', 'extremes', 'linear'];
+/**
+ * The named strategies whose normalized scores span at most 1 on [-1, 1] (read from their
+ * @lrw/strategies descriptors): with r >= 1/ln 2 their weights satisfy w_i <= 2/n (spec
+ * reweighting.md section 8). Uniform (no spread: its own rule below) and raw-loss strategies
+ * (KL-DRO: no such bound) are left out. Today: linupper, quadratic, extremes, linear.
+ */
+export const CAPPED_STRATEGIES: readonly StrategyName[] = STRATEGY_NAMES.filter((name) => {
+  const { score, raw } = STRATEGIES[name];
+  if (raw) return false;
+  const scores = Array.from({ length: 201 }, (_, i) => score(i / 100 - 1));
+  const spread = Math.max(...scores) - Math.min(...scores);
+  return spread > 0 && spread <= 1;
+});
 
 /**
  * A weight rule. `capped`: only rules whose weights satisfy w_i <= 2/n (normalised scores in
@@ -35,7 +47,7 @@ export function randomWeightRule(
   if (kind === 0)
     return { rule: (l) => computeWeights(l, { strategy: 'uniform', r: 1 }), name: 'uniform' };
   if (kind === 1 || kind === 2) {
-    const strategy = NORMALIZED[rng.int(NORMALIZED.length)];
+    const strategy = CAPPED_STRATEGIES[rng.int(CAPPED_STRATEGIES.length)];
     const r = capped ? rng.between(1 / Math.LN2 + 1e-3, 4) : rng.between(0.05, 4);
     return { rule: (l) => computeWeights(l, { strategy, r }), name: `${strategy}@${r.toFixed(2)}` };
   }
@@ -59,7 +71,7 @@ export function randomWeightRule(
     };
   }
   if (kind === 5) {
-    const strategy = NORMALIZED[rng.int(NORMALIZED.length)];
+    const strategy = CAPPED_STRATEGIES[rng.int(CAPPED_STRATEGIES.length)];
     return { rule: (l) => computeWeights(l, { strategy, r: 0.02 }), name: `${strategy}@0.02` };
   }
   // Random weights on the simplex, unrelated to the losses.
@@ -94,8 +106,6 @@ export function randomConvexInstance(seed: number, capped: boolean): ConvexInsta
   return { problem, x0, rule, ruleName: name, rng };
 }
 
-const ALL: StrategyName[] = ['uniform', 'linupper', 'quadratic', 'extremes', 'linear', 'dro-kl'];
-
 export interface NonConvexInstance {
   readonly problem: NonConvexProblem;
   readonly eta: number;
@@ -114,7 +124,7 @@ export function randomNonConvexInstance(seed: number): NonConvexInstance {
   const problem = randomNonConvexProblem(rng, { size: 3 + rng.int(10), dim: 1 + rng.int(6) });
   const eta = rng.between(0.05, 1.95) / problem.L;
   const batchSize = seed % 2 === 0 ? problem.size : 1 + rng.int(problem.size - 1);
-  const strategy = ALL[rng.int(ALL.length)];
+  const strategy = STRATEGY_NAMES[rng.int(STRATEGY_NAMES.length)];
   const r = rng.between(0.05, 3);
   const rule: WeightRule = (l) => computeWeights(l, { strategy, r });
   const x0 = Float64Array.from({ length: problem.dim }, () => rng.between(-4, 4));

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { openDataset } from '@lrw/data';
 import type { Command } from 'commander';
 import { writeBytesAtomic } from '../../atomic-write.js';
-import { METHODS, type Method } from '../../config.js';
+import { METHODS, type Method, methodsHelp } from '../../config.js';
 import { streamMixture } from '../../data-mixture.js';
 import { writeReport } from '../../html-report.js';
 import { type ComparisonTable, comparisonTable, loadReportRun } from '../../report-data.js';
@@ -16,23 +16,18 @@ import { choice, integer, integerList, list } from '../options.js';
 import { trainInChildren } from '../parallel-runs.js';
 import { addTrainFlags, buildConfig, type TrainFlags } from '../run-config.js';
 import { formatComparison } from '../tables.js';
+import { addTaskFlags, type TaskFlags } from '../task-flags.js';
 import { requireDataset } from './train.js';
 
 export const DEFAULT_COMPARE_METHODS: Method[] = ['uniform', 'linupper', 'quadratic', 'extremes'];
 export const MIXTURES = ['doge', 'doremi'] as const;
 
-export interface CompareOptions extends TrainFlags {
+export interface CompareOptions extends TrainFlags, TaskFlags {
   data: string;
   out: string;
   methods: Method[];
   mixtures?: string[];
   seeds?: number[];
-  tasks?: string[];
-  taskData?: string;
-  taskFile?: string[];
-  numFewshot?: number;
-  limit?: number;
-  evalBatches?: number;
   resume?: boolean;
   /** Runs trained side by side as child processes (default 1: one after another, in-process). */
   jobs?: number;
@@ -243,7 +238,7 @@ export function registerCompare(program: Command, io: CliIo): void {
     .option('-o, --out <dir>', 'folder of the runs, results.json and report.html', 'runs/compare')
     .option(
       '--methods <list>',
-      `weighting methods, comma-separated (${METHODS.join(', ')})`,
+      `weighting methods, comma-separated: ${methodsHelp()}`,
       (v: string, prev: Method[] | undefined) => {
         const parse = choice(METHODS);
         return [...(prev ?? []), ...list(v, undefined).map((m) => parse(m))];
@@ -262,25 +257,7 @@ export function registerCompare(program: Command, io: CliIo): void {
       'seeds, comma-separated, e.g. 0,1,2 (mean ± std in the tables)',
       integerList,
     );
-  addTrainFlags(command)
-    .option(
-      '--tasks <list>',
-      'few-shot tasks for the Table 2 shape, e.g. piqa,sciq,logiqa,logiqa2',
-      list,
-    )
-    .option('--task-data <dir>', 'folder laid out like shared/data/eval')
-    .option(
-      '--task-file <task:split=path>',
-      'data file of one task split; repeatable',
-      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
-    )
-    .option('--num-fewshot <n>', 'few-shot examples per question', integer(0))
-    .option('--limit <n>', 'only the first n documents of each task', integer(1))
-    .option(
-      '--eval-batches <n>',
-      'validation batches per evaluation (default: the whole split)',
-      integer(1),
-    )
+  addTaskFlags(addTrainFlags(command), 'validation batches per evaluation')
     .option('--resume', 'keep finished runs of --out and continue interrupted ones')
     .option(
       '-j, --jobs <n>',

@@ -5,24 +5,19 @@ import { TRAINER_BACKENDS, type TrainerBackend } from '../../config.js';
 import { readRunResults, writeRunResults } from '../../run-results.js';
 import { evaluateRun, lmEvalResults, taskDataFiles } from '../evaluate-run.js';
 import type { CliIo } from '../io.js';
-import { choice, integer, list } from '../options.js';
+import { choice } from '../options.js';
 import { textTable } from '../tables.js';
+import { addTaskFlags, type TaskFlags } from '../task-flags.js';
 import { requireDataset } from './train.js';
 
-export interface EvalCommandOptions {
+export interface EvalCommandOptions extends TaskFlags {
   data: string;
   out?: string;
-  tasks?: string[];
-  taskData?: string;
-  taskFile?: string[];
-  numFewshot?: number;
-  limit?: number;
-  evalBatches?: number;
   backend?: TrainerBackend;
 }
 
 export function registerEval(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command('eval')
     .summary('per-domain perplexity and few-shot tasks of a run (lm-eval-style JSON)')
     .description(
@@ -30,28 +25,8 @@ export function registerEval(program: Command, io: CliIo): void {
     )
     .argument('<run>', 'run directory (the --out of lrw train)')
     .option('-d, --data <dir>', 'prepared dataset the run was trained on', 'data/default')
-    .option('-o, --out <file>', 'results JSON (default <run>/eval-results.json)')
-    .option(
-      '--tasks <list>',
-      'tasks, comma-separated: piqa, sciq, logiqa, logiqa2, arc_easy, ...',
-      list,
-    )
-    .option(
-      '--task-data <dir>',
-      'folder laid out like shared/data/eval (piqa/valid.jsonl, sciq/test.json, ...)',
-    )
-    .option(
-      '--task-file <task:split=path>',
-      'data file of one task split; repeatable',
-      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
-    )
-    .option('--num-fewshot <n>', "few-shot examples (default: the task YAML's, else 0)", integer(0))
-    .option('--limit <n>', 'evaluate only the first n documents of each task', integer(1))
-    .option(
-      '--eval-batches <n>',
-      'validation batches for perplexity (default: the whole split)',
-      integer(1),
-    )
+    .option('-o, --out <file>', 'results JSON (default <run>/eval-results.json)');
+  addTaskFlags(command, 'validation batches for perplexity')
     .option(
       '--backend <name>',
       `tensor backend of the model: ${TRAINER_BACKENDS.join(', ')} (default: the one the run trained on)`,

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { METHODS, type Method } from '../../config.js';
+import { METHODS, type Method, methodsHelp } from '../../config.js';
 import { runPaths } from '../../run-directory.js';
 import { trainRun } from '../../run-training.js';
 import { CliError, type CliIo, progressLine } from '../io.js';
@@ -37,7 +37,7 @@ export function registerTrain(program: Command, io: CliIo): void {
     )
     .option('-d, --data <dir>', 'prepared dataset (lrw prepare --out)', 'data/default')
     .option('-o, --out <dir>', 'run directory (default: the config outputDir, runs/run)')
-    .option('--method <name>', `weighting method: ${METHODS.join(', ')}`, choice(METHODS));
+    .option('--method <name>', `weighting method: ${methodsHelp()}`, choice(METHODS));
   addTrainFlags(command)
     .option(
       '--label <name>',

@@ -1,0 +1,7 @@
+import { testReadmeSnippets } from '@lrw/config/readme-snippets';
+
+// Every code block of the README runs (against the built packages, imported by name) and prints
+// its stated output.
+await testReadmeSnippets(new URL('../README.md', import.meta.url), {
+  mustUse: ['saveHuggingFace(', 'architecture('],
+});

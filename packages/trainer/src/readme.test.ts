@@ -1,0 +1,10 @@
+import { testReadmeSnippets } from '@lrw/config/readme-snippets';
+
+// Every code block of the README runs (against the built packages, imported by name) and prints
+// its stated output.
+await testReadmeSnippets(new URL('../README.md', import.meta.url), {
+  mustUse: ['compareRuns(', 'Trainer.create(', 'CheckpointStore(', 'runSimulatedRanks('],
+});
+
+// The repository's README (its example uses @lrw/strategies; this package depends on all).
+await testReadmeSnippets(new URL('../../../README.md', import.meta.url));
