@@ -1,5 +1,6 @@
-// Proposition 1 (paper Sec. 3, spec section 4): the temperature-softmax weights maximise
-//   F(w) = sum_i w_i s_i - r KL(w || uniform)  over the probability simplex.
+// The uncapped form of Proposition 1 (paper Sec. 3): the temperature-softmax weights maximise
+//   F(w) = sum_i w_i s_i - r KL(w || uniform)  over the probability simplex. The paper's
+// statement also keeps the cap w_i <= 2/n; that capped optimum is tested in @lrw/theory.
 // Checked against a generic optimiser that knows nothing about softmax: projected gradient
 // ascent with Euclidean projection onto the simplex and Armijo backtracking.
 import fc from 'fast-check';

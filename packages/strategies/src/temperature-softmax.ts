@@ -6,9 +6,11 @@ import { type InclusionOptions, inclusionMask } from './inclusion.js';
  * Paper Eq. 4: w_i = exp((s_i - max_j s_j) / r) / sum_k exp((s_k - max_j s_j) / r).
  *
  * The weights sum to 1 (not n). Subtracting the maximum score keeps every exponent <= 0, so no
- * overflow for any r > 0. r = Infinity gives exactly 1/n. By Proposition 1 these weights
- * maximise sum_i w_i s_i - r KL(w || uniform) over the simplex. Excluded samples (see
- * `InclusionOptions`) get weight 0 and do not count in n.
+ * overflow for any r > 0. r = Infinity gives exactly 1/n. These weights maximise
+ * sum_i w_i s_i - r KL(w || uniform) over the whole simplex; the paper's Proposition 1 also keeps
+ * the cap w_i <= 2/n, and Eq. 4 is its optimum whenever no weight exceeds 2/n (the capped optimum
+ * is `optimalKlWeights` in @lrw/theory). Excluded samples (see `InclusionOptions`) get weight 0
+ * and do not count in n.
  */
 export function temperatureSoftmax(
   scores: ArrayLike<number>,

@@ -1,6 +1,7 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeFileAtomicSync } from '@lrw/atomic-file';
 import {
   DEFAULT_CONFIG,
   REGRESSION_SETUPS,
@@ -68,13 +69,6 @@ function positive(name: string, value: string | undefined, fallback: number): nu
   const n = Number(value);
   if (!(Number.isFinite(n) && n > 0)) fail(`--${name} must be a number > 0, got '${value}'`);
   return n;
-}
-
-/** Writes through a temporary file and a rename, so a reader never sees half a file. */
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }
 
 export interface CliIo {
@@ -181,8 +175,8 @@ function run(argv: readonly string[], io: CliIo): number {
   mkdirSync(dir, { recursive: true });
   const started = Date.now();
   const result = runRegressionExperiment(config);
-  writeAtomic(join(dir, 'regression.json'), `${JSON.stringify(result, null, 1)}\n`);
-  writeAtomic(join(dir, 'regression.svg'), regressionSvg(result));
+  writeFileAtomicSync(join(dir, 'regression.json'), `${JSON.stringify(result, null, 1)}\n`);
+  writeFileAtomicSync(join(dir, 'regression.svg'), regressionSvg(result));
   io.stdout(formatSummary(result));
   io.stdout(
     `\nwrote ${join(dir, 'regression.json')} and ${join(dir, 'regression.svg')} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
