@@ -21,7 +21,7 @@ function requestsOf(task: string, docs: Doc[], splitName = 'validation', numFews
 }
 
 describe('built-in task set', () => {
-  it('has the twelve tasks of the issue', () => {
+  it('has the built-in tasks', () => {
     expect(builtinTaskNames()).toEqual(
       [
         'arc_challenge',
@@ -35,6 +35,7 @@ describe('built-in task set', () => {
         'piqa',
         'sciq',
         'social_iqa',
+        'wikitext',
         'winogrande',
       ].sort(),
     );
@@ -212,7 +213,9 @@ describe('task YAML errors', () => {
     expect(t.buildRequests()[0].requests[0]).toEqual({ context: 'Q: x', continuation: ' a' });
   });
   it('unknown task names, missing splits and unsupported output types are clear', () => {
-    expect(() => loadTask('nope', { dataFiles: {} })).toThrow(/unknown task 'nope'.*piqa/);
+    expect(() => loadTask('nope', { dataFiles: {} })).toThrow(
+      /unknown task 'nope'\nHINT: built-in tasks are .*piqa/,
+    );
     expect(() => loadTask('piqa', { dataFiles: {} })).toThrow(/evaluates split 'validation'/);
     expect(() => loadTask('piqa', { dataFiles: { train2: 'x' } })).toThrow(/split 'train2'/);
     const p = yaml(

@@ -1,47 +1,72 @@
 /**
- * lm-eval's default few-shot sampler (`ContextSampler`, lm_eval/api/samplers.py): each
- * document draws `random.sample(fewshot_docs, n)` from one `random.Random(seed)` shared by
- * the whole task, drops any drawn example equal to the evaluated document, and keeps the
- * first `num_fewshot`. It draws one extra example when `fewshot_split == test_split`
- * (compared as configured, so two unset splits also count as equal), which makes room for
- * the dropped document.
+ * lm-eval's few-shot samplers (lm_eval/api/samplers.py; `ContextSampler` is `default`,
+ * `FirstNSampler` is `first_n`). One `random.Random(seed)` serves the whole task and is drawn
+ * from in document order.
+ *
+ * The evaluated document is excluded only when the few-shot split is the evaluated split as
+ * configured (`fewshot_config.split == test_split`, so two unset splits count as equal, and
+ * hand-written `samples` count as an unset split): then `default` draws `n + 1` with
+ * `random.sample`, drops any example equal to the document and keeps the first `n`, and
+ * `first_n` takes the first `n` of the pool without the document. Otherwise the draw is
+ * `random.sample(pool, n)`, or the first `n`, as it comes: a task with `fewshot_split:
+ * validation` and no test split can show a validation document its own answer, as lm-eval does.
  */
 
+import { TaskConfigError } from './errors.js';
 import { pyEquals } from './python-methods.js';
 import { PythonRandom } from './python-random.js';
-import type { TaskConfig } from './task-config.js';
 import type { Doc } from './task-functions.js';
+
+export const FEWSHOT_SAMPLERS = ['default', 'first_n'] as const;
+
+export interface FewShotSamplerOptions {
+  /** `default` (random, the default) or `first_n`. */
+  sampler?: string;
+  /** Exclude the evaluated document (the few-shot split is the evaluated one). */
+  excludeEvalDoc: boolean;
+}
 
 export class FewShotSampler {
   private readonly rnd: PythonRandom;
-  private readonly drawExtra: boolean;
   private readonly firstN: boolean;
+  private readonly excludeEvalDoc: boolean;
 
   constructor(
     private readonly docs: readonly Doc[],
     seed: number,
-    config: Pick<TaskConfig, 'fewshot_split' | 'test_split' | 'fewshot_config'>,
+    options: FewShotSamplerOptions,
   ) {
-    const sampler = config.fewshot_config?.sampler ?? 'default';
-    if (sampler !== 'default' && sampler !== 'first_n') {
-      throw new TypeError(
-        `few-shot sampler '${sampler}' is not supported (supported: default, first_n)`,
+    const sampler = options.sampler ?? 'default';
+    if (!(FEWSHOT_SAMPLERS as readonly string[]).includes(sampler)) {
+      throw new TaskConfigError(
+        `few-shot sampler '${sampler}' is not supported (supported: ${FEWSHOT_SAMPLERS.join(', ')})`,
       );
     }
     this.firstN = sampler === 'first_n';
+    this.excludeEvalDoc = options.excludeEvalDoc;
     this.rnd = new PythonRandom(seed);
-    this.drawExtra = (config.fewshot_split ?? null) === (config.test_split ?? null);
   }
 
-  /** The few-shot examples for `doc`, in prompt order. */
+  /** The few-shot examples for `doc`, in prompt order (objects of the pool, not copies). */
   draw(doc: Doc, numFewshot: number): Doc[] {
-    const n = this.drawExtra ? numFewshot + 1 : numFewshot;
-    if (n > this.docs.length) {
-      throw new RangeError(
-        `num_fewshot ${numFewshot}: only ${this.docs.length} few-shot documents to draw from`,
-      );
+    if (numFewshot === 0) return [];
+    if (this.firstN) {
+      const pool = this.excludeEvalDoc ? this.docs.filter((x) => !pyEquals(x, doc)) : this.docs;
+      if (numFewshot > pool.length) throw this.tooFew(numFewshot, pool.length);
+      return pool.slice(0, numFewshot);
     }
-    const drawn = this.firstN ? this.docs.slice(0, n) : this.rnd.sample(this.docs, n);
-    return drawn.filter((x) => !pyEquals(x, doc)).slice(0, numFewshot);
+    const n = this.excludeEvalDoc ? numFewshot + 1 : numFewshot;
+    if (n > this.docs.length) throw this.tooFew(n, this.docs.length);
+    const drawn = this.rnd.sample(this.docs, n);
+    return this.excludeEvalDoc
+      ? drawn.filter((x) => !pyEquals(x, doc)).slice(0, numFewshot)
+      : drawn;
+  }
+
+  private tooFew(n: number, available: number): TaskConfigError {
+    return new TaskConfigError(
+      `num_fewshot: ${n} few-shot examples to draw but only ${available} documents to draw from`,
+      { hint: 'lower --num-fewshot, or give a larger few-shot split.' },
+    );
   }
 }

@@ -4,7 +4,18 @@ export {
   type DataFormat,
   readSplitFile,
 } from './dataset-files.js';
-export { FewShotSampler } from './fewshot-sampler.js';
+export {
+  EvalError,
+  type EvalErrorCode,
+  editDistance,
+  nearestNames,
+  UnknownTaskError,
+} from './errors.js';
+export {
+  FEWSHOT_SAMPLERS,
+  FewShotSampler,
+  type FewShotSamplerOptions,
+} from './fewshot-sampler.js';
 export {
   applyTemplate,
   type CompiledTemplate,
@@ -27,22 +38,35 @@ export {
 export { literalEval, PythonLiteralError, type PyValue, pyRepr, pyStr } from './python-literal.js';
 export { callPythonMethod, PythonMethodError, pyEquals } from './python-methods.js';
 export { PythonRandom } from './python-random.js';
+export { PY_SPACE, PY_WHITESPACE, pyRstrip, pyStrip, pyWordCount } from './python-whitespace.js';
 export { RequestCache, type ScheduleStats, scoreRequests } from './request-scheduler.js';
-export { type EvalResults, type RunTasksOptions, runTasks, type SampleLog } from './run-tasks.js';
+export {
+  type EvalResults,
+  type RollingSampleLog,
+  type RunTasksOptions,
+  runTasks,
+  type SampleLog,
+} from './run-tasks.js';
 export {
   type DocRequests,
   type LoadTaskOptions,
   type LoglikelihoodRequest,
   loadTask,
+  type RollingRequest,
   type SplitFiles,
   Task,
 } from './task.js';
 export {
   builtinTaskDir,
   builtinTaskNames,
+  type FewshotConfig,
   FunctionRef,
   loadTaskConfig,
   type MetricSpec,
+  type OutputType,
+  ROLLING_METRICS,
+  resolveTaskPath,
+  SUPPORTED_OUTPUT_TYPES,
   type TaskConfig,
   TaskConfigError,
   taskVersion,
@@ -50,7 +74,11 @@ export {
 export {
   BUILTIN_TASK_FUNCTIONS,
   type Doc,
+  type DocFunction,
+  type ProcessDocsFunction,
+  type ProcessResultsFunction,
   resolveTaskFunction,
+  type SamplesFunction,
   type TaskFunction,
 } from './task-functions.js';
 export {
@@ -60,3 +88,4 @@ export {
   TokenLanguageModel,
   type TokenLanguageModelOptions,
 } from './token-language-model.js';
+export { wikitextDetokenize, wikitextProcessResults } from './wikitext.js';

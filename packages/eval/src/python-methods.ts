@@ -4,13 +4,18 @@
  * the document's values. Only methods whose Python meaning is unambiguous are provided.
  */
 
+import { EvalError } from './errors.js';
+import { PY_WHITESPACE } from './python-whitespace.js';
+
 /** A Python-level error (ValueError, AttributeError...) raised inside a template. */
-export class PythonMethodError extends Error {
+export class PythonMethodError extends EvalError {
   override name = 'PythonMethodError';
+  constructor(message: string) {
+    super('PYTHON_VALUE', message);
+  }
 }
 
-const WHITESPACE =
-  ' \t\n\r\v\f\u001c\u001d\u001e\u001f\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000';
+const WHITESPACE = PY_WHITESPACE;
 
 function stripChars(s: string, chars: string | undefined | null, left: boolean, right: boolean) {
   const set = chars == null ? WHITESPACE : chars;

@@ -3,8 +3,11 @@
  * `!function` (lm_eval/tasks/<task>/*.py), for the built-in tasks. A YAML naming any other
  * function needs it passed in `functions` (see `loadTask`).
  */
+import { TaskConfigError } from './errors.js';
 import { pyCapitalize } from './python-methods.js';
+import { pyStrip } from './python-whitespace.js';
 import type { FunctionRef } from './task-config.js';
+import { wikitextDetokenize, wikitextProcessResults } from './wikitext.js';
 
 /** A document: one row of the dataset split. */
 export type Doc = Record<string, unknown>;
@@ -12,19 +15,29 @@ export type Doc = Record<string, unknown>;
 export type DocFunction = (doc: Doc) => unknown;
 /** A `process_docs` function over a whole split. */
 export type ProcessDocsFunction = (docs: Doc[]) => Doc[];
-export type TaskFunction = DocFunction | ProcessDocsFunction;
+/** A `process_results` function: the document and its results (`[loglikelihood]`) to metrics. */
+export type ProcessResultsFunction = (doc: Doc, results: number[]) => Record<string, unknown>;
+/** A `fewshot_config.samples` function: the hand-written few-shot documents. */
+export type SamplesFunction = () => Doc[];
+export type TaskFunction =
+  | DocFunction
+  | ProcessDocsFunction
+  | ProcessResultsFunction
+  | SamplesFunction;
 
 const str = (doc: Doc, field: string): string => {
   const v = doc[field];
   if (typeof v !== 'string') {
-    throw new TypeError(`document field '${field}' must be a string, got ${JSON.stringify(v)}`);
+    throw new TaskConfigError(
+      `document field '${field}' must be a string, got ${JSON.stringify(v)}`,
+    );
   }
   return v;
 };
 const strs = (doc: Doc, field: string): string[] => {
   const v = doc[field];
   if (!Array.isArray(v)) {
-    throw new TypeError(`document field '${field}' must be a list, got ${JSON.stringify(v)}`);
+    throw new TaskConfigError(`document field '${field}' must be a list, got ${JSON.stringify(v)}`);
   }
   return v as string[];
 };
@@ -41,10 +54,12 @@ function logiqaDocToText(doc: Doc): string {
 }
 
 function logiqaDocToTarget(doc: Doc): number {
-  const label = str(doc, 'label').trim();
+  const label = pyStrip(str(doc, 'label'));
   const i = LETTERS.indexOf(label);
   if (i < 0)
-    throw new TypeError(`logiqa: label must be one of a, b, c, d, got ${JSON.stringify(label)}`);
+    throw new TaskConfigError(
+      `logiqa: label must be one of a, b, c, d, got ${JSON.stringify(label)}`,
+    );
   return i;
 }
 
@@ -63,10 +78,10 @@ function copaDocToText(doc: Doc): string {
   const connectors: Record<string, string> = { cause: 'because', effect: 'therefore' };
   const connector = connectors[str(doc, 'question')];
   if (!connector)
-    throw new TypeError(
+    throw new TaskConfigError(
       `copa: question must be 'cause' or 'effect', got ${JSON.stringify(doc.question)}`,
     );
-  const premise = str(doc, 'premise').trim();
+  const premise = pyStrip(str(doc, 'premise'));
   return `${Array.from(premise).slice(0, -1).join('')} ${connector}`;
 }
 function copaDocToTarget(doc: Doc): string {
@@ -85,18 +100,20 @@ function winograndeDocToText(doc: Doc): number {
   const answerToNum: Record<string, number> = { '1': 0, '2': 1 };
   const n = answerToNum[String(doc.answer)];
   if (n === undefined)
-    throw new TypeError(`winogrande: answer must be "1" or "2", got ${JSON.stringify(doc.answer)}`);
+    throw new TaskConfigError(
+      `winogrande: answer must be "1" or "2", got ${JSON.stringify(doc.answer)}`,
+    );
   return n;
 }
 function blankIndex(sentence: string): number {
   const i = sentence.indexOf('_');
   if (i < 0)
-    throw new TypeError(`winogrande: sentence has no '_' blank: ${JSON.stringify(sentence)}`);
+    throw new TaskConfigError(`winogrande: sentence has no '_' blank: ${JSON.stringify(sentence)}`);
   return i;
 }
 function winograndeDocToTarget(doc: Doc): string {
   const sentence = str(doc, 'sentence');
-  return sentence.slice(blankIndex(sentence) + 1).trim();
+  return pyStrip(sentence.slice(blankIndex(sentence) + 1));
 }
 function winograndeDocToChoice(doc: Doc): string[] {
   const sentence = str(doc, 'sentence');
@@ -106,7 +123,7 @@ function winograndeDocToChoice(doc: Doc): string[] {
 
 /** hellaswag/utils.py `preprocess`: WikiHow bracket artifacts removed. */
 export function hellaswagPreprocess(text: string): string {
-  let t = text.trim();
+  let t = pyStrip(text);
   t = t.replaceAll(' [title]', '. ');
   t = t.replace(/\[.*?\]/g, '');
   return t.replaceAll('  ', ' ');
@@ -141,6 +158,10 @@ export const BUILTIN_TASK_FUNCTIONS: Record<string, Record<string, TaskFunction>
     'preprocess_winogrande.doc_to_choice': winograndeDocToChoice,
   },
   hellaswag: { 'utils.process_docs': hellaswagProcessDocs },
+  wikitext: {
+    'preprocess_wikitext.wikitext_detokenizer': wikitextDetokenize,
+    'preprocess_wikitext.process_results': wikitextProcessResults,
+  },
 };
 
 /**
@@ -162,7 +183,7 @@ export function resolveTaskFunction(
   const known = Object.entries(BUILTIN_TASK_FUNCTIONS)
     .map(([task, fns]) => `${task}: ${Object.keys(fns).join(', ')}`)
     .join('; ');
-  throw new TypeError(
+  throw new TaskConfigError(
     `${where}: '!function ${ref.ref}' has no TypeScript equivalent for task ${taskChain.join(' <- ') || '(unnamed)'}. ` +
       `Built-in ones are (${known}). Pass an implementation with loadTask(path, { functions: { '${ref.ref}': (doc) => ... } }).`,
   );

@@ -4,20 +4,17 @@
  * loglikelihood requests of each document (lm_eval/api/task.py).
  */
 import { type DataFileSpec, readSplitFile } from './dataset-files.js';
+import { TaskConfigError } from './errors.js';
 import { FewShotSampler } from './fewshot-sampler.js';
 import { applyTemplate } from './jinja-template.js';
 import { literalEval } from './python-literal.js';
-import {
-  type DocField,
-  FunctionRef,
-  loadTaskConfig,
-  type TaskConfig,
-  TaskConfigError,
-} from './task-config.js';
+import { pyWordCount } from './python-whitespace.js';
+import { type DocField, FunctionRef, loadTaskConfig, type TaskConfig } from './task-config.js';
 import {
   type Doc,
   type DocFunction,
   type ProcessDocsFunction,
+  type ProcessResultsFunction,
   resolveTaskFunction,
   type TaskFunction,
 } from './task-functions.js';
@@ -51,6 +48,13 @@ export interface DocRequests {
   target: unknown;
 }
 
+/** The text of one document of a loglikelihood_rolling task. */
+export interface RollingRequest {
+  docId: number;
+  doc: Doc;
+  text: string;
+}
+
 /** A task loaded from its YAML and local data files. */
 export class Task {
   readonly name: string;
@@ -68,7 +72,8 @@ export class Task {
   ) {
     this.name = config.task;
     const where = `task '${this.name}' (${config.source})`;
-    for (const value of Object.values(config)) {
+    const samples = config.fewshot_config?.samples;
+    for (const value of [...Object.values(config), samples]) {
       if (value instanceof FunctionRef) {
         this.fns.set(
           value.ref,
@@ -81,7 +86,7 @@ export class Task {
       config.training_split,
       config.validation_split,
       config.test_split,
-      config.fewshot_split,
+      this.fewshotSplit,
     ];
     for (const split of given) {
       if (!configured.includes(split)) {
@@ -110,7 +115,17 @@ export class Task {
     const docs = this.splits.get(evalSplit)!;
     if (docs.length === 0) throw new TaskConfigError(`${where}: split '${evalSplit}' has no rows`);
     this.features = new Set(Object.keys(docs[0]));
-    this.multipleInput = typeof this.docToText(docs[0]) === 'number';
+    this.multipleInput = !this.rolling && typeof this.docToText(docs[0]) === 'number';
+  }
+
+  /** A loglikelihood_rolling (perplexity) task rather than a multiple-choice one. */
+  get rolling(): boolean {
+    return this.config.output_type === 'loglikelihood_rolling';
+  }
+
+  /** lm-eval's `fewshot_config.split`: its own `split`, else the task's `fewshot_split`. */
+  get fewshotSplit(): string | undefined {
+    return this.config.fewshot_config?.split ?? this.config.fewshot_split ?? undefined;
   }
 
   /** Rows of the evaluated split. */
@@ -119,12 +134,40 @@ export class Task {
   }
 
   /**
-   * Few-shot source: `fewshot_split`, else the first of training, validation, test whose file
-   * was given (lm-eval's `fewshot_docs`, restricted to the splits available locally).
+   * Few-shot source (lm-eval's `fewshot_docs`): the few-shot split, else the hand-written
+   * `fewshot_config.samples`, else the first of training, validation, test whose file was given
+   * (lm-eval takes the first configured one; here only the splits available locally count).
+   * `split` is undefined for `samples`.
    */
-  fewshotDocs(): { split: string; docs: readonly Doc[] } | undefined {
+  fewshotDocs(): { split: string | undefined; docs: readonly Doc[] } | undefined {
     const c = this.config;
-    for (const split of [c.fewshot_split, c.training_split, c.validation_split, c.test_split]) {
+    const own = this.fewshotSplit;
+    if (own) {
+      const docs = this.splits.get(own);
+      if (!docs) {
+        throw new TaskConfigError(
+          `task '${this.name}' (${c.source}): draws few-shot examples from split '${own}', which has no data file`,
+          {
+            hint: `pass { dataFiles: { ${own}: 'path/to/${own}.jsonl', ... } }, or use --num-fewshot 0.`,
+          },
+        );
+      }
+      return { split: own, docs };
+    }
+    const samples = c.fewshot_config?.samples;
+    if (samples != null) {
+      const docs =
+        samples instanceof FunctionRef
+          ? (this.fns.get(samples.ref) as unknown as () => unknown)()
+          : samples;
+      if (!Array.isArray(docs) || docs.length === 0) {
+        throw new TaskConfigError(
+          `task '${this.name}' (${c.source}): fewshot_config.samples gave ${Array.isArray(docs) ? 'no documents' : JSON.stringify(docs)}; it must be a non-empty list of documents`,
+        );
+      }
+      return { split: undefined, docs: docs as Doc[] };
+    }
+    for (const split of [c.training_split, c.validation_split, c.test_split]) {
       if (split && this.splits.has(split)) return { split, docs: this.splits.get(split)! };
     }
     return undefined;
@@ -201,6 +244,11 @@ export class Task {
   buildRequests(
     options: { numFewshot?: number; seed?: number; limit?: number } = {},
   ): DocRequests[] {
+    if (this.rolling) {
+      throw new TaskConfigError(
+        `task '${this.name}' is a loglikelihood_rolling task: its requests come from buildRollingRequests()`,
+      );
+    }
     const numFewshot = options.numFewshot ?? this.config.num_fewshot ?? 0;
     const docs = options.limit == null ? this.evalDocs : this.evalDocs.slice(0, options.limit);
     let sampler: FewShotSampler | undefined;
@@ -210,9 +258,77 @@ export class Task {
         throw new TaskConfigError(
           `task '${this.name}': num_fewshot ${numFewshot} but no split to draw examples from`,
         );
-      sampler = new FewShotSampler(source.docs, options.seed ?? 1234, this.config);
+      // lm-eval passes the evaluated document to the sampler (to be left out) only when
+      // `fewshot_config.split == test_split`, as configured: two unset splits are equal.
+      sampler = new FewShotSampler(source.docs, options.seed ?? 1234, {
+        sampler: this.config.fewshot_config?.sampler ?? 'default',
+        excludeEvalDoc: (this.fewshotSplit ?? null) === (this.config.test_split ?? null),
+      });
     }
-    return docs.map((doc, docId) => this.docRequests(doc, docId, numFewshot, sampler));
+    const built = docs.map((doc, docId) => this.docRequests(doc, docId, numFewshot, sampler));
+    this.checkGold(built);
+    return built;
+  }
+
+  /**
+   * A task none of whose documents has its gold answer among the choices would score 0
+   * without a word (lm-eval's upstream piqa.yaml on rows without labels does): an error.
+   */
+  private checkGold(built: readonly DocRequests[]): void {
+    if (built.length === 0 || built.some((d) => d.gold.some((g) => g >= 0))) return;
+    const first = built[0];
+    const spec = this.config.doc_to_target;
+    throw new TaskConfigError(
+      `task '${this.name}' (${this.config.source}): no document's gold answer is among its choices; ` +
+        `doc_to_target ${JSON.stringify(spec instanceof FunctionRef ? spec.toJSON() : spec)} gives ` +
+        `${JSON.stringify(first.target)} for document 0, choices ${JSON.stringify(first.choices)} ` +
+        `(document fields: ${Object.keys(first.doc).join(', ')})`,
+      {
+        code: 'NO_GOLD',
+        hint: 'check that the data file has the field doc_to_target names (raw PIQA keeps its labels in valid-labels.lst beside valid.jsonl).',
+      },
+    );
+  }
+
+  /**
+   * The texts of a loglikelihood_rolling task (`doc_to_target`, as lm-eval's request
+   * `(doc_to_target(doc),)`), with what each document counts for the perplexities.
+   */
+  buildRollingRequests(options: { limit?: number } = {}): RollingRequest[] {
+    const docs = options.limit == null ? this.evalDocs : this.evalDocs.slice(0, options.limit);
+    return docs.map((doc, docId) => {
+      const text = this.docToTarget(doc);
+      if (typeof text !== 'string') {
+        throw new TaskConfigError(
+          `task '${this.name}': doc_to_target must give the text to score, got ${JSON.stringify(text)} for document ${docId}`,
+        );
+      }
+      return { docId, doc, text };
+    });
+  }
+
+  /**
+   * lm-eval's `process_results` of a rolling task: (log-likelihood, count) per metric. The
+   * default counts words (`len(re.split(r"\s+", text))`) and UTF-8 bytes of the scored text;
+   * a YAML's `process_results` function (wikitext's counts on the raw page) replaces it.
+   */
+  rollingResults(doc: Doc, text: string, loglikelihood: number): Record<string, [number, number]> {
+    const fn = this.config.process_results;
+    const out = fn
+      ? (this.fns.get(fn.ref) as ProcessResultsFunction)(doc, [loglikelihood])
+      : {
+          word_perplexity: [loglikelihood, pyWordCount(text)],
+          byte_perplexity: [loglikelihood, Buffer.byteLength(text, 'utf8')],
+          bits_per_byte: [loglikelihood, Buffer.byteLength(text, 'utf8')],
+        };
+    for (const [metric, pair] of Object.entries(out)) {
+      if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((x) => typeof x === 'number')) {
+        throw new TaskConfigError(
+          `task '${this.name}': process_results must give [loglikelihood, count] per metric, got ${metric}: ${JSON.stringify(pair)}`,
+        );
+      }
+    }
+    return out as Record<string, [number, number]>;
   }
 
   private docRequests(

@@ -9,7 +9,9 @@
  *   question whose continuations are one token long are scored together;
  * - rolling log-likelihood uses lm-eval's disjoint rolling windows.
  */
+import { EvalError } from './errors.js';
 import type { LanguageModel, LoglikelihoodResult } from './language-model.js';
+import { pyRstrip } from './python-whitespace.js';
 
 /** The tokenizer part of `@lrw/data`'s `Tokenizer`. */
 export interface TextEncoder {
@@ -46,6 +48,12 @@ interface Read {
   count: number;
 }
 
+/** The start of a long text, for messages. */
+function preview(text: string): string {
+  const cps = Array.from(text);
+  return JSON.stringify(cps.length > 60 ? `${cps.slice(0, 60).join('')}...` : text);
+}
+
 export class TokenLanguageModel implements LanguageModel {
   /** Rows sent to the scorer so far (fewer than requests when inputs are shared). */
   rowsScored = 0;
@@ -72,7 +80,7 @@ export class TokenLanguageModel implements LanguageModel {
         continuation: Array.from(this.tokenizer.encode(continuation)),
       };
     }
-    const trimmed = context.replace(/\s+$/, '');
+    const trimmed = pyRstrip(context); // Python's rstrip(): Python's whitespace
     const nSpaces = context.length - trimmed.length;
     if (nSpaces > 0) {
       continuation = context.slice(-nSpaces) + continuation;
@@ -92,13 +100,19 @@ export class TokenLanguageModel implements LanguageModel {
     const reads: Read[] = requests.map((r, i) => {
       const { context, continuation } = this.encodePair(r.context, r.continuation);
       if (continuation.length === 0) {
-        throw new RangeError(
-          `request ${i}: the continuation ${JSON.stringify(r.continuation)} encodes to no tokens`,
+        throw new EvalError(
+          'TASK_CONFIG',
+          `the continuation ${JSON.stringify(r.continuation)} encodes to no tokens (request ${i})`,
         );
       }
       if (continuation.length > L) {
-        throw new RangeError(
-          `request ${i}: continuation of ${continuation.length} tokens does not fit the model window of ${L}`,
+        // lm-eval cuts the context from the left but asserts the continuation fits.
+        throw new EvalError(
+          'REQUEST_TOO_LONG',
+          `the continuation ${preview(r.continuation)} is ${continuation.length} tokens, longer than the model's context of ${L} tokens (request ${i}); lm-evaluation-harness refuses such requests too`,
+          {
+            hint: 'evaluate a model with a longer context, or leave out the task whose answers are this long.',
+          },
         );
       }
       const input = [...context, ...continuation].slice(-(L + 1), -1);
