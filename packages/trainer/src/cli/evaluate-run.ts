@@ -2,14 +2,18 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openDataset } from '@lrw/data';
 import {
+  builtinTaskNames,
   type EvalResults,
   type LanguageModel,
   loadTask,
+  nearestNames,
   type PerplexityReport,
+  resolveTaskPath,
   runTasks,
   type SplitFiles,
   type Task,
   TokenLanguageModel,
+  UnknownTaskError,
 } from '@lrw/eval';
 import { evaluateModel } from '../evaluate.js';
 import { validationBatches } from '../validation-batches.js';
@@ -27,12 +31,32 @@ export const PAPER_TASK_FILES: Record<string, Record<string, string>> = {
   logiqa2: { test: 'logiqa2/test.txt' },
 };
 
-/** `--task-file piqa:validation=path` values and `--task-data DIR` into runTasks' dataFiles. */
+/** Each of `tasks` a built-in task or a task YAML; else "unknown task" with the nearest names. */
+export function checkTaskNames(tasks: readonly string[]): void {
+  for (const task of tasks) {
+    try {
+      resolveTaskPath(task);
+    } catch (e) {
+      if (!(e instanceof UnknownTaskError)) throw e;
+      const near = nearestNames(task, builtinTaskNames());
+      throw new CliError(
+        `unknown task '${task}'${near.length ? `; did you mean ${near.join(', ')}?` : '.'}`,
+        `built-in tasks are ${builtinTaskNames().join(', ')}; or give the path of a task YAML (ending in .yaml).`,
+      );
+    }
+  }
+}
+
+/**
+ * `--task-file piqa:validation=path` values and `--task-data DIR` into runTasks' dataFiles,
+ * after checking that every task exists.
+ */
 export function taskDataFiles(
   tasks: readonly string[],
   taskData: string | undefined,
   taskFiles: readonly string[] = [],
 ): Record<string, SplitFiles> {
+  checkTaskNames(tasks);
   const files: Record<string, Record<string, string>> = {};
   for (const spec of taskFiles) {
     const m = /^([\w-]+):([\w-]+)=(.+)$/.exec(spec);
@@ -100,6 +124,7 @@ function withProgress(
 ): LanguageModel {
   const distinct = new Set<string>();
   for (const task of tasks) {
+    if (task.rolling) continue; // scored with loglikelihoodRolling, not counted here
     const docs = task.buildRequests({
       ...(options.numFewshot !== undefined ? { numFewshot: options.numFewshot } : {}),
       seed: FEWSHOT_SEED,
@@ -153,9 +178,12 @@ export async function evaluateRun(
       const tasks = options.tasks.map((name) =>
         loadTask(name, { dataFiles: options.dataFiles?.[name] ?? {} }),
       );
+      // The model's whole context (as lm-eval's max_length), not the training seqLen: inputs
+      // are cut from the left to it, so a run trained on short sequences still scores long
+      // prompts.
       const tokenModel = new TokenLanguageModel(
         await dataset.tokenizer(),
-        new ModelCausalScorer(model, config.seqLen),
+        new ModelCausalScorer(model),
         { batchSize: 8 },
       );
       const lm = options.io ? withProgress(tokenModel, tasks, options, options.io) : tokenModel;

@@ -279,6 +279,26 @@ describe('task data files', () => {
       /<task>:<split>=<path>/,
     );
   });
+
+  it('an unknown task is named with the nearest built-in ones, before any file is looked for', async () => {
+    expect(() => taskDataFiles(['piqaa'], undefined)).toThrow(CliError);
+    expect(() => taskDataFiles(['piqaa'], undefined)).toThrow(
+      "unknown task 'piqaa'; did you mean piqa?",
+    );
+    expect(() => taskDataFiles(['sicq'], undefined, ['sicq:test=x.json'])).toThrow(
+      "unknown task 'sicq'; did you mean sciq?",
+    );
+    // through the CLI: the message and its hint, a usage exit code, no stack trace
+    for (const extra of [[], ['--task-file', 'piqaa:validation=valid.jsonl']]) {
+      const r = await lrw('eval', join(tmp, 'no-run'), '--tasks', 'piqaa', ...extra);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(
+        "lrw eval: unknown task 'piqaa'; did you mean piqa?\nHINT: built-in tasks are " +
+          'arc_challenge, arc_easy, boolq, copa, hellaswag, logiqa, logiqa2, openbookqa, piqa, ' +
+          'sciq, social_iqa, wikitext, winogrande; or give the path of a task YAML (ending in .yaml).\n',
+      );
+    }
+  });
 });
 
 // The embedded default corpus comes from optional npm packages (see @lrw/data's README).

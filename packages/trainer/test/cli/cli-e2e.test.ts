@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -355,6 +355,57 @@ describe('lrw end to end (tiny corpus)', () => {
     for (const [d, v] of Object.entries(trained.domains)) {
       expect(out.results[`lrw_perplexity_${d}`]!['loss,none']).toBeCloseTo(v.loss, 5);
     }
+  });
+
+  it("eval --tasks piqa scores answers longer than the training seq-len in the model's context", async () => {
+    const run = join(root, 'train', 'linupper');
+    const piqa = fileURLToPath(new URL('./fixtures/piqa/valid.jsonl', import.meta.url));
+    const out = join(root, 'eval-piqa.json');
+    // trained with --seq-len 16; PIQA's first answer is 164 bytes, the nano model's context 256
+    const r = await lrw(
+      'eval',
+      run,
+      '--data',
+      data,
+      '--eval-batches',
+      '1',
+      '--tasks',
+      'piqa',
+      '--task-file',
+      `piqa:validation=${piqa}`,
+      '--out',
+      out,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const piqaRow = readJson<{ results: Record<string, Record<string, number>> }>(out).results
+      .piqa!;
+    expect([0, 0.25, 0.5, 0.75, 1]).toContain(piqaRow['acc,none']);
+    expect(r.stdout).toMatch(/^piqa /m);
+    // an answer longer than the whole context: a message, exit code 1, no stack trace
+    const long = join(root, 'long-piqa');
+    mkdirSync(long, { recursive: true });
+    const row = { goal: 'Say it at length.', sol1: 'word '.repeat(60), sol2: 'short' };
+    writeFileSync(join(long, 'valid.jsonl'), `${JSON.stringify(row)}\n`);
+    writeFileSync(join(long, 'valid-labels.lst'), '0\n');
+    const bad = await lrw(
+      'eval',
+      run,
+      '--data',
+      data,
+      '--eval-batches',
+      '1',
+      '--tasks',
+      'piqa',
+      '--task-file',
+      `piqa:validation=${join(long, 'valid.jsonl')}`,
+      '--out',
+      join(root, 'eval-long.json'),
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(
+      /^lrw eval: the continuation " word word .*" is 301 tokens, longer than the model's context of 256 tokens \(request \d\); lm-evaluation-harness refuses such requests too\nHINT: /m,
+    );
+    expect(bad.stderr).not.toMatch(/^\s+at /m);
   });
 
   it.skipIf(chromium === undefined)(

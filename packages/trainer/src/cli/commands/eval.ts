@@ -38,9 +38,9 @@ export function registerEval(program: Command, io: CliIo): void {
     )
     .action(async (run: string, opts: EvalCommandOptions) => {
       const runDir = resolve(run);
-      requireDataset(resolve(opts.data));
       const tasks = opts.tasks ?? [];
       const dataFiles = tasks.length ? taskDataFiles(tasks, opts.taskData, opts.taskFile) : {};
+      requireDataset(resolve(opts.data));
       const ev = await evaluateRun(runDir, {
         data: opts.data,
         tasks,
