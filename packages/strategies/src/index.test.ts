@@ -47,6 +47,7 @@ describe('@lrw/strategies public surface', () => {
       expect(pkg.exports[name]).toEqual({
         types: `./dist/${file}.d.ts`,
         import: `./dist/${file}.js`,
+        default: `./dist/${file}.js`, // require() on Node >= 20.19
       });
     }
   });

@@ -34,10 +34,15 @@ const inRepo = (path) => tracked.has(path) || [...tracked].some((t) => t.startsW
 export function readmeProblems(readme, folder, shipped) {
   const problems = [];
   const linked = new Set();
+  for (const m of readme.matchAll(/!\[[^\]]*\]\((https?:[^)\s]+)\)/g)) {
+    if (m[1].startsWith(`${REPOSITORY}/blob/`)) {
+      problems.push(`${m[1]}: an image needs the file, ${m[1].replace('/blob/', '/raw/')}`);
+    }
+  }
   for (const target of linkTargets(readme)) {
     if (target.startsWith('#')) continue;
     if (isAbsolute(target)) {
-      const m = target.match(new RegExp(`^${REPOSITORY}/(?:blob|tree)/main/([^#?]+)`));
+      const m = target.match(new RegExp(`^${REPOSITORY}/(?:blob|tree|raw)/main/([^#?]+)`));
       if (m) {
         if (!inRepo(m[1])) problems.push(`${target}: no such file in the repository`);
         linked.add(m[1]);
@@ -57,7 +62,10 @@ export function readmeProblems(readme, folder, shipped) {
     [...readme.matchAll(/(?<![\w/.-])examples\/[\w.-]+\.[a-z]+/g)].map((m) => m[0]),
   );
   for (const example of named) {
-    if (!shipped.has(example) && !linked.has(`packages/${folder}/${example}`)) {
+    const path = `packages/${folder}/${example}`;
+    // linked itself, or a folder holding it is
+    const reachable = [...linked].some((l) => path === l || path.startsWith(`${l}/`));
+    if (!shipped.has(example) && !reachable) {
       problems.push(
         `${example}: named, but neither shipped nor linked (${REPOSITORY}/blob/main/packages/${folder}/${example})`,
       );
