@@ -5,12 +5,12 @@
  * that is not an integer, a scorer returning the wrong number of rows) stay TypeError and
  * RangeError.
  *
- * `EvalError.isInstance` checks a marker symbol, so it works across two installed copies of
+ * `EvaluationError.isInstance` checks a marker symbol, so it works across two installed copies of
  * the package, where `instanceof` would not.
  */
-const MARKER = Symbol.for('@lrw/eval/EvalError');
+const MARKER = Symbol.for('@lrw/eval/EvaluationError');
 
-export type EvalErrorCode =
+export type EvaluationErrorCode =
   | 'TASK_CONFIG'
   | 'UNKNOWN_TASK'
   | 'DATA_FILE'
@@ -19,13 +19,13 @@ export type EvalErrorCode =
   | 'PYTHON_VALUE'
   | 'REQUEST_TOO_LONG';
 
-export class EvalError extends Error {
+export class EvaluationError extends Error {
   readonly [MARKER] = true;
-  override name = 'EvalError';
+  override name = 'EvaluationError';
   readonly hint: string | undefined;
 
   constructor(
-    readonly code: EvalErrorCode,
+    readonly code: EvaluationErrorCode,
     message: string,
     options: { hint?: string; cause?: unknown } = {},
   ) {
@@ -33,15 +33,15 @@ export class EvalError extends Error {
     this.hint = options.hint;
   }
 
-  static isInstance(error: unknown): error is EvalError {
+  static isInstance(error: unknown): error is EvaluationError {
     return typeof error === 'object' && error !== null && MARKER in error;
   }
 }
 
 /** A bad task YAML, or a task that cannot run with the files given. */
-export class TaskConfigError extends EvalError {
+export class TaskConfigError extends EvaluationError {
   override name = 'TaskConfigError';
-  constructor(message: string, options: { hint?: string; code?: EvalErrorCode } = {}) {
+  constructor(message: string, options: { hint?: string; code?: EvaluationErrorCode } = {}) {
     super(options.code ?? 'TASK_CONFIG', message, options);
   }
 }
@@ -65,7 +65,7 @@ export class UnknownTaskError extends TaskConfigError {
 }
 
 /** A file that cannot be read as the rows of a split. */
-export class DataFileError extends EvalError {
+export class DataFileError extends EvaluationError {
   override name = 'DataFileError';
   constructor(message: string, options: { hint?: string } = {}) {
     super('DATA_FILE', message, options);

@@ -5,8 +5,8 @@ export {
   readSplitFile,
 } from './dataset-files.js';
 export {
-  EvalError,
-  type EvalErrorCode,
+  EvaluationError,
+  type EvaluationErrorCode,
   editDistance,
   nearestNames,
   UnknownTaskError,

@@ -10,7 +10,7 @@
  * - `True`, `False` and `None` are literals; an undefined variable is an error.
  */
 import nunjucks from 'nunjucks';
-import { EvalError } from './errors.js';
+import { EvaluationError } from './errors.js';
 import { pyStr } from './python-literal.js';
 import { callPythonMethod } from './python-methods.js';
 
@@ -38,7 +38,7 @@ const internals = nunjucks as unknown as NunjucksInternals;
 const N = internals.nodes;
 
 /** A template failed to parse or render; the message names the template and the cause. */
-export class TemplateError extends EvalError {
+export class TemplateError extends EvaluationError {
   override name = 'TemplateError';
   constructor(message: string) {
     super('TEMPLATE', message);

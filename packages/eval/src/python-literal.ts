@@ -5,7 +5,7 @@
  * `"['a', 'b']"` and then `['a', 'b']`. We reproduce both halves so such templates behave
  * the same.
  */
-import { EvalError } from './errors.js';
+import { EvaluationError } from './errors.js';
 
 /** A JSON-like value as documents hold them (Python's str/int/float/bool/None/list/dict). */
 export type PyValue = string | number | boolean | null | PyValue[] | { [key: string]: PyValue };
@@ -55,7 +55,7 @@ function reprString(s: string): string {
 }
 
 /** Error raised when a rendered template is not a Python literal. */
-export class PythonLiteralError extends EvalError {
+export class PythonLiteralError extends EvaluationError {
   override name = 'PythonLiteralError';
   constructor(message: string) {
     super('PYTHON_VALUE', message);

@@ -4,11 +4,11 @@
  * the document's values. Only methods whose Python meaning is unambiguous are provided.
  */
 
-import { EvalError } from './errors.js';
+import { EvaluationError } from './errors.js';
 import { PY_WHITESPACE } from './python-whitespace.js';
 
 /** A Python-level error (ValueError, AttributeError...) raised inside a template. */
-export class PythonMethodError extends EvalError {
+export class PythonMethodError extends EvaluationError {
   override name = 'PythonMethodError';
   constructor(message: string) {
     super('PYTHON_VALUE', message);

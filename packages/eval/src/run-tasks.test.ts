@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { LanguageModel } from './language-model.js';
 import { codePointLength } from './metrics.js';
 import { RequestCache } from './request-scheduler.js';
-import { runTasks } from './run-tasks.js';
+import { runTasks, type SampleLog } from './run-tasks.js';
 import { loadTask } from './task.js';
 
 const fx = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -64,7 +64,7 @@ describe('runTasks', () => {
       '{{support.lstrip()}}\nQuestion: {{question}}\nAnswer:',
     );
     expect(res.configs.sciq.target_delimiter).toBe(' ');
-    const s = res.samples!.piqa[1];
+    const s = res.samples!.piqa[1] as SampleLog;
     expect(s.doc_id).toBe(1);
     expect(s.arguments.map((a) => a.continuation)).toEqual(ref[1].continuations);
     expect(s.resps).toEqual(ref[1].continuations.map((c: string) => [-codePointLength(c), false]));

@@ -57,8 +57,10 @@ export interface RollingSampleLog {
   target: string;
   arguments: [string][];
   resps: [number][];
-  /** Per metric: [loglikelihood, words or bytes]. */
-  [metric: string]: unknown;
+  /** [loglikelihood, words] and [loglikelihood, bytes], as lm-eval logs them. */
+  word_perplexity?: [number, number];
+  byte_perplexity?: [number, number];
+  bits_per_byte?: [number, number];
 }
 
 export interface EvalResults {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { EvalError, editDistance, nearestNames, UnknownTaskError } from './errors.js';
+import { EvaluationError, editDistance, nearestNames, UnknownTaskError } from './errors.js';
 import { loadTask } from './task.js';
 import { builtinTaskNames, loadTaskConfig } from './task-config.js';
 
@@ -48,7 +48,7 @@ describe('raw formats are recognised from the data, not only from dataset_path',
     const lone = join(dir, 'valid.jsonl');
     copyFileSync(`${fx}piqa/valid.jsonl`, lone);
     const e = thrown(() => loadTask(p, { dataFiles: { validation: lone } }));
-    expect(EvalError.isInstance(e) && e.code).toBe('DATA_FILE');
+    expect(EvaluationError.isInstance(e) && e.code).toBe('DATA_FILE');
     expect(String(e)).toMatch(
       /PIQA rows \(goal, sol1, sol2\) without labels[\s\S]*valid-labels\.lst/,
     );
@@ -87,7 +87,7 @@ describe('raw formats are recognised from the data, not only from dataset_path',
     );
     const task = loadTask(p, { dataFiles: { validation: rows } });
     const e = thrown(() => task.buildRequests());
-    expect(EvalError.isInstance(e) && e.code).toBe('NO_GOLD');
+    expect(EvaluationError.isInstance(e) && e.code).toBe('NO_GOLD');
     expect(String(e)).toMatch(
       /no document's gold answer is among its choices; doc_to_target "label" gives "label" for document 0, choices \["yes","no"\] \(document fields: q, a, b\)/,
     );

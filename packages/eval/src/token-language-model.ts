@@ -9,7 +9,7 @@
  *   question whose continuations are one token long are scored together;
  * - rolling log-likelihood uses lm-eval's disjoint rolling windows.
  */
-import { EvalError } from './errors.js';
+import { EvaluationError } from './errors.js';
 import type { LanguageModel, LoglikelihoodResult } from './language-model.js';
 import { pyRstrip } from './python-whitespace.js';
 
@@ -100,14 +100,14 @@ export class TokenLanguageModel implements LanguageModel {
     const reads: Read[] = requests.map((r, i) => {
       const { context, continuation } = this.encodePair(r.context, r.continuation);
       if (continuation.length === 0) {
-        throw new EvalError(
+        throw new EvaluationError(
           'TASK_CONFIG',
           `the continuation ${JSON.stringify(r.continuation)} encodes to no tokens (request ${i})`,
         );
       }
       if (continuation.length > L) {
         // lm-eval cuts the context from the left but asserts the continuation fits.
-        throw new EvalError(
+        throw new EvaluationError(
           'REQUEST_TOO_LONG',
           `the continuation ${preview(r.continuation)} is ${continuation.length} tokens, longer than the model's context of ${L} tokens (request ${i}); lm-evaluation-harness refuses such requests too`,
           {
