@@ -359,21 +359,25 @@ describe('lrw end to end (tiny corpus)', () => {
 
   it("eval --tasks piqa scores answers longer than the training seq-len in the model's context", async () => {
     const run = join(root, 'train', 'linupper');
-    const piqa = fileURLToPath(new URL('./fixtures/piqa/valid.jsonl', import.meta.url));
-    const out = join(root, 'eval-piqa.json');
+    const evalPiqa = (file: string, out: string) =>
+      lrw(
+        'eval',
+        run,
+        '--data',
+        data,
+        '--eval-batches',
+        '1',
+        '--tasks',
+        'piqa',
+        '--task-file',
+        `piqa:validation=${file}`,
+        '--out',
+        out,
+      );
     // trained with --seq-len 16; PIQA's first answer is 164 bytes, the nano model's context 256
-    const r = await lrw(
-      'eval',
-      run,
-      '--data',
-      data,
-      '--eval-batches',
-      '1',
-      '--tasks',
-      'piqa',
-      '--task-file',
-      `piqa:validation=${piqa}`,
-      '--out',
+    const out = join(root, 'eval-piqa.json');
+    const r = await evalPiqa(
+      fileURLToPath(new URL('./fixtures/piqa/valid.jsonl', import.meta.url)),
       out,
     );
     expect(r.code, r.stderr).toBe(0);
@@ -387,20 +391,7 @@ describe('lrw end to end (tiny corpus)', () => {
     const row = { goal: 'Say it at length.', sol1: 'word '.repeat(60), sol2: 'short' };
     writeFileSync(join(long, 'valid.jsonl'), `${JSON.stringify(row)}\n`);
     writeFileSync(join(long, 'valid-labels.lst'), '0\n');
-    const bad = await lrw(
-      'eval',
-      run,
-      '--data',
-      data,
-      '--eval-batches',
-      '1',
-      '--tasks',
-      'piqa',
-      '--task-file',
-      `piqa:validation=${join(long, 'valid.jsonl')}`,
-      '--out',
-      join(root, 'eval-long.json'),
-    );
+    const bad = await evalPiqa(join(long, 'valid.jsonl'), join(root, 'eval-long.json'));
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(
       /^lrw eval: the continuation " word word .*" is 301 tokens, longer than the model's context of 256 tokens \(request \d\); lm-evaluation-harness refuses such requests too\nHINT: /m,
