@@ -359,7 +359,7 @@ describe('lrw end to end (tiny corpus)', () => {
 
   it("eval --tasks piqa scores answers longer than the training seq-len in the model's context", async () => {
     const run = join(root, 'train', 'linupper');
-    const evalPiqa = (file: string, out: string) =>
+    const evalPiqa = (file: string, out: string, ...more: string[]) =>
       lrw(
         'eval',
         run,
@@ -367,31 +367,46 @@ describe('lrw end to end (tiny corpus)', () => {
         data,
         '--eval-batches',
         '1',
-        '--tasks',
-        'piqa',
-        '--task-file',
-        `piqa:validation=${file}`,
         '--out',
         out,
+        ...more,
+        '--task-file',
+        `piqa:validation=${file}`,
       );
-    // trained with --seq-len 16; PIQA's first answer is 164 bytes, the nano model's context 256
+    // trained with --seq-len 16; PIQA's first answer is 164 bytes, the nano model's context 256;
+    // and a perplexity task in the same run: lm-eval's wikitext on one page
     const out = join(root, 'eval-piqa.json');
+    const wiki = join(root, 'wikitext.jsonl');
+    writeFileSync(wiki, `${JSON.stringify({ page: ' = Title = \n \n Some text , here . \n' })}\n`);
+    const piqa = fileURLToPath(new URL('./fixtures/piqa/valid.jsonl', import.meta.url));
     const r = await evalPiqa(
-      fileURLToPath(new URL('./fixtures/piqa/valid.jsonl', import.meta.url)),
+      piqa,
       out,
+      '--tasks',
+      'piqa,wikitext',
+      '--task-file',
+      `wikitext:test=${wiki}`,
     );
     expect(r.code, r.stderr).toBe(0);
-    const piqaRow = readJson<{ results: Record<string, Record<string, number>> }>(out).results
-      .piqa!;
-    expect([0, 0.25, 0.5, 0.75, 1]).toContain(piqaRow['acc,none']);
+    const results = readJson<{ results: Record<string, Record<string, number>> }>(out).results;
+    expect([0, 0.25, 0.5, 0.75, 1]).toContain(results.piqa!['acc,none']);
     expect(r.stdout).toMatch(/^piqa /m);
+    expect(results.wikitext!['word_perplexity,none']).toBeGreaterThan(1);
+    expect(r.stdout).toMatch(
+      /^task +word_perplexity +byte_perplexity +bits_per_byte\n[- ]+\nwikitext /m,
+    );
     // an answer longer than the whole context: a message, exit code 1, no stack trace
     const long = join(root, 'long-piqa');
     mkdirSync(long, { recursive: true });
     const row = { goal: 'Say it at length.', sol1: 'word '.repeat(60), sol2: 'short' };
     writeFileSync(join(long, 'valid.jsonl'), `${JSON.stringify(row)}\n`);
     writeFileSync(join(long, 'valid-labels.lst'), '0\n');
-    const bad = await evalPiqa(join(long, 'valid.jsonl'), join(root, 'eval-long.json'));
+    const bad = await evalPiqa(
+      join(long, 'valid.jsonl'),
+      join(root, 'eval-long.json'),
+      '--tasks',
+      'piqa',
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(
       /^lrw eval: the continuation " word word .*" is 301 tokens, longer than the model's context of 256 tokens \(request \d\); lm-evaluation-harness refuses such requests too\nHINT: /m,

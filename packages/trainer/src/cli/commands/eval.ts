@@ -74,13 +74,28 @@ export function registerEval(program: Command, io: CliIo): void {
         `step ${ev.step}\n${textTable(['domain', 'tokens', 'loss', 'perplexity'], rows)}\n`,
       );
       if (ev.tasks) {
-        const taskRows = Object.entries(ev.tasks.results).map(([t, r]) => [
+        const results = Object.entries(ev.tasks.results);
+        const choice = results.filter(([, r]) => !('word_perplexity,none' in r));
+        const rolling = results.filter(([, r]) => 'word_perplexity,none' in r);
+        const taskRows = choice.map(([t, r]) => [
           t,
           fmtAcc(r['acc,none']),
           fmtAcc(r['acc_stderr,none']),
           fmtAcc(r['acc_norm,none']),
         ]);
-        io.stdout(`\n${textTable(['task', 'acc', 'stderr', 'acc_norm'], taskRows)}\n`);
+        if (taskRows.length)
+          io.stdout(`\n${textTable(['task', 'acc', 'stderr', 'acc_norm'], taskRows)}\n`);
+        // loglikelihood_rolling tasks (wikitext): lm-eval's perplexities
+        const pplRows = rolling.map(([t, r]) => [
+          t,
+          fmtAcc(r['word_perplexity,none']),
+          fmtAcc(r['byte_perplexity,none']),
+          fmtAcc(r['bits_per_byte,none']),
+        ]);
+        if (pplRows.length) {
+          const head = ['task', 'word_perplexity', 'byte_perplexity', 'bits_per_byte'];
+          io.stdout(`\n${textTable(head, pplRows)}\n`);
+        }
       }
       io.stdout(`results: ${out}\n`);
     });
