@@ -21,7 +21,7 @@ export function registerEval(program: Command, io: CliIo): void {
     .command('eval')
     .summary('per-domain perplexity and few-shot tasks of a run (lm-eval-style JSON)')
     .description(
-      "Loads the run's latest checkpoint, measures validation perplexity per domain on the prepared dataset and, with --tasks, runs lm-evaluation-harness compatible multiple-choice tasks (@lrw/eval). Writes an lm-eval-style results JSON; task accuracies are also stored in the run's results.json for the report's Table 2.",
+      "Loads the run's latest checkpoint, measures validation perplexity per domain on the prepared dataset and, with --tasks, runs lm-evaluation-harness compatible tasks (@lrw/eval: multiple choice, and perplexity tasks such as wikitext), prompts cut from the left to the model's context as lm-eval does. Writes an lm-eval-style results JSON; task accuracies are also stored in the run's results.json for the report's Table 2.",
     )
     .argument('<run>', 'run directory (the --out of lrw train)')
     .option('-d, --data <dir>', 'prepared dataset the run was trained on', 'data/default')
