@@ -157,7 +157,10 @@ for (const { folder, dir, pkg } of packages) {
           const target = normalize(join(dirname(m), map.sourceRoot ?? '', s));
           mapped.add(target);
           const ok = shipped.has(target) || typeof map.sourcesContent?.[i] === 'string';
-          expect(ok, `${m} -> ${target}`).toBe(true);
+          const why = existsSync(join(dir, target))
+            ? `${m} -> ${target}, which is not shipped`
+            : `${m} is stale build output (${target} is gone): npm run clean && npm run build`;
+          expect(ok, why).toBe(true);
         });
       }
       const sources = files.filter((f) => f.startsWith('src/') && f.endsWith('.ts'));
