@@ -80,9 +80,22 @@ describe('the repository', () => {
     expect(rootLicense).toContain('Permission is hereby granted, free of charge');
     expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).license).toBe('MIT');
   });
-  it('has the seven published packages', () => {
-    expect(packages.map((p) => p.folder).sort()).toEqual(
-      ['data', 'eval', 'models', 'strategies', 'tensor', 'theory', 'trainer'].sort(),
+  it('has the published packages, and this check waits for the build of each', () => {
+    expect(packages.map((p) => p.folder).sort()).toEqual([
+      'atomic-file',
+      'data',
+      'eval',
+      'models',
+      'random',
+      'strategies',
+      'tensor',
+      'theory',
+      'trainer',
+    ]);
+    // turbo runs these tests after every package's build (turbo.json names each one)
+    const turbo = JSON.parse(readFileSync(join(root, 'turbo.json'), 'utf8'));
+    expect(turbo.tasks['@lrw/pack-check#test'].dependsOn.sort()).toEqual(
+      packages.map((p) => `${p.pkg.name}#build`).sort(),
     );
   });
 });
