@@ -10,6 +10,7 @@ import {
   loadReportRun,
   type ReportRun,
   summarizeRun,
+  type TableCell,
 } from './report-data.js';
 import { REPORT_STYLE as STYLE } from './report-style.js';
 import { type ChartSeries, type LineChartOptions, lineChart } from './svg-chart.js';
@@ -63,6 +64,40 @@ function signed(v: number, digits: number): string {
   return v > 0 && s !== (0).toFixed(digits) ? `+${s}` : s.replace('-', '−');
 }
 
+/** The caption's explanation of the Δ columns. */
+function deltaNote(baseline: string, table: ComparisonTable): string {
+  const pct = Math.round((table.confidence ?? 0.95) * 100);
+  const b = escapeHtml(baseline);
+  const pairs = Math.max(
+    0,
+    ...table.rows.flatMap((r) => Object.values(table.cells[r] ?? {}).map((c) => c.paired?.n ?? 0)),
+  );
+  if (pairs > 1) {
+    return `Δ: difference from ${b} with the same seed (same initialisation and data order), mean over seeds and its ${pct}% Student-t interval; coloured and marked * when the interval excludes 0.`;
+  }
+  return `Δ: difference from ${b}${pairs === 1 ? ' with the same seed' : ''}; with one seed no interval exists, so no difference is marked (run more seeds).`;
+}
+
+/**
+ * The Δ cell of a method: its paired difference from the baseline (same seed) with the
+ * Student-t interval, coloured and marked * only when the interval excludes 0; one seed has no
+ * interval and stays uncoloured. Without seeds to pair, the difference of the means.
+ */
+function deltaCell(c: TableCell | undefined, lowerIsBetter: boolean, digits: number): string {
+  const p = c?.paired;
+  const d = p?.mean ?? c?.delta;
+  if (d === undefined) return '<td class="num delta">–</td>';
+  if (p?.interval === undefined) {
+    const why = p ? 'one seed: no interval' : 'no seeds to pair: difference of the means';
+    return `<td class="num delta" title="${why}">${signed(d, digits)}</td>`;
+  }
+  const { low, high } = p.interval;
+  const better = p.excludesZero === true && (lowerIsBetter ? d < 0 : d > 0);
+  const worse = p.excludesZero === true && !better;
+  const title = `${p.n} seeds; ${Math.round(p.interval.confidence * 100)}% interval ${signed(low, digits + 1)} to ${signed(high, digits + 1)}`;
+  return `<td class="num delta${better ? ' better' : worse ? ' worse' : ''}" title="${title}">${signed(d, digits)}${p.excludesZero ? '*' : ''} <span class="ci">[${signed(low, digits)}, ${signed(high, digits)}]</span></td>`;
+}
+
 function renderTable(
   table: ComparisonTable,
   caption: string,
@@ -95,12 +130,7 @@ function renderTable(
               : `${fmt(c.mean, digits)}${c.n > 1 ? ` <span class="std">± ${fmt(c.std, digits)}</span>` : ''}`;
           const isBest = c !== undefined && means.length > 1 && c.mean === best;
           let td = `<td class="num${isBest ? ' best' : ''}" data-label="${escapeHtml(l)}">${value}</td>`;
-          if (deltaLabels.includes(l)) {
-            const d = c?.delta;
-            const better = d !== undefined && (lowerIsBetter ? d < 0 : d > 0);
-            const worse = d !== undefined && (lowerIsBetter ? d > 0 : d < 0);
-            td += `<td class="num delta${better ? ' better' : worse ? ' worse' : ''}">${d === undefined ? '–' : signed(d, digits)}</td>`;
-          }
+          if (deltaLabels.includes(l)) td += deltaCell(c, lowerIsBetter, digits);
           return td;
         })
         .join('');
@@ -251,7 +281,7 @@ function tablesSection({ runs, baseline }: ReportContext): string[] {
     html.push(
       renderTable(
         ppl,
-        `Perplexity per domain (lower is better; bold: best in the row${seeds > 1 ? '; mean ± std over seeds' : ''}). Δ: difference from ${escapeHtml(baseline)}; mean: average over domains.`,
+        `Perplexity per domain (lower is better; bold: best in the row${seeds > 1 ? '; mean ± std over seeds' : ''}; mean: average over domains). ${deltaNote(baseline, ppl)}`,
         true,
         2,
       ),
@@ -263,7 +293,7 @@ function tablesSection({ runs, baseline }: ReportContext): string[] {
       '</section><section id="few-shot"><h2>Few-shot accuracy</h2>',
       renderTable(
         tasks,
-        `Accuracy per task (higher is better). Δ: difference from ${escapeHtml(baseline)}.`,
+        `Accuracy per task (higher is better). ${deltaNote(baseline, tasks)}`,
         false,
         3,
       ),

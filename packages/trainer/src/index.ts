@@ -72,6 +72,12 @@ export {
 } from './metrics-writer.js';
 export { resolveModelConfig, TRAINER_MODELS } from './model-presets.js';
 export {
+  type MeanInterval,
+  type PairedDifference,
+  pairBySeed,
+  pairedDifference,
+} from './paired-difference.js';
+export {
   formatDuration,
   formatProgress,
   formatRate,
@@ -111,6 +117,7 @@ export {
   type StepVerdict,
 } from './step-guard.js';
 export { type GlobalMicroBatch, type StepWeights, stepWeights } from './step-weights.js';
+export { studentTCdf, studentTQuantile } from './student-t.js';
 export {
   type ChartSeries,
   formatTick,

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { EvalRecord, TrainStepRecord } from './metrics-record.js';
 import { readMetrics } from './metrics-writer.js';
+import { type PairedDifference, pairBySeed } from './paired-difference.js';
 import { runPaths } from './run-directory.js';
 import { type RunResults, readRunResults } from './run-results.js';
 import { TrainerError } from './trainer-error.js';
@@ -101,6 +102,12 @@ export interface TableCell {
   n: number;
   /** mean minus the baseline's mean in this row (undefined for the baseline or when it lacks the row). */
   delta?: number;
+  /**
+   * The paired difference from the baseline over the seeds both ran (same seed: same
+   * initialisation and data order), with its Student-t interval from 2 seeds on. Absent for the
+   * baseline, and when a label's runs lack seeds or repeat one (they cannot be paired).
+   */
+  paired?: PairedDifference;
 }
 
 export interface ComparisonTable {
@@ -111,31 +118,58 @@ export interface ComparisonTable {
   /** cells[row][label]; missing when that label has no value for the row. */
   cells: Record<string, Record<string, TableCell>>;
   baseline: string | undefined;
+  /** Confidence of the paired intervals (comparisonTable: 0.95 unless asked otherwise). */
+  confidence?: number;
 }
 
 /**
  * The paper's Table 1 shape: one row per domain plus the mean over domains, one column per
  * label (seeds averaged, with their standard deviation), and each label's difference from the
- * baseline (uniform). The mean row averages each run's domains first, then over seeds.
+ * baseline (uniform): the difference of the means, and the paired difference seed by seed with
+ * its `confidence` Student-t interval. The mean row averages each run's domains first, then
+ * over seeds.
  */
 export function comparisonTable(
   runs: readonly ReportRun[],
   value: (r: RunResults) => Record<string, number> | undefined,
   baselineLabel = 'uniform',
+  confidence = 0.95,
 ): ComparisonTable {
   const labels: string[] = [];
   const rowNames: string[] = [];
   const perLabel = new Map<string, Record<string, number>[]>();
+  const seedsOf = new Map<string, (number | undefined)[]>();
   for (const run of runs) {
     const values = run.results ? value(run.results) : undefined;
     if (values === undefined || Object.keys(values).length === 0) continue;
     if (!perLabel.has(run.label)) {
       perLabel.set(run.label, []);
+      seedsOf.set(run.label, []);
       labels.push(run.label);
     }
     perLabel.get(run.label)!.push(values);
+    seedsOf.get(run.label)!.push(run.seed ?? run.results?.seed);
     for (const row of Object.keys(values)) if (!rowNames.includes(row)) rowNames.push(row);
   }
+  // a label's runs can be paired by seed when each has one and none repeats
+  const pairable = (label: string) => {
+    const seeds = seedsOf.get(label)!;
+    return seeds.every((s) => s !== undefined) && new Set(seeds).size === seeds.length;
+  };
+  const bySeed = (label: string, row: string): Map<number, number> => {
+    const seeds = seedsOf.get(label)!;
+    const out = new Map<number, number>();
+    for (const [i, s] of perLabel.get(label)!.entries()) {
+      const v =
+        row === 'mean'
+          ? rowNames.every((r) => r in s)
+            ? rowNames.reduce((a, r) => a + s[r]!, 0) / rowNames.length
+            : undefined
+          : s[row];
+      if (typeof v === 'number') out.set(seeds[i]!, v);
+    }
+    return out;
+  };
   const baseline = labels.includes(baselineLabel) ? baselineLabel : undefined;
   if (baseline !== undefined) {
     labels.splice(labels.indexOf(baseline), 1);
@@ -158,11 +192,15 @@ export function comparisonTable(
     const base = baseline === undefined ? undefined : cells[row]![baseline];
     for (const label of labels) {
       const cell = cells[row]![label];
-      if (cell !== undefined && base !== undefined && label !== baseline)
-        cell.delta = cell.mean - base.mean;
+      if (cell === undefined || base === undefined || label === baseline) continue;
+      cell.delta = cell.mean - base.mean;
+      if (pairable(label) && pairable(baseline!)) {
+        const paired = pairBySeed(bySeed(label, row), bySeed(baseline!, row), confidence);
+        if (paired !== undefined) cell.paired = paired;
+      }
     }
   }
-  return { labels, rows, cells, baseline };
+  return { labels, rows, cells, baseline, confidence };
 }
 
 /**

@@ -10,7 +10,8 @@ td.num { text-align: right; } thead th { border-bottom: 2px solid #999; }
 caption { caption-side: top; text-align: left; color: #555; padding-bottom: 4px; }
 tr.mean th, tr.mean td { border-top: 2px solid #999; font-weight: 600; }
 td.best { font-weight: 700; } .std { color: #777; font-weight: 400; font-size: 12px; }
-td.delta, th.delta { color: #666; font-size: 13px; } td.better { color: #187a2f; } td.worse { color: #b3261e; }
+td.delta, th.delta { color: #666; font-size: 13px; } td.better { color: #187a2f; font-weight: 600; } td.worse { color: #b3261e; font-weight: 600; }
+.ci { color: #888; font-size: 11px; font-weight: 400; white-space: nowrap; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 12px 20px; }
 .charts.small { grid-template-columns: repeat(auto-fill, minmax(370px, 1fr)); }
 figure.chart { margin: 0; } figure.chart svg { max-width: 100%; height: auto; display: block; }

@@ -63,3 +63,47 @@ export function formatComparison(
   const title = options.title ? `${options.title}${notes ? ` — ${notes}` : ''}\n` : '';
   return `${title}${textTable([options.percent ? 'task' : 'domain', ...table.labels], rows)}\n`;
 }
+
+function signedText(v: number, digits: number): string {
+  const s = v.toFixed(digits);
+  return v > 0 && Number(s) !== 0 ? `+${s}` : s;
+}
+
+/**
+ * The paired differences of a comparison table as text: a row per domain (task) and the mean, a
+ * column per method other than the baseline, each cell `mean difference [low, high]` over the
+ * seeds, `*` when the interval excludes 0. With one seed no interval exists, and the cell says
+ * so instead of inventing one.
+ */
+export function formatPairedDifferences(
+  table: ComparisonTable,
+  options: { digits?: number; percent?: boolean; title?: string } = {},
+): string {
+  const digits = options.digits ?? 2;
+  const scale = options.percent ? 100 : 1;
+  const labels = table.labels.filter((l) => l !== table.baseline);
+  if (table.baseline === undefined || labels.length === 0) return '';
+  const rows = table.rows.map((row) => [
+    row,
+    ...labels.map((label) => {
+      const p = table.cells[row]?.[label]?.paired;
+      if (p === undefined) return '–';
+      const mean = signedText(p.mean * scale, digits);
+      if (p.interval === undefined) return `${mean} (1 seed: no interval)`;
+      const lo = signedText(p.interval.low * scale, digits);
+      const hi = signedText(p.interval.high * scale, digits);
+      return `${mean} [${lo}, ${hi}]${p.excludesZero ? ' *' : ''}`;
+    }),
+  ]);
+  const seeds = Math.max(
+    0,
+    ...table.rows.flatMap((r) => labels.map((l) => table.cells[r]?.[l]?.paired?.n ?? 0)),
+  );
+  const pct = Math.round((table.confidence ?? 0.95) * 100);
+  const note =
+    seeds > 1
+      ? `difference from ${table.baseline} with the same seed, mean [${pct}% Student-t interval] over ${seeds} seeds; * the interval excludes 0`
+      : `difference from ${table.baseline} with the same seed; one seed gives no interval (run more seeds)`;
+  const title = `${options.title ? `${options.title} — ` : ''}${note}\n`;
+  return `${title}${textTable([options.percent ? 'task' : 'domain', ...labels.map((l) => `${l} − ${table.baseline}`)], rows)}\n`;
+}

@@ -229,6 +229,35 @@ describe('lrw end to end (tiny corpus)', () => {
         `${l.mean.toFixed(2)} ± ${l.std.toFixed(2)} (${delta >= 0 ? '+' : ''}${delta.toFixed(2)})`,
       );
     }
+    // paired differences, recomputed from the runs' own results.json: linupper - uniform with the
+    // same seed, and their 95% interval over 2 seeds (t_{0.975,1} = 12.706)
+    const perSeed = (label: string, seed: number, row: string) => {
+      const x = readJson<RunResults>(
+        join(results.runs.find((y) => y.label === label && y.seed === seed)!.dir, 'results.json'),
+      );
+      return row === 'mean'
+        ? (x.domains.books!.perplexity + x.domains.code!.perplexity) / 2
+        : x.domains[row]!.perplexity;
+    };
+    const pairedLines = lines.slice(lines.findIndex((l) => l.includes('with the same seed')));
+    expect(pairedLines[0]).toContain('95% Student-t interval] over 2 seeds');
+    for (const row of table.rows) {
+      const d = [0, 1].map(
+        (seed) => perSeed('linupper', seed, row) - perSeed('uniform', seed, row),
+      );
+      const mean = (d[0]! + d[1]!) / 2;
+      const half = (12.706205 * (Math.abs(d[0]! - d[1]!) / Math.SQRT2)) / Math.SQRT2;
+      const p = table.cells[row]!.linupper!.paired!;
+      expect(p.seeds).toEqual([0, 1]);
+      expect(p.mean).toBeCloseTo(mean, 10);
+      expect(p.interval!.low).toBeCloseTo(mean - half, 5);
+      expect(p.interval!.high).toBeCloseTo(mean + half, 5);
+      expect(p.excludesZero).toBe(mean - half > 0 || mean + half < 0);
+      const fmt = (v: number) => `${v > 0 && Number(v.toFixed(2)) !== 0 ? '+' : ''}${v.toFixed(2)}`;
+      expect(pairedLines.find((l) => l.startsWith(`${row} `))).toContain(
+        `${fmt(mean)} [${fmt(mean - half)}, ${fmt(mean + half)}]`,
+      );
+    }
     expect(results.report).toBe(join(out, 'report.html'));
     expect(existsSync(join(out, 'report.html'))).toBe(true);
   });

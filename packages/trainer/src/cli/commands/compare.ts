@@ -15,7 +15,7 @@ import { CliError, type CliIo, progressLine } from '../io.js';
 import { choice, integer, integerList, list } from '../options.js';
 import { trainInChildren } from '../parallel-runs.js';
 import { addTrainFlags, buildConfig, type TrainFlags } from '../run-config.js';
-import { formatComparison } from '../tables.js';
+import { formatComparison, formatPairedDifferences } from '../tables.js';
 import { addTaskFlags, type TaskFlags } from '../task-flags.js';
 import { requireDataset } from './train.js';
 
@@ -221,8 +221,16 @@ export function formatCompareResults(r: CompareResults): string {
   let text = formatComparison(r.perplexity, {
     title: 'Validation perplexity per domain (lower is better)',
   });
+  const paired = formatPairedDifferences(r.perplexity, { title: 'Perplexity' });
+  if (paired) text += `\n${paired}`;
   if (r.tasks && r.tasks.rows.length > 1) {
     text += `\n${formatComparison(r.tasks, { percent: true, digits: 1, title: 'Few-shot accuracy, % (higher is better)' })}`;
+    const pairedTasks = formatPairedDifferences(r.tasks, {
+      percent: true,
+      digits: 1,
+      title: 'Accuracy, percentage points',
+    });
+    if (pairedTasks) text += `\n${pairedTasks}`;
   }
   return text;
 }
