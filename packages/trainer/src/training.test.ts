@@ -201,6 +201,35 @@ describe('reweighting in the loop', () => {
     }
   }, 30_000);
 
+  // The r -> infinity limit of spec section 4: softmax(s / r) tends to 1/n, so LinUpper at a
+  // huge r must train like uniform (the same data order, initialisation and updates up to
+  // float32 rounding: LinUpper backpropagates sum_i w_i l_i, uniform l.mean()), while the
+  // paper's r = 0.4 changes the updates. A failure here would point to a defect in the loop.
+  it('LinUpper at a very large r reproduces uniform; at r = 0.4 it does not', async () => {
+    const linupper = (r: number): TrainerConfigInput => ({
+      method: 'linupper',
+      temperature: { kind: 'constant', r },
+      steps: 6,
+    });
+    const uniform = await run('limit-uniform', { method: 'uniform', steps: 6 });
+    const huge = await run('limit-linupper-1e6', linupper(1e6));
+    const paper = await run('limit-linupper-0.4', linupper(0.4));
+    const loss = (x: typeof uniform) => x.records.map((r) => r.meanLoss);
+    const gap = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
+    // the first step sees the same parameters: identical losses
+    expect(huge.records[0]!.meanLoss).toBe(uniform.records[0]!.meanLoss);
+    expect(huge.records.every((r) => r.weights!.maxWeightTimesN < 1 + 1e-5)).toBe(true);
+    const val = (x: typeof uniform) => Object.values(x.results.domains).map((d) => d.loss);
+    const hugeGap = gap(loss(huge), loss(uniform));
+    // measured: 6e-8 (float32 rounding) against 0.047 at r = 0.4
+    expect(hugeGap).toBeLessThan(1e-5);
+    expect(gap(val(huge), val(uniform))).toBeLessThan(1e-5);
+    // r = 0.4 weights the batch unevenly from the first step and moves the losses far more
+    expect(paper.records[0]!.weights!.maxWeightTimesN).toBeGreaterThan(1.2);
+    expect(gap(loss(paper), loss(uniform))).toBeGreaterThan(1e-3);
+    expect(gap(loss(paper), loss(uniform))).toBeGreaterThan(100 * hugeGap);
+  }, 30_000);
+
   it('takes a custom score function', async () => {
     const square = (x: number) => x * x;
     const { results, records } = await run(
