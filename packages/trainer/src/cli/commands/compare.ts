@@ -240,7 +240,7 @@ export function registerCompare(program: Command, io: CliIo): void {
     .command('compare')
     .summary("the paper's experiment: several methods, same data, seed and budget, one table")
     .description(
-      "Trains one run per method (and per static domain mixture, and per seed) with the same data, model, seed and budget, then prints per-domain validation perplexity shaped like the paper's Table 1 (methods as columns, the mean over domains, the difference from uniform; mean ± std over seeds), few-shot accuracy like its Table 2 with --tasks, and writes <out>/results.json and <out>/report.html.",
+      "Trains one run per method (and per static domain mixture, and per seed) with the same data, model, seed and budget, then prints per-domain validation perplexity shaped like the paper's Table 1 (methods as columns, the mean over domains, the difference from uniform; mean ± std over seeds; each method's paired difference from uniform with the same seed and its 95% Student-t interval), few-shot accuracy like its Table 2 with --tasks, and writes <out>/results.json and <out>/report.html.",
     )
     .option('-d, --data <dir>', 'prepared dataset (lrw prepare --out)', 'data/default')
     .option('-o, --out <dir>', 'folder of the runs, results.json and report.html', 'runs/compare')
@@ -262,7 +262,7 @@ export function registerCompare(program: Command, io: CliIo): void {
     )
     .option(
       '--seeds <list>',
-      'seeds, comma-separated, e.g. 0,1,2 (mean ± std in the tables)',
+      'seeds, comma-separated, e.g. 0,1,2 (mean ± std, and paired 95% intervals from 2 seeds on)',
       integerList,
     );
   addTaskFlags(addTrainFlags(command), 'validation batches per evaluation')
