@@ -2,10 +2,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Every workspace folder (packages/*, tooling/*) with its package.json. */
+/** Every workspace folder (packages/*, tooling/*, experiments/*) with its package.json. */
 export function listWorkspaces(root) {
   const out = [];
-  for (const group of ['packages', 'tooling']) {
+  for (const group of ['packages', 'tooling', 'experiments']) {
     const base = join(root, group);
     if (!existsSync(base)) continue;
     for (const name of readdirSync(base)) {
