@@ -125,6 +125,7 @@ function rungSection(a, runs, plan) {
         .filter((t) => typeof t.r === 'number')
         .map((t) => [t.step, t.weights.effectiveSampleSize / t.weights.n]),
     120,
+    settings,
   );
   const from = 0.1 * rung.steps;
   return [
