@@ -192,6 +192,10 @@ export function conclusion(rungs, plan) {
     for (const s of plan.settings) {
       if (s.label === baseline) continue;
       const m = describeDifference(validation.cells.mean?.[s.label]?.paired, baseline);
+      if (m.verdict === 'missing') {
+        parts.push(`${s.label}: no finished pair with ${baseline} yet.`);
+        continue;
+      }
       const domains = validation.rows.filter((r) => r !== 'mean');
       const verdicts = domains.map(
         (d) => describeDifference(validation.cells[d]?.[s.label]?.paired, baseline).verdict,
