@@ -28,6 +28,7 @@ import {
   keep,
   type OpDef,
   opTable,
+  routineOf,
   type Tensor,
   takeAlongLastAxis,
   tidy,
@@ -127,7 +128,7 @@ export interface LinearCrossEntropyOptions {
 
 /** Whether `backend` fuses @lrw/tensor's `linearCrossEntropy` forward and backward. */
 export function hasFusedHead(backend: Backend): boolean {
-  return backend.routine?.('linearCrossEntropy')?.backward !== undefined;
+  return routineOf(backend, 'linearCrossEntropy')?.backward !== undefined;
 }
 
 /**

@@ -1,13 +1,27 @@
 /**
- * The backend contract: storage plus kernels. Everything above it (views, broadcasting,
- * autograd, composed ops) is backend-independent. A new backend implements `Backend`, registers
- * a factory with `registerBackend`, and runs `runConformanceSuite` from `@lrw/tensor/testing`.
+ * The backend contract: storage plus kernels, nothing else. Everything above it (views,
+ * broadcasting, autograd, composed ops, fused routines) is backend-independent.
+ *
+ * Writing a backend:
+ * - Implement `Backend` below: buffers (`alloc`, `free`, `write`, `read`, `sync`, `memory`) and
+ *   `run(call)` for the primitive kernels of `PRIMITIVE_KERNELS`. Attributes of each kernel are
+ *   typed by name in `KernelAttrs` (`call.attrs.inner` of a `sum` is a number, no cast).
+ * - Keep kernels in a table: extend `KernelBackend` (kernel-backend.ts), which gives
+ *   `registerKernel(name, fn)`, `kernel(name)`, the `UnsupportedOpError` of a missing kernel,
+ *   and the optional table of fused routines (`registerRoutine(op, routine)`, `routine(op)`).
+ *   The cpu and webgpu backends both do.
+ * - Fused routines (softmax, layerNorm, attention, ...) work on tensors, so they live above the
+ *   Tensor class (routine.ts defines `Routine` and the typed `RoutineAttrs`); whoever assembles
+ *   a backend registers them on it (`createFastCpuBackend`, `createWebGpuBackend`), and the op
+ *   table finds them with `routineOf(backend, op)`. A backend module never imports a routine.
+ * - Register a factory from the entry point (builtin-backends.ts), loading native code with a
+ *   dynamic `import()` inside it, and run `runConformanceSuite` from `@lrw/tensor/testing`.
+ * See docs/backends.md.
  */
 
-import type { OpContext } from './autograd.js';
 import type { DType } from './dtype.js';
+import type { RandomAttrs } from './philox.js';
 import type { Shape } from './shape.js';
-import type { Tensor } from './tensor.js';
 
 /** An opaque buffer handle owned by one backend. Only its size is visible above the backend. */
 export interface Buf {
@@ -87,6 +101,39 @@ export const PRIMITIVE_KERNELS: readonly PrimitiveKernel[] = [
 /** Kernel names are the primitives plus any backend-specific name a routine uses. */
 export type KernelName = PrimitiveKernel | (string & {});
 
+/** Attributes of a reduction: the input is contiguous `[outer, inner]`, the output `[outer]`. */
+export interface ReduceKernelAttrs {
+  inner: number;
+}
+
+/** No attributes. */
+export type NoKernelAttrs = Readonly<Record<string, never>>;
+
+/**
+ * The attributes of each kernel that has some, by kernel name; every other primitive takes
+ * none. A backend with kernels of its own can type them too, by declaration merging:
+ * `declare module '@lrw/tensor' { interface KernelAttrs { myKernel: { k: number } } }`.
+ */
+export interface KernelAttrs {
+  sum: ReduceKernelAttrs;
+  max: ReduceKernelAttrs;
+  min: ReduceKernelAttrs;
+  argmax: ReduceKernelAttrs;
+  /** Every element of the output becomes `value`. */
+  fill: { value: number };
+  /** output[i] = start + i * step. */
+  arange: { start: number; step: number };
+  /** The Philox stream of philox.ts. */
+  random: RandomAttrs;
+}
+
+/** The attributes of kernel `K`: its `KernelAttrs` entry, none for another primitive. */
+export type KernelAttrsOf<K extends KernelName> = K extends keyof KernelAttrs
+  ? Readonly<KernelAttrs[K]>
+  : K extends PrimitiveKernel
+    ? NoKernelAttrs
+    : Readonly<Record<string, unknown>>;
+
 /**
  * One kernel launch. Semantics per kernel:
  * - unary/binary/where/copy/cast: `inputs` are views already broadcast to `output.shape`.
@@ -95,14 +142,23 @@ export type KernelName = PrimitiveKernel | (string & {});
  *   output contiguous `[...batch, M, N]`.
  * - gather: inputs table `[V, R]` contiguous and int32 indices `[N]`; output `[N, R]`.
  * - scatterAdd: inputs int32 indices `[N]` and src `[N, R]`; adds rows into output `[V, R]`.
- * - fill (attrs.value), arange (attrs.start, attrs.step), random (attrs of `RandomAttrs`).
+ * - fill, arange, random: contiguous output, attrs of `KernelAttrs`.
  */
-export interface KernelCall {
-  readonly kernel: KernelName;
+export interface KernelCall<K extends KernelName = KernelName> {
+  readonly kernel: K;
   readonly inputs: readonly TensorView[];
   readonly output: TensorView;
-  readonly attrs: Readonly<Record<string, unknown>>;
+  readonly attrs: KernelAttrsOf<K>;
 }
+
+/**
+ * A kernel implementation of backend `B` for kernel `K` (called only with calls of that name,
+ * so `call.attrs` is typed). Written as a method type so that a table can hold the kernels of
+ * different names side by side.
+ */
+export type KernelFn<B, K extends KernelName = KernelName> = {
+  run(call: KernelCall<K>, backend: B): void;
+}['run'];
 
 export interface BackendMemory {
   /** Buffers handed out and not yet freed. */
@@ -115,17 +171,9 @@ export interface BackendMemory {
 }
 
 /**
- * A fused implementation of a composite op (softmax, crossEntropy, layerNorm, ...). Routines
- * work on tensors; a routine without `backward` is used only when no gradient is needed (the
- * composition runs otherwise).
+ * The thin backend interface: storage and kernels. Buffers are opaque; reads are async so GPUs
+ * fit. (Fused routines are not part of it: see `routineOf` in routine.ts.)
  */
-export interface Routine {
-  // biome-ignore lint/suspicious/noExplicitAny: attrs are op-specific (see the op table)
-  forward(inputs: readonly Tensor[], attrs: any, ctx: OpContext): Tensor;
-  backward?(grad: Tensor, ctx: OpContext): (Tensor | null)[];
-}
-
-/** The thin backend interface. Buffers are opaque; reads are async so GPUs fit. */
 export interface Backend {
   readonly name: string;
   /** Uninitialized storage of at least `bytes` bytes (pooled). */
@@ -136,11 +184,9 @@ export interface Backend {
   /** Synchronous read, only where the data lives in host memory (CPU). */
   readSync?(buf: Buf, byteOffset?: number, byteLength?: number): ArrayBuffer;
   /** Runs (or enqueues, in order) one kernel; throws UnsupportedOpError when it has none. */
-  run(call: KernelCall): void;
+  run<K extends KernelName>(call: KernelCall<K>): void;
   /** Whether `kernel` is available for `dtype`. */
   supports(kernel: KernelName, dtype: DType): boolean;
-  /** A fused routine for a composite op, when the backend has one. */
-  routine?(op: string): Routine | undefined;
   /** Resolves when every enqueued kernel has finished. */
   sync(): Promise<void>;
   memory(): BackendMemory;

@@ -1,12 +1,10 @@
 /**
  * Process-wide tensor bookkeeping: ownership scopes (`tidy`, `keep`), the gradient mode
- * (`noGrad`), live-object counters behind `memory()`, and `assertNoLeaks`.
+ * (`noGrad`), live-object counters (read by `memory()` in memory.ts), and `assertNoLeaks`.
  * Memory is released deterministically: a tensor's buffer returns to its backend's pool the
  * moment the last tensor viewing it (or the last autograd node saving it) lets go.
  */
-import type { BackendMemory } from './backend.js';
 import { LeakError } from './errors.js';
-import { getBackend } from './registry.js';
 import type { Tensor } from './tensor.js';
 
 interface EngineState {
@@ -122,25 +120,9 @@ export function keep<T extends Tensor>(t: T): T {
   return t;
 }
 
-/** Counters of live tensors and buffers, plus the backend's own view. */
-export interface MemoryInfo {
-  /** Tensor objects alive (user tensors, views, and values saved for backward). */
-  tensors: number;
-  /** Storage buffers alive (views share one). */
-  buffers: number;
-  bytes: number;
-  /** The current backend's allocator counters. */
-  backend: BackendMemory;
-}
-
-/** Live tensors and buffers, for leak hunting and tests. */
-export function memory(backendName?: string): MemoryInfo {
-  return {
-    tensors: state.live.size,
-    buffers: state.storages,
-    bytes: state.storageBytes,
-    backend: getBackend(backendName).memory(),
-  };
+/** @internal Live tensor objects, storages and their bytes (see `memory()`). */
+export function liveCounts(): { tensors: number; buffers: number; bytes: number } {
+  return { tensors: state.live.size, buffers: state.storages, bytes: state.storageBytes };
 }
 
 /** Descriptions of live tensors (id, shape, dtype, producing op), for debugging leaks. */

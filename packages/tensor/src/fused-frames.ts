@@ -4,18 +4,13 @@
  * TypeScript loops on the CPU, WGSL on WebGPU), so every backend computes the same gradients
  * from the same saved values and only the per-row arithmetic differs.
  */
-import type { Routine } from './backend.js';
-import { sumTo } from './ops/reduce.js';
+import { sumTo } from './ops/sum-to.js';
+import type { AttentionAttrs, NormAttrs, Routine } from './routine.js';
 import { Tensor } from './tensor.js';
 
 /** `t` itself when contiguous (a new alias, so callers dispose uniformly), else a copy. */
 export function dense(t: Tensor): Tensor {
   return t.isContiguous ? t.alias() : t.contiguous();
-}
-
-interface AttentionAttrs {
-  causal: boolean;
-  scale: number;
 }
 
 /** The two row passes of attention that keeps its probabilities P. */
@@ -35,9 +30,11 @@ export interface AttentionRowKernels {
  * [..., T, S] is kept for backward (as in the composition), with q, k, v saved only where a
  * gradient needs them; batch axes broadcast (gradients summed back to the input shapes).
  */
-export function materializedAttentionRoutine(kernels: AttentionRowKernels): Routine {
+export function materializedAttentionRoutine(
+  kernels: AttentionRowKernels,
+): Routine<AttentionAttrs> {
   return {
-    forward([q, k, v], { causal, scale }: AttentionAttrs, ctx) {
+    forward([q, k, v], { causal, scale }, ctx) {
       const p = q!.matmul(k!.mT); // fresh, contiguous [..., T, S]: softmax in place
       kernels.softmax(p, causal, scale);
       const out = p.matmul(v!);
@@ -53,7 +50,7 @@ export function materializedAttentionRoutine(kernels: AttentionRowKernels): Rout
     },
     backward(g, ctx) {
       const [q, k, v, p] = ctx.saved as [Tensor, Tensor, Tensor, Tensor];
-      const { scale } = ctx.attrs as AttentionAttrs;
+      const { scale } = ctx.attrs;
       const need = ctx.needsGrad;
       const dv = need[2] ? sumTo(p.mT.matmul(g), ctx.inputShapes[2]!) : null;
       let dq: Tensor | null = null;
@@ -69,12 +66,6 @@ export function materializedAttentionRoutine(kernels: AttentionRowKernels): Rout
       return [dq, dk, dv];
     },
   };
-}
-
-interface NormAttrs {
-  eps: number;
-  hasWeight: boolean;
-  hasBias: boolean;
 }
 
 /** Operands of a normalization's forward pass: contiguous float32, `rows` rows of `C`. */
@@ -119,9 +110,9 @@ export interface NormKernels {
  * `hasBias`) around `kernels`: saves x, the weight and the per-row stats; outputs and gradients
  * are named `${name}`, `${name}-stats`, `${name}-dx`, `${name}-dw`, `${name}-db`.
  */
-export function normRoutineFrame(name: string, kernels: NormKernels): Routine {
+export function normRoutineFrame(name: string, kernels: NormKernels): Routine<NormAttrs> {
   return {
-    forward(inputs, attrs: NormAttrs, ctx) {
+    forward(inputs, attrs, ctx) {
       const x = dense(inputs[0]!);
       const w = attrs.hasWeight ? dense(inputs[1]!) : undefined;
       const b = attrs.hasBias ? dense(inputs[2]!) : undefined;
@@ -136,7 +127,7 @@ export function normRoutineFrame(name: string, kernels: NormKernels): Routine {
     },
     backward(grad, ctx) {
       const [x, w, stats] = ctx.saved as [Tensor, Tensor | undefined, Tensor];
-      const attrs = ctx.attrs as NormAttrs;
+      const attrs = ctx.attrs;
       const g = dense(grad);
       const C = x.shape[x.rank - 1]!;
       const rows = C === 0 ? 0 : x.size / C;

@@ -1,7 +1,11 @@
 /**
- * @lrw/tensor: autograd tensors over a thin backend interface, with the CPU reference backend.
- * See README.md for the API and docs/architecture.md for the layering.
+ * @lrw/tensor: autograd tensors over a thin backend interface. The entry point: it registers the
+ * built-in backends ('cpu', 'cpu-reference', 'webgpu', 'gpujs', 'cuda') and re-exports the API. See README.md for
+ * the API and docs/architecture.md for the layering.
  */
+import { registerBuiltinBackends } from './builtin-backends.js';
+
+registerBuiltinBackends();
 
 export { backward, OpContext } from './autograd.js';
 export {
@@ -9,12 +13,16 @@ export {
   type BackendMemory,
   BINARY_KERNELS,
   type Buf,
+  type KernelAttrs,
+  type KernelAttrsOf,
   type KernelCall,
+  type KernelFn,
   type KernelName,
+  type NoKernelAttrs,
   PRIMITIVE_KERNELS,
   type PrimitiveKernel,
   REDUCE_KERNELS,
-  type Routine,
+  type ReduceKernelAttrs,
   type TensorView,
   UNARY_KERNELS,
 } from './backend.js';
@@ -40,6 +48,24 @@ export {
   type FastCpuBackendOptions,
   wasmKernelsOf,
 } from './cpu-wasm/fast-backend.js';
+export {
+  arange,
+  type CreateOptions,
+  defaultGenerator,
+  full,
+  fullLike,
+  manualSeed,
+  ones,
+  onesLike,
+  type RandomOptions,
+  randn,
+  scalar,
+  type TensorData,
+  tensor,
+  uniform,
+  zeros,
+  zerosLike,
+} from './creation.js';
 export { DTYPE_BYTES, DTYPES, type DType, isFloatDType } from './dtype.js';
 export {
   assertNoLeaks,
@@ -47,12 +73,12 @@ export {
   isGradEnabled,
   keep,
   liveTensors,
-  type MemoryInfo,
-  memory,
   noGrad,
   tidy,
 } from './engine.js';
 export { DisposedTensorError, LeakError, UnsupportedOpError } from './errors.js';
+export { KernelBackend, type KernelTable } from './kernel-backend.js';
+export { type MemoryInfo, memory } from './memory.js';
 export {
   applyOp,
   DEFAULT_TOLERANCE,
@@ -69,25 +95,7 @@ export {
   type AdamWRoutineAttrs,
   adamwStep,
 } from './ops/adamw.js';
-export {
-  arange,
-  type CreateOptions,
-  cast,
-  defaultGenerator,
-  full,
-  fullLike,
-  manualSeed,
-  ones,
-  onesLike,
-  type RandomOptions,
-  randn,
-  scalar,
-  type TensorData,
-  tensor,
-  uniform,
-  zeros,
-  zerosLike,
-} from './ops/creation.js';
+export { cast } from './ops/cast.js';
 export {
   abs,
   add,
@@ -163,9 +171,26 @@ export {
   currentBackendName,
   getBackend,
   loadBackend,
+  type RegisterBackendOptions,
   registerBackend,
   setBackend,
 } from './registry.js';
+export {
+  type AttentionAttrs,
+  type AxesAttrs,
+  type CrossEntropyAttrs,
+  type DropoutAttrs,
+  type NoAttrs,
+  type NormAttrs,
+  type Routine,
+  type RoutineAttrs,
+  type RoutineHost,
+  type RoutineName,
+  type RoutineOf,
+  type RoutineTable,
+  routineOf,
+  type SoftmaxAttrs,
+} from './routine.js';
 export {
   broadcastShapes,
   contiguousStrides,

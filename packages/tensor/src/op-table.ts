@@ -1,12 +1,14 @@
 /**
  * The op table: one declarative entry per op (name, kind, forward, gradient rule, tolerance).
- * Ops are called only through `applyOp`, which picks a backend routine when one is registered,
- * records the autograd node, and cleans up temporaries. The conformance suite
+ * Ops are called only through `applyOp`, which picks a backend's fused routine when one is
+ * registered (`routineOf`, routine.ts), records the autograd node, and cleans up temporaries.
+ * The conformance suite
  * (`@lrw/tensor/testing`) is generated from this table, so every entry is tested on every backend.
  */
 import { type GradRule, Node, OpContext } from './autograd.js';
 import type { DType } from './dtype.js';
 import { isGradEnabled, noGrad, tidy } from './engine.js';
+import { routineOf } from './routine.js';
 import type { Tensor } from './tensor.js';
 
 export interface Tolerance {
@@ -78,7 +80,7 @@ export function applyOp<A>(def: OpDef<A>, inputs: readonly Tensor[], attrs: A): 
     }
   }
   const wantGrad = def.differentiable && isGradEnabled() && inputs.some((t) => t.requiresGrad);
-  const routine = backend?.routine?.(def.name);
+  const routine = backend && routineOf(backend, def.name);
   let forward = def.forward;
   let rule = def.backward as GradRule | undefined;
   if (def.kind === 'composite') {

@@ -1,14 +1,23 @@
 /**
  * Backend registry with lazy loading: a factory runs on first use, so a GPU backend's module
  * (and its native bindings) is imported only when someone asks for it, never on a CPU-only install.
+ * It knows no backend itself: the package entry registers the built-in ones (builtin-backends.ts).
  */
 import type { Backend } from './backend.js';
-import { createCpuBackend } from './cpu/cpu-backend.js';
-import { createDefaultCpuBackend } from './cpu-wasm/fast-backend.js';
 
 type Factory = () => Backend | Promise<Backend>;
 
+export interface RegisterBackendOptions {
+  /**
+   * Create the backend on the first `getBackend(name)` (the factory must then return a
+   * Backend, not a Promise), so that importing the package is enough to compute on it, as on
+   * the built-in 'cpu'. Default false: `await loadBackend(name)` or `setBackend(name)` first.
+   */
+  loadOnDemand?: boolean;
+}
+
 const factories = new Map<string, Factory>();
+const onDemand = new Set<string>();
 const instances = new Map<string, Backend>();
 const pending = new Map<string, Promise<Backend>>();
 let current = 'cpu';
@@ -17,18 +26,30 @@ let current = 'cpu';
  * Registers a backend factory under `name` (replacing an unloaded one of the same name).
  * Example: `registerBackend('webgpu', async () => (await import('./webgpu.js')).create())`.
  */
-export function registerBackend(name: string, factory: Factory): void {
+export function registerBackend(
+  name: string,
+  factory: Factory,
+  options: RegisterBackendOptions = {},
+): void {
   if (instances.has(name)) {
     throw new Error(
       `registerBackend: backend '${name}' is already loaded; pick another name or register before first use`,
     );
   }
   factories.set(name, factory);
+  if (options.loadOnDemand) onDemand.add(name);
+  else onDemand.delete(name);
 }
 
 /** Names of registered backends (loaded or not). */
 export function backendNames(): string[] {
   return [...factories.keys()];
+}
+
+function registeredList(): string {
+  return factories.size
+    ? backendNames().join(', ')
+    : "none (import '@lrw/tensor': its entry registers the built-in backends)";
 }
 
 /** Loads (once) and returns the backend `name`. */
@@ -39,9 +60,7 @@ export async function loadBackend(name: string): Promise<Backend> {
   if (!p) {
     const factory = factories.get(name);
     if (!factory) {
-      throw new Error(
-        `loadBackend: no backend named '${name}'; registered: ${backendNames().join(', ')}`,
-      );
+      throw new Error(`loadBackend: no backend named '${name}'; registered: ${registeredList()}`);
     }
     p = Promise.resolve(factory()).then((b) => {
       instances.set(name, b);
@@ -66,8 +85,7 @@ export function getBackend(name: string = current): Backend {
   const b = instances.get(name);
   if (b) return b;
   const factory = factories.get(name);
-  if (factory && (name === 'cpu' || name === 'cpu-reference')) {
-    // The CPU backend is synchronous; load it on demand so `import` alone is enough.
+  if (factory && onDemand.has(name)) {
     const made = factory();
     if (!(made instanceof Promise)) {
       instances.set(name, made);
@@ -77,7 +95,7 @@ export function getBackend(name: string = current): Backend {
   throw new Error(
     factory
       ? `getBackend: backend '${name}' is registered but not loaded; await setBackend('${name}') or loadBackend('${name}') first`
-      : `getBackend: no backend named '${name}'; registered: ${backendNames().join(', ')}`,
+      : `getBackend: no backend named '${name}'; registered: ${registeredList()}`,
   );
 }
 
@@ -85,18 +103,3 @@ export function getBackend(name: string = current): Backend {
 export function currentBackendName(): string {
   return current;
 }
-
-// 'cpu': wasm SIMD matmul over tensors in a shared WebAssembly memory, reference kernels for the
-// rest (or all reference with LRW_TENSOR_CPU=reference / without wasm SIMD). 'cpu-reference':
-// always the reference kernels, the living definition the fast ones are tested against.
-registerBackend('cpu', () => createDefaultCpuBackend());
-registerBackend('cpu-reference', () => createCpuBackend({ name: 'cpu-reference' }));
-// 'webgpu': WGSL kernels (src/webgpu), imported only when first loaded; in Node it needs the optional
-// npm package `webgpu` (Dawn) and an adapter (see README "WebGPU backend").
-registerBackend('webgpu', async () => (await import('./webgpu/index.js')).createWebGpuBackend());
-// 'gpujs': gpu.js kernels on WebGL2 float textures (src/gpujs), imported only when first loaded; it
-// needs the optional npm package `gpu.js` and a WebGL context (a browser, or headless-gl in Node).
-registerBackend('gpujs', async () => (await import('./gpujs/index.js')).createGpuJsBackend());
-// 'cuda': CUDA C kernels and cuBLAS on an NVIDIA GPU (src/cuda), imported only when first loaded;
-// it needs the optional npm package `koffi` and the NVIDIA driver (see README "CUDA backend").
-registerBackend('cuda', async () => (await import('./cuda/index.js')).createCudaBackend());

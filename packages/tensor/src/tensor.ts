@@ -2,13 +2,18 @@
  * The Tensor: a typed, strided view of reference-counted backend storage, plus autograd state.
  * Views (reshape, permute, slice, expand) share storage and cost no copy. Every op is also a
  * method here so model code reads left to right: `x.matmul(w).add(b).gelu()`.
+ *
+ * Layering: this module imports the ops (for the methods); the ops never import it at run time.
+ * They make new tensors through an existing one (`newEmpty`, `newFull`, like PyTorch's
+ * `new_empty`), and functions that create tensors from nothing (`tensor`, `zeros`, ...) live
+ * above it, in creation.ts.
  */
 import { type Node, backward as runBackward } from './autograd.js';
 import type { Backend, TensorView } from './backend.js';
 import { DTYPE_BYTES, type DType, isFloatDType } from './dtype.js';
-import { isGradEnabled, trackTensor, untrackTensor } from './engine.js';
+import { trackTensor, untrackTensor } from './engine.js';
 import { DisposedTensorError, UnsupportedOpError } from './errors.js';
-import { cast, fullLike, onesLike, scalarLike, zerosLike } from './ops/creation.js';
+import { cast } from './ops/cast.js';
 import {
   abs,
   add,
@@ -39,6 +44,7 @@ import {
   sub,
   tanh,
 } from './ops/elementwise.js';
+import { fillTensor } from './ops/fill.js';
 import { assign, inplaceBinary } from './ops/inplace.js';
 import { matmul } from './ops/matmul.js';
 import { type DropoutOptions, dropout, gelu, logSoftmax, silu, softmax } from './ops/nn.js';
@@ -100,6 +106,19 @@ export class Tensor {
   static empty(backend: Backend, shape: Shape, dtype: DType, op: string): Tensor {
     const storage = Storage.alloc(backend, Math.max(shapeSize(shape), 1) * DTYPE_BYTES[dtype]);
     return new Tensor(storage, shape, contiguousStrides(shape), 0, dtype, op);
+  }
+
+  /**
+   * @internal A new contiguous tensor on this tensor's backend (uninitialized until a kernel
+   * writes it): how ops, which sit below this class, create their outputs.
+   */
+  newEmpty(shape: Shape, dtype: DType, op: string): Tensor {
+    return Tensor.empty(this.backend, shape, dtype, op);
+  }
+
+  /** @internal A new tensor of `shape` filled with `value`, on this tensor's backend. */
+  newFull(shape: Shape, value: number, dtype: DType = this.dtype, op = 'full'): Tensor {
+    return fillTensor(this.newEmpty(shape, dtype, op), value);
   }
 
   /** @internal A view of this tensor's storage with other metadata (no copy). */
@@ -369,17 +388,17 @@ export class Tensor {
   // ---- creation helpers ----------------------------------------------------------------------
 
   zerosLike(): Tensor {
-    return zerosLike(this);
+    return this.newFull(this.shape, 0);
   }
   onesLike(): Tensor {
-    return onesLike(this);
+    return this.newFull(this.shape, 1);
   }
   fullLike(value: number): Tensor {
-    return fullLike(this, value);
+    return this.newFull(this.shape, value);
   }
   /** @internal A scalar of this tensor's dtype and backend. */
   scalarLike(value: number): Tensor {
-    return scalarLike(this, value);
+    return this.newFull([], value);
   }
 
   // ---- views --------------------------------------------------------------------------------
@@ -579,16 +598,6 @@ export class Tensor {
   }
   zero_(): this {
     return this.fill_(0);
-  }
-}
-
-/** @internal Whether in-place writes are allowed on `t` right now. */
-export function checkInplace(t: Tensor, where: string): void {
-  t.assertAlive(where);
-  if (t.node || (t.requiresGrad && isGradEnabled())) {
-    throw new Error(
-      `${where}: in-place update of ${t.toString()} which ${t.node ? 'is part of an autograd graph' : 'requires grad'}; wrap parameter updates in noGrad(() => ...)`,
-    );
   }
 }
 

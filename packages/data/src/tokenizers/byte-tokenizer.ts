@@ -1,4 +1,5 @@
-import { END_OF_TEXT, type Tokenizer } from './tokenizer.js';
+import { END_OF_TEXT } from './end-of-text.js';
+import type { Tokenizer } from './tokenizer.js';
 
 // Byte-level tokenizer for tiny runs: the UTF-8 bytes of the text are the ids (0..255) and
 // 256 is end-of-text, so the vocabulary is 257 and any text round-trips exactly.

@@ -32,7 +32,7 @@ export type TokenizerSpec =
   | 'byte'
   | { module: string; export?: string; options?: unknown; name?: string };
 
-export const END_OF_TEXT = '<|endoftext|>';
+export { END_OF_TEXT } from './end-of-text.js';
 
 /** Creates the tokenizer of a spec (loading GPT-2's merge table on first use). */
 export async function createTokenizer(spec: TokenizerSpec = 'gpt2'): Promise<Tokenizer> {

@@ -3,14 +3,14 @@
 // f32x4 vector exp (float32 arithmetic instead of float64; the conformance suite's GELU
 // tolerance holds). In a profile of a GPT-2 micro training step the JavaScript routine took
 // ~13% of the samples.
-import type { Routine } from '../backend.js';
 import { f32 } from '../cpu/tensor-f32.js';
 import { dense } from '../fused-frames.js';
+import type { NoAttrs, Routine } from '../routine.js';
 import { Tensor } from '../tensor.js';
 import type { WasmKernels } from './wasm-kernels.js';
 
 /** The `gelu` routine on `mm`: saves only x (backward recomputes the exp). */
-export function wasmGeluRoutine(mm: WasmKernels): Routine {
+export function wasmGeluRoutine(mm: WasmKernels): Routine<NoAttrs> {
   return {
     forward([input], _attrs, ctx) {
       const x = dense(input!);

@@ -3,18 +3,15 @@
 // tensor (1024 tokens x 50304 vocabulary = 206 MB for the "tiny" config, twice with its
 // gradient). Backward recomputes each chunk's logits (one more x W^T, the trade of
 // Liger-Kernel's fused linear cross-entropy / Wijmans et al. 2024 "Cut your losses").
-import type { Routine } from '../backend.js';
 import type { CpuBackend } from '../cpu/cpu-backend.js';
 import type { Gemm } from '../cpu/gemm.js';
 import { f32 } from '../cpu/tensor-f32.js';
 import { dense } from '../fused-frames.js';
+import type { CrossEntropyAttrs, Routine } from '../routine.js';
 import { Tensor } from '../tensor.js';
 import type { WasmKernels } from './wasm-kernels.js';
 
-interface Attrs {
-  ignoreIndex: number;
-  hasMask: boolean;
-}
+type Attrs = CrossEntropyAttrs;
 
 /** Floats of logits per chunk (8 MiB): small enough for L3, large enough for gemm efficiency. */
 const CHUNK_FLOATS = 1 << 21;
@@ -75,7 +72,7 @@ export type { Gemm } from '../cpu/gemm.js';
 export function linearCrossEntropyRoutine(
   wasmKernels: WasmKernels,
   options: { chunkFloats?: number; gemm?: Gemm | undefined; keepLogitsBytes?: number } = {},
-): Routine {
+): Routine<Attrs> {
   const chunkFloats = options.chunkFloats ?? CHUNK_FLOATS;
   const keepLogitsBytes = options.keepLogitsBytes ?? KEEP_LOGITS_BYTES;
   const gemm = options.gemm;
@@ -112,7 +109,7 @@ export function linearCrossEntropyRoutine(
   };
 
   return {
-    forward(inputs, attrs: Attrs, ctx) {
+    forward(inputs, attrs, ctx) {
       const x = dense(inputs[0]!);
       const w = dense(inputs[1]!);
       const targets = dense(inputs[2]!);
@@ -170,7 +167,7 @@ export function linearCrossEntropyRoutine(
         Tensor,
         Tensor | undefined,
       ];
-      const attrs = ctx.attrs as Attrs;
+      const attrs = ctx.attrs;
       const g = dense(grad);
       const C = x.shape[x.rank - 1]!;
       const V = w.shape[0]!;

@@ -10,10 +10,10 @@
  * Batch axes broadcast (grouped key/value heads read the same k, v tiles; their gradients
  * accumulate there). Inputs of different ranks or with an empty axis use `attentionRoutine`.
  */
-import type { Routine } from '../backend.js';
 import type { BlasProvider } from '../cpu-blas/provider.js';
 import type { AttentionTileKernels } from '../cpu-wasm/elementwise.js';
 import { dense } from '../fused-frames.js';
+import type { AttentionAttrs, Routine } from '../routine.js';
 import { Tensor } from '../tensor.js';
 import { attentionRoutine } from './attention-routine.js';
 import type { CpuBackend } from './cpu-backend.js';
@@ -22,11 +22,6 @@ import { f32 } from './tensor-f32.js';
 
 /** Row-major float32 gemm with the wasm kernels' `matmul` signature (operands are subarrays). */
 export type TileGemm = Gemm;
-
-interface Attrs {
-  causal: boolean;
-  scale: number;
-}
 
 /** Tile edge (queries and keys). 64 keeps a score tile (16 KiB) and its operands in L1/L2. */
 export const ATTENTION_BLOCK = 64;
@@ -188,7 +183,7 @@ function freshZeros(backend: Tensor['backend'], shape: number[], like: Tensor | 
 export function blockwiseAttentionRoutine(
   gemm: TileGemm & { sgemm?: LdGemm },
   options: { block?: number; tiles?: AttentionTileKernels } = {},
-): Routine {
+): Routine<AttentionAttrs> {
   const B = options.block ?? ATTENTION_BLOCK;
   const tiles = options.tiles ?? jsAttentionTiles;
   const ldGemm = gemm.sgemm;
@@ -257,7 +252,7 @@ export function blockwiseAttentionRoutine(
   };
 
   return {
-    forward(inputs, attrs: Attrs, ctx) {
+    forward(inputs, attrs, ctx) {
       const [qi, ki, vi] = inputs as [Tensor, Tensor, Tensor];
       const batch = batchShape(qi, ki, vi);
       if (!batch) return attentionRoutine.forward(inputs, attrs, ctx);
@@ -365,7 +360,7 @@ export function blockwiseAttentionRoutine(
     backward(grad, ctx) {
       if (ctx.saved.length === 4) return attentionRoutine.backward!(grad, ctx);
       const [qt, kt, vt, out, lse] = ctx.saved as [Tensor, Tensor, Tensor, Tensor, Tensor];
-      const { causal, scale } = ctx.attrs as Attrs;
+      const { causal, scale } = ctx.attrs;
       const need = ctx.needsGrad;
       const r = qt.rank;
       const T = qt.shape[r - 2]!;

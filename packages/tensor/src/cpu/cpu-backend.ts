@@ -1,21 +1,14 @@
 /**
  * The CPU reference backend: buffers are ArrayBuffers (pooled by exact byte size), kernels are
- * plain TypeScript over typed arrays and live in a per-backend registry so a faster
- * implementation of any one kernel (wasm SIMD, BLAS, a worker pool) swaps in with
+ * plain TypeScript over typed arrays and live in the backend's kernel table (`KernelBackend`) so
+ * a faster implementation of any one kernel (wasm SIMD, BLAS, a worker pool) swaps in with
  * `registerKernel` without touching ops or autograd.
  */
-import type {
-  Backend,
-  BackendMemory,
-  Buf,
-  KernelCall,
-  KernelName,
-  Routine,
-  TensorView,
-} from '../backend.js';
+import type { BackendMemory, Buf, KernelFn, KernelName, TensorView } from '../backend.js';
 import { BufferPool } from '../buffer-pool.js';
 import type { DType } from '../dtype.js';
-import { UnsupportedOpError } from '../errors.js';
+import { KernelBackend } from '../kernel-backend.js';
+import type { RoutineTable } from '../routine.js';
 import { elementwiseKernels } from './elementwise-kernels.js';
 import { gatherKernel, scatterAddKernel } from './index-kernels.js';
 import { matmulKernel } from './matmul-kernel.js';
@@ -26,8 +19,11 @@ export type NumArray = Float32Array | Int32Array;
 /** Kernels that also run on float16/bfloat16 storage (conversions and copies). */
 const HALF_STORAGE_KERNELS = new Set<string>(['copy', 'cast']);
 
-/** A CPU kernel: reads its inputs and writes its output through `cpu.array(view)`. */
-export type CpuKernel = (call: KernelCall, cpu: CpuBackend) => void;
+/**
+ * A CPU kernel for kernel `K`: reads its inputs and writes its output through `cpu.array(view)`;
+ * `call.attrs` is typed by `K` (see `KernelAttrs`).
+ */
+export type CpuKernel<K extends KernelName = KernelName> = KernelFn<CpuBackend, K>;
 
 /**
  * Memory plus its typed-array views over the same bytes, created once and pooled together (views
@@ -68,8 +64,8 @@ export interface CpuBackendOptions {
   name?: string;
   /** Kernels replacing the reference ones, by name. */
   kernels?: Record<string, CpuKernel>;
-  /** Fused routines by composite op name. */
-  routines?: Record<string, Routine>;
+  /** Fused routines by composite op name (typed by `RoutineAttrs`). */
+  routines?: RoutineTable;
   /** Most bytes kept in the free pool (default 1 GiB); beyond it freed buffers are dropped. */
   maxPooledBytes?: number;
   /**
@@ -81,42 +77,31 @@ export interface CpuBackendOptions {
   releaseBlock?: (block: CpuBlock) => void;
 }
 
-export class CpuBackend implements Backend {
+export class CpuBackend extends KernelBackend<CpuBackend> {
   readonly name: string;
-  private readonly kernels = new Map<string, CpuKernel>();
-  private readonly routines = new Map<string, Routine>();
   private readonly pool: BufferPool<CpuBlock>;
   private readonly allocateBlock: (bytes: number) => CpuBlock;
   private readonly releaseBlock: ((block: CpuBlock) => void) | undefined;
 
   constructor(options: CpuBackendOptions = {}) {
+    super();
     this.name = options.name ?? 'cpu';
     this.pool = new BufferPool(options.maxPooledBytes ?? 2 ** 30);
     this.allocateBlock = options.allocateBlock ?? allocateArrayBufferBlock;
     this.releaseBlock = options.releaseBlock;
-    for (const [k, v] of Object.entries(cpuReferenceKernels)) this.kernels.set(k, v);
-    for (const [k, v] of Object.entries(options.kernels ?? {})) this.kernels.set(k, v);
-    for (const [k, v] of Object.entries(options.routines ?? {})) this.routines.set(k, v);
+    this.registerKernels(cpuReferenceKernels);
+    this.registerKernels(options.kernels ?? {});
+    this.registerRoutines(options.routines ?? {});
   }
 
-  /** Replaces (or adds) the implementation of one kernel. */
-  registerKernel(name: KernelName, kernel: CpuKernel): void {
-    this.kernels.set(name, kernel);
+  protected acceptsDType(kernel: KernelName, dtype: DType): boolean {
+    return dtype === 'float32' || dtype === 'int32' || HALF_STORAGE_KERNELS.has(kernel);
   }
 
-  /** The implementation currently registered for `name`. */
-  kernel(name: KernelName): CpuKernel | undefined {
-    return this.kernels.get(name);
-  }
-
-  /** Adds (or with `undefined`, removes) a fused routine for a composite op. */
-  registerRoutine(op: string, routine: Routine | undefined): void {
-    if (routine) this.routines.set(op, routine);
-    else this.routines.delete(op);
-  }
-
-  routine(op: string): Routine | undefined {
-    return this.routines.get(op);
+  protected unsupportedHint(missing: boolean): string {
+    return missing
+      ? 'no kernel registered'
+      : 'the CPU backend computes in float32 and int32 (half precision is storage only); cast to float32 first';
   }
 
   alloc(bytes: number): Buf {
@@ -156,30 +141,6 @@ export class CpuBackend implements Backend {
 
   read(buf: Buf, byteOffset = 0, byteLength?: number): Promise<ArrayBuffer> {
     return Promise.resolve(this.readSync(buf, byteOffset, byteLength));
-  }
-
-  supports(kernel: KernelName, dtype: DType): boolean {
-    if (!this.kernels.has(kernel)) return false;
-    return dtype === 'float32' || dtype === 'int32' || HALF_STORAGE_KERNELS.has(kernel);
-  }
-
-  run(call: KernelCall): void {
-    const k = this.kernels.get(call.kernel);
-    const halfOk = HALF_STORAGE_KERNELS.has(call.kernel);
-    const bad = [call.output, ...call.inputs].find(
-      (v) => v.dtype !== 'float32' && v.dtype !== 'int32' && !halfOk,
-    );
-    if (!k || bad) {
-      throw new UnsupportedOpError(
-        call.kernel,
-        bad?.dtype ?? call.output.dtype,
-        this.name,
-        k
-          ? 'the CPU backend computes in float32 and int32 (half precision is storage only); cast to float32 first'
-          : 'no kernel registered',
-      );
-    }
-    k(call, this);
   }
 
   /** The raw 16-bit words behind a float16/bfloat16 view, for storage kernels. */

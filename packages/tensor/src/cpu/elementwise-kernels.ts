@@ -1,6 +1,6 @@
 /** Reference CPU kernels for elementwise ops: unary, binary, where, copy, cast, fill, arange, random. */
 import type { BinaryKernel, KernelCall, UnaryKernel } from '../backend.js';
-import { philoxFill, type RandomAttrs } from '../philox.js';
+import { philoxFill } from '../philox.js';
 import { shapeSize } from '../shape.js';
 import type { CpuKernel, NumArray } from './cpu-backend.js';
 import {
@@ -306,22 +306,21 @@ function contiguousRange(call: KernelCall): [number, number] {
   return [call.output.offset, call.output.offset + n];
 }
 
-const fillKernel: CpuKernel = (call, cpu) => {
+const fillKernel: CpuKernel<'fill'> = (call, cpu) => {
   const [s, e] = contiguousRange(call);
-  cpu.array(call.output).fill(call.attrs.value as number, s, e);
+  cpu.array(call.output).fill(call.attrs.value, s, e);
 };
 
-const arangeKernel: CpuKernel = (call, cpu) => {
+const arangeKernel: CpuKernel<'arange'> = (call, cpu) => {
   const o = cpu.array(call.output);
   const [s, e] = contiguousRange(call);
-  const start = call.attrs.start as number;
-  const step = call.attrs.step as number;
+  const { start, step } = call.attrs;
   for (let i = s; i < e; i++) o[i] = start + (i - s) * step;
 };
 
-const randomKernel: CpuKernel = (call, cpu) => {
+const randomKernel: CpuKernel<'random'> = (call, cpu) => {
   const [s, e] = contiguousRange(call);
-  philoxFill(cpu.array(call.output).subarray(s, e), e - s, call.attrs as unknown as RandomAttrs);
+  philoxFill(cpu.array(call.output).subarray(s, e), e - s, call.attrs);
 };
 
 export const elementwiseKernels: Record<string, CpuKernel> = {

@@ -6,8 +6,8 @@
  * registered on the fast CPU backend; the reference backend keeps the compositions, which stay
  * the definition (both run the same conformance suite and finite-difference checks).
  */
-import type { Routine } from '../backend.js';
 import { dense, normRoutineFrame } from '../fused-frames.js';
+import type { NoAttrs, NormAttrs, Routine, RoutineTable } from '../routine.js';
 import { Tensor } from '../tensor.js';
 import { attentionRoutine } from './attention-routine.js';
 import { f32 } from './tensor-f32.js';
@@ -24,7 +24,7 @@ function tanh(u: number): number {
  * GELU (tanh approximation): y = 0.5 x (1 + t), t = tanh(c (x + a x^3)), one pass each way;
  * t is saved so backward needs no second tanh.
  */
-export const geluRoutine: Routine = {
+export const geluRoutine: Routine<NoAttrs> = {
   forward([input], _attrs, ctx) {
     const x = dense(input!);
     const y = Tensor.empty(x.backend, x.shape, 'float32', 'gelu');
@@ -69,7 +69,7 @@ export const geluRoutine: Routine = {
  * dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) with dxhat = g w;
  * dw = sum_rows g xhat; db = sum_rows g. Saves x and per-row mean and 1/std.
  */
-export const layerNormRoutine: Routine = normRoutineFrame('layerNorm', {
+export const layerNormRoutine: Routine<NormAttrs> = normRoutineFrame('layerNorm', {
   forward({ x, w, b, y, stats, rows, C, eps }) {
     const xs = f32(x);
     const ys = f32(y);
@@ -136,7 +136,7 @@ export const layerNormRoutine: Routine = normRoutineFrame('layerNorm', {
 });
 
 /** The fused routines the fast CPU backend registers, by composite op name. */
-export const cpuFusedRoutines: Readonly<Record<string, Routine>> = {
+export const cpuFusedRoutines: RoutineTable = {
   gelu: geluRoutine,
   layerNorm: layerNormRoutine,
   scaledDotProductAttention: attentionRoutine,

@@ -1,13 +1,14 @@
 /** Reference CPU reductions over the trailing `inner` elements of a contiguous `[outer, inner]` input. */
+import type { ReduceKernel } from '../backend.js';
 import { shapeSize } from '../shape.js';
 import type { CpuKernel } from './cpu-backend.js';
 
-function reduceKernel(op: 'sum' | 'max' | 'min' | 'argmax'): CpuKernel {
+function reduceKernel<K extends ReduceKernel>(op: K): CpuKernel<K> {
   return (call, cpu) => {
     const [a] = call.inputs;
     const x = cpu.array(a);
     const o = cpu.array(call.output);
-    const inner = call.attrs.inner as number;
+    const inner = call.attrs.inner;
     const outer = shapeSize(call.output.shape);
     const oo = call.output.offset;
     for (let r = 0; r < outer; r++) {

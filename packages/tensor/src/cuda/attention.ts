@@ -7,17 +7,15 @@
  * sizes above 128, batch ranks above 4 and empty tensors use the materialized path: the four
  * products on cuBLAS around a fused scaled-masked softmax row kernel.
  */
-import type { Routine, TensorView } from '../backend.js';
+import type { TensorView } from '../backend.js';
 import { dense, materializedAttentionRoutine } from '../fused-frames.js';
 import { sumTo } from '../ops/reduce.js';
+import type { AttentionAttrs, Routine } from '../routine.js';
 import { Tensor } from '../tensor.js';
 import type { CudaBackend } from './backend.js';
 import type { Args } from './params.js';
 
-interface Attrs {
-  causal: boolean;
-  scale: number;
-}
+type Attrs = AttentionAttrs;
 
 const cudaOf = (t: Tensor) => t.backend as CudaBackend;
 const BR = 64;
@@ -154,8 +152,8 @@ const materialized = materializedAttentionRoutine({
   },
 });
 
-export const attentionRoutine: Routine = {
-  forward(inputs, attrs: Attrs, ctx) {
+export const attentionRoutine: Routine<Attrs> = {
+  forward(inputs, attrs, ctx) {
     const [qi, ki, vi] = inputs as [Tensor, Tensor, Tensor];
     const batch = attentionBatch(qi.shape, ki.shape, vi.shape);
     if (!batch || qi.dtype !== 'float32') return materialized.forward(inputs, attrs, ctx);
@@ -187,7 +185,7 @@ export const attentionRoutine: Routine = {
   backward(grad, ctx) {
     if (ctx.saved.length !== 5) return materialized.backward!(grad, ctx);
     const [q, k, v, o, lse] = ctx.saved as [Tensor, Tensor, Tensor, Tensor, Tensor];
-    const attrs = ctx.attrs as Attrs;
+    const attrs = ctx.attrs;
     const cuda = cudaOf(q);
     const r = q.rank;
     const T = q.shape[r - 2]!;

@@ -9,17 +9,16 @@
  * collective needs to reduce gradients in place on the device.
  */
 import type {
-  Backend,
   BackendMemory,
   Buf,
   KernelCall,
+  KernelFn,
   KernelName,
-  Routine,
   TensorView,
 } from '../backend.js';
 import { BufferPool } from '../buffer-pool.js';
 import type { DType } from '../dtype.js';
-import { UnsupportedOpError } from '../errors.js';
+import { KernelBackend } from '../kernel-backend.js';
 import type { Cublas } from './cublas.js';
 import type { Driver } from './driver.js';
 import { CU } from './driver.js';
@@ -36,7 +35,8 @@ export interface CudaBuf extends Buf {
 }
 
 /** A primitive kernel: turns a call into launches through the backend's helpers. */
-export type CudaKernel = (call: KernelCall, cuda: CudaBackend) => void;
+/** A CUDA kernel for kernel `K` (attrs typed by `K`): enqueues launches on the backend's stream. */
+export type CudaKernel<K extends KernelName = KernelName> = KernelFn<CudaBackend, K>;
 
 /** Device-side error codes written by kernels that validate indices (read back with data). */
 export const ERROR_CODES: Record<number, string> = {
@@ -88,7 +88,7 @@ export interface CudaBackendInit {
   tf32: boolean;
 }
 
-export class CudaBackend implements Backend {
+export class CudaBackend extends KernelBackend<CudaBackend> {
   readonly name: string;
   readonly koffi: Koffi;
   readonly driver: Driver;
@@ -106,8 +106,6 @@ export class CudaBackend implements Backend {
   private readonly module: NativePointer;
   private readonly kernelNames: Set<string>;
   private readonly functions = new Map<string, { fn: NativePointer; smem: number }>();
-  private readonly kernels = new Map<string, CudaKernel>();
-  private readonly routines = new Map<string, Routine>();
   private readonly pool: BufferPool<number>;
   private readonly args: Args;
   private readonly arena: NativePointer;
@@ -125,6 +123,7 @@ export class CudaBackend implements Backend {
   private destroyed = false;
 
   constructor(init: CudaBackendInit) {
+    super();
     this.name = init.name;
     this.koffi = init.koffi;
     this.driver = init.driver;
@@ -162,20 +161,7 @@ export class CudaBackend implements Backend {
     this.driver.record(this.uploadDone[1], this.stream);
   }
 
-  // ---- registration ---------------------------------------------------------------------------
-
-  registerKernel(name: KernelName, kernel: CudaKernel): void {
-    this.kernels.set(name, kernel);
-  }
-
-  registerRoutine(op: string, routine: Routine | undefined): void {
-    if (routine) this.routines.set(op, routine);
-    else this.routines.delete(op);
-  }
-
-  routine(op: string): Routine | undefined {
-    return this.routines.get(op);
-  }
+  // ---- registration (kernels and routines: KernelBackend) -------------------------------------
 
   /** TF32 tensor-core matmuls (about 10 bits of mantissa in the products) instead of fp32. */
   setTf32(on: boolean): void {
@@ -327,27 +313,19 @@ export class CudaBackend implements Backend {
     }
   }
 
-  supports(kernel: KernelName, dtype: DType): boolean {
-    return this.kernels.has(kernel) && (dtype === 'float32' || dtype === 'int32');
+  protected acceptsDType(_kernel: KernelName, dtype: DType): boolean {
+    return dtype === 'float32' || dtype === 'int32';
   }
 
-  run(call: KernelCall): void {
+  protected unsupportedHint(missing: boolean): string {
+    return missing
+      ? 'no CUDA kernel registered'
+      : 'the CUDA backend computes and stores float32 and int32; cast half-precision tensors to float32 first';
+  }
+
+  override run<K extends KernelName>(call: KernelCall<K>): void {
     this.checkAlive(call.kernel);
-    const k = this.kernels.get(call.kernel);
-    const bad = [call.output, ...call.inputs].find(
-      (v) => v.dtype !== 'float32' && v.dtype !== 'int32',
-    );
-    if (!k || bad) {
-      throw new UnsupportedOpError(
-        call.kernel,
-        bad?.dtype ?? call.output.dtype,
-        this.name,
-        k
-          ? 'the CUDA backend computes and stores float32 and int32; cast half-precision tensors to float32 first'
-          : 'no CUDA kernel registered',
-      );
-    }
-    k(call, this);
+    super.run(call);
   }
 
   async sync(): Promise<void> {

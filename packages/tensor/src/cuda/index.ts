@@ -126,9 +126,9 @@ export async function createCudaBackend(
     maxPooledBytes: options.maxPooledBytes ?? Number.POSITIVE_INFINITY,
     tf32: options.tf32 ?? false,
   });
-  for (const [k, v] of Object.entries(primitiveKernels)) backend.registerKernel(k, v);
+  backend.registerKernels(primitiveKernels);
   if (options.fusedRoutines !== false) {
-    for (const [op, r] of Object.entries(cudaRoutines)) backend.registerRoutine(op, r);
+    backend.registerRoutines(cudaRoutines);
   }
   return backend;
 }

@@ -3,7 +3,7 @@
  * parameter structs in the field order of cuda/*.cu) for the kernels of cuda/elementwise.cu,
  * reduce.cu, index.cu and random.cu; matmul through cuBLAS (gemm-plan.ts).
  */
-import type { KernelCall, TensorView } from '../backend.js';
+import type { KernelCall, ReduceKernel, TensorView } from '../backend.js';
 import { BINARY_KERNELS, UNARY_KERNELS } from '../backend.js';
 import type { DType } from '../dtype.js';
 import { UnsupportedOpError } from '../errors.js';
@@ -96,23 +96,20 @@ const whereKernel: CudaKernel = (call, cuda) =>
   elementwise(cuda, 'lrw_where', [call.output, ...call.inputs]);
 const copyKernel: CudaKernel = (call, cuda) =>
   elementwise(cuda, 'lrw_copy', [call.output, call.inputs[0]!]);
-const fillKernel: CudaKernel = (call, cuda) =>
-  elementwise(cuda, 'lrw_fill', [call.output], 0, [call.attrs.value as number, 0]);
-const arangeKernel: CudaKernel = (call, cuda) =>
-  elementwise(cuda, 'lrw_arange', [call.output], 0, [
-    call.attrs.start as number,
-    call.attrs.step as number,
-  ]);
+const fillKernel: CudaKernel<'fill'> = (call, cuda) =>
+  elementwise(cuda, 'lrw_fill', [call.output], 0, [call.attrs.value, 0]);
+const arangeKernel: CudaKernel<'arange'> = (call, cuda) =>
+  elementwise(cuda, 'lrw_arange', [call.output], 0, [call.attrs.start, call.attrs.step]);
 
 // ---- reductions -------------------------------------------------------------------------------
 
 const REDUCE_OPS = { sum: 0, max: 1, min: 2, argmax: 3 } as const;
 
-function reduceKernel(op: keyof typeof REDUCE_OPS): CudaKernel {
+function reduceKernel(op: keyof typeof REDUCE_OPS): CudaKernel<ReduceKernel> {
   return (call, cuda) => {
     const [x] = call.inputs as [TensorView];
     const out = call.output;
-    const inner = call.attrs.inner as number;
+    const inner = call.attrs.inner;
     const rows = shapeSize(out.shape);
     // ReduceParams: out, in, rows, inner, inOffset, outOffset, op, dtypeIn, dtypeOut
     cuda.launchRows('lrw_reduce', rows, inner, (a) =>

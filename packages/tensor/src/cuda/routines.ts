@@ -6,9 +6,17 @@
  * attention (attention.ts) and the one-pass AdamW update. Each is checked by the same
  * conformance cases and finite-difference gradients as the compositions.
  */
-import type { Routine, TensorView } from '../backend.js';
+import type { TensorView } from '../backend.js';
 import { dense, normRoutineFrame } from '../fused-frames.js';
 import type { AdamWRoutineAttrs } from '../ops/adamw.js';
+import type {
+  CrossEntropyAttrs,
+  NoAttrs,
+  NormAttrs,
+  Routine,
+  RoutineTable,
+  SoftmaxAttrs,
+} from '../routine.js';
 import { shapeSize } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { attentionRoutine } from './attention.js';
@@ -19,7 +27,7 @@ const cudaOf = (t: Tensor) => t.backend as CudaBackend;
 
 // ---- softmax / log-softmax along any axis -------------------------------------------------------
 
-function softmaxRoutine(log: boolean): Routine {
+function softmaxRoutine(log: boolean): Routine<SoftmaxAttrs> {
   // SoftmaxParams: in0, in1, out, rows, L, inner, off0, off1, offOut, log
   const launch = (
     cuda: CudaBackend,
@@ -56,7 +64,7 @@ function softmaxRoutine(log: boolean): Routine {
     },
     backward(grad, ctx) {
       const [y] = ctx.saved as [Tensor];
-      const { axis } = ctx.attrs as { axis: number };
+      const { axis } = ctx.attrs;
       const g = dense(grad);
       const dx = Tensor.empty(y.backend, y.shape, 'float32', 'softmax-backward');
       launch(cudaOf(y), 'lrw_softmax_bwd', y.shape, axis, [y.view(), g.view(), dx.view()]);
@@ -68,10 +76,7 @@ function softmaxRoutine(log: boolean): Routine {
 
 // ---- cross-entropy per token (and the fused vocabulary head) ------------------------------------
 
-interface CeAttrs {
-  ignoreIndex: number;
-  hasMask: boolean;
-}
+type CeAttrs = CrossEntropyAttrs;
 
 interface CeViews {
   logits: TensorView;
@@ -118,8 +123,8 @@ function ceLaunch(
   );
 }
 
-const crossEntropyRoutine: Routine = {
-  forward(inputs, attrs: CeAttrs, ctx) {
+const crossEntropyRoutine: Routine<CeAttrs> = {
+  forward(inputs, attrs, ctx) {
     const logits = dense(inputs[0]!);
     const targets = dense(inputs[1]!);
     const mask = attrs.hasMask ? dense(inputs[2]!) : undefined;
@@ -149,7 +154,7 @@ const crossEntropyRoutine: Routine = {
   },
   backward(grad, ctx) {
     const [logits, targets, lse, mask] = ctx.saved as [Tensor, Tensor, Tensor, Tensor | undefined];
-    const attrs = ctx.attrs as CeAttrs;
+    const attrs = ctx.attrs;
     const g = dense(grad);
     const V = logits.shape[logits.rank - 1]!;
     const dl = Tensor.empty(logits.backend, logits.shape, 'float32', 'crossEntropy-backward');
@@ -189,8 +194,8 @@ const rowsOf = (t: Tensor, r0: number, r1: number, C: number): TensorView => ({
   offset: t.offset + r0 * C,
 });
 
-const linearCrossEntropyRoutine: Routine = {
-  forward(inputs, attrs: CeAttrs, ctx) {
+const linearCrossEntropyRoutine: Routine<CeAttrs> = {
+  forward(inputs, attrs, ctx) {
     const [xIn, wIn, tIn] = inputs as [Tensor, Tensor, Tensor];
     const C = xIn.shape[xIn.rank - 1]!;
     const N = tIn.size;
@@ -236,7 +241,7 @@ const linearCrossEntropyRoutine: Routine = {
       Tensor,
       Tensor | undefined,
     ];
-    const attrs = ctx.attrs as CeAttrs;
+    const attrs = ctx.attrs;
     const cuda = cudaOf(x);
     const g = dense(grad);
     const [N, C] = x.shape as [number, number];
@@ -287,7 +292,7 @@ const linearCrossEntropyRoutine: Routine = {
 /** Rows summed per partial in the weight/bias gradient (stage 1 of the column sums). */
 const NORM_CHUNK_ROWS = 64;
 
-function normRoutine(rms: boolean): Routine {
+function normRoutine(rms: boolean): Routine<NormAttrs> {
   const name = rms ? 'rmsNorm' : 'layerNorm';
   // NormParams: x, y, stats, w, b, g, dx, rows, C, 7 offsets, hasW, hasB, rms, eps
   const pack =
@@ -357,7 +362,7 @@ function normRoutine(rms: boolean): Routine {
 
 // ---- GELU (tanh approximation) and SiLU ---------------------------------------------------------
 
-function pointwise(name: string, op: number): Routine {
+function pointwise(name: string, op: number): Routine<NoAttrs> {
   // PointwiseParams: x, g, y, n, xOff, gOff, yOff, op
   const launch = (cuda: CudaBackend, x: Tensor, g: Tensor | null, y: Tensor, o: number) =>
     cuda.launch1d('lrw_pointwise', x.size, (a) =>
@@ -394,7 +399,7 @@ function pointwise(name: string, op: number): Routine {
 // ---- AdamW --------------------------------------------------------------------------------------
 
 /** Inputs [param, grad, m, v] (contiguous float32, one shape); updates param, m, v in place. */
-export const adamwRoutine: Routine & { path: 'routine' } = {
+export const adamwRoutine: Routine<AdamWRoutineAttrs> & { path: 'routine' } = {
   path: 'routine',
   forward(inputs: readonly Tensor[], attrs: AdamWRoutineAttrs): Tensor {
     const [param, grad, m, v] = inputs as [Tensor, Tensor, Tensor, Tensor];
@@ -418,7 +423,7 @@ export const adamwRoutine: Routine & { path: 'routine' } = {
 };
 
 /** The fused CUDA routines, by composite op name (and `adamwStep`, the optimizer update). */
-export const cudaRoutines: Readonly<Record<string, Routine>> = {
+export const cudaRoutines: RoutineTable = {
   softmax: softmaxRoutine(false),
   logSoftmax: softmaxRoutine(true),
   crossEntropy: crossEntropyRoutine,

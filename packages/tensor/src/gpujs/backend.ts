@@ -12,16 +12,15 @@
  * textures poolable and `memory()` exact; the tests check that results land in the given texture.
  */
 import type {
-  Backend,
   BackendMemory,
   Buf,
   KernelCall,
+  KernelFn,
   KernelName,
-  Routine,
   TensorView,
 } from '../backend.js';
 import type { DType } from '../dtype.js';
-import { UnsupportedOpError } from '../errors.js';
+import { KernelBackend, type KernelTable } from '../kernel-backend.js';
 import type {
   Gl2Context,
   GlContext,
@@ -64,7 +63,8 @@ export interface GpuJsBuf extends Buf {
 }
 
 /** A kernel implementation: turns a call into launches through the backend's helpers. */
-export type GpuJsKernelFn = (call: KernelCall, gpu: GpuJsBackend) => void;
+/** A kernel for kernel `K` (attrs typed by `K`): draws into the output's texture. */
+export type GpuJsKernelFn<K extends KernelName = KernelName> = KernelFn<GpuJsBackend, K>;
 
 export interface GpuJsBackendOptions {
   /** Name the backend reports (default 'gpujs'). */
@@ -125,14 +125,12 @@ export interface KernelSpec {
   vec4?: boolean;
 }
 
-export class GpuJsBackend implements Backend {
+export class GpuJsBackend extends KernelBackend<GpuJsBackend> {
   readonly name: string;
   readonly gl: GlContext;
   /** 2 on WebGL2 (browsers), 1 on WebGL1 (headless-gl in Node). */
   readonly webglVersion: 1 | 2;
   readonly maxTextureSize: number;
-  private readonly kernels = new Map<string, GpuJsKernelFn>();
-  private readonly routines = new Map<string, Routine>();
   private readonly compiled = new Map<string, GpuJsKernel>();
   private readonly freeTextures = new Map<number, PooledTexture[]>();
   private readonly maxPooledBytes: number;
@@ -158,9 +156,10 @@ export class GpuJsBackend implements Backend {
   constructor(
     readonly lib: GpuJsModule,
     readonly gpu: GpuJsInstance,
-    kernels: Record<string, GpuJsKernelFn>,
+    kernels: KernelTable<GpuJsBackend>,
     options: GpuJsBackendOptions = {},
   ) {
+    super();
     this.name = options.name ?? 'gpujs';
     this.maxPooledBytes = options.maxPooledBytes ?? 512 * MIB;
     // The anchor kernel creates gpu.js's shared context and tells us its texture class.
@@ -180,7 +179,7 @@ export class GpuJsBackend implements Backend {
     const deviceMax = Number(gl.getParameter(gl.MAX_TEXTURE_SIZE));
     this.maxTextureSize = Math.min(deviceMax, options.maxTextureSize ?? deviceMax);
     this.framebuffer = gl.createFramebuffer();
-    for (const [k, v] of Object.entries(kernels)) this.kernels.set(k, v);
+    this.registerKernels(kernels);
     this.maxLoop = this.probeLoopBudget();
   }
 
@@ -238,19 +237,6 @@ export class GpuJsBackend implements Backend {
     const gl = this.gl;
     const dbg = gl.getExtension('WEBGL_debug_renderer_info') as { UNMASKED_RENDERER_WEBGL: number };
     return String(gl.getParameter(dbg ? dbg.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
-  }
-
-  registerKernel(name: KernelName, kernel: GpuJsKernelFn): void {
-    this.kernels.set(name, kernel);
-  }
-
-  registerRoutine(op: string, routine: Routine | undefined): void {
-    if (routine) this.routines.set(op, routine);
-    else this.routines.delete(op);
-  }
-
-  routine(op: string): Routine | undefined {
-    return this.routines.get(op);
   }
 
   // ---- textures and buffers -----------------------------------------------------------------
@@ -485,27 +471,19 @@ export class GpuJsBackend implements Backend {
     return out;
   }
 
-  supports(kernel: KernelName, dtype: DType): boolean {
-    return this.kernels.has(kernel) && (dtype === 'float32' || dtype === 'int32');
+  protected acceptsDType(_kernel: KernelName, dtype: DType): boolean {
+    return dtype === 'float32' || dtype === 'int32';
   }
 
-  run(call: KernelCall): void {
+  protected unsupportedHint(missing: boolean): string {
+    return missing
+      ? 'no gpu.js kernel registered'
+      : 'the gpujs backend stores float32 and int32 (WebGL float textures); cast half-precision tensors to float32 on the cpu backend first';
+  }
+
+  override run<K extends KernelName>(call: KernelCall<K>): void {
     this.checkAlive(call.kernel);
-    const k = this.kernels.get(call.kernel);
-    const bad = [call.output, ...call.inputs].find(
-      (v) => v.dtype !== 'float32' && v.dtype !== 'int32',
-    );
-    if (!k || bad) {
-      throw new UnsupportedOpError(
-        call.kernel,
-        bad?.dtype ?? call.output.dtype,
-        this.name,
-        k
-          ? 'the gpujs backend stores float32 and int32 (WebGL float textures); cast half-precision tensors to float32 on the cpu backend first'
-          : 'no gpu.js kernel registered',
-      );
-    }
-    k(call, this);
+    super.run(call);
   }
 
   async sync(): Promise<void> {

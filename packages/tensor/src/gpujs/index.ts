@@ -107,7 +107,7 @@ export async function createGpuJsBackend(
   }
   const backend = new GpuJsBackend(lib, gpu, primitiveKernels, backendOptions);
   if (fusedRoutines !== false) {
-    for (const [op, r] of Object.entries(gpuJsRoutines)) backend.registerRoutine(op, r);
+    backend.registerRoutines(gpuJsRoutines);
   }
   return backend;
 }

@@ -5,9 +5,9 @@
  * `random` draws the Philox stream on the host (src/philox.ts) and uploads it: GLSL ES 1.0 (the
  * WebGL1 of headless-gl) has no 32-bit unsigned integers to run Philox in.
  */
-import type { BinaryKernel, KernelCall, UnaryKernel } from '../backend.js';
+import type { BinaryKernel, KernelCall, ReduceKernel, UnaryKernel } from '../backend.js';
 import { BINARY_KERNELS, UNARY_KERNELS } from '../backend.js';
-import { philoxFill, type RandomAttrs } from '../philox.js';
+import { philoxFill } from '../philox.js';
 import { shapeSize } from '../shape.js';
 import type { GpuJsBackend, GpuJsKernelFn } from './backend.js';
 import { elementwise, hostToView, intoView } from './elementwise.js';
@@ -92,27 +92,26 @@ const whereKernel: GpuJsKernelFn = (call, gpu) =>
 const copyKernel: GpuJsKernelFn = (call, gpu) =>
   elementwise(gpu, 'copy', call.output, call.inputs, toOut('v0', call.output));
 
-const fillKernel: GpuJsKernelFn = (call, gpu) => {
-  const v = call.attrs.value as number;
+const fillKernel: GpuJsKernelFn<'fill'> = (call, gpu) => {
+  const v = call.attrs.value;
   elementwise(gpu, 'fill', call.output, [], 's0', [isInt(call.output) ? Math.trunc(v) : v]);
 };
 
-const arangeKernel: GpuJsKernelFn = (call, gpu) => {
-  const start = call.attrs.start as number;
-  const step = call.attrs.step as number;
+const arangeKernel: GpuJsKernelFn<'arange'> = (call, gpu) => {
+  const { start, step } = call.attrs;
   elementwise(gpu, 'arange', call.output, [], toOut('s0 + e * s1', call.output), [start, step]);
 };
 
-const randomKernel: GpuJsKernelFn = (call, gpu) => {
+const randomKernel: GpuJsKernelFn<'random'> = (call, gpu) => {
   const n = shapeSize(call.output.shape);
   const values = new Float32Array(n);
-  philoxFill(values, n, call.attrs as unknown as RandomAttrs);
+  philoxFill(values, n, call.attrs);
   hostToView(gpu, call.output, values);
 };
 
 // ---- reductions over the trailing `inner` elements of a contiguous [outer, inner] input --------
 
-const REDUCE_BODY: Record<'sum' | 'max' | 'min' | 'argmax', string> = {
+const REDUCE_BODY: Record<ReduceKernel, string> = {
   sum: 'let acc = 0; for (let j = 0; j < inner; j++) { acc += x[base + j]; } return acc;',
   max: 'let acc = -3.4e38; let nan = 0; for (let j = 0; j < inner; j++) { const v = x[base + j]; nan = Math.max(nan, isNan(v)); acc = Math.max(acc, v); } return nanOr(nan, acc);',
   min: 'let acc = 3.4e38; let nan = 0; for (let j = 0; j < inner; j++) { const v = x[base + j]; nan = Math.max(nan, isNan(v)); acc = Math.min(acc, v); } return nanOr(nan, acc);',
@@ -120,10 +119,10 @@ const REDUCE_BODY: Record<'sum' | 'max' | 'min' | 'argmax', string> = {
     'let acc = x[base]; let best = 0; for (let j = 1; j < inner; j++) { const v = x[base + j]; if (v > acc) { acc = v; best = j; } } return best;',
 };
 
-function reduceKernel(op: 'sum' | 'max' | 'min' | 'argmax'): GpuJsKernelFn {
+function reduceKernel(op: ReduceKernel): GpuJsKernelFn<ReduceKernel> {
   return (call, gpu) => {
     const [a] = call.inputs;
-    const inner = call.attrs.inner as number;
+    const inner = call.attrs.inner;
     const outer = shapeSize(call.output.shape);
     if (outer === 0) return;
     gpu.checkLoop(inner, op);

@@ -8,9 +8,10 @@
  * pointwise passes around it. Checked by the same conformance cases and finite-difference
  * gradients as the compositions.
  */
-import type { Routine, TensorView } from '../backend.js';
+import type { TensorView } from '../backend.js';
 import { dense } from '../fused-frames.js';
 import type { AdamWRoutineAttrs } from '../ops/adamw.js';
+import type { CrossEntropyAttrs, Routine, RoutineTable, SoftmaxAttrs } from '../routine.js';
 import { shapeSize } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import type { GpuJsBackend } from './backend.js';
@@ -77,10 +78,10 @@ const LSE = `let m = -3.4e38;
   for (let q = 0; q < L; q++) { s += Math.exp(x[xo + base + q * inner] - m); }
   return nanOr(nan, m + Math.log(s));`;
 
-function softmaxRoutine(log: boolean): Routine {
+function softmaxRoutine(log: boolean): Routine<SoftmaxAttrs> {
   const name = log ? 'logSoftmax' : 'softmax';
   return {
-    forward([input], { axis }: { axis: number }, ctx) {
+    forward([input], { axis }, ctx) {
       const x = dense(input);
       const lse = rowPass(`${name}-lse`, x, axis, LSE);
       const y = Tensor.empty(x.backend, x.shape, 'float32', name);
@@ -99,7 +100,7 @@ function softmaxRoutine(log: boolean): Routine {
     },
     backward(grad, ctx) {
       const [y] = ctx.saved as [Tensor];
-      const { axis } = ctx.attrs as { axis: number };
+      const { axis } = ctx.attrs;
       const g = dense(grad);
       // softmax: dx = y (g - sum(g y)); log-softmax: dx = g - exp(y) sum(g)
       const s = rowPass(
@@ -126,10 +127,7 @@ function softmaxRoutine(log: boolean): Routine {
   };
 }
 
-interface CeAttrs {
-  ignoreIndex: number;
-  hasMask: boolean;
-}
+type CeAttrs = CrossEntropyAttrs;
 
 /** Per token: 1 when it counts (target != ignoreIndex, mask != 0), else 0. */
 const ACTIVE = (t: string, mask?: string) =>
@@ -226,8 +224,8 @@ function ceBackward(
   );
 }
 
-const crossEntropyRoutine: Routine = {
-  forward(inputs, attrs: CeAttrs, ctx) {
+const crossEntropyRoutine: Routine<CeAttrs> = {
+  forward(inputs, attrs, ctx) {
     const targets = dense(inputs[1]);
     const rows = targets.size;
     const V = inputs[0].shape[inputs[0].rank - 1];
@@ -244,7 +242,7 @@ const crossEntropyRoutine: Routine = {
   },
   backward(grad, ctx) {
     const [logits, targets, lse, mask] = ctx.saved as [Tensor, Tensor, Tensor, Tensor | undefined];
-    const attrs = ctx.attrs as CeAttrs;
+    const attrs = ctx.attrs;
     const g = dense(grad);
     const rows = targets.size;
     const dl = Tensor.empty(logits.backend, logits.shape, 'float32', 'crossEntropy-backward');
@@ -274,8 +272,8 @@ const HEAD_CHUNK = 1 << 22;
  * time (forward and backward recompute them), so a large vocabulary stays within the texture
  * limits and memory; backward turns each chunk into its gradient and multiplies it out.
  */
-const linearCrossEntropyRoutine: Routine = {
-  forward(inputs, attrs: CeAttrs, ctx) {
+const linearCrossEntropyRoutine: Routine<CeAttrs> = {
+  forward(inputs, attrs, ctx) {
     const [xIn, wIn, tIn] = inputs;
     const C = xIn.shape[xIn.rank - 1];
     const N = tIn.size;
@@ -311,7 +309,7 @@ const linearCrossEntropyRoutine: Routine = {
       Tensor,
       Tensor | undefined,
     ];
-    const attrs = ctx.attrs as CeAttrs;
+    const attrs = ctx.attrs;
     const gpu = gpuOf(x);
     const g = dense(grad);
     const [N, C] = x.shape;
@@ -377,7 +375,7 @@ const linearCrossEntropyRoutine: Routine = {
  *   m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2
  *   p = p decay - (stepSize m) / (sqrt(v) invBc2Sqrt + eps)
  */
-export const adamwRoutine: Routine & { path: 'routine' } = {
+export const adamwRoutine: Routine<AdamWRoutineAttrs> & { path: 'routine' } = {
   path: 'routine',
   forward(inputs: readonly Tensor[], a: AdamWRoutineAttrs): Tensor {
     const [param, grad, m, v] = inputs as [Tensor, Tensor, Tensor, Tensor];
@@ -409,7 +407,7 @@ export const adamwRoutine: Routine & { path: 'routine' } = {
   },
 };
 
-export const gpuJsRoutines: Readonly<Record<string, Routine>> = {
+export const gpuJsRoutines: RoutineTable = {
   softmax: softmaxRoutine(false),
   logSoftmax: softmaxRoutine(true),
   crossEntropy: crossEntropyRoutine,

@@ -1,17 +1,17 @@
 /**
  * One AdamW step in place on a parameter and its moment tensors (torch.optim.AdamW: decoupled
- * weight decay, bias-corrected moments). On the fast CPU backend it is one pass of the wasm SIMD
- * kernel over the four buffers; on a backend with an `adamwStep` routine (WebGPU: one WGSL pass)
- * it is that routine; elsewhere (reference CPU, strided views) it is the same formula composed of
+ * weight decay, bias-corrected moments). On a backend with an `adamwStep` routine it is that
+ * routine (the fast CPU backend: one pass of the wasm SIMD kernel over the four buffers; WebGPU:
+ * one WGSL pass); elsewhere (reference CPU, strided views) it is the same formula composed of
  * in-place tensor ops.
  */
 
 import { OpContext } from '../autograd.js';
-import type { CpuBackend } from '../cpu/cpu-backend.js';
-import { wasmElementwiseOf } from '../cpu-wasm/fast-backend.js';
 import { noGrad, tidy } from '../engine.js';
+import { routineOf } from '../routine.js';
 import { formatShape, shapesEqual } from '../shape.js';
-import { checkInplace, type Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
+import { checkInplace } from './inplace.js';
 
 /** Hyper-parameters of one step; `step` is the 1-based step count t (bias corrections 1 - beta^t). */
 export interface AdamWHyper {
@@ -31,7 +31,7 @@ export interface AdamWHyper {
 export type AdamWPath = 'wasm' | 'webgpu' | 'routine' | 'composed';
 
 /**
- * The attributes a backend's `adamwStep` routine receives (`backend.routine('adamwStep')`): the
+ * The attributes a backend's `adamwStep` routine receives (`routineOf(backend, 'adamwStep')`): the
  * update's float32 constants, derived in float64 from the hyper-parameters by `adamwStep`. The
  * routine's `forward([param, grad, m, v], attrs, ctx)` gets four contiguous float32 tensors of one
  * shape on its backend, updates param, m and v in place:
@@ -110,8 +110,7 @@ export function adamwStep(
   });
 
   const contiguous = ts.every((t) => t.isContiguous);
-  const mm = wasmElementwiseOf(param.backend);
-  const routine = contiguous && !mm ? param.backend.routine?.('adamwStep') : undefined;
+  const routine = contiguous ? routineOf(param.backend, 'adamwStep') : undefined;
   if (routine) {
     const attrs: AdamWRoutineAttrs = {
       decay: 1 - lr * weightDecay,
@@ -129,34 +128,16 @@ export function adamwStep(
     for (const t of [param, m, v]) t.storage.version++;
     return (routine as { path?: AdamWPath }).path ?? 'routine';
   }
-  if (mm && contiguous) {
-    const cpu = param.backend as CpuBackend;
-    const flat = (t: Tensor) => {
-      const view = t.view();
-      return (cpu.array(view) as Float32Array).subarray(view.offset, view.offset + t.size);
-    };
-    mm.adamw(flat(param), flat(grad), flat(m), flat(v), {
-      lr,
-      beta1,
-      beta2,
-      eps,
-      weightDecay,
-      step,
-    });
-  } else {
-    noGrad(() =>
-      tidy(() => {
-        m.mul_(beta1).add_(grad, 1 - beta1);
-        v.mul_(beta2).add_(grad.square(), 1 - beta2);
-        const denom = v
-          .sqrt()
-          .mul(1 / Math.sqrt(1 - beta2 ** step))
-          .add(eps);
-        param.mul_(1 - lr * weightDecay).sub_(m.div(denom), lr / (1 - beta1 ** step));
-      }),
-    );
-    return 'composed';
-  }
-  for (const t of [param, m, v]) t.storage.version++;
-  return 'wasm';
+  noGrad(() =>
+    tidy(() => {
+      m.mul_(beta1).add_(grad, 1 - beta1);
+      v.mul_(beta2).add_(grad.square(), 1 - beta2);
+      const denom = v
+        .sqrt()
+        .mul(1 / Math.sqrt(1 - beta2 ** step))
+        .add(eps);
+      param.mul_(1 - lr * weightDecay).sub_(m.div(denom), lr / (1 - beta1 ** step));
+    }),
+  );
+  return 'composed';
 }

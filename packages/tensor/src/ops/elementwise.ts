@@ -5,9 +5,9 @@ import { tidy } from '../engine.js';
 import { UnsupportedOpError } from '../errors.js';
 import { defineOp, type Tolerance } from '../op-table.js';
 import { broadcastShapes } from '../shape.js';
-import { Tensor } from '../tensor.js';
-import { cast, full } from './creation.js';
-import { sumTo } from './reduce.js';
+import type { Tensor } from '../tensor.js';
+import { cast } from './cast.js';
+import { sumTo } from './sum-to.js';
 
 /** A tensor or a plain number (made a scalar of the other operand's dtype). */
 export type Operand = Tensor | number;
@@ -34,7 +34,7 @@ function unaryOp(
     differentiable: rule !== null,
     tolerance,
     forward: ([x], _attrs, ctx) => {
-      const out = Tensor.empty(x.backend, x.shape, x.dtype, name);
+      const out = x.newEmpty(x.shape, x.dtype, name);
       x.backend.run({ kernel: name, inputs: [x.view()], output: out.view(), attrs: {} });
       ctx.save(saves === 'x' ? x : undefined, saves === 'out' ? out : undefined);
       return out;
@@ -136,7 +136,7 @@ function binaryOp(
     tolerance,
     forward: ([a, b], _attrs, ctx) => {
       const shape = broadcastShapes(a.shape, b.shape, name);
-      const out = Tensor.empty(a.backend, shape, outDType(a.dtype), name);
+      const out = a.newEmpty(shape, outDType(a.dtype), name);
       a.backend.run({
         kernel: name,
         inputs: [a.broadcastView(shape, name), b.broadcastView(shape, name)],
@@ -185,7 +185,7 @@ function binaryCall(
     const target: DType = wantFloat ? 'float32' : 'int32';
     const toTensor = (x: Operand): Tensor => {
       if (typeof x === 'number') {
-        const s = full([], x, { dtype: target, backend: like.backend.name });
+        const s = like.newFull([], x, target);
         temps.push(s);
         return s;
       }
@@ -285,7 +285,7 @@ const whereOp = defineOp<Record<string, never>>({
   tolerance: { rtol: 0, atol: 0 },
   forward: ([c, a, b], _attrs, ctx) => {
     const shape = broadcastShapes(broadcastShapes(c.shape, a.shape, 'where'), b.shape, 'where');
-    const out = Tensor.empty(a.backend, shape, a.dtype, 'where');
+    const out = a.newEmpty(shape, a.dtype, 'where');
     a.backend.run({
       kernel: 'where',
       inputs: [
@@ -326,7 +326,7 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   const conv = (x: Operand): Tensor => {
     let t: Tensor;
     if (typeof x === 'number') {
-      t = full([], x, { dtype, backend: like.backend.name });
+      t = like.newFull([], x, dtype);
       temps.push(t);
     } else t = x;
     if (t.dtype !== dtype) {

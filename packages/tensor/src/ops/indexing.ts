@@ -3,8 +3,8 @@ import { tidy } from '../engine.js';
 import { UnsupportedOpError } from '../errors.js';
 import { defineOp } from '../op-table.js';
 import { formatShape, shapeSize, shapesEqual } from '../shape.js';
-import { Tensor } from '../tensor.js';
-import { arange, zeros } from './creation.js';
+import type { Tensor } from '../tensor.js';
+import { arangeLike } from './fill.js';
 
 function checkIndices(idx: Tensor, where: string): void {
   if (idx.dtype !== 'int32') {
@@ -55,12 +55,7 @@ const gatherOp = defineOp<Record<string, never>>({
   forward: ([table, indices], _attrs, ctx) => {
     const t = table.contiguous();
     const idx = indices.contiguous();
-    const out = Tensor.empty(
-      table.backend,
-      [...indices.shape, ...table.shape.slice(1)],
-      table.dtype,
-      'gather',
-    );
+    const out = table.newEmpty([...indices.shape, ...table.shape.slice(1)], table.dtype, 'gather');
     const R = table.rank === 0 ? 1 : shapeSize(table.shape.slice(1));
     table.backend.run({
       kernel: 'gather',
@@ -73,7 +68,7 @@ const gatherOp = defineOp<Record<string, never>>({
   },
   backward: (g, ctx) => {
     const [idx] = ctx.saved;
-    const z = zeros(ctx.inputShapes[0], { backend: g.backend.name });
+    const z = g.newFull(ctx.inputShapes[0], 0, 'float32', 'zeros');
     const gc = g.contiguous();
     runScatterAdd(z, idx, gc);
     return [z, null];
@@ -141,7 +136,7 @@ export function takeAlongLastAxis(x: Tensor, idx: Tensor): Tensor {
   }
   return tidy(() => {
     const n = idx.size;
-    const flatIdx = arange(n, undefined, 1, { backend: x.backend.name })
+    const flatIdx = arangeLike(x, n)
       .mul(V)
       .add(idx.reshape([n]));
     return gather(x.reshape([n * V, 1]), flatIdx).reshape(idx.shape);

@@ -3,15 +3,25 @@
  * tensor's own storage and bump its version, so autograd refuses stale saved values.
  */
 import type { BinaryKernel } from '../backend.js';
-import { noGrad } from '../engine.js';
-import { checkInplace, type Tensor } from '../tensor.js';
-import { cast, full } from './creation.js';
+import { isGradEnabled, noGrad } from '../engine.js';
+import type { Tensor } from '../tensor.js';
+import { cast } from './cast.js';
 import type { Operand } from './elementwise.js';
+
+/** @internal Whether in-place writes are allowed on `t` right now. */
+export function checkInplace(t: Tensor, where: string): void {
+  t.assertAlive(where);
+  if (t.node || (t.requiresGrad && isGradEnabled())) {
+    throw new Error(
+      `${where}: in-place update of ${t.toString()} which ${t.node ? 'is part of an autograd graph' : 'requires grad'}; wrap parameter updates in noGrad(() => ...)`,
+    );
+  }
+}
 
 function operand(target: Tensor, o: Operand, temps: Tensor[]): Tensor {
   let t: Tensor;
   if (typeof o === 'number') {
-    t = full([], o, { dtype: target.dtype, backend: target.backend.name });
+    t = target.newFull([], o);
     temps.push(t);
   } else t = o;
   if (t.dtype !== target.dtype) {

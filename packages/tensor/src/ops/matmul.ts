@@ -2,8 +2,8 @@
 import { UnsupportedOpError } from '../errors.js';
 import { defineOp } from '../op-table.js';
 import { broadcastShapes, broadcastStrides, formatShape } from '../shape.js';
-import { Tensor } from '../tensor.js';
-import { sumTo } from './reduce.js';
+import type { Tensor } from '../tensor.js';
+import { sumTo } from './sum-to.js';
 
 const matmulOp = defineOp<Record<string, never>>({
   name: 'matmul',
@@ -28,7 +28,7 @@ const matmulOp = defineOp<Record<string, never>>({
     );
     const aShape = [...batch, M, K];
     const bShape = [...batch, K, N];
-    const out = Tensor.empty(a.backend, [...batch, M, N], 'float32', 'matmul');
+    const out = a.newEmpty([...batch, M, N], 'float32', 'matmul');
     a.backend.run({
       kernel: 'matmul',
       inputs: [

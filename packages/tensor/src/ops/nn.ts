@@ -2,20 +2,30 @@
  * Neural-network ops composed from primitives: softmax, log-softmax, cross-entropy per token,
  * layer/RMS normalization, GELU (tanh), SiLU, dropout and causal scaled-dot-product attention.
  * Each is a `composite` op-table entry, so a backend may register a fused routine of the same name
- * (issue 6: fused CPU routines; issue 12: WGSL) and every other backend gets the composition.
+ * (the fused CPU routines, the WGSL ones) and every other backend gets the composition. Their
+ * attributes are the routines' (`RoutineAttrs` in routine.ts).
  */
 import { noGrad, tidy } from '../engine.js';
 import { defineOp } from '../op-table.js';
 import type { Generator } from '../philox.js';
+import type {
+  AttentionAttrs,
+  CrossEntropyAttrs,
+  DropoutAttrs,
+  NoAttrs,
+  NormAttrs,
+  SoftmaxAttrs,
+} from '../routine.js';
 import { formatShape, normalizeAxis, shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { arange, streamStart, uniform } from './creation.js';
 import { where } from './elementwise.js';
+import { arangeLike, uniformLike } from './fill.js';
 import { takeAlongLastAxis } from './indexing.js';
+import { streamStart } from './random-stream.js';
 
 const SOFT_TOL = { rtol: 1e-5, atol: 1e-6 };
 
-const softmaxOp = defineOp<{ axis: number }>({
+const softmaxOp = defineOp<SoftmaxAttrs>({
   name: 'softmax',
   kind: 'composite',
   doc: 'exp(x - max) / sum(exp(x - max)) along one axis',
@@ -29,7 +39,7 @@ const softmaxOp = defineOp<{ axis: number }>({
     }),
 });
 
-const logSoftmaxOp = defineOp<{ axis: number }>({
+const logSoftmaxOp = defineOp<SoftmaxAttrs>({
   name: 'logSoftmax',
   kind: 'composite',
   doc: 'x - logsumexp(x) along one axis',
@@ -57,7 +67,7 @@ export interface CrossEntropyOptions {
   mask?: Tensor;
 }
 
-const crossEntropyOp = defineOp<{ ignoreIndex: number; hasMask: boolean }>({
+const crossEntropyOp = defineOp<CrossEntropyAttrs>({
   name: 'crossEntropy',
   kind: 'composite',
   doc: 'per-token -log softmax(logits)[target], 0 where ignored',
@@ -100,7 +110,7 @@ export function crossEntropy(
   });
 }
 
-const linearCrossEntropyOp = defineOp<{ ignoreIndex: number; hasMask: boolean }>({
+const linearCrossEntropyOp = defineOp<CrossEntropyAttrs>({
   name: 'linearCrossEntropy',
   kind: 'composite',
   doc: 'per-token cross-entropy of x W^T (the vocabulary head), fusable without a [.., V] buffer',
@@ -138,12 +148,6 @@ export function linearCrossEntropy(
     ignoreIndex: options.ignoreIndex ?? -100,
     hasMask: !!options.mask,
   });
-}
-
-interface NormAttrs {
-  eps: number;
-  hasWeight: boolean;
-  hasBias: boolean;
 }
 
 const layerNormOp = defineOp<NormAttrs>({
@@ -204,7 +208,7 @@ export function rmsNorm(x: Tensor, weight?: Tensor, eps = 1e-6): Tensor {
 
 const GELU_C = Math.sqrt(2 / Math.PI);
 
-const geluOp = defineOp<Record<string, never>>({
+const geluOp = defineOp<NoAttrs>({
   name: 'gelu',
   kind: 'composite',
   doc: "GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (GPT-2's 'gelu_new')",
@@ -214,7 +218,7 @@ const geluOp = defineOp<Record<string, never>>({
     tidy(() => x.mul(x.square().mul(0.044715).add(1).mul(x).mul(GELU_C).tanh().add(1)).mul(0.5)),
 });
 
-const siluOp = defineOp<Record<string, never>>({
+const siluOp = defineOp<NoAttrs>({
   name: 'silu',
   kind: 'composite',
   doc: 'x * sigmoid(x)',
@@ -240,7 +244,7 @@ export interface DropoutOptions {
   training?: boolean;
 }
 
-const dropoutOp = defineOp<{ p: number; seed: number; offset: number }>({
+const dropoutOp = defineOp<DropoutAttrs>({
   name: 'dropout',
   kind: 'composite',
   doc: 'zeroes elements where a Philox uniform < p, scales the rest by 1/(1-p)',
@@ -248,7 +252,7 @@ const dropoutOp = defineOp<{ p: number; seed: number; offset: number }>({
   tolerance: { rtol: 1e-6, atol: 1e-6 },
   forward: ([x], { p, seed, offset }) =>
     tidy(() => {
-      const u = uniform(x.shape, { seed, offset, backend: x.backend.name });
+      const u = uniformLike(x, x.shape, seed, offset);
       return x.mul(u.ge(p).mul(1 / (1 - p)));
     }),
 });
@@ -271,7 +275,7 @@ export interface AttentionOptions {
   scale?: number;
 }
 
-const sdpaOp = defineOp<{ causal: boolean; scale: number }>({
+const sdpaOp = defineOp<AttentionAttrs>({
   name: 'scaledDotProductAttention',
   kind: 'composite',
   doc: 'softmax(q k^T * scale, causal mask) v',
@@ -284,10 +288,9 @@ const sdpaOp = defineOp<{ causal: boolean; scale: number }>({
       if (causal) {
         const T = q.shape[q.rank - 2];
         const S = k.shape[k.rank - 2];
-        const be = q.backend.name;
-        const allowed = arange(S, undefined, 1, { backend: be })
+        const allowed = arangeLike(q, S)
           .reshape([1, S])
-          .le(arange(T, undefined, 1, { backend: be }).reshape([T, 1])); // (T, S)
+          .le(arangeLike(q, T).reshape([T, 1])); // (T, S)
         scores = where(allowed, scores, Number.NEGATIVE_INFINITY);
       }
       return softmax(scores, -1).matmul(v); // (..., T, Dv)

@@ -6,22 +6,14 @@ import type { ReduceKernel } from '../backend.js';
 import type { DType } from '../dtype.js';
 import { noGrad, tidy } from '../engine.js';
 import { defineOp } from '../op-table.js';
-import {
-  formatShape,
-  normalizeAxes,
-  normalizeAxis,
-  type Shape,
-  shapeSize,
-  shapesEqual,
-} from '../shape.js';
-import { Tensor } from '../tensor.js';
-import { ones } from './creation.js';
+import type { AxesAttrs } from '../routine.js';
+import { normalizeAxes, normalizeAxis, type Shape, shapeSize } from '../shape.js';
+import type { Tensor } from '../tensor.js';
 import { where } from './elementwise.js';
 
-interface ReduceAttrs {
-  axes: number[];
-  keepDims: boolean;
-}
+export { SUM_TO_MATMUL_MIN_ELEMENTS, SUM_TO_MATMUL_MIN_ROWS, sumTo } from './sum-to.js';
+
+type ReduceAttrs = AxesAttrs;
 
 function keptShape(shape: Shape, axes: readonly number[]): number[] {
   return shape.map((d, i) => (axes.includes(i) ? 1 : d));
@@ -42,7 +34,7 @@ function runReduce(
   const kept = Array.from({ length: rank }, (_, i) => i).filter((i) => !axes.includes(i));
   const perm = [...kept, ...axes];
   const inner = shapeSize(axes.map((a) => x.shape[a]));
-  const out = Tensor.empty(x.backend, outShape(x.shape, axes, keepDims), dtype, kernel);
+  const out = x.newEmpty(outShape(x.shape, axes, keepDims), dtype, kernel);
   const trailing = perm.every((p, i) => p === i);
   const src = trailing && x.isContiguous ? x : x.permute(perm).contiguous();
   try {
@@ -60,41 +52,6 @@ function runReduce(
     if (src !== x) src.dispose();
   }
   return out;
-}
-
-/** sumTo reduces leading axes with a product from this many summed rows and elements. */
-export const SUM_TO_MATMUL_MIN_ROWS = 64;
-export const SUM_TO_MATMUL_MIN_ELEMENTS = 8192;
-
-/**
- * Sums `g` down to `shape` (the inverse of broadcasting `shape` up to `g.shape`). Large float32
- * sums over leading axes only run as a ones-vector product (float32 accumulation on the
- * backend's matmul, as PyTorch's bias gradients); the rest as `sum` (float64 on the CPU).
- */
-export function sumTo(g: Tensor, shape: Shape): Tensor {
-  if (shapesEqual(g.shape, shape)) return g;
-  const lead = g.rank - shape.length;
-  if (lead < 0)
-    throw new Error(`sumTo: cannot reduce ${formatShape(g.shape)} to ${formatShape(shape)}`);
-  const axes: number[] = [];
-  for (let i = 0; i < g.rank; i++)
-    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
-  const rows = shapeSize(g.shape.slice(0, axes.length));
-  if (
-    g.dtype === 'float32' &&
-    axes.every((a, i) => a === i) &&
-    rows >= SUM_TO_MATMUL_MIN_ROWS &&
-    g.size >= SUM_TO_MATMUL_MIN_ELEMENTS
-  ) {
-    // Leading axes only (a bias gradient: [N, out] -> [out]): one [1, N] x [N, out] product
-    // instead of transposing g so that the summed axis is the trailing one (a strided copy).
-    return tidy(() =>
-      ones([1, rows], { backend: g.backend.name })
-        .matmul(g.reshape([rows, g.size / rows]))
-        .reshape(shape),
-    );
-  }
-  return tidy(() => g.sum(axes, true).reshape(shape));
 }
 
 const sumOp = defineOp<ReduceAttrs>({

@@ -16,19 +16,17 @@ import {
   shapesEqual,
   viewStrides,
 } from '../shape.js';
-import { Tensor } from '../tensor.js';
-import { zeros } from './creation.js';
-import { sumTo } from './reduce.js';
+import type { Tensor } from '../tensor.js';
+import { sumTo } from './sum-to.js';
 
 const EXACT = { rtol: 0, atol: 0 };
 
-function copyInto(src: Tensor | TensorView, dst: TensorView, backend: Tensor['backend']): void {
-  const view = src instanceof Tensor ? src.view() : src;
-  backend.run({ kernel: 'copy', inputs: [view], output: dst, attrs: {} });
+function copyInto(src: Tensor, dst: TensorView, backend: Tensor['backend']): void {
+  backend.run({ kernel: 'copy', inputs: [src.view()], output: dst, attrs: {} });
 }
 
 function fresh(x: Tensor, op: string): Tensor {
-  const out = Tensor.empty(x.backend, x.shape, x.dtype, op);
+  const out = x.newEmpty(x.shape, x.dtype, op);
   copyInto(x, out.view(), x.backend);
   return out;
 }
@@ -116,7 +114,7 @@ const sliceOp = defineOp<SliceAttrs>({
     return x.viewAs(m.shape, m.strides, m.offset, 'slice');
   },
   backward: (g, ctx) => {
-    const z = zeros(ctx.inputShapes[0], { backend: g.backend.name });
+    const z = g.newFull(ctx.inputShapes[0], 0, 'float32', 'zeros');
     const m = sliceMeta(z.shape, z.strides, z.offset, ctx.attrs);
     copyInto(g, { ...z.view(), ...m }, g.backend);
     return [z];
@@ -156,7 +154,7 @@ const concatOp = defineOp<{ axis: number }>({
       }
       shape[axis] += x.shape[axis];
     }
-    const out = Tensor.empty(first.backend, shape, first.dtype, 'concat');
+    const out = first.newEmpty(shape, first.dtype, 'concat');
     let start = 0;
     for (const x of xs) {
       const m = sliceMeta(out.shape, out.strides, 0, { axis, start, end: start + x.shape[axis] });

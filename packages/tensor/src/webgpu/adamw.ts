@@ -12,15 +12,15 @@
  * 1 - beta1, 1 - beta2 computed in float64 by `adamwStep` (ops/adamw.ts), which checks shapes,
  * dtypes and contiguity before it calls the routine.
  */
-import type { Routine } from '../backend.js';
 import type { AdamWRoutineAttrs } from '../ops/adamw.js';
+import type { Routine } from '../routine.js';
 import type { Tensor } from '../tensor.js';
 import type { WebGpuBackend } from './backend.js';
-import { bindViews, floatWord } from './kernels.js';
+import { bindViews, floatWord } from './bindings.js';
 import { declare, LINEAR_INDEX, loader, storer } from './wgsl.js';
 
 /** Inputs [param, grad, m, v] (contiguous float32, one shape); updates param, m, v in place. */
-export const adamwRoutine: Routine & { path: 'webgpu' } = {
+export const adamwRoutine: Routine<AdamWRoutineAttrs> & { path: 'webgpu' } = {
   path: 'webgpu',
   forward(inputs: readonly Tensor[], attrs: AdamWRoutineAttrs): Tensor {
     const [param, grad, m, v] = inputs as [Tensor, Tensor, Tensor, Tensor];

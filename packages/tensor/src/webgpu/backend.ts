@@ -5,17 +5,16 @@
  * queue, so a freed buffer can go straight back to the pool: later users are ordered after it.
  */
 import type {
-  Backend,
   BackendMemory,
   Buf,
   KernelCall,
+  KernelFn,
   KernelName,
-  Routine,
   TensorView,
 } from '../backend.js';
 import { BufferPool } from '../buffer-pool.js';
 import type { DType } from '../dtype.js';
-import { UnsupportedOpError } from '../errors.js';
+import { KernelBackend } from '../kernel-backend.js';
 import type {
   GpuAdapter,
   GpuBindGroupLayout,
@@ -57,8 +56,11 @@ export interface Launch {
   grid: readonly [number, number, number];
 }
 
-/** A kernel implementation: turns a call into launches through the backend's helpers. */
-export type WebGpuKernel = (call: KernelCall, gpu: WebGpuBackend) => void;
+/**
+ * A kernel implementation for kernel `K`: turns a call (attrs typed by `K`) into launches through
+ * the backend's helpers.
+ */
+export type WebGpuKernel<K extends KernelName = KernelName> = KernelFn<WebGpuBackend, K>;
 
 /** Device-side error codes written by kernels that validate indices (read back lazily). */
 export const ERROR_CODES: Record<number, string> = {
@@ -112,11 +114,9 @@ const dumpShaders = !!(globalThis as { process?: { env: Record<string, string | 
 const fmtBytes = (b: number) =>
   b >= MIB ? `${(b / MIB).toFixed(b % MIB ? 1 : 0)} MiB` : `${b} bytes`;
 
-export class WebGpuBackend implements Backend {
+export class WebGpuBackend extends KernelBackend<WebGpuBackend> {
   readonly name: string;
   readonly limits: GpuLimits;
-  private readonly kernels = new Map<string, WebGpuKernel>();
-  private readonly routines = new Map<string, Routine>();
   private readonly pipelines = new Map<
     string,
     { pipeline: GpuComputePipeline; layout: GpuBindGroupLayout }
@@ -152,6 +152,7 @@ export class WebGpuBackend implements Backend {
     private readonly keepAlive: unknown,
     options: WebGpuBackendOptions = {},
   ) {
+    super();
     this.name = options.name ?? 'webgpu';
     const lowered: Record<string, number> = {};
     for (const [k, v] of Object.entries(options.limitOverrides ?? {})) {
@@ -196,7 +197,7 @@ export class WebGpuBackend implements Backend {
     device.lost.then((info) => {
       this.lostReason = `${info.reason}: ${info.message}`;
     });
-    for (const [k, v] of Object.entries(primitiveKernels)) this.kernels.set(k, v);
+    this.registerKernels(primitiveKernels);
   }
 
   /** Adapter description (vendor, architecture, description), for logs and benchmarks. */
@@ -208,19 +209,6 @@ export class WebGpuBackend implements Backend {
   /** The object returned by Dawn's `create()` (kept so it is never collected under the device). */
   get dawnInstance(): unknown {
     return this.keepAlive;
-  }
-
-  registerKernel(name: KernelName, kernel: WebGpuKernel): void {
-    this.kernels.set(name, kernel);
-  }
-
-  registerRoutine(op: string, routine: Routine | undefined): void {
-    if (routine) this.routines.set(op, routine);
-    else this.routines.delete(op);
-  }
-
-  routine(op: string): Routine | undefined {
-    return this.routines.get(op);
   }
 
   // ---- buffers ------------------------------------------------------------------------------
@@ -349,27 +337,19 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-  supports(kernel: KernelName, dtype: DType): boolean {
-    return this.kernels.has(kernel) && (dtype === 'float32' || dtype === 'int32');
+  protected acceptsDType(_kernel: KernelName, dtype: DType): boolean {
+    return dtype === 'float32' || dtype === 'int32';
   }
 
-  run(call: KernelCall): void {
+  protected unsupportedHint(missing: boolean): string {
+    return missing
+      ? 'no WGSL kernel registered'
+      : 'the WebGPU backend computes and stores float32 and int32 (WGSL without shader-f16); cast half-precision tensors to float32 on the cpu backend first';
+  }
+
+  override run<K extends KernelName>(call: KernelCall<K>): void {
     this.checkAlive(call.kernel);
-    const k = this.kernels.get(call.kernel);
-    const bad = [call.output, ...call.inputs].find(
-      (v) => v.dtype !== 'float32' && v.dtype !== 'int32',
-    );
-    if (!k || bad) {
-      throw new UnsupportedOpError(
-        call.kernel,
-        bad?.dtype ?? call.output.dtype,
-        this.name,
-        k
-          ? 'the WebGPU backend computes and stores float32 and int32 (WGSL without shader-f16); cast half-precision tensors to float32 on the cpu backend first'
-          : 'no WGSL kernel registered',
-      );
-    }
-    k(call, this);
+    super.run(call);
   }
 
   async sync(): Promise<void> {

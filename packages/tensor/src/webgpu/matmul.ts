@@ -9,7 +9,7 @@
 import type { KernelCall } from '../backend.js';
 import { shapeSize } from '../shape.js';
 import type { LaunchBuffer, WebGpuBackend } from './backend.js';
-import { mergeDims } from './kernels.js';
+import { mergeDims } from './bindings.js';
 import { declare } from './wgsl.js';
 
 type Layout = 'row' | 'col';

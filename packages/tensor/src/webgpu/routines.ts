@@ -7,13 +7,23 @@
  * chain of elementwise kernels with a temporary each, forward and backward. They are checked by
  * the same conformance cases and finite-difference gradients as the compositions.
  */
-import type { Routine, TensorView } from '../backend.js';
+import type { TensorView } from '../backend.js';
 import { dense, materializedAttentionRoutine, normRoutineFrame } from '../fused-frames.js';
+import type {
+  CrossEntropyAttrs,
+  NoAttrs,
+  NormAttrs,
+  Routine,
+  RoutineTable,
+  SoftmaxAttrs,
+} from '../routine.js';
 import { shapeSize } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { adamwRoutine } from './adamw.js';
 import type { WebGpuBackend } from './backend.js';
-import { bindViews, elementwise, floatWord, rowGrid, rowLanes, wgslType } from './kernels.js';
+import { bindViews, floatWord, wgslType } from './bindings.js';
+import { elementwise } from './elementwise-kernels.js';
+import { rowGrid, rowLanes } from './reduce-kernels.js';
 import { declare, FLOAT_HELPERS, loader, rowEntry, rowHelpers, storer } from './wgsl.js';
 
 const gpuOf = (t: Tensor) => t.backend as WebGpuBackend;
@@ -85,9 +95,9 @@ const AXIS_ROW = `
   let base = o * L * inner + (row - o * inner);
 `;
 
-function softmaxRoutine(log: boolean): Routine {
+function softmaxRoutine(log: boolean): Routine<SoftmaxAttrs> {
   return {
-    forward([input], { axis }: { axis: number }, ctx) {
+    forward([input], { axis }, ctx) {
       const x = dense(input);
       const L = x.shape[axis];
       const inner = shapeSize(x.shape.slice(axis + 1));
@@ -120,7 +130,7 @@ function softmaxRoutine(log: boolean): Routine {
     },
     backward(grad, ctx) {
       const [y] = ctx.saved as [Tensor];
-      const { axis } = ctx.attrs as { axis: number };
+      const { axis } = ctx.attrs;
       const g = dense(grad);
       const L = y.shape[axis];
       const inner = shapeSize(y.shape.slice(axis + 1));
@@ -157,10 +167,7 @@ function softmaxRoutine(log: boolean): Routine {
 
 // ---- cross-entropy per token (and the fused vocabulary head) ------------------------------------
 
-interface CeAttrs {
-  ignoreIndex: number;
-  hasMask: boolean;
-}
+type CeAttrs = CrossEntropyAttrs;
 
 /** Whether token `row` counts: target != ignoreIndex and (no mask or mask != 0). */
 function activeExpr(hasMask: boolean): string {
@@ -250,8 +257,8 @@ function ceBackward(
   );
 }
 
-const crossEntropyRoutine: Routine = {
-  forward(inputs, attrs: CeAttrs, ctx) {
+const crossEntropyRoutine: Routine<CeAttrs> = {
+  forward(inputs, attrs, ctx) {
     const logits = dense(inputs[0]);
     const targets = dense(inputs[1]);
     const mask = attrs.hasMask ? dense(inputs[2]) : undefined;
@@ -277,7 +284,7 @@ const crossEntropyRoutine: Routine = {
   },
   backward(grad, ctx) {
     const [logits, targets, lse, mask] = ctx.saved as [Tensor, Tensor, Tensor, Tensor | undefined];
-    const attrs = ctx.attrs as CeAttrs;
+    const attrs = ctx.attrs;
     const g = dense(grad);
     const V = logits.shape[logits.rank - 1];
     const dl = Tensor.empty(logits.backend, logits.shape, 'float32', 'crossEntropy-backward');
@@ -319,8 +326,8 @@ const rowsOf = (t: Tensor, r0: number, r1: number, C: number): TensorView => ({
   offset: t.offset + r0 * C,
 });
 
-const linearCrossEntropyRoutine: Routine = {
-  forward(inputs, attrs: CeAttrs, ctx) {
+const linearCrossEntropyRoutine: Routine<CeAttrs> = {
+  forward(inputs, attrs, ctx) {
     const [xIn, wIn, tIn] = inputs;
     const C = xIn.shape[xIn.rank - 1];
     const N = tIn.size;
@@ -365,7 +372,7 @@ const linearCrossEntropyRoutine: Routine = {
       Tensor,
       Tensor | undefined,
     ];
-    const attrs = ctx.attrs as CeAttrs;
+    const attrs = ctx.attrs;
     const gpu = gpuOf(x);
     const g = dense(grad);
     const [N, C] = x.shape;
@@ -424,7 +431,7 @@ const linearCrossEntropyRoutine: Routine = {
 
 // ---- layer / RMS normalization ------------------------------------------------------------------
 
-function normRoutine(rms: boolean): Routine {
+function normRoutine(rms: boolean): Routine<NormAttrs> {
   const name = rms ? 'rmsNorm' : 'layerNorm';
   return normRoutineFrame(name, {
     forward({ x, w, b, y, stats, rows, C, eps }) {
@@ -529,7 +536,7 @@ function normRoutine(rms: boolean): Routine {
 
 const GELU = 'let u = 0.7978845608028654 * (v + 0.044715 * v * v * v); let t = tanh_safe(u);';
 
-function pointwise(name: string, fwd: string, bwd: string): Routine {
+function pointwise(name: string, fwd: string, bwd: string): Routine<NoAttrs> {
   return {
     forward([input], _attrs, ctx) {
       const x = dense(input);
@@ -625,7 +632,7 @@ const attentionRoutine = materializedAttentionRoutine({
 });
 
 /** The fused WGSL routines, by composite op name (and `adamwStep`, the optimizer update). */
-export const webGpuRoutines: Readonly<Record<string, Routine>> = {
+export const webGpuRoutines: RoutineTable = {
   softmax: softmaxRoutine(false),
   logSoftmax: softmaxRoutine(true),
   crossEntropy: crossEntropyRoutine,

@@ -7,8 +7,8 @@
 import { platform } from '../platform/node.js';
 import { loadBackend, registerBackend } from '../registry.js';
 import type { WebGpuBackend } from './backend.js';
+import { createWebGpuBackend } from './create.js';
 import { type DawnRoute, SOFTWARE_DAWN_ROUTES } from './device.js';
-import { createWebGpuBackend } from './index.js';
 
 /** Where Debian's and Ubuntu's chromium packages put SwiftShader's Vulkan ICD. */
 export const SWIFTSHADER_ICDS: readonly string[] = [

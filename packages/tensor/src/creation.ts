@@ -1,14 +1,24 @@
-/** Creating tensors: from data, constants, ranges, and the seeded Philox streams. */
-import type { Backend } from '../backend.js';
-import { floatToBfloat16Bits, floatToFloat16Bits } from '../cpu/half-precision.js';
-import { checkDType, type DType, isFloatDType } from '../dtype.js';
-import { noGrad } from '../engine.js';
-import { UnsupportedOpError } from '../errors.js';
-import { defineOp } from '../op-table.js';
-import { Generator, philoxCounters, type RandomAttrs } from '../philox.js';
-import { getBackend } from '../registry.js';
-import { checkShape, formatShape, type Shape, shapeSize } from '../shape.js';
-import { Tensor } from '../tensor.js';
+/**
+ * Creating tensors from nothing: from data, constants, ranges, and the seeded Philox streams, on
+ * a backend named in the options (default: the current one). These sit above the Tensor class;
+ * ops make tensors through their inputs instead (`t.newFull`, ops/fill.ts).
+ */
+import type { Backend } from './backend.js';
+import { floatToBfloat16Bits, floatToFloat16Bits } from './cpu/half-precision.js';
+import { checkDType, type DType } from './dtype.js';
+import { UnsupportedOpError } from './errors.js';
+import { arangeInto, fillTensor, randomInto } from './ops/fill.js';
+import { type RandomOptions, streamStart } from './ops/random-stream.js';
+import { philoxCounters, type RandomAttrs } from './philox.js';
+import { getBackend } from './registry.js';
+import { checkShape, formatShape, type Shape, shapeSize } from './shape.js';
+import { Tensor } from './tensor.js';
+
+export {
+  defaultGenerator,
+  manualSeed,
+  type RandomOptions,
+} from './ops/random-stream.js';
 
 export interface CreateOptions {
   dtype?: DType;
@@ -141,8 +151,7 @@ function filled(
   const backend = getBackend(options?.backend);
   const dtype = options?.dtype ? checkDType(options.dtype, op) : 'float32';
   const t = Tensor.empty(backend, checkShape(shape, op), dtype, op);
-  backend.run({ kernel: 'fill', inputs: [], output: t.view(), attrs: { value } });
-  return finish(t, options);
+  return finish(fillTensor(t, value), options);
 }
 
 export function zeros(shape: Shape, options?: CreateOptions): Tensor {
@@ -154,24 +163,22 @@ export function ones(shape: Shape, options?: CreateOptions): Tensor {
 export function full(shape: Shape, value: number, options?: CreateOptions): Tensor {
   return filled(shape, value, options, 'full');
 }
+/** Zeros of `t`'s shape, dtype and backend. */
 export function zerosLike(t: Tensor): Tensor {
-  return full(t.shape, 0, { dtype: t.dtype, backend: t.backend.name });
+  return t.newFull(t.shape, 0);
 }
+/** Ones of `t`'s shape, dtype and backend. */
 export function onesLike(t: Tensor): Tensor {
-  return full(t.shape, 1, { dtype: t.dtype, backend: t.backend.name });
+  return t.newFull(t.shape, 1);
 }
+/** `value` everywhere, in `t`'s shape, dtype and backend. */
 export function fullLike(t: Tensor, value: number): Tensor {
-  return full(t.shape, value, { dtype: t.dtype, backend: t.backend.name });
+  return t.newFull(t.shape, value);
 }
 /** A rank-0 tensor. */
 export function scalar(value: number, options?: CreateOptions): Tensor {
   return full([], value, options);
 }
-/** @internal A scalar of `t`'s dtype and backend. */
-export function scalarLike(t: Tensor, value: number): Tensor {
-  return full([], value, { dtype: t.dtype, backend: t.backend.name });
-}
-
 /**
  * `[start, stop)` in steps of `step`; `arange(n)` is 0..n-1. dtype defaults to int32 when every
  * argument is an integer (as in PyTorch), else float32.
@@ -196,42 +203,7 @@ export function arange(
     options.dtype ?? ([start, stop, step].every(Number.isInteger) ? 'int32' : 'float32');
   const backend = getBackend(options.backend);
   const t = Tensor.empty(backend, [n], dtype, 'arange');
-  backend.run({ kernel: 'arange', inputs: [], output: t.view(), attrs: { start, step } });
-  return finish(t, options);
-}
-
-export interface RandomOptions extends Omit<CreateOptions, 'dtype'> {
-  /** Seed of a one-off stream (offset 0 unless `offset` is given). */
-  seed?: number;
-  offset?: number;
-  /** Generator to draw from (default: the global one, see `manualSeed`). */
-  generator?: Generator;
-}
-
-let globalGenerator = new Generator(0);
-
-/** Reseeds the global generator used by random ops without `seed` or `generator`. */
-export function manualSeed(seed: number): void {
-  globalGenerator = new Generator(seed);
-}
-
-/** The global generator (its `state()` belongs in a checkpoint). */
-export function defaultGenerator(): Generator {
-  return globalGenerator;
-}
-
-/** @internal Resolves the (seed, offset) of a stream of n elements. */
-export function streamStart(
-  dist: RandomAttrs['dist'],
-  n: number,
-  options: RandomOptions,
-): { seed: number; offset: number } {
-  if (options.seed !== undefined) {
-    if (options.generator)
-      throw new TypeError('random ops: pass either seed or generator, not both');
-    return { seed: options.seed, offset: options.offset ?? 0 };
-  }
-  return (options.generator ?? globalGenerator).next(dist, n);
+  return finish(arangeInto(t, start, step), options);
 }
 
 function random(
@@ -246,14 +218,7 @@ function random(
   const s = checkShape(shape, op);
   const t = Tensor.empty(backend, s, 'float32', op);
   const { seed, offset } = streamStart(dist, shapeSize(s), options);
-  const attrs: RandomAttrs = { seed, offset, dist, a, b };
-  backend.run({
-    kernel: 'random',
-    inputs: [],
-    output: t.view(),
-    attrs: attrs as unknown as Record<string, unknown>,
-  });
-  return finish(t, options);
+  return finish(randomInto(t, { seed, offset, dist, a, b }), options);
 }
 
 /** Normal samples (Philox + Box-Muller; identical on every backend for the same seed). */
@@ -274,26 +239,3 @@ export function uniform(
 
 /** Counters a random op of `n` elements consumes (to advance a generator by hand). */
 export { philoxCounters };
-
-const castOp = defineOp<{ dtype: DType }>({
-  name: 'cast',
-  kind: 'primitive',
-  doc: 'converts to another dtype (float -> int32 truncates toward zero)',
-  differentiable: true,
-  tolerance: { rtol: 0, atol: 0 },
-  forward: ([x], { dtype }) => {
-    const out = Tensor.empty(x.backend, x.shape, dtype, 'cast');
-    x.backend.run({ kernel: 'cast', inputs: [x.view()], output: out.view(), attrs: {} });
-    return out;
-  },
-  backward: (g, ctx) => [
-    isFloatDType(ctx.inputDTypes[0] as DType) ? cast(g, ctx.inputDTypes[0] as DType) : null,
-  ],
-});
-
-/** Converts `x` to `dtype` (a copy; the same dtype gives a copy too). */
-export function cast(x: Tensor, dtype: DType): Tensor {
-  checkDType(dtype, 'cast');
-  if (!isFloatDType(dtype) && x.requiresGrad) return noGrad(() => castOp([x], { dtype }));
-  return castOp([x], { dtype });
-}

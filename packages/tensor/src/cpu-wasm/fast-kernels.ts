@@ -1,0 +1,189 @@
+// The kernel half of the default CPU backend: the reference backend with the wasm SIMD (or native
+// BLAS) matmul and wasm binary kernels swapped in, and (optionally) tensor storage placed in the
+// kernels' shared WebAssembly memory. Storage and kernels only: the fused routines that make it
+// the full default backend are added above the Tensor class, in fast-backend.ts.
+import type { Backend } from '../backend.js';
+import {
+  type CpuBackend,
+  type CpuBackendOptions,
+  type CpuBlock,
+  cpuReferenceKernels,
+  createCpuBackend,
+} from '../cpu/cpu-backend.js';
+import { blasMatmulKernel } from '../cpu-blas/matmul-kernel.js';
+import { type BlasProvider, loadBlasProvider } from '../cpu-blas/provider.js';
+import { wasmBinaryKernel } from './binary-kernel.js';
+import { wasmMatmulKernel } from './matmul-kernel.js';
+import {
+  createWasmKernelsSync,
+  type WasmKernels,
+  type WasmKernelsOptions,
+} from './wasm-kernels.js';
+
+/** Where a fast backend keeps tensor bytes. */
+export type CpuStorage = 'wasm-heap' | 'array-buffer';
+
+/** Whether a fast backend uses the native BLAS (see `FastCpuKernelOptions.blas`). */
+export type BlasMode = 'auto' | 'off' | 'required';
+
+/** Which matmul path a CPU backend runs: native OpenBLAS, the wasm gemm, or the reference kernel. */
+export type CpuProvider = 'openblas' | 'wasm' | 'reference';
+
+export interface FastCpuKernelOptions extends CpuBackendOptions {
+  /** Kernels to use (default: created synchronously with `wasm` options). */
+  wasmKernels?: WasmKernels;
+  /** Options for the kernels created when `wasmKernels` is absent. */
+  wasm?: WasmKernelsOptions;
+  /**
+   * 'array-buffer' (default): ordinary ArrayBuffers; each product copies its operands into the
+   * kernels' memory and the result out (O(MK + KN + MN) next to O(MNK) work), no size cap.
+   * 'wasm-heap': every tensor lives in the kernels' shared memory, so gemm and its workers read
+   * operands in place, capped at 4 GiB in all (wasm32). Measured end to end on a transformer
+   * block (bench/transformer-block.mjs), the JavaScript kernels run ~12% slower over the shared
+   * buffer at C=128 and the saved copies gain ~4% at C=384, so copies are the default.
+   */
+  storage?: CpuStorage;
+  /**
+   * Native BLAS for float32 matmul (the lrw_blas addon over the system's OpenBLAS, see
+   * `src/cpu-blas/`): 'auto' uses it where the addon is built and the library found, else the
+   * wasm gemm; 'off' never loads it; 'required' throws (naming why) without it. Default: the
+   * environment variable LRW_TENSOR_BLAS (auto | off | required), else 'auto'.
+   */
+  blas?: BlasMode;
+  /** OpenBLAS threads (process-wide; default all cores). */
+  blasThreads?: number;
+  /** Products below this many flops stay on the wasm gemm (default DEFAULT_BLAS_MIN_FLOPS). */
+  blasMinFlops?: number;
+}
+
+/** A fast CPU backend's kernels and the wasm/BLAS instances behind them. */
+export interface FastCpuKernels {
+  backend: CpuBackend;
+  /** The matmul kernels (and their memory, where 'wasm-heap' storage lives). */
+  mm: WasmKernels;
+  /** The kernels of elementwise work (see `wasmElementwiseOf`). */
+  ew: WasmKernels;
+  blas: BlasProvider | undefined;
+}
+
+const wasmOf = new WeakMap<Backend, WasmKernels>();
+const elementwiseOf = new WeakMap<Backend, WasmKernels>();
+const blasOf = new WeakMap<Backend, BlasProvider>();
+
+/** The matmul path of `backend`: 'openblas', 'wasm' (fast backend without BLAS) or 'reference'. */
+export function cpuProvider(backend: Backend): CpuProvider {
+  if (blasOf.has(backend)) return 'openblas';
+  return wasmOf.has(backend) ? 'wasm' : 'reference';
+}
+
+/** The native BLAS behind a fast backend's matmul, else undefined. */
+export function blasProviderOf(backend: Backend): BlasProvider | undefined {
+  return blasOf.get(backend);
+}
+
+function blasMode(mode: BlasMode | undefined): BlasMode {
+  const m = mode ?? (globalThis.process?.env?.LRW_TENSOR_BLAS || 'auto');
+  if (m !== 'auto' && m !== 'off' && m !== 'required') {
+    throw new Error(
+      `${mode === undefined ? 'LRW_TENSOR_BLAS' : 'blas'}=${m}: expected 'auto' (default), 'off' or 'required'`,
+    );
+  }
+  return m;
+}
+
+/** The wasm kernels behind a backend made by `createFastCpuBackend`, else undefined. */
+export function wasmKernelsOf(backend: Backend): WasmKernels | undefined {
+  return wasmOf.get(backend);
+}
+
+/**
+ * The wasm kernels that run a fast backend's elementwise work (binary ops, GELU, LayerNorm,
+ * attention tiles, AdamW): with 'array-buffer' storage a second, single-threaded instance over a
+ * private (non-shared) memory, since copying operands into and out of a SharedArrayBuffer costs
+ * V8 ~2-4x more than into an ordinary one; with 'wasm-heap' storage the matmul kernels themselves.
+ */
+export function wasmElementwiseOf(backend: Backend): WasmKernels | undefined {
+  return elementwiseOf.get(backend) ?? wasmOf.get(backend);
+}
+
+/** Blocks allocated in `mm.heap` (views over the shared memory at the block's offset). */
+export function wasmHeapBlocks(mm: WasmKernels): {
+  allocateBlock(bytes: number): CpuBlock;
+  releaseBlock(block: CpuBlock): void;
+} {
+  const heap = mm.heap;
+  return {
+    allocateBlock(bytes) {
+      const ptr = heap.allocBytes(bytes);
+      const buffer = heap.memory.buffer;
+      return {
+        u8: new Uint8Array(buffer, ptr, bytes),
+        f32: new Float32Array(buffer, ptr, bytes >>> 2),
+        i32: new Int32Array(buffer, ptr, bytes >>> 2),
+      };
+    },
+    releaseBlock(block) {
+      heap.freeBytes(block.u8.byteOffset);
+    },
+  };
+}
+
+/**
+ * A CPU backend whose `matmul` runs on the wasm SIMD gemm (both cores for products above
+ * ~1 MFLOP) or the native BLAS, and whose float32 add/sub/mul/div run on wasm SIMD; every other
+ * kernel is the reference one. No fused routines (see `createFastCpuBackend`). Throws where wasm
+ * SIMD is unavailable.
+ */
+export function createFastCpuKernels(options: FastCpuKernelOptions = {}): FastCpuKernels {
+  const {
+    wasmKernels,
+    wasm,
+    storage,
+    blas: blasOption,
+    blasThreads,
+    blasMinFlops,
+    ...cpuOptions
+  } = options;
+  const mode = blasMode(blasOption);
+  let blas: BlasProvider | undefined;
+  if (mode !== 'off') {
+    const loaded = loadBlasProvider({ threads: blasThreads });
+    if (!loaded.provider && mode === 'required') {
+      throw new Error(`blas: 'required' but the native BLAS is unavailable: ${loaded.reason}`);
+    }
+    blas = loaded.provider;
+  }
+  const mm = wasmKernels ?? createWasmKernelsSync(wasm);
+  const placement = storage ?? 'array-buffer';
+  if (placement === 'wasm-heap' && !mm.heap.shared) {
+    throw new Error(
+      "storage: 'wasm-heap' needs a shared WebAssembly memory (views of a private one detach " +
+        "when it grows); use storage: 'array-buffer'",
+    );
+  }
+  // Operands are staged either way with 'array-buffer' storage: stage into a private memory.
+  const ew =
+    placement === 'array-buffer' && mm.heap.shared
+      ? createWasmKernelsSync({ threads: 1, sharedMemory: false })
+      : mm;
+  const backend = createCpuBackend({
+    ...(placement === 'wasm-heap' && wasmHeapBlocks(mm)),
+    ...cpuOptions,
+    kernels: {
+      add: wasmBinaryKernel(ew, 'add', cpuReferenceKernels.add!),
+      sub: wasmBinaryKernel(ew, 'sub', cpuReferenceKernels.sub!),
+      mul: wasmBinaryKernel(ew, 'mul', cpuReferenceKernels.mul!),
+      div: wasmBinaryKernel(ew, 'div', cpuReferenceKernels.div!),
+      matmul: blas
+        ? blasMatmulKernel(blas, wasmMatmulKernel(mm, cpuReferenceKernels.matmul!), {
+            minFlops: blasMinFlops,
+          })
+        : wasmMatmulKernel(mm, cpuReferenceKernels.matmul!),
+      ...cpuOptions.kernels,
+    },
+  });
+  wasmOf.set(backend, mm);
+  if (ew !== mm) elementwiseOf.set(backend, ew);
+  if (blas) blasOf.set(backend, blas);
+  return { backend, mm, ew, blas };
+}
