@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 // The example imports the package by name (the built dist/), so the check must use the same instance.
 import { assertNoLeaks } from '@lrw/tensor';
 import { describe, expect, it } from 'vitest';
+import { customCpuBackend } from '../examples/custom-kernel.js';
 import { fitWithAdamW } from '../examples/fast-cpu-adamw.js';
 import { trainLinearClassifier } from '../examples/linear-classifier.js';
 
@@ -30,6 +31,25 @@ describe('README fast-CPU AdamW example', () => {
 
   it('the README shows the example file verbatim', () => {
     const ex = readFileSync(new URL('../examples/fast-cpu-adamw.ts', import.meta.url), 'utf8');
+    const body = ex.slice(ex.indexOf('// region readme\n') + 17, ex.indexOf('// endregion readme'));
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(body.trim());
+  });
+});
+
+describe('README extension example (a kernel and a routine)', () => {
+  it('uses both, matches softmax, and passes the conformance checks it runs', async () => {
+    const { probs, sumCalls, passed, failed } = await customCpuBackend();
+    const e = [1, 2, 3].map((v) => Math.exp(v - 3));
+    const z = e.reduce((a, b) => a + b);
+    probs.forEach((p, i) => expect(p).toBeCloseTo(e[i]! / z, 6));
+    expect(sumCalls).toBeGreaterThan(0);
+    expect(failed).toBe(0);
+    expect(passed).toBeGreaterThan(4);
+  });
+
+  it('the README shows the example file verbatim', () => {
+    const ex = readFileSync(new URL('../examples/custom-kernel.ts', import.meta.url), 'utf8');
     const body = ex.slice(ex.indexOf('// region readme\n') + 17, ex.indexOf('// endregion readme'));
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     expect(readme).toContain(body.trim());

@@ -3,8 +3,8 @@
  * fused into one pass per score row; the four products go through `matmul` (the wasm gemm on the
  * fast CPU backend, transposes as flags). Replaces the composition's mul, arange/le/where mask,
  * and the softmax's max/sub/exp/sum/div with their backward rules. The probabilities P
- * [..., T, S] are kept for backward, as in the composition (a blockwise, recomputing variant
- * that never holds all of P is the remaining step of issue 6).
+ * [..., T, S] are kept for backward, as in the composition (blockwise-attention.ts is the
+ * recomputing variant that never holds all of P; it falls back to this one for odd shapes).
  */
 import { materializedAttentionRoutine } from '../fused-frames.js';
 import { f32 } from './tensor-f32.js';
