@@ -42,7 +42,7 @@ describe('README extension example (a kernel and a routine)', () => {
     const { probs, sumCalls, passed, failed } = await customCpuBackend();
     const e = [1, 2, 3].map((v) => Math.exp(v - 3));
     const z = e.reduce((a, b) => a + b);
-    probs.forEach((p, i) => expect(p).toBeCloseTo(e[i]! / z, 6));
+    for (const [i, p] of probs.entries()) expect(p).toBeCloseTo(e[i]! / z, 6);
     expect(sumCalls).toBeGreaterThan(0);
     expect(failed).toBe(0);
     expect(passed).toBeGreaterThan(4);
