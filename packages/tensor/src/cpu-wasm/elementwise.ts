@@ -1,6 +1,7 @@
 // Elementwise training-step kernels (assembly/elementwise.ts) over Float32Arrays: the interface,
 // assembled from its sections (operand staging, step kernels, attention tiles, row kernels).
 
+import type { AdamWRoutineAttrs } from '../ops/adamw.js';
 import { rowKernels } from './elementwise-row-kernels.js';
 import { operandStaging } from './elementwise-staging.js';
 import { type BinaryRowOp, stepKernels } from './elementwise-step-kernels.js';
@@ -26,23 +27,10 @@ export interface AdamWStep {
 }
 
 /**
- * The float32 constants of one AdamW step, derived in float64 from `AdamWStep` (the attributes
- * of the `adamwStep` routine): m = beta1 m + oneMinusBeta1 g; v = beta2 v + oneMinusBeta2 g^2;
- * param = param decay - (stepSize m) / (sqrt(v) invBc2Sqrt + eps).
+ * The float32 constants of one AdamW step, derived in float64 from `AdamWStep`: the attributes
+ * of the `adamwStep` routine (`adamwUpdate` is that routine's kernel).
  */
-export interface AdamWConstants {
-  /** 1 - lr weightDecay. */
-  decay: number;
-  beta1: number;
-  beta2: number;
-  oneMinusBeta1: number;
-  oneMinusBeta2: number;
-  /** lr / (1 - beta1^t). */
-  stepSize: number;
-  /** 1 / sqrt(1 - beta2^t). */
-  invBc2Sqrt: number;
-  eps: number;
-}
+export type AdamWConstants = AdamWRoutineAttrs;
 
 /**
  * The score-tile steps of blockwise attention (src/cpu/blockwise-attention.ts). A tile S
