@@ -235,3 +235,18 @@ export function describeCycle(c) {
   const extra = c.size > c.cycle.length - 1 ? ` (${c.size} modules in the tangle)` : '';
   return `${c.pkg}: runtime import cycle ${c.cycle.join(' -> ')}${extra}`;
 }
+
+/** Every module `file` loads at run time, directly or not (paths as in `graph`). */
+export function runtimeClosure(graph, file) {
+  const seen = new Set();
+  const stack = [file];
+  while (stack.length) {
+    for (const next of graph.get(stack.pop()) ?? []) {
+      if (!seen.has(next)) {
+        seen.add(next);
+        stack.push(next);
+      }
+    }
+  }
+  return seen;
+}
