@@ -127,12 +127,18 @@ export interface KernelAttrs {
   random: RandomAttrs;
 }
 
-/** The attributes of kernel `K`: its `KernelAttrs` entry, none for another primitive. */
-export type KernelAttrsOf<K extends KernelName> = K extends keyof KernelAttrs
-  ? Readonly<KernelAttrs[K]>
-  : K extends PrimitiveKernel
-    ? NoKernelAttrs
-    : Readonly<Record<string, unknown>>;
+/**
+ * The attributes of kernel `K`: its `KernelAttrs` entry, none for another primitive, and a loose
+ * record for a call whose kernel is not known statically (`KernelCall` without an argument),
+ * so kernels written against the untyped call keep compiling.
+ */
+export type KernelAttrsOf<K extends KernelName> = string extends K
+  ? Readonly<Record<string, unknown>>
+  : K extends keyof KernelAttrs
+    ? Readonly<KernelAttrs[K]>
+    : K extends PrimitiveKernel
+      ? NoKernelAttrs
+      : Readonly<Record<string, unknown>>;
 
 /**
  * One kernel launch. Semantics per kernel:

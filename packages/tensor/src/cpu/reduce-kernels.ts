@@ -3,7 +3,7 @@ import type { ReduceKernel } from '../backend.js';
 import { shapeSize } from '../shape.js';
 import type { CpuKernel } from './cpu-backend.js';
 
-function reduceKernel<K extends ReduceKernel>(op: K): CpuKernel<K> {
+function reduceKernel(op: ReduceKernel): CpuKernel<ReduceKernel> {
   return (call, cpu) => {
     const [a] = call.inputs;
     const x = cpu.array(a);

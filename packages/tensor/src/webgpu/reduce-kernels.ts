@@ -28,7 +28,7 @@ export function rowGrid(gpu: WebGpuBackend, rows: number, lanes: number, where: 
   return lanes === 1 ? gpu.grid(rows, wg, where) : gpu.grid(rows, 1, where);
 }
 
-export function reduceKernel<K extends ReduceKernel>(op: K): WebGpuKernel<K> {
+export function reduceKernel(op: ReduceKernel): WebGpuKernel<ReduceKernel> {
   return (call, gpu) => {
     const [a] = call.inputs;
     const out = call.output;
