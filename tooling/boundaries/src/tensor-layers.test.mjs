@@ -12,7 +12,7 @@ const src = join(pkgDir, 'src');
 const graph = importGraph(pkgDir, { verbatimModuleSyntax: sharedVerbatimModuleSyntax() });
 const modules = [...graph.keys()].map((f) => relative(src, f)).filter((f) => !/\.test/.test(f));
 
-const BACKEND_DIRS = /^(cpu|cpu-wasm|cpu-blas|webgpu)\//;
+const BACKEND_DIRS = /^(cpu|cpu-wasm|cpu-blas|webgpu|gpujs|cuda)\//;
 const OPS = /^ops\//;
 
 /** What `module` loads at run time that matches `forbidden`. */
@@ -36,6 +36,8 @@ const rules = [
       'cpu-wasm/wasm-kernels.ts',
       'webgpu/backend.ts',
       'webgpu/kernels.ts',
+      'gpujs/backend.ts',
+      'gpujs/kernels.ts',
     ],
     forbidden: (f) =>
       OPS.test(f) ||
