@@ -27,7 +27,7 @@ export function registerBuiltinBackends(): void {
   registerBackend('cpu-reference', () => createCpuBackend({ name: 'cpu-reference' }), {
     loadOnDemand: true,
   });
-  registerBackend('webgpu', async () => (await import('./webgpu/create.js')).createWebGpuBackend());
+  registerBackend('webgpu', async () => (await import('./webgpu/index.js')).createWebGpuBackend());
   registerBackend('gpujs', async () => (await import('./gpujs/index.js')).createGpuJsBackend());
   registerBackend('cuda', async () => (await import('./cuda/index.js')).createCudaBackend());
 }

@@ -1,7 +1,7 @@
 // Every built module of every package imports on its own (ARCHITECTURE.md: a circular import
 // that "happens to work" through the entry point is a defect). Each module is imported in a
 // fresh worker thread (its own module graph) by a child process; the workers run a few at a time.
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
@@ -42,21 +42,28 @@ function packages() {
     });
 }
 
-/** Imports each of `files` alone (in child processes); returns the failures. */
+/**
+ * Imports each of `files` alone (in a child process, asynchronously so that the test worker
+ * stays responsive); resolves to the failures.
+ */
 function importAlone(files) {
   const lanes = Math.max(2, availableParallelism());
-  const run = spawnSync(process.execPath, [importEach, '--concurrency', String(lanes), ...files], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: 600_000,
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [importEach, '--concurrency', String(lanes), ...files],
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 600_000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`import-each.mjs failed: ${stderr || error.message}`));
+        else resolve(JSON.parse(stdout.trim().split('\n').pop()).filter((r) => r.error));
+      },
+    );
   });
-  if (run.status !== 0) throw new Error(`import-each.mjs failed: ${run.stderr || run.error}`);
-  return JSON.parse(run.stdout.trim().split('\n').pop()).filter((r) => r.error);
 }
 
 describe('every built module imports on its own', () => {
-  it('catches a module that crashes when imported first (fixture: two modules in a cycle)', () => {
-    const failed = importAlone(
+  it('catches a module that crashes when imported first (fixture: two modules in a cycle)', async () => {
+    const failed = await importAlone(
       ['tdz-a.mjs', 'tdz-b.mjs', 'fine.mjs'].map((f) => join(fixtures, f)),
     );
     expect(failed.map((f) => relative(fixtures, f.module))).toEqual(['tdz-a.mjs', 'tdz-b.mjs']);
@@ -83,7 +90,11 @@ describe('every built module imports on its own', () => {
     }
   });
 
-  it('every package: each dist module alone, in a fresh module graph', () => {
+  // ~240 modules, each loading its own copy of what it imports: ~15 s on two idle cores, minutes
+  // on a loaded machine, hence the long timeout.
+  it('every package: each dist module alone, in a fresh module graph', {
+    timeout: 600_000,
+  }, async () => {
     const files = [];
     for (const p of packages()) {
       if (!existsSync(p.dist)) {
@@ -98,7 +109,7 @@ describe('every built module imports on its own', () => {
       }
     }
     expect(files.length).toBeGreaterThan(100);
-    const failed = importAlone(files).map(
+    const failed = (await importAlone(files)).map(
       (f) => `${relative(packagesDir, f.module)}: ${f.error.split('\n')[0]}`,
     );
     expect(failed).toEqual([]);
