@@ -9,7 +9,7 @@
  * - Keep kernels in a table: extend `KernelBackend` (kernel-backend.ts), which gives
  *   `registerKernel(name, fn)`, `kernel(name)`, the `UnsupportedOpError` of a missing kernel,
  *   and the optional table of fused routines (`registerRoutine(op, routine)`, `routine(op)`).
- *   The cpu, webgpu and gpujs backends all do.
+ *   The cpu, webgpu, gpujs and cuda backends all do.
  * - Fused routines (softmax, layerNorm, attention, ...) work on tensors, so they live above the
  *   Tensor class (routine.ts defines `Routine` and the typed `RoutineAttrs`); whoever assembles
  *   a backend registers them on it (`createFastCpuBackend`, `createWebGpuBackend`), and the op

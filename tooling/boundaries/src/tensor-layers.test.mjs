@@ -38,6 +38,8 @@ const rules = [
       'webgpu/kernels.ts',
       'gpujs/backend.ts',
       'gpujs/kernels.ts',
+      'cuda/backend.ts',
+      'cuda/kernels.ts',
     ],
     forbidden: (f) =>
       OPS.test(f) ||
