@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { invalidOption, UnknownDomainError } from './errors.js';
 import { type DatasetIndex, INDEX_FILE, readIndex, type Split } from './shard/dataset-index.js';
 import { readShard } from './shard/shard-format.js';
+import { type VerifyOptions, type VerifyResult, verifyDataset } from './shard/verify-dataset.js';
 import type { StreamOptions } from './stream/batch-builder.js';
 import { SAMPLE_ID_SHARD_FACTOR } from './stream/shard-samples.js';
 import { TokenStream } from './stream/token-stream.js';
@@ -41,6 +42,14 @@ export class Dataset {
   /** The tokenizer the dataset was prepared with (for decoding). */
   tokenizer(): Promise<Tokenizer> {
     return createTokenizer(this.index.tokenizer.spec);
+  }
+
+  /**
+   * Reads every shard and checks it against its checksums and the index (present, complete,
+   * unchanged); throws a DataError naming the first bad file. Reads the whole dataset once.
+   */
+  verify(options: VerifyOptions = {}): Promise<VerifyResult> {
+    return verifyDataset(this.dir, this.index, options);
   }
 
   /** A deterministic, resumable batch stream; see {@link StreamOptions}. */
