@@ -4,6 +4,7 @@ import { type DatasetIndex, INDEX_FILE, readIndex, type Split } from './shard/da
 import { readShard } from './shard/shard-format.js';
 import { type VerifyOptions, type VerifyResult, verifyDataset } from './shard/verify-dataset.js';
 import type { StreamOptions } from './stream/batch-builder.js';
+import { datasetId } from './stream/batch-builder.js';
 import { SAMPLE_ID_SHARD_FACTOR } from './stream/shard-samples.js';
 import { TokenStream } from './stream/token-stream.js';
 import { createTokenizer, type Tokenizer } from './tokenizers/tokenizer.js';
@@ -24,6 +25,14 @@ export class Dataset {
     readonly dir: string,
     readonly index: DatasetIndex,
   ) {}
+
+  /**
+   * Identity of the content: a checksum of the shard names and their checksums (the `dataset`
+   * a stream state records), so a checkpoint can tell its data from other data.
+   */
+  get id(): string {
+    return datasetId(this.index);
+  }
 
   /** Domain names; a domain id is an index into this list. */
   get domains(): readonly string[] {

@@ -61,3 +61,26 @@ export async function* validationBatches(
     }
   }
 }
+
+/**
+ * Opens (and closes) the validation stream of every domain an evaluation reads, so that data
+ * that cannot give one (no sample of seqLen + 1 tokens in a domain's validation split) is an
+ * error before the first step rather than at the first evaluation.
+ */
+export async function checkValidationStreams(
+  dataset: Dataset,
+  options: Pick<ValidationBatchOptions, 'batchSize' | 'seqLen'>,
+): Promise<void> {
+  for (const domain of validationDomains(dataset)) {
+    const stream = dataset.stream({
+      split: 'validation',
+      batchSize: options.batchSize,
+      seqLen: options.seqLen,
+      seed: 0,
+      shuffle: false,
+      prefetch: 0,
+      mixture: { [domain]: 1 },
+    });
+    await stream.close();
+  }
+}
