@@ -173,6 +173,12 @@ export const trainerConfigSchema = z
     domainWeights: domainWeightsSchema.default('uniform'),
     /** Evaluate every N steps (and at the end); 0: only at the end. */
     evalInterval: nonNegativeInt('steps').default(500),
+    /**
+     * Validation batches per evaluation, split evenly among the domains (at least 1 each);
+     * left out: the whole validation split. Kept in the run's config.json, so a resume
+     * evaluates as the run did.
+     */
+    evalBatches: positiveInt('batches').optional(),
     /** Checkpoint every N steps (and at the end); 0: only at the end. */
     checkpointInterval: nonNegativeInt('steps').default(1000),
     keepCheckpoints: positiveInt('checkpoints').default(3),

@@ -32,7 +32,8 @@ export interface TrainRunOptions {
   collective?: Collective;
   /**
    * Validation batches per evaluation, split evenly among the domains with validation data (at
-   * least 1 each; every domain is evaluated on its own documents); default: the whole split.
+   * least 1 each; every domain is evaluated on its own documents); default: the config's
+   * `evalBatches`, else the whole split.
    */
   evalBatches?: number;
   /** Batches the data stream prepares ahead on a worker thread (default 0: none). */
@@ -141,7 +142,7 @@ export async function trainRun(
     validationBatches(dataset, {
       batchSize: config.batchSize,
       seqLen: config.seqLen,
-      maxBatches: options.evalBatches,
+      maxBatches: options.evalBatches ?? config.evalBatches,
     });
   let trainer: Trainer;
   try {

@@ -54,14 +54,15 @@ export function stopOnSignals(
     io.stderr(`lrw: ${signal} again: quitting now; the latest checkpoint is intact\n`);
     process.exit(exitCodeOf(signal));
   };
-  for (const s of SIGNALS) process.on(s, handler);
+  const handlers = SIGNALS.map((s) => [s, () => handler(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
   return {
     signal: controller.signal,
     get exitCode() {
       return first === undefined ? undefined : exitCodeOf(first.signal);
     },
     dispose() {
-      for (const s of SIGNALS) process.off(s, handler);
+      for (const [s, h] of handlers) process.off(s, h);
     },
   };
 }

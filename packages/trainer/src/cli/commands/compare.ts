@@ -60,12 +60,13 @@ export interface CompareResults {
 }
 
 /**
- * Two run configs are the same experiment when they differ at most in outputDir (a config
- * written before the `backend` field existed trained on the default, cpu).
+ * Two run configs are the same experiment when they differ at most in outputDir and evalBatches
+ * (a config written before the `backend` field existed trained on the default, cpu).
  */
 function sameConfig(a: unknown, b: unknown): boolean {
+  // evalBatches: how a run was evaluated (the child `lrw train` of --jobs records it)
   const strip = (c: unknown) =>
-    JSON.stringify({ backend: 'cpu', ...(c as object), outputDir: undefined });
+    JSON.stringify({ backend: 'cpu', ...(c as object), outputDir: undefined, evalBatches: undefined });
   return strip(a) === strip(b);
 }
 

@@ -149,7 +149,11 @@ export function registerTrain(program: Command, io: CliIo): void {
       const flags = ownConfig ? { ...opts, config: paths.config } : opts;
       const notes: string[] = [];
       const parsed = await buildConfig(flags, opts.method, notes);
-      const config = { ...parsed, outputDir: outDir };
+      const config = {
+        ...parsed,
+        outputDir: outDir,
+        ...(opts.evalBatches !== undefined ? { evalBatches: opts.evalBatches } : {}),
+      };
       const uniform = uniformFlagsNote(config.method, opts);
       if (uniform) notes.push(uniform);
       const data = resolve(opts.data);
@@ -195,7 +199,6 @@ export function registerTrain(program: Command, io: CliIo): void {
           progress,
           signal: stop.signal,
           ...(opts.label !== undefined ? { label: opts.label } : {}),
-          ...(opts.evalBatches !== undefined ? { evalBatches: opts.evalBatches } : {}),
         });
         io.stdout(formatDomainResults(results));
         io.stdout(`run directory: ${outDir} (report: lrw report ${outDir})\n`);
