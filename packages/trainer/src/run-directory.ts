@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { isTemporaryFile } from './atomic-write.js';
 import { commandLine, RunLock } from './run-lock.js';
 import { TrainerError } from './trainer-error.js';
 
@@ -61,5 +62,17 @@ export function openRunDirectory(dir: string): RunLock {
       { cause: error },
     );
   }
-  return RunLock.acquire(dir, commandLine());
+  const lock = RunLock.acquire(dir, commandLine());
+  // temporary files of writes that a killed run left (config, metrics, checkpoints): under the
+  // lock, nothing else is writing them
+  for (const folder of [dir, join(dir, 'checkpoints')]) {
+    if (!existsSync(folder)) continue;
+    for (const name of readdirSync(folder)) {
+      // (a lock attempt's own temporary file belongs to another process: RunLock ages those out)
+      if (isTemporaryFile(name) && !name.startsWith('.lock.')) {
+        rmSync(join(folder, name), { force: true });
+      }
+    }
+  }
+  return lock;
 }

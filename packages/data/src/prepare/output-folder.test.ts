@@ -47,7 +47,7 @@ describe('prepare into a folder that holds a dataset', () => {
     );
     expect(error.code).toBe('TOKENIZER_MISMATCH');
     expect(error.message).toContain(`${dir} holds a dataset tokenized with byte (vocabulary 257)`);
-    expect(error.message).toContain('gpt2 (vocabulary 50257)');
+    expect(error.message).toContain('not with gpt2 (vocabulary 50257)');
     expect(snapshot(dir)).toEqual(before);
 
     const r = await prepare({

@@ -30,7 +30,7 @@ export function claimOutputFolder(outDir: string, tokenizer: Tokenizer, overwrit
   if (!overwrite) {
     throw new DataError(
       'TOKENIZER_MISMATCH',
-      `${outDir} holds a dataset tokenized with ${old.name} (vocabulary ${old.vocabSize}); this prepare() tokenizes with ${tokenizer.name} (vocabulary ${tokenizer.vocabSize}). Writing here would replace its shards under every run trained on it`,
+      `${outDir} holds a dataset tokenized with ${old.name} (vocabulary ${old.vocabSize}), not with ${tokenizer.name} (vocabulary ${tokenizer.vocabSize}): writing here would replace its shards under every run trained on it`,
       { hint: 'prepare into another folder, or pass overwrite: true to replace that dataset' },
     );
   }

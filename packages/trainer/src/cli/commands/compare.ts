@@ -66,7 +66,12 @@ export interface CompareResults {
 function sameConfig(a: unknown, b: unknown): boolean {
   // evalBatches: how a run was evaluated (the child `lrw train` of --jobs records it)
   const strip = (c: unknown) =>
-    JSON.stringify({ backend: 'cpu', ...(c as object), outputDir: undefined, evalBatches: undefined });
+    JSON.stringify({
+      backend: 'cpu',
+      ...(c as object),
+      outputDir: undefined,
+      evalBatches: undefined,
+    });
   return strip(a) === strip(b);
 }
 
