@@ -386,7 +386,7 @@ export function parseTrainerConfig(input: unknown, source = 'config'): TrainerCo
     throw new TrainerError(
       'invalid-config',
       `${source}: ${lines.length} invalid field${lines.length > 1 ? 's' : ''}:\n${lines.join('\n')}`,
-      'fix the fields listed (defaults apply to fields left out); defaultTrainerConfig() shows every field.',
+      'fix the fields listed (defaults apply to fields left out); the @lrw/trainer README\'s "Config" section lists every field.',
     );
   }
   const c = result.data;
