@@ -30,9 +30,12 @@ export function appendHistory(path: string, event: HistoryEvent): void {
     pid: process.pid,
     host: hostname(),
   };
-  const fd = openSync(path, 'a');
+  writeSynced(openSync(path, 'a'), Buffer.from(`${JSON.stringify(line)}\n`));
+}
+
+/** Writes all of `bytes` to `fd`, fsyncs and closes it (the small files of a run directory). */
+export function writeSynced(fd: number, bytes: Uint8Array): void {
   try {
-    const bytes = Buffer.from(`${JSON.stringify(line)}\n`);
     let done = 0;
     while (done < bytes.length) done += writeSync(fd, bytes, done);
     fsyncSync(fd);

@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync,
-  fsyncSync,
   linkSync,
   openSync,
   readdirSync,
@@ -10,10 +8,10 @@ import {
   rmSync,
   statSync,
   unlinkSync,
-  writeSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
+import { writeSynced } from './run-history.js';
 import { TrainerError } from './trainer-error.js';
 
 /**
@@ -137,15 +135,7 @@ function lockedError(dir: string, holder: RunLockHolder, alive: boolean | undefi
 
 function writeTemp(dir: string, holder: RunLockHolder): string {
   const temp = join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`);
-  const fd = openSync(temp, 'wx');
-  try {
-    const bytes = Buffer.from(`${JSON.stringify(holder)}\n`);
-    let done = 0;
-    while (done < bytes.length) done += writeSync(fd, bytes, done);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeSynced(openSync(temp, 'wx'), Buffer.from(`${JSON.stringify(holder)}\n`));
   return temp;
 }
 
@@ -165,14 +155,7 @@ function createExclusive(lock: string, temp: string): boolean {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   }
-  try {
-    const bytes = readFileSync(temp);
-    let done = 0;
-    while (done < bytes.length) done += writeSync(fd, bytes, done);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeSynced(fd, readFileSync(temp));
   return true;
 }
 

@@ -222,6 +222,7 @@ describe('stopping on a signal', () => {
     expect(e.message).toBe(
       'Stopped before training started (SIGTERM): nothing was trained.\nHINT: start the run again.',
     );
+    expect(existsSync(out)).toBe(false);
   }, 30_000);
 });
 
@@ -229,7 +230,12 @@ describe('resume overrides', () => {
   const base: TrainerConfigInput = {
     ...SMALL_CONFIG,
     method: 'linupper',
-    temperature: { kind: 'plain-mean-warmup', warmupSteps: 2, then: { kind: 'constant', r: 0.4 } },
+    temperature: {
+      kind: 'plain-mean-warmup',
+      warmupSteps: 2,
+      // biome-ignore lint/suspicious/noThenProperty: the config's field name
+      then: { kind: 'constant', r: 0.4 },
+    },
   };
 
   it('lr, r and the guard may change (recorded in history.jsonl and config.json); nothing else may', async () => {
@@ -242,6 +248,7 @@ describe('resume overrides', () => {
       temperature: {
         kind: 'plain-mean-warmup',
         warmupSteps: 2,
+        // biome-ignore lint/suspicious/noThenProperty: the config's field name
         then: { kind: 'constant', r: 0.8 },
       },
       guard: { maxConsecutiveBad: 9 },

@@ -41,15 +41,7 @@ export async function* validationBatches(
   const domains = validationDomains(dataset);
   const perDomain = validationBudget(domains.length, options.maxBatches);
   for (const domain of domains) {
-    const stream = dataset.stream({
-      split: 'validation',
-      batchSize: options.batchSize,
-      seqLen: options.seqLen,
-      seed: 0,
-      shuffle: false,
-      prefetch: 0,
-      mixture: { [domain]: 1 },
-    });
+    const stream = validationStream(dataset, domain, options);
     try {
       for (let n = 0; n < perDomain; n++) {
         const batch = await stream.next();
@@ -72,15 +64,23 @@ export async function checkValidationStreams(
   options: Pick<ValidationBatchOptions, 'batchSize' | 'seqLen'>,
 ): Promise<void> {
   for (const domain of validationDomains(dataset)) {
-    const stream = dataset.stream({
-      split: 'validation',
-      batchSize: options.batchSize,
-      seqLen: options.seqLen,
-      seed: 0,
-      shuffle: false,
-      prefetch: 0,
-      mixture: { [domain]: 1 },
-    });
-    await stream.close();
+    await validationStream(dataset, domain, options).close();
   }
+}
+
+/** One domain's validation split, in stored order (the stream opening checks it has samples). */
+function validationStream(
+  dataset: Dataset,
+  domain: string,
+  options: Pick<ValidationBatchOptions, 'batchSize' | 'seqLen'>,
+) {
+  return dataset.stream({
+    split: 'validation',
+    batchSize: options.batchSize,
+    seqLen: options.seqLen,
+    seed: 0,
+    shuffle: false,
+    prefetch: 0,
+    mixture: { [domain]: 1 },
+  });
 }

@@ -1,7 +1,34 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LRW_MAIN } from '../../src/cli/parallel-runs.js';
+import { lrw } from './cli-harness.js';
+
+/** The committed two-domain corpus (books, code). */
+export const TINY_CORPUS = fileURLToPath(new URL('./fixtures/tiny-corpus/', import.meta.url));
+
+/**
+ * `lrw prepare` (in-process) of `source` into `out` with the byte tokenizer, no worker threads,
+ * 2 validation documents per domain and no progress lines; `args` add to or override those.
+ */
+export function prepareByte(out: string, source = TINY_CORPUS, ...args: string[]) {
+  return lrw(
+    'prepare',
+    '--source',
+    source,
+    '--out',
+    out,
+    '--tokenizer',
+    'byte',
+    '--workers',
+    '0',
+    '--validation-documents',
+    '2',
+    '-q',
+    ...args,
+  );
+}
 
 /** `lrw` (the built CLI) as a child process, as a user runs it. */
 export interface LrwChild {

@@ -10,31 +10,18 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepareByte, TINY_CORPUS } from './child-cli.js';
 import { lrw } from './cli-harness.js';
 
 // Every user error is a message (what, where, the flag to use), never a stack trace or a bare
 // system error; and nothing the user did not ask for happens silently.
-const corpus = fileURLToPath(new URL('./fixtures/tiny-corpus/', import.meta.url));
+const corpus = TINY_CORPUS;
 const root = mkdtempSync(join(tmpdir(), 'lrw-cli-messages-'));
 const data = join(root, 'data');
 const RUN = ['--seq-len', '16', '--batch-size', '2', '--eval-batches', '2', '--eval-interval', '0'];
-const prepare = (...args: string[]) =>
-  lrw(
-    'prepare',
-    '--tokenizer',
-    'byte',
-    '--workers',
-    '0',
-    '--validation-documents',
-    '2',
-    '-q',
-    ...args,
-  );
-
 beforeAll(async () => {
-  const p = await prepare('--source', corpus, '--out', data);
+  const p = await prepareByte(data, corpus);
   expect(p.code, p.stderr).toBe(0);
 }, 60_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -119,7 +106,7 @@ describe('lrw prepare', () => {
         Buffer.from('"}\n'),
       ]),
     );
-    const counted = await prepare('--source', jsonl, '--out', join(root, 'counted'));
+    const counted = await prepareByte(join(root, 'counted'), jsonl);
     expect(counted.code, counted.stderr).toBe(0);
     expect(counted.stdout).toContain(
       'read: 1 empty document dropped, 1 document with invalid UTF-8 (the bytes replaced by U+FFFD)',
@@ -136,13 +123,7 @@ describe('lrw prepare', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`lrw prepare: ${broken}:2: malformed JSON line`);
     expect(r.stderr).toContain('HINT: fix or remove that line, or add --skip-malformed-lines');
-    const skipped = await prepare(
-      '--source',
-      broken,
-      '--out',
-      join(root, 'broken'),
-      '--skip-malformed-lines',
-    );
+    const skipped = await prepareByte(join(root, 'broken'), broken, '--skip-malformed-lines');
     expect(skipped.code, skipped.stderr).toBe(0);
     expect(skipped.stdout).toContain('read: 1 malformed line skipped');
     const body = join(root, 'body.jsonl');
@@ -154,14 +135,7 @@ describe('lrw prepare', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('field "text" not found; the record has the fields: body');
     expect(missing.stderr).toContain('HINT: name the fields with --text-field and --domain-field');
-    const named = await prepare(
-      '--source',
-      body,
-      '--out',
-      join(root, 'body'),
-      '--text-field',
-      'body',
-    );
+    const named = await prepareByte(join(root, 'body'), body, '--text-field', 'body');
     expect(named.code, named.stderr).toBe(0);
   }, 60_000);
 
@@ -195,9 +169,7 @@ describe('lrw train and eval on bad input', () => {
       (await lrw('prepare', '--source', corpus, '--out', gpt2, '--workers', '0', '-q')).code,
     ).toBe(0);
     const other = join(root, 'data-other');
-    expect(
-      (await prepare('--source', corpus, '--out', other, '--validation-documents', '3')).code,
-    ).toBe(0);
+    expect((await prepareByte(other, corpus, '--validation-documents', '3')).code).toBe(0);
     const before = snapshot(join(out, 'checkpoints'));
     const r = await run('train', '--data', gpt2, '--out', out, '--resume', '--steps', '4');
     expect(r.code).toBe(1);

@@ -12,12 +12,12 @@ import {
 } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../../src/checkpoint-store.js';
 import { parseHistory } from '../../src/run-history.js';
 import {
   metricsFingerprint,
+  prepareByte,
   resultsFingerprint,
   spawnLrw,
   trainLines,
@@ -29,7 +29,6 @@ import { lrw } from './cli-harness.js';
 // a second process on one run directory, Ctrl-C and SIGTERM, a damaged or deleted shard, a
 // moved run folder, a resume that changes settings. Each checks the exit code, the message and
 // that no good file changed.
-const corpus = fileURLToPath(new URL('./fixtures/tiny-corpus/', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'lrw-cli-reliability-'));
 const data = join(root, 'data');
 /** The run every test compares with: 24 steps, checkpoints every 3, evaluations every 6. */
@@ -50,20 +49,7 @@ const RUN = [
 const straight = join(root, 'straight');
 
 beforeAll(async () => {
-  const p = await lrw(
-    'prepare',
-    '--source',
-    corpus,
-    '--out',
-    data,
-    '--tokenizer',
-    'byte',
-    '--workers',
-    '0',
-    '--validation-documents',
-    '2',
-    '-q',
-  );
+  const p = await prepareByte(data);
   expect(p.code, p.stderr).toBe(0);
   // (a plain process: in a Vitest worker the CPU backend may round the last bits differently,
   // and every run compared with this one finishes in a plain process too)

@@ -1,27 +1,32 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { metricsFingerprint, resultsFingerprint, spawnLrw } from './child-cli.js';
-import { lrw } from './cli-harness.js';
+import {
+  metricsFingerprint,
+  prepareByte,
+  resultsFingerprint,
+  spawnLrw,
+  trainLines,
+  waitFor,
+} from './child-cli.js';
 
 // Fault injection: `lrw train --resume-or-start` killed with SIGKILL at random moments (during
 // the start-up checks and the lock, steps, metrics lines, checkpoint writes and evaluations),
 // restarted until it finishes; the run must then equal an uninterrupted one bit for bit.
 //
-// In CI: LRW_SOAK_ROUNDS (default 2) rounds of up to LRW_SOAK_KILLS (default 2) kills each. The
-// soak (npm run soak:kill -w @lrw/trainer) runs 100 rounds of up to 3 kills; it prints how many
-// kills landed in each phase. LRW_SOAK_SEED picks the kill times.
+// In CI: LRW_SOAK_ROUNDS (default 2) runs of up to LRW_SOAK_KILLS (default 2) kills each. The
+// soak (`npm run soak:kill` in packages/trainer) runs 100 of up to 3; it prints how many kills
+// there were and what they left behind. LRW_SOAK_SEED picks the kill moments.
 const ROUNDS = Number(process.env.LRW_SOAK_ROUNDS ?? 2);
 const KILLS = Number(process.env.LRW_SOAK_KILLS ?? 2);
 const SEED = Number(process.env.LRW_SOAK_SEED ?? 26);
-const corpus = fileURLToPath(new URL('./fixtures/tiny-corpus/', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'lrw-kill-resume-'));
 const data = join(root, 'data');
+const STEPS = 16;
 const RUN = [
   '--steps',
-  '16',
+  String(STEPS),
   '--seq-len',
   '16',
   '--batch-size',
@@ -34,32 +39,24 @@ const RUN = [
   '2',
 ];
 const straight = join(root, 'straight');
-let runMs = 0;
+/** Of the uninterrupted run: the time until its first train record, and per step after that. */
+let startupMs = 0;
+let stepMs = 0;
 
 beforeAll(async () => {
-  const p = await lrw(
-    'prepare',
-    '--source',
-    corpus,
-    '--out',
-    data,
-    '--tokenizer',
-    'byte',
-    '--workers',
-    '0',
-    '--validation-documents',
-    '2',
-    '-q',
-  );
+  const p = await prepareByte(data);
   expect(p.code, p.stderr).toBe(0);
   const started = Date.now();
-  const r = await spawnLrw(['train', '--data', data, '--out', straight, ...RUN]).done;
-  runMs = Date.now() - started;
+  const run = spawnLrw(['train', '--data', data, '--out', straight, ...RUN]);
+  await waitFor(() => trainLines(straight) >= 1, 'the first step');
+  startupMs = Date.now() - started;
+  const r = await run.done;
   expect(r.code, r.stderr).toBe(0);
+  stepMs = (Date.now() - started - startupMs) / STEPS;
 }, 120_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** Mulberry32: the kill times of a seed. */
+/** Mulberry32: the kill moments of a seed. */
 function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -72,27 +69,27 @@ function random(seed: number): () => number {
 }
 
 /** What a kill left behind: evidence of where it landed. */
-function phases(dir: string): string[] {
+function leftBehind(dir: string): string[] {
   const found: string[] = [];
   const files = existsSync(dir) ? readdirSync(dir) : [];
   const ckpts = existsSync(join(dir, 'checkpoints')) ? readdirSync(join(dir, 'checkpoints')) : [];
-  if (!files.includes('metrics.jsonl')) found.push('before the first step');
-  if (files.includes('lock')) found.push('holding the lock');
-  if (files.some((f) => f.startsWith('.lock.tmp-'))) found.push('taking the lock');
-  if (ckpts.some((f) => f.includes('.tmp-'))) found.push('writing a checkpoint');
-  if (files.some((f) => f.startsWith('.metrics.jsonl.tmp-') || f.startsWith('.config.json.tmp-'))) {
-    found.push('rewriting metrics.jsonl or config.json');
+  if (!files.includes('metrics.jsonl')) found.push('no step yet');
+  if (files.includes('lock')) found.push('the lock');
+  if (files.some((f) => f.startsWith('.lock.tmp-'))) found.push('a lock being taken');
+  if (ckpts.some((f) => f.includes('.tmp-'))) found.push('a checkpoint being written');
+  if (files.some((f) => /^\.(metrics\.jsonl|config\.json)\.tmp-/.test(f))) {
+    found.push('metrics.jsonl or config.json being rewritten');
   }
   const metrics = files.includes('metrics.jsonl')
     ? readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
     : '';
-  if (metrics !== '' && !metrics.endsWith('\n')) found.push('in the middle of a metrics line');
+  if (metrics !== '' && !metrics.endsWith('\n')) found.push('a metrics line cut off');
   return found;
 }
 
 describe('kill -9 at random moments, then --resume-or-start', () => {
   it(
-    `${ROUNDS} rounds of up to ${KILLS} kills: always resumable and bit-identical`,
+    `${ROUNDS} runs of up to ${KILLS} kills: always resumable and bit-identical`,
     async () => {
       const next = random(SEED);
       const landed = new Map<string, number>();
@@ -109,15 +106,26 @@ describe('kill -9 at random moments, then --resume-or-start', () => {
             ...RUN,
             '--resume-or-start',
           ]);
-          const killAt = attempt < KILLS ? next() * runMs * 1.2 : Number.POSITIVE_INFINITY;
-          const timer = Number.isFinite(killAt)
-            ? setTimeout(() => run.child.kill('SIGKILL'), killAt)
-            : undefined;
+          if (attempt < KILLS) {
+            // a quarter of the kills at a random moment of the start-up (data checks, lock,
+            // resume), the others a random part of a step after a random step (metrics lines,
+            // checkpoint writes, evaluations)
+            const early = next() < 0.25;
+            const step = Math.floor(next() * STEPS);
+            const delay = next() * (early ? startupMs * 1.2 : stepMs * 1.5);
+            void (async () => {
+              if (!early) {
+                const at = () => trainLines(out) >= step || run.child.exitCode !== null;
+                await waitFor(at, 'a step', 600_000);
+              }
+              await new Promise((r) => setTimeout(r, delay));
+              run.child.kill('SIGKILL');
+            })();
+          }
           const r = await run.done;
-          clearTimeout(timer);
           if (r.signal === 'SIGKILL') {
             kills++;
-            for (const p of phases(out)) landed.set(p, (landed.get(p) ?? 0) + 1);
+            for (const p of leftBehind(out)) landed.set(p, (landed.get(p) ?? 0) + 1);
             continue;
           }
           expect(r.code, `round ${round}, attempt ${attempt}: ${r.stderr}`).toBe(0);
@@ -128,9 +136,9 @@ describe('kill -9 at random moments, then --resume-or-start', () => {
         expect(existsSync(join(out, 'lock'))).toBe(false);
         rmSync(out, { recursive: true, force: true });
       }
-      const summary = [...landed].map(([p, n]) => `${p}: ${n}`).join(', ');
+      const summary = [...landed].map(([p, n]) => `${p} ${n}`).join(', ');
       console.log(
-        `kill -9 soak (seed ${SEED}): ${ROUNDS} runs, ${kills} kills, all resumed bit-identically; the kills left the run ${summary || '(no kill landed before the end)'}`,
+        `kill -9 soak (seed ${SEED}): ${ROUNDS} runs, ${kills} kills, every run resumed bit-identically; left behind: ${summary || 'nothing (no kill landed)'}`,
       );
     },
     120_000 + ROUNDS * (KILLS + 1) * 60_000,
