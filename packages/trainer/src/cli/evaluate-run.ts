@@ -167,7 +167,10 @@ export async function evaluateRun(
   options: EvaluateRunOptions,
 ): Promise<RunEvaluation> {
   const dataset = await openDataset(resolve(options.data));
-  const { model, config, step } = await loadRunModel(runDir, dataset.vocabSize, options.backend);
+  const { model, config, step } = await loadRunModel(runDir, dataset.vocabSize, options.backend, {
+    tokenizer: dataset.index.tokenizer.name,
+    dir: resolve(options.data),
+  });
   try {
     const batchSize = options.batchSize ?? config.batchSize;
     // The same per-domain validation pass as the trainer's evaluations (validationBatches).

@@ -181,6 +181,12 @@ describe('lrw train and eval on bad input', () => {
     expect(o.code).toBe(1);
     expect(o.stderr).toContain('the same tokenizer, but other shards');
     expect(snapshot(join(out, 'checkpoints'))).toEqual(before);
+    // lrw eval on data of another tokenizer would score nonsense: refused
+    const ev = await run('eval', out, '--data', gpt2);
+    expect(ev.code).toBe(2);
+    expect(ev.stderr).toContain(
+      `lrw eval: ${out} was trained on data tokenized with byte (vocabulary 257); ${gpt2} is tokenized with gpt2 (vocabulary 50257).`,
+    );
   }, 120_000);
 
   it('a missing --task-file and a corrupt index are messages that name the file', async () => {

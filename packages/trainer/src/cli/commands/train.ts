@@ -84,7 +84,12 @@ function cliStopError(
   if (error.code === 'interrupted') {
     return new CliError(
       message,
-      message.includes('nothing') ? 'start it again.' : `continue it with: ${resume}`,
+      message.startsWith('Stopped before training started')
+        ? 'run the same command again.'
+        : // the library's hint says whether a checkpoint exists to continue from
+          error.hint === 'start the run again.'
+          ? 'start it again.'
+          : `continue it with: ${resume}`,
       exitCode ?? 130,
     );
   }
