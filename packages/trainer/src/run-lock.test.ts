@@ -1,5 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -88,6 +96,18 @@ describe('RunLock', () => {
     writeFileSync(join(dir, LOCK_FILE), 'not ours');
     expect(refusal(dir).message).toContain('that is not an lrw lock');
     expect(readFileSync(join(dir, LOCK_FILE), 'utf8')).toBe('not ours');
+  });
+
+  it('a lock attempt killed before its link leaves a temporary file that blocks nobody and ages out', () => {
+    const dir = fresh();
+    const old = join(dir, `.lock.tmp-${deadPid()}-0000`);
+    const recent = join(dir, `.lock.tmp-${deadPid()}-0001`);
+    for (const f of [old, recent]) writeFileSync(f, JSON.stringify(currentHolder()));
+    const minutesAgo = (Date.now() - 120_000) / 1000;
+    utimesSync(old, minutesAgo, minutesAgo);
+    RunLock.acquire(dir).release();
+    // the old one is removed; a recent one may be another process's attempt in flight
+    expect(readdirSync(dir).sort()).toEqual([`.lock.tmp-${recent.split('.lock.tmp-')[1]}`]);
   });
 
   it('release leaves a lock that another process has taken over alone', () => {

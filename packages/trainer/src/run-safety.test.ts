@@ -1,4 +1,12 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  appendFileSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +21,7 @@ import type { TrainStepRecord } from './metrics-record.js';
 import { resolveModelConfig } from './model-presets.js';
 import { runPaths } from './run-directory.js';
 import { type HistoryLine, parseHistory } from './run-history.js';
+import { currentHolder } from './run-lock.js';
 import { trainRun } from './run-training.js';
 import type { StepGuardState } from './step-guard.js';
 import { Trainer } from './trainer.js';
@@ -210,6 +219,36 @@ describe('stopping on a signal', () => {
     expect(history(out).at(-1)).toMatchObject({ event: 'interrupted', step: 8, checkpoint: 8 });
     await trainRun(SMALL_CONFIG, smallRunOptions(dataDir, out, 2, { resume: true }));
     expect(fingerprint(trainRecords(out))).toEqual(fingerprint(straight));
+  }, 60_000);
+
+  it('a resume clears what a kill left mid-write (temporary files, a cut-off line, a stale lock)', async () => {
+    const out = join(root, 'debris');
+    const crash = new Error('killed');
+    await expect(
+      trainRun(
+        SMALL_CONFIG,
+        smallRunOptions(dataDir, out, 2, {
+          hooks: {
+            beforeStep: (s) => {
+              if (s === 8) throw crash;
+            },
+          },
+        }),
+      ),
+    ).rejects.toBe(crash);
+    // the files of a process killed while rewriting config.json and metrics.jsonl, writing a
+    // checkpoint and a metrics line, and holding the lock
+    const paths = runPaths(out);
+    writeFileSync(join(out, '.config.json.tmp-0a1b2c'), '{"partial');
+    writeFileSync(join(out, '.metrics.jsonl.tmp-3d4e5f'), '{"kind":"train"');
+    writeFileSync(join(paths.checkpoints, '.step-000000012.lrwckpt.tmp-6a7b8c'), 'LRWCKPT');
+    appendFileSync(paths.metrics, '{"kind":"train","step":9,"loss":');
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(paths.lock, JSON.stringify({ ...currentHolder(), pid: dead }));
+    await trainRun(SMALL_CONFIG, smallRunOptions(dataDir, out, 2, { resume: true }));
+    expect(fingerprint(trainRecords(out))).toEqual(fingerprint(straight));
+    expect(readdirSync(out).filter((f) => f.startsWith('.') || f === 'lock')).toEqual([]);
+    expect(readdirSync(paths.checkpoints).filter((f) => f.startsWith('.'))).toEqual([]);
   }, 60_000);
 
   it('aborted before the first step: nothing is trained and nothing is written', async () => {
