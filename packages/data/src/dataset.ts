@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import { invalidOption, UnknownDomainError } from './errors.js';
 import { type DatasetIndex, INDEX_FILE, readIndex, type Split } from './shard/dataset-index.js';
 import { readShard } from './shard/shard-format.js';
+import { type VerifyOptions, type VerifyResult, verifyDataset } from './shard/verify-dataset.js';
 import type { StreamOptions } from './stream/batch-builder.js';
+import { datasetId } from './stream/batch-builder.js';
 import { SAMPLE_ID_SHARD_FACTOR } from './stream/shard-samples.js';
 import { TokenStream } from './stream/token-stream.js';
 import { createTokenizer, type Tokenizer } from './tokenizers/tokenizer.js';
@@ -24,6 +26,14 @@ export class Dataset {
     readonly index: DatasetIndex,
   ) {}
 
+  /**
+   * Identity of the content: a checksum of the shard names and their checksums (the `dataset`
+   * a stream state records), so a checkpoint can tell its data from other data.
+   */
+  get id(): string {
+    return datasetId(this.index);
+  }
+
   /** Domain names; a domain id is an index into this list. */
   get domains(): readonly string[] {
     return this.index.domains;
@@ -41,6 +51,14 @@ export class Dataset {
   /** The tokenizer the dataset was prepared with (for decoding). */
   tokenizer(): Promise<Tokenizer> {
     return createTokenizer(this.index.tokenizer.spec);
+  }
+
+  /**
+   * Reads every shard and checks it against its checksums and the index (present, complete,
+   * unchanged); throws a DataError naming the first bad file. Reads the whole dataset once.
+   */
+  verify(options: VerifyOptions = {}): Promise<VerifyResult> {
+    return verifyDataset(this.dir, this.index, options);
   }
 
   /** A deterministic, resumable batch stream; see {@link StreamOptions}. */

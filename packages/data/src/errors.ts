@@ -9,6 +9,9 @@ export type DataErrorCode =
   | 'MISSING_FIELD'
   | 'SHARD_CHECKSUM'
   | 'SHARD_FORMAT'
+  | 'SHARD_MISSING'
+  | 'EMPTY_SOURCE'
+  | 'TOKENIZER_MISMATCH'
   | 'UNKNOWN_DOMAIN'
   | 'MISSING_PACKAGE'
   | 'INVALID_OPTION'
@@ -74,21 +77,39 @@ export class MissingFieldError extends DataError {
   }
 }
 
-/** A shard whose bytes do not match its recorded checksum. */
+/** A shard (or the dataset index) whose bytes do not match its recorded checksum. */
 export class ShardChecksumError extends DataError {
   constructor(
     readonly file: string,
     readonly expected: number,
     readonly actual: number,
+    /** What the file is, for the message: a shard (default) or the dataset index. */
+    what: 'shard' | 'dataset index' = 'shard',
   ) {
     super(
       'SHARD_CHECKSUM',
-      `${file}: checksum mismatch (header 0x${hex(expected)}, data 0x${hex(actual)}): the shard is corrupted`,
+      `${file}: checksum mismatch (header 0x${hex(expected)}, data 0x${hex(actual)}): the ${what} is corrupted`,
       {
-        hint: 'delete this shard and run prepare() again with the same options; finished shards are skipped, only this one is rebuilt',
+        hint:
+          what === 'shard'
+            ? 'run prepare() again into this folder with the same options: intact shards are kept, this one is rebuilt'
+            : 'run prepare() again into this folder with the same options: intact shards are kept and the index is rewritten',
       },
     );
     this.name = 'ShardChecksumError';
+  }
+}
+
+/** A shard that the dataset index lists but that is not there (deleted, or never copied). */
+export class ShardMissingError extends DataError {
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
+    super('SHARD_MISSING', `${file}: the dataset index lists this shard, but ${detail}`, {
+      hint: 'copy the whole dataset folder, or run prepare() again into it with the same options: intact shards are kept, missing ones rebuilt',
+    });
+    this.name = 'ShardMissingError';
   }
 }
 
@@ -97,7 +118,7 @@ export class ShardFormatError extends DataError {
   constructor(
     readonly file: string,
     detail: string,
-    hint = 'the file is truncated or was not written by @lrw/data prepare(); delete it and run prepare() again',
+    hint = 'the file is truncated or was not written by @lrw/data prepare(); run prepare() again into this folder with the same options (intact shards are kept)',
   ) {
     super('SHARD_FORMAT', `${file}: ${detail}`, { hint });
     this.name = 'ShardFormatError';

@@ -19,6 +19,7 @@ export {
   MissingPackageError,
   ShardChecksumError,
   ShardFormatError,
+  ShardMissingError,
   UnknownDomainError,
 } from './errors.js';
 export { type PrepareOptions, type PrepareResult, prepare } from './prepare/prepare.js';
@@ -31,6 +32,7 @@ export {
   type ShardData,
   type ShardHeader,
 } from './shard/shard-format.js';
+export type { VerifyOptions, VerifyResult } from './shard/verify-dataset.js';
 export { readSources } from './sources/read-source.js';
 export { SLIMPAJAMA_DOMAINS, type SlimPajamaDomain } from './sources/slimpajama.js';
 export type {

@@ -3,8 +3,8 @@ import { parseTrainerConfig } from '@lrw/trainer';
 
 const config = parseTrainerConfig({ method: 'linupper', steps: 2000, domainWeights: 'doge' });
 console.log(config.lr, config.temperature);
-// { kind: 'cosine', peakLr: 0.0005, endLr: 0.0001, warmupSteps: 500, totalSteps: 2000 }
-// { kind: 'plain-mean-warmup', warmupSteps: 1000, then: { kind: 'constant', r: 0.4 } }
+// { kind: 'cosine', peakLr: 0.0005, endLr: 0.0001, warmupSteps: 50, totalSteps: 2000 }
+// { kind: 'plain-mean-warmup', warmupSteps: 100, then: { kind: 'constant', r: 0.4 } }
 
 try {
   parseTrainerConfig({ method: 'linuper', stpes: 100, batchSize: 0 }, 'run.json');

@@ -212,7 +212,7 @@ function damaged(
     `Checkpoint ${path}: ${what}.`,
     hint ??
       'the file is damaged (an interrupted copy, a full disk or bad storage); resume from an ' +
-        'earlier checkpoint in the same directory (listCheckpoints shows them) or start again.',
+        'earlier checkpoint in the same directory, if there is one, or start again.',
   );
 }
 

@@ -140,7 +140,9 @@ export class CheckpointStore {
       throw new TrainerError(
         error.code,
         error.message.split('\nHINT: ')[0]!,
-        `resume from an earlier checkpoint instead: ${others.map((c) => c.path).join(', ')}.`,
+        `resume from an earlier checkpoint instead: write its file name (${others
+          .map((c) => c.path.slice(this.directory.length + 1))
+          .join(', ')}) into ${join(this.directory, LATEST)}, then resume again.`,
         { cause: error },
       );
     }

@@ -208,7 +208,9 @@ describe('CheckpointStore', () => {
     await truncate(second.path, 60);
     const error = (await store.loadLatest().catch((e: unknown) => e)) as TrainerError;
     expect(error.code).toBe('checkpoint-truncated');
-    expect(error.hint).toContain(join(dir, checkpointFileName(1)));
+    expect(error.hint).toBe(
+      `resume from an earlier checkpoint instead: write its file name (${checkpointFileName(1)}) into ${join(dir, 'latest')}, then resume again.`,
+    );
     await writeFile(join(dir, 'latest'), 'garbage');
     await expect(store.loadLatest()).rejects.toThrow(/should name a step-\*\.lrwckpt file/);
     expect(() => new CheckpointStore(dir, { keepLast: 0 })).toThrow(/keepLast = 0/);

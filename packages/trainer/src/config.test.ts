@@ -49,6 +49,27 @@ describe('parseTrainerConfig', () => {
     expect(lrSchedule(c.lr)(20_000)).toBe(1e-4);
   });
 
+  it('scales the default warm-ups with the steps (2.5% and 5%: the paper 500 and 1000 of 20,000)', () => {
+    // a 20-step config without an lr block is valid: no warm-up of 500 the user never set
+    const short = parseTrainerConfig({ steps: 20, method: 'linupper' });
+    expect(short.lr).toEqual({
+      kind: 'cosine',
+      peakLr: 5e-4,
+      endLr: 1e-4,
+      warmupSteps: 1, // round(20 * 0.025) = round(0.5)
+      totalSteps: 20,
+    });
+    expect(short.temperature).toMatchObject({ kind: 'plain-mean-warmup', warmupSteps: 1 });
+    expect(parseTrainerConfig({ steps: 2000, method: 'extremes' })).toMatchObject({
+      lr: { warmupSteps: 50 },
+      temperature: { warmupSteps: 100 },
+    });
+    expect(defaultTrainerConfig().temperature).toBeUndefined();
+    expect(parseTrainerConfig({ method: 'linupper' }).temperature).toMatchObject({
+      warmupSteps: 1000,
+    });
+  });
+
   it('fills in the method default temperature and the decay length from steps', () => {
     const c = parseTrainerConfig({
       method: 'linupper',
@@ -58,7 +79,7 @@ describe('parseTrainerConfig', () => {
     expect(c.lr).toMatchObject({ totalSteps: 300 });
     expect(c.temperature).toEqual({
       kind: 'plain-mean-warmup',
-      warmupSteps: 1000,
+      warmupSteps: 15, // 5% of the steps, as the paper's 1000 of 20,000
       // biome-ignore lint/suspicious/noThenProperty: @lrw/strategies' TemperatureScheduleConfig names it; an object, never a function
       then: { kind: 'constant', r: 0.4 },
     });

@@ -142,7 +142,8 @@ export const trainerConfigSchema = z
       .default('per-micro-batch'),
     /** Optimizer steps of the run. */
     steps: positiveInt('steps').default(20_000),
-    lr: lrSchema.default({ kind: 'cosine', peakLr: 5e-4, endLr: 1e-4, warmupSteps: 500 }),
+    /** Default: the paper's cosine (5e-4 to 1e-4) with a warm-up of 2.5% of `steps` (500 of 20,000). */
+    lr: lrSchema.optional(),
     optimizer: z
       .strictObject({
         weightDecay: z
@@ -172,6 +173,12 @@ export const trainerConfigSchema = z
     domainWeights: domainWeightsSchema.default('uniform'),
     /** Evaluate every N steps (and at the end); 0: only at the end. */
     evalInterval: nonNegativeInt('steps').default(500),
+    /**
+     * Validation batches per evaluation, split evenly among the domains (at least 1 each);
+     * left out: the whole validation split. Kept in the run's config.json, so a resume
+     * evaluates as the run did.
+     */
+    evalBatches: positiveInt('batches').optional(),
     /** Checkpoint every N steps (and at the end); 0: only at the end. */
     checkpointInterval: nonNegativeInt('steps').default(1000),
     keepCheckpoints: positiveInt('checkpoints').default(3),
@@ -202,7 +209,7 @@ export const trainerConfigSchema = z
       .default('cpu'),
   })
   .superRefine((c, ctx) => {
-    if (c.lr.kind !== 'constant') {
+    if (c.lr !== undefined && c.lr.kind !== 'constant') {
       const total = c.lr.totalSteps ?? c.steps;
       if (c.lr.endLr > c.lr.peakLr) {
         ctx.addIssue({
@@ -235,10 +242,11 @@ type ParsedConfig = z.output<typeof trainerConfigSchema>;
 export type TemperatureConfig = z.output<typeof temperatureSchema>;
 
 /** The validated config with every default filled in. */
+type LrConfig = NonNullable<ParsedConfig['lr']>;
 export type TrainerConfig = Omit<ParsedConfig, 'lr' | 'temperature'> & {
   lr:
-    | Exclude<ParsedConfig['lr'], { kind: 'cosine' | 'linear' }>
-    | (Extract<ParsedConfig['lr'], { kind: 'cosine' | 'linear' }> & { totalSteps: number });
+    | Exclude<LrConfig, { kind: 'cosine' | 'linear' }>
+    | (Extract<LrConfig, { kind: 'cosine' | 'linear' }> & { totalSteps: number });
   /** Resolved: the method's default when not given; undefined for uniform. */
   temperature: TemperatureConfig | undefined;
 };
@@ -246,16 +254,40 @@ export type TrainerConfig = Omit<ParsedConfig, 'lr' | 'temperature'> & {
 export type TrainerConfigInput = z.input<typeof trainerConfigSchema>;
 
 /**
+ * The paper's schedules are stated for 20,000 steps: 500 LR warm-up steps and 1000 plain-mean
+ * steps before reweighting starts (spec section 7). Runs of another length keep those
+ * proportions (2.5% and 5% of the steps) unless the config sets them, in a config file and on
+ * the command line alike.
+ */
+export const LR_WARMUP_SHARE = 500 / 20_000;
+export const REWEIGHT_WARMUP_SHARE = 1000 / 20_000;
+
+/** The default learning-rate schedule of a run of `steps` steps (the paper's at 20,000). */
+export function defaultLr(steps = 20_000): TrainerConfig['lr'] {
+  return {
+    kind: 'cosine',
+    peakLr: 5e-4,
+    endLr: 1e-4,
+    warmupSteps: Math.round(steps * LR_WARMUP_SHARE),
+    totalSteps: steps,
+  };
+}
+
+/**
  * The method's r when the config gives none: its @lrw/strategies descriptor's `defaultR` (the
  * paper's, spec section 7: 0.4 for LinUpper and Extremes, 1.0 for Quadratic, 1 where none is
- * published) after the GPT-2 reference's 1000 plain-mean warm-up steps; undefined for uniform,
- * whose weights do not depend on r.
+ * published) after a plain-mean warm-up of 5% of the steps (the GPT-2 reference's 1000 of
+ * 20,000); undefined for uniform, whose weights do not depend on r.
  */
-export function defaultTemperature(method: Method): TemperatureConfig | undefined {
+export function defaultTemperature(method: Method, steps = 20_000): TemperatureConfig | undefined {
   const r = STRATEGIES[method].defaultR;
   if (r === Infinity) return undefined;
-  // biome-ignore lint/suspicious/noThenProperty: @lrw/strategies' TemperatureScheduleConfig names it; an object, never a function
-  return { kind: 'plain-mean-warmup', warmupSteps: 1000, then: { kind: 'constant', r } };
+  return {
+    kind: 'plain-mean-warmup',
+    warmupSteps: Math.round(steps * REWEIGHT_WARMUP_SHARE),
+    // biome-ignore lint/suspicious/noThenProperty: @lrw/strategies' TemperatureScheduleConfig names it; an object, never a function
+    then: { kind: 'constant', r },
+  };
 }
 
 /** The methods for a CLI help line, each with its default r: "uniform, linupper (r 0.4), ...". */
@@ -354,15 +386,20 @@ export function parseTrainerConfig(input: unknown, source = 'config'): TrainerCo
     throw new TrainerError(
       'invalid-config',
       `${source}: ${lines.length} invalid field${lines.length > 1 ? 's' : ''}:\n${lines.join('\n')}`,
-      'fix the fields listed (defaults apply to fields left out); defaultTrainerConfig() shows every field.',
+      'fix the fields listed (defaults apply to fields left out); the @lrw/trainer README\'s "Config" section lists every field.',
     );
   }
   const c = result.data;
   return {
     ...c,
-    lr: c.lr.kind === 'constant' ? c.lr : { ...c.lr, totalSteps: c.lr.totalSteps ?? c.steps },
+    lr:
+      c.lr === undefined
+        ? defaultLr(c.steps)
+        : c.lr.kind === 'constant'
+          ? c.lr
+          : { ...c.lr, totalSteps: c.lr.totalSteps ?? c.steps },
     temperature:
-      c.method === 'uniform' ? undefined : (c.temperature ?? defaultTemperature(c.method)),
+      c.method === 'uniform' ? undefined : (c.temperature ?? defaultTemperature(c.method, c.steps)),
   };
 }
 

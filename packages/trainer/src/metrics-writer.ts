@@ -26,16 +26,19 @@ export class MetricsWriter {
   private constructor(
     readonly path: string,
     fd: number,
+    /** On resume: the records kept (those of steps up to the checkpoint's). */
+    readonly kept: readonly MetricsRecord[] = [],
   ) {
     this.fd = fd;
   }
 
   static async open(path: string, options: MetricsWriterOptions = {}): Promise<MetricsWriter> {
     const exists = existsSync(path) && readFileSync(path).length > 0;
+    let kept: MetricsRecord[] = [];
     if (options.resumeAfterStep !== undefined) {
       if (exists) {
         const { records } = parseMetrics(readFileSync(path, 'utf8'), path);
-        const kept = records.filter((r) => r.step <= options.resumeAfterStep!);
+        kept = records.filter((r) => r.step <= options.resumeAfterStep!);
         await writeBytesAtomic(path, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
       }
     } else if (exists) {
@@ -45,7 +48,7 @@ export class MetricsWriter {
         'use a new output directory for a new run, or resume the run (its checkpoint gives the step).',
       );
     }
-    return new MetricsWriter(path, openSync(path, 'a'));
+    return new MetricsWriter(path, openSync(path, 'a'), kept);
   }
 
   /** Appends one record as one line. */

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type Dataset, openDataset, type PrepareOptions, prepare } from '@lrw/data';
 import { createModel, type ModelConfig } from '@lrw/models';
 import type { Strategy } from '@lrw/strategies';
@@ -12,7 +12,7 @@ import type { ProgressLine } from './progress-line.js';
 import { type RunResults, writeRunResults } from './run-results.js';
 import { Trainer, type TrainerHooks } from './trainer.js';
 import { TrainerError } from './trainer-error.js';
-import { validationBatches } from './validation-batches.js';
+import { checkValidationStreams, validationBatches } from './validation-batches.js';
 
 export interface TrainRunOptions {
   /** A dataset directory written by @lrw/data's `prepare` (its `index.lrw`). */
@@ -32,7 +32,8 @@ export interface TrainRunOptions {
   collective?: Collective;
   /**
    * Validation batches per evaluation, split evenly among the domains with validation data (at
-   * least 1 each; every domain is evaluated on its own documents); default: the whole split.
+   * least 1 each; every domain is evaluated on its own documents); default: the config's
+   * `evalBatches`, else the whole split.
    */
   evalBatches?: number;
   /** Batches the data stream prepares ahead on a worker thread (default 0: none). */
@@ -40,6 +41,14 @@ export interface TrainRunOptions {
   progress?: ProgressLine | false;
   logSampleWeights?: boolean;
   hooks?: TrainerHooks;
+  /**
+   * Stops the run when aborted: during the start-up checks nothing is trained; during training
+   * the step in progress finishes and is checkpointed (see TrainerOptions.signal). Either way
+   * trainRun rejects with a TrainerError of code 'interrupted'.
+   */
+  signal?: AbortSignal;
+  /** Skip reading every shard before the first step (default: verify them). */
+  skipDataVerification?: boolean;
 }
 
 export interface TrainRunResult {
@@ -63,6 +72,34 @@ async function openOrPrepare(options: TrainRunOptions): Promise<Dataset> {
 }
 
 /**
+ * Start-up checks of the data, before the model is built: every shard (train and validation)
+ * is read and checked against the index, and every domain's validation stream opens, so a
+ * damaged shard or a seqLen the validation split cannot fill stops the run here, not at the
+ * step or the evaluation that first reads it.
+ */
+async function checkData(dataset: Dataset, config: TrainerConfig, options: TrainRunOptions) {
+  try {
+    if (!options.skipDataVerification) {
+      const r = await dataset.verify({ signal: options.signal });
+      if (options.progress) {
+        options.progress.log(
+          `data: ${r.shards} shards verified (${(r.bytes / 2 ** 20).toFixed(1)} MiB) in ${r.seconds.toFixed(1)} s`,
+        );
+      }
+    }
+    await checkValidationStreams(dataset, config);
+  } catch (error) {
+    if (!options.signal?.aborted) throw error;
+    const reason = options.signal.reason;
+    throw new TrainerError(
+      'interrupted',
+      `Stopped before training started (${typeof reason === 'string' ? reason : 'stop requested'}): nothing was trained.`,
+      'start the run again.',
+    );
+  }
+}
+
+/**
  * One training run end to end: open (or prepare) the data, build the model from its preset on
  * `config.backend` (loaded through @lrw/tensor's registry; a backend that cannot start is a
  * TrainerError with a HINT), train with checkpoints and evaluations, and write `results.json`
@@ -72,10 +109,12 @@ export async function trainRun(
   configInput: TrainerConfig | TrainerConfigInput,
   options: TrainRunOptions,
 ): Promise<TrainRunResult> {
-  const config = parseTrainerConfig(configInput);
-  await loadTrainerBackend(config.backend);
-  const outDir = options.outDir ?? config.outputDir;
+  const parsed = parseTrainerConfig(configInput);
+  await loadTrainerBackend(parsed.backend);
+  const outDir = resolve(options.outDir ?? parsed.outputDir);
+  const config = { ...parsed, outputDir: outDir };
   const dataset = await openOrPrepare(options);
+  await checkData(dataset, config, options);
   const rank = options.collective?.rank ?? 0;
   const worldSize = options.collective?.worldSize ?? 1;
   const modelConfig = {
@@ -103,22 +142,36 @@ export async function trainRun(
     validationBatches(dataset, {
       batchSize: config.batchSize,
       seqLen: config.seqLen,
-      maxBatches: options.evalBatches,
+      maxBatches: options.evalBatches ?? config.evalBatches,
     });
-  const trainer = await Trainer.create({
-    config,
-    model,
-    train,
-    domains: dataset.domains,
-    validation,
-    outDir,
-    collective: options.collective,
-    strategy: options.strategy,
-    resume: options.resume,
-    progress: options.progress,
-    logSampleWeights: options.logSampleWeights,
-    hooks: options.hooks,
-  });
+  let trainer: Trainer;
+  try {
+    trainer = await Trainer.create({
+      config,
+      model,
+      train,
+      domains: dataset.domains,
+      validation,
+      outDir,
+      collective: options.collective,
+      strategy: options.strategy,
+      resume: options.resume,
+      progress: options.progress,
+      logSampleWeights: options.logSampleWeights,
+      hooks: options.hooks,
+      signal: options.signal,
+      data: {
+        id: dataset.id,
+        tokenizer: dataset.index.tokenizer.name,
+        vocabSize: dataset.vocabSize,
+        dir: resolve(options.dataDir),
+      },
+    });
+  } catch (error) {
+    await train.close();
+    model.dispose();
+    throw error;
+  }
   try {
     await trainer.train();
     const last = trainer.lastEvaluation;

@@ -20,7 +20,11 @@ export type TrainerErrorCode =
   | 'collective'
   | 'checkpoint-mismatch'
   | 'data'
-  | 'backend';
+  | 'backend'
+  | 'run-locked'
+  | 'run-directory'
+  | 'interrupted'
+  | 'non-finite-model';
 
 const marker = Symbol.for('@lrw/trainer/TrainerError');
 

@@ -1,6 +1,6 @@
-import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { TokenBatch } from '@lrw/eval';
-import type { CausalLM } from '@lrw/models';
+import type { CausalLM, ModelConfig } from '@lrw/models';
 import {
   constantTemperature,
   Reweighter,
@@ -20,10 +20,19 @@ import type { TemperatureConfig, TrainerConfig } from './config.js';
 import { evalRecord, evaluateModel } from './evaluate.js';
 import { clipGradNorm, globalGradNormAsync } from './grad-clip.js';
 import { type LrSchedule, lrSchedule } from './lr-schedule.js';
-import type { EvalRecord, TrainStepRecord } from './metrics-record.js';
+import type { EvalRecord, MetricsRecord, TrainStepRecord } from './metrics-record.js';
 import { MetricsWriter } from './metrics-writer.js';
 import { ProgressLine } from './progress-line.js';
-import { runPaths } from './run-directory.js';
+import {
+  type ConfigChanges,
+  checkSameData,
+  checkSameModel,
+  type DataIdentity,
+  resumeChanges,
+} from './resume-compat.js';
+import { openRunDirectory, runPaths } from './run-directory.js';
+import { appendHistory, type HistoryEvent } from './run-history.js';
+import type { RunLock } from './run-lock.js';
 import { StepGuard, type StepGuardState } from './step-guard.js';
 import { type GlobalMicroBatch, stepWeights } from './step-weights.js';
 import { TrainerError } from './trainer-error.js';
@@ -76,6 +85,16 @@ export interface TrainerOptions {
   /** Also log every sample's loss and weight in each train record (for checks; B numbers each). */
   logSampleWeights?: boolean;
   hooks?: TrainerHooks;
+  /**
+   * Stops the run at the next step boundary when aborted: the step in progress finishes, a
+   * checkpoint is written (unless that step's update was skipped) and `train()` rejects with a
+   * TrainerError of code 'interrupted' saying where. An evaluation in progress is abandoned (it
+   * runs again on resume). With several ranks, every rank must pass a signal: the ranks agree at
+   * each step boundary, so they all stop after the same step.
+   */
+  signal?: AbortSignal;
+  /** The data the run trains on: recorded in checkpoints and checked on resume. */
+  data?: DataIdentity;
 }
 
 /** A train record with the optional per-sample detail of `logSampleWeights`. */
@@ -97,16 +116,6 @@ export function temperatureConfig(t: TemperatureConfig): TemperatureScheduleConf
     return { kind: 'plain-mean-warmup', warmupSteps: t.warmupSteps, after: t.then };
   }
   return t;
-}
-
-function samePart(name: string, a: unknown, b: unknown): void {
-  if (JSON.stringify(a) !== JSON.stringify(b)) {
-    throw new TrainerError(
-      'checkpoint-mismatch',
-      `The checkpoint was written with ${name} = ${JSON.stringify(b)}; this run has ${JSON.stringify(a)}.`,
-      "resume with the checkpoint's config (its config.json), or start a new run in a new output directory.",
-    );
-  }
 }
 
 /**
@@ -136,6 +145,11 @@ export class Trainer {
   private startedAt = performance.now();
   private lastEval: EvalRecord | undefined;
   private lastCheckpointStep = -1;
+  private lastCheckpointPath: string | undefined;
+  /** A periodic checkpoint is due but waits for a step whose update was applied. */
+  private checkpointDue = false;
+  private resumedFrom: number | undefined;
+  private lock: RunLock | undefined;
 
   private constructor(options: TrainerOptions) {
     const { config, model } = options;
@@ -144,7 +158,9 @@ export class Trainer {
     this.model = model;
     this.collective = options.collective ?? new SingleProcessCollective();
     checkCollective(this.collective);
-    this.outDir = options.outDir ?? config.outputDir;
+    // the real run directory, in config.json and every checkpoint's config
+    this.outDir = resolve(options.outDir ?? config.outputDir);
+    this.config = { ...config, outputDir: this.outDir };
     this.backend = modelBackend(model, config.backend);
     this.lr = lrSchedule(config.lr);
     this.optimizer = new AdamW(model.namedParameters(), config.optimizer);
@@ -164,32 +180,57 @@ export class Trainer {
     });
   }
 
-  /** Builds the trainer, opens the run directory and, with `resume`, restores the latest checkpoint. */
+  /**
+   * Builds the trainer and opens the run directory (rank 0 takes its lock: a second writer is
+   * refused, naming the first); with `resume`, restores the latest checkpoint when there is one.
+   */
   static async create(options: TrainerOptions): Promise<Trainer> {
     const t = new Trainer(options);
     const paths = runPaths(t.outDir);
-    let resumedFrom: number | undefined;
-    if (options.resume) {
-      const contents = await t.store.loadLatest();
-      if (contents) {
-        t.restore(contents);
-        resumedFrom = contents.step;
+    if (t.collective.rank === 0) t.lock = openRunDirectory(t.outDir);
+    try {
+      let changes: ConfigChanges = {};
+      if (options.resume) {
+        const contents = await t.store.loadLatest();
+        if (contents) {
+          changes = t.restore(contents);
+          t.resumedFrom = contents.step;
+        }
       }
+      if (t.collective.rank === 0) {
+        const resumed = t.resumedFrom !== undefined;
+        if (!resumed || Object.keys(changes).length > 0) {
+          await writeBytesAtomic(paths.config, `${JSON.stringify(t.config, null, 2)}\n`);
+        }
+        t.metrics = await MetricsWriter.open(
+          paths.metrics,
+          options.resume ? { resumeAfterStep: t.resumedFrom ?? 0 } : {},
+        );
+        // the evaluation of the checkpoint's step, if it was recorded before the run stopped
+        t.lastEval = lastEvalAt(t.metrics.kept, t.resumedFrom);
+        t.history(
+          resumed ? { event: 'resume', step: t.step, changes } : { event: 'start', step: 0 },
+        );
+        if (options.progress !== false) {
+          t.progress = options.progress ?? new ProgressLine({ totalSteps: t.config.steps });
+        }
+      }
+      return t;
+    } catch (error) {
+      t.lock?.release();
+      t.metrics?.close();
+      throw error;
     }
-    if (t.collective.rank === 0) {
-      await mkdir(paths.root, { recursive: true });
-      if (resumedFrom === undefined) {
-        await writeBytesAtomic(paths.config, `${JSON.stringify(t.config, null, 2)}\n`);
-      }
-      t.metrics = await MetricsWriter.open(
-        paths.metrics,
-        options.resume ? { resumeAfterStep: resumedFrom ?? 0 } : {},
-      );
-      if (options.progress !== false) {
-        t.progress = options.progress ?? new ProgressLine({ totalSteps: t.config.steps });
-      }
+  }
+
+  /** Appends to the run's history.jsonl (rank 0; a failure to write it never stops training). */
+  private history(event: HistoryEvent): void {
+    if (this.collective.rank !== 0) return;
+    try {
+      appendHistory(runPaths(this.outDir).history, event);
+    } catch {
+      // the history is a record, not state: training goes on without it
     }
-    return t;
   }
 
   /** Optimizer steps completed (updates applied or skipped). */
@@ -493,14 +534,22 @@ export class Trainer {
     return out;
   }
 
-  /** Per-domain validation loss and perplexity through @lrw/eval (rank 0; others wait). */
+  /**
+   * Per-domain validation loss and perplexity through @lrw/eval (rank 0; others wait). A step
+   * that already has its evaluation (recorded before a resume) is not evaluated again. With one
+   * rank, an aborted `signal` abandons the evaluation between batches.
+   */
   async evaluate(): Promise<EvalRecord | undefined> {
     let record: EvalRecord | undefined;
-    if (this.collective.rank === 0 && this.options.validation) {
-      const report = await evaluateModel(this.model, this.options.validation(), {
-        domains: this.options.domains,
-        maxBatches: this.options.evalBatches,
-      });
+    if (this.collective.rank === 0 && this.lastEval?.step === this.stepIndex) {
+      record = this.lastEval;
+    } else if (this.collective.rank === 0 && this.options.validation) {
+      const signal = this.collective.worldSize === 1 ? this.options.signal : undefined;
+      const report = await evaluateModel(
+        this.model,
+        untilAborted(this.options.validation(), signal),
+        { domains: this.options.domains, maxBatches: this.options.evalBatches },
+      );
       record = evalRecord(this.stepIndex, report);
       this.metrics?.write(record);
       this.lastEval = record;
@@ -516,17 +565,20 @@ export class Trainer {
   /**
    * Everything a resume needs (rank 0 writes it). Async: parameters and moments are read to host
    * copies with `await data()`, so it works on every backend; checkpoints always hold host
-   * float32 arrays, whatever backend trained.
+   * float32 arrays, whatever backend trained. A model or optimizer state with a NaN or infinite
+   * value is refused (a TrainerError): such a checkpoint could only resume into the same failure.
    */
   async checkpointContents(): Promise<CheckpointContents> {
     const model: CheckpointContents['model'] = {};
     for (const [name, p] of this.model.namedParameters()) {
       model[name] = { shape: p.shape, data: (await p.data()) as Float32Array };
     }
+    const optimizerTensors = await this.optimizer.tensorsAsync();
+    this.checkFinite({ ...model, ...optimizerTensors });
     return {
       step: this.stepIndex,
       model,
-      optimizer: { tensors: await this.optimizer.tensorsAsync(), state: this.optimizer.state() },
+      optimizer: { tensors: optimizerTensors, state: this.optimizer.state() },
       parts: {
         trainer: {
           kind: 'lrw.trainer',
@@ -542,83 +594,185 @@ export class Trainer {
         // The resolved model config (preset plus any overrides), so `lrw eval` rebuilds this
         // exact model; the trainer config names only the preset.
         modelConfig: { ...this.model.config },
+        ...(this.options.data ? { dataset: this.options.data } : {}),
       },
       config: this.config,
     };
+  }
+
+  private checkFinite(tensors: Record<string, { data: Float32Array }>): void {
+    for (const [name, t] of Object.entries(tensors)) {
+      const at = t.data.findIndex((v) => !Number.isFinite(v));
+      if (at < 0) continue;
+      const latest =
+        this.lastCheckpointStep >= 0
+          ? `the latest checkpoint stays the one of step ${this.lastCheckpointStep}`
+          : 'there is no earlier checkpoint';
+      throw new TrainerError(
+        'non-finite-model',
+        `Not checkpointing step ${this.stepIndex}: "${name}" holds ${t.data[at]} at index ${at}, so the model has diverged; ${latest}.`,
+        'resume from the latest checkpoint with a lower learning rate or a longer warm-up (the loss in metrics.jsonl shows where it went), or start again.',
+      );
+    }
   }
 
   /** Saves a checkpoint of the current step (rank 0) and syncs the metrics file first. */
   async saveCheckpoint(): Promise<void> {
     if (this.collective.rank === 0) {
       this.metrics?.sync();
-      await this.store.save(await this.checkpointContents());
+      this.lastCheckpointPath = (await this.store.save(await this.checkpointContents())).path;
     }
     this.lastCheckpointStep = this.stepIndex;
+    this.checkpointDue = false;
     await this.collective.barrier();
     this.options.hooks?.onCheckpoint?.(this.stepIndex);
   }
 
-  /** Restores a checkpoint written by `checkpointContents` with a compatible config. */
-  restore(contents: CheckpointContents): void {
-    const saved = contents.config as TrainerConfig;
-    for (const key of [
-      'model',
-      'seqLen',
-      'batchSize',
-      'gradAccumulation',
-      'accumulationNormalization',
-      'method',
-      'temperature',
-      'optimizer',
-      'lr',
-      'domainWeights',
-      'seed',
-    ] as const) {
-      samePart(key, this.config[key], saved?.[key]);
-    }
-    const model: Record<string, Float32Array> = {};
-    for (const [name, t] of Object.entries(contents.model)) model[name] = t.data;
-    this.model.loadStateDict(model);
+  /**
+   * Restores a checkpoint written by `checkpointContents` into a run with a compatible config
+   * (RESUME_OVERRIDES: the fields that may change); returns the fields that changed. The data
+   * and the model are checked before anything is loaded.
+   */
+  restore(contents: CheckpointContents): ConfigChanges {
     const parts = contents.parts as {
       trainer: { tokens: number; elapsedSeconds: number };
       data: never;
       dropout: { seed: number; offset: number };
       reweighter: ReweighterState;
       guard: StepGuardState;
+      modelConfig?: ModelConfig;
+      dataset?: DataIdentity;
     };
+    checkSameData(parts.dataset, this.options.data);
+    checkSameModel(parts.modelConfig, this.model.config);
+    const changes = resumeChanges(this.config, contents.config as TrainerConfig);
+    const model: Record<string, Float32Array> = {};
+    for (const [name, t] of Object.entries(contents.model)) model[name] = t.data;
+    this.model.loadStateDict(model);
     this.optimizer.load(contents.optimizer.state as AdamWState, contents.optimizer.tensors);
-    this.options.train.load(parts.data);
+    try {
+      this.options.train.load(parts.data);
+    } catch (error) {
+      const data = (error as { code?: unknown }).code === 'STATE_MISMATCH';
+      if (!data) throw error;
+      throw new TrainerError(
+        'checkpoint-mismatch',
+        `The checkpoint's data position does not fit this run's data: ${(error as Error).message.split('\nHINT: ')[0]}.`,
+        'resume on the dataset the run was trained on, with its seqLen and batchSize, or start a new run in a new output directory.',
+        { cause: error },
+      );
+    }
     this.model.dropoutGenerator.load(parts.dropout);
-    this.reweighter.load(parts.reweighter);
+    // a changed r (a resume override) is configuration: the running totals still carry over
+    this.reweighter.load(
+      changes.temperature
+        ? { ...parts.reweighter, schedule: this.reweighter.state().schedule }
+        : parts.reweighter,
+    );
     this.guard.load(parts.guard);
     this.stepIndex = contents.step;
     this.tokens = parts.trainer.tokens;
     this.elapsedBefore = parts.trainer.elapsedSeconds;
     this.startedAt = performance.now();
     this.lastCheckpointStep = contents.step;
+    return changes;
+  }
+
+  private evalDue(step: number): boolean {
+    const { steps, evalInterval } = this.config;
+    return step < steps && evalInterval > 0 && step % evalInterval === 0;
   }
 
   /**
-   * Trains until `config.steps`, evaluating every `evalInterval` steps and checkpointing every
-   * `checkpointInterval` steps, then evaluates and checkpoints at the end.
+   * Trains until `config.steps`, checkpointing every `checkpointInterval` steps and then
+   * evaluating every `evalInterval` steps; at the end it checkpoints first and evaluates last,
+   * so a failing evaluation loses nothing. A periodic checkpoint whose step skipped its update
+   * (the step guard) waits for the next step that applies one, so a checkpoint never sits inside
+   * a run of bad steps. A resumed run first evaluates the checkpoint's step if that was due and
+   * not recorded. An aborted `signal` stops it after the current step (see TrainerOptions).
    */
   async train(): Promise<void> {
-    const { steps, evalInterval, checkpointInterval } = this.config;
+    const { steps, checkpointInterval } = this.config;
     try {
+      if (this.resumedFrom !== undefined && this.evalDue(this.stepIndex)) await this.evaluate();
       while (this.stepIndex < steps) {
+        if (await this.stopRequested()) await this.stop();
         await this.trainStep();
         const done = this.stepIndex;
-        if (done < steps && evalInterval > 0 && done % evalInterval === 0) await this.evaluate();
         if (done < steps && checkpointInterval > 0 && done % checkpointInterval === 0) {
-          await this.saveCheckpoint();
+          this.checkpointDue = true;
         }
+        if (this.checkpointDue && done < steps) {
+          if (this.guard.consecutiveBad === 0) await this.saveCheckpoint();
+          else this.history({ event: 'checkpoint-skipped', step: done, reason: 'update skipped' });
+        }
+        if (this.evalDue(done)) await this.evaluate();
       }
-      if (this.lastEval?.step !== this.stepIndex) await this.evaluate();
+      if (await this.stopRequested()) await this.stop();
+      // the run's result: written even when its last update was skipped (the model is then the
+      // last applied update's), since nothing comes after it
       if (this.lastCheckpointStep !== this.stepIndex) await this.saveCheckpoint();
+      if (this.lastEval?.step !== this.stepIndex) await this.evaluate();
+      this.history({ event: 'finished', step: this.stepIndex });
+    } catch (error) {
+      const stop = this.options.signal?.aborted && !TrainerError.isInstance(error);
+      if (stop) await this.stop(); // an evaluation abandoned for the signal
+      if (!(TrainerError.isInstance(error) && error.code === 'interrupted')) {
+        const e = error as { code?: unknown; message?: unknown };
+        this.history({
+          event: 'failed',
+          step: this.stepIndex,
+          code: typeof e?.code === 'string' ? e.code : 'error',
+          message: String(e?.message ?? error).split('\n')[0]!,
+        });
+      }
+      throw error;
     } finally {
       this.metrics?.sync();
       this.progress?.finish();
     }
+  }
+
+  /** Whether `signal` asks to stop; with several ranks, whether it does on any of them. */
+  private async stopRequested(): Promise<boolean> {
+    const signal = this.options.signal;
+    if (signal === undefined) return false;
+    // a step on the CPU backend awaits only settled promises: let a pending signal's handler run
+    await new Promise((resolve) => setImmediate(resolve));
+    if (this.collective.worldSize === 1) return signal.aborted;
+    const votes = await this.collective.allReduceSum(Float32Array.of(signal.aborted ? 1 : 0));
+    return votes[0]! > 0;
+  }
+
+  /** Checkpoints the current step when that is safe, then rejects with code 'interrupted'. */
+  private async stop(): Promise<never> {
+    const step = this.stepIndex;
+    let saved: string;
+    if (this.lastCheckpointStep === step && step > 0) {
+      saved = `the checkpoint of step ${step} is saved${this.lastCheckpointPath ? ` (${this.lastCheckpointPath})` : ''}`;
+    } else if (step === 0 || step === this.resumedFrom) {
+      saved = 'no step was trained, so there is nothing new to save';
+    } else if (this.guard.consecutiveBad > 0) {
+      saved = `not checkpointed, since step ${step} skipped its update (the step guard); ${
+        this.lastCheckpointStep >= 0
+          ? `the latest checkpoint is step ${this.lastCheckpointStep}'s`
+          : 'there is no checkpoint yet'
+      }`;
+    } else {
+      await this.saveCheckpoint();
+      saved = `checkpoint written: ${this.lastCheckpointPath ?? `step ${step}`}`;
+    }
+    const reason = this.options.signal?.reason;
+    const signal = typeof reason === 'string' ? reason : 'stop requested';
+    const checkpoint = this.lastCheckpointStep >= 0 ? this.lastCheckpointStep : null;
+    this.history({ event: 'interrupted', step, signal, checkpoint });
+    throw new TrainerError(
+      'interrupted',
+      `Training stopped after step ${step} of ${this.config.steps} (${signal}): ${saved}.`,
+      checkpoint === null
+        ? 'start the run again.'
+        : 'resume the run to continue from its latest checkpoint, exactly as if it had not stopped.',
+    );
   }
 
   /** Closes the metrics file and frees the optimizer state (the model stays with its owner). */
@@ -626,5 +780,27 @@ export class Trainer {
     this.metrics?.close();
     this.metrics = undefined;
     this.optimizer.dispose();
+    this.lock?.release();
+    this.lock = undefined;
+  }
+}
+
+/** The evaluation record of `step` among `records` (the last one, if several). */
+function lastEvalAt(
+  records: readonly MetricsRecord[],
+  step: number | undefined,
+): EvalRecord | undefined {
+  if (step === undefined) return undefined;
+  return records.findLast((r): r is EvalRecord => r.kind === 'eval' && r.step === step);
+}
+
+/** The batches, stopping with the signal's reason between batches once it is aborted. */
+async function* untilAborted<T>(
+  batches: Iterable<T> | AsyncIterable<T>,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<T> {
+  for await (const batch of batches) {
+    signal?.throwIfAborted();
+    yield batch;
   }
 }

@@ -41,15 +41,7 @@ export async function* validationBatches(
   const domains = validationDomains(dataset);
   const perDomain = validationBudget(domains.length, options.maxBatches);
   for (const domain of domains) {
-    const stream = dataset.stream({
-      split: 'validation',
-      batchSize: options.batchSize,
-      seqLen: options.seqLen,
-      seed: 0,
-      shuffle: false,
-      prefetch: 0,
-      mixture: { [domain]: 1 },
-    });
+    const stream = validationStream(dataset, domain, options);
     try {
       for (let n = 0; n < perDomain; n++) {
         const batch = await stream.next();
@@ -60,4 +52,35 @@ export async function* validationBatches(
       await stream.close();
     }
   }
+}
+
+/**
+ * Opens (and closes) the validation stream of every domain an evaluation reads, so that data
+ * that cannot give one (no sample of seqLen + 1 tokens in a domain's validation split) is an
+ * error before the first step rather than at the first evaluation.
+ */
+export async function checkValidationStreams(
+  dataset: Dataset,
+  options: Pick<ValidationBatchOptions, 'batchSize' | 'seqLen'>,
+): Promise<void> {
+  for (const domain of validationDomains(dataset)) {
+    await validationStream(dataset, domain, options).close();
+  }
+}
+
+/** One domain's validation split, in stored order (the stream opening checks it has samples). */
+function validationStream(
+  dataset: Dataset,
+  domain: string,
+  options: Pick<ValidationBatchOptions, 'batchSize' | 'seqLen'>,
+) {
+  return dataset.stream({
+    split: 'validation',
+    batchSize: options.batchSize,
+    seqLen: options.seqLen,
+    seed: 0,
+    shuffle: false,
+    prefetch: 0,
+    mixture: { [domain]: 1 },
+  });
 }

@@ -171,8 +171,9 @@ describe('prepare', () => {
     const repaired = await prepare(options);
     expect([repaired.shardsWritten, repaired.shardsSkipped]).toEqual([1, n - 1]);
     expect(repaired.index).toEqual(first.index);
-    // A different tokenizer changes every fingerprint: nothing is skipped.
-    const gpt2 = await prepare({ ...options, tokenizer: 'gpt2' });
+    // A different tokenizer changes every fingerprint: nothing is skipped (replacing a dataset
+    // of another tokenizer needs overwrite).
+    const gpt2 = await prepare({ ...options, tokenizer: 'gpt2', overwrite: true });
     expect(gpt2.shardsSkipped).toBe(0);
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });

@@ -19,6 +19,7 @@ import {
   type TokenizerSpec,
   tokenBytesFor,
 } from '../tokenizers/tokenizer.js';
+import { claimOutputFolder, emptySourcesError, removeUnlistedShards } from './output-folder.js';
 import { type PrepareProgress, ProgressReporter } from './progress.js';
 import { type ShardGroup, ShardWriter } from './shard-writer.js';
 import {
@@ -48,6 +49,11 @@ export interface PrepareOptions extends BudgetOptions {
   onProgress?: (progress: PrepareProgress) => void;
   /** Minimum milliseconds between progress reports; default 500. */
   progressIntervalMs?: number;
+  /**
+   * Replace a dataset of another tokenizer in `outDir` (default false: that is an error, since
+   * runs trained on it would break). Shards it had that the new index does not list are deleted.
+   */
+  overwrite?: boolean;
 }
 
 export interface PrepareResult {
@@ -69,6 +75,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
   const { seed, shardTextBytes, workers, tokenizerSpec } = checkOptions(options);
   const tokenizer = await createTokenizer(tokenizerSpec);
   mkdirSync(options.outDir, { recursive: true });
+  claimOutputFolder(options.outDir, tokenizer, options.overwrite === true);
   removeStaleTemporaries(options.outDir);
   const progress = new ProgressReporter(options.onProgress, options.progressIntervalMs, started);
 
@@ -90,7 +97,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
     pool,
     progress,
   );
-  const counters = { skippedLines: 0, emptyDocuments: 0 };
+  const counters = { skippedLines: 0, emptyDocuments: 0, invalidUtf8Documents: 0 };
   try {
     await writeShards(options, { domains, masks, shardTextBytes, workers }, writer, counters);
   } finally {
@@ -105,6 +112,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
     counters,
   );
   writeIndex(join(options.outDir, INDEX_FILE), index);
+  if (options.overwrite) removeUnlistedShards(options.outDir, index);
   progress.report('done', true);
   return {
     dir: options.outDir,
@@ -136,8 +144,12 @@ async function countDocuments(
 ): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   const budget = new DomainBudget(options);
+  let empty = 0;
   for await (const doc of readSources(options.sources)) {
-    if (doc.text === '') continue;
+    if (doc.text === '') {
+      empty++;
+      continue;
+    }
     const bytes = Buffer.byteLength(doc.text, 'utf8');
     if (!budget.admit(doc.domain, bytes)) continue;
     counts.set(doc.domain, (counts.get(doc.domain) ?? 0) + 1);
@@ -146,6 +158,7 @@ async function countDocuments(
     if ((progress.totalDocuments & 1023) === 0) progress.report('scan');
   }
   progress.report('scan', true);
+  if (progress.totalDocuments === 0) throw emptySourcesError(options.sources, empty);
   return counts;
 }
 
@@ -175,7 +188,7 @@ async function writeShards(
     workers: number;
   },
   writer: ShardWriter,
-  counters: { skippedLines: number; emptyDocuments: number },
+  counters: { skippedLines: number; emptyDocuments: number; invalidUtf8Documents: number },
 ): Promise<void> {
   const pending: Promise<void>[] = [];
   const groups = new Map<string, ShardGroup>();
@@ -223,7 +236,7 @@ function datasetIndex(
   options: PrepareOptions,
   made: { tokenizer: Tokenizer; tokenizerSpec: TokenizerSpec; domains: string[]; seed: number },
   shards: ShardEntry[],
-  counters: { skippedLines: number; emptyDocuments: number },
+  counters: { skippedLines: number; emptyDocuments: number; invalidUtf8Documents: number },
 ): DatasetIndex {
   const splitOrder = { train: 0, validation: 1 };
   shards.sort(
@@ -259,6 +272,7 @@ function datasetIndex(
       ...stats,
       skippedLines: counters.skippedLines,
       emptyDocuments: counters.emptyDocuments,
+      invalidUtf8Documents: counters.invalidUtf8Documents,
     },
     createdBy: '@lrw/data',
   };

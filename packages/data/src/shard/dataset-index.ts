@@ -52,6 +52,11 @@ export interface DatasetIndex {
     validation: Record<string, DomainStats>;
     skippedLines: number;
     emptyDocuments: number;
+    /**
+     * Documents whose text had invalid UTF-8 (or, in JSON, unpaired surrogate escapes), replaced
+     * by U+FFFD; absent in indexes written before it was counted.
+     */
+    invalidUtf8Documents?: number;
   };
   createdBy: string;
 }
@@ -88,7 +93,7 @@ export function readIndex(path: string): DatasetIndex {
   const body = bytes.subarray(16);
   const actual = crc32(body);
   if (actual !== view.getUint32(12, true)) {
-    throw new ShardChecksumError(path, view.getUint32(12, true), actual);
+    throw new ShardChecksumError(path, view.getUint32(12, true), actual, 'dataset index');
   }
   return packr.unpack(body) as DatasetIndex;
 }

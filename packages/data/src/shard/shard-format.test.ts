@@ -64,7 +64,9 @@ describe('shard format', () => {
     expect(error?.message).toMatch(
       /flip\.bin: checksum mismatch \(header 0x[0-9a-f]{8}, data 0x[0-9a-f]{8}\)/,
     );
-    expect(error?.message).toContain('HINT: delete this shard and run prepare() again');
+    expect(error?.message).toContain(
+      'HINT: run prepare() again into this folder with the same options',
+    );
   });
 
   it('detects a truncated shard, a damaged header, a wrong magic and an unknown version', () => {

@@ -1,8 +1,9 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { writeFileAtomicSync } from '@lrw/atomic-file';
 import { crc32 } from '../checksum.js';
-import { ShardChecksumError, ShardFormatError } from '../errors.js';
+import { ShardChecksumError, ShardFormatError, ShardMissingError } from '../errors.js';
 
 // Shard file, version 1 (little-endian; all sections 4-byte aligned):
 //   header, 64 bytes:
@@ -154,9 +155,28 @@ export function parseHeader(file: string, bytes: Uint8Array): ShardHeader {
   };
 }
 
+/**
+ * A shard file that cannot be read becomes a ShardMissingError naming it (instead of a bare
+ * ENOENT); other errors pass through.
+ */
+function unreadable(file: string, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new ShardMissingError(file, 'the file does not exist');
+  if (code === 'EISDIR') return new ShardMissingError(file, 'it is a folder, not a file');
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new ShardMissingError(file, `this process may not read it (${code})`);
+  }
+  return error as Error;
+}
+
 /** Reads only the 64-byte header (no payload verification). */
 export function readShardHeader(file: string): ShardHeader {
-  const fd = openSync(file, 'r');
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (error) {
+    throw unreadable(file, error);
+  }
   try {
     const bytes = new Uint8Array(HEADER_BYTES);
     const n = readSync(fd, bytes, 0, HEADER_BYTES, 0);
@@ -168,7 +188,29 @@ export function readShardHeader(file: string): ShardHeader {
 
 /** Reads a whole shard and verifies its size and checksums. */
 export function readShard(file: string): ShardData {
-  let bytes: Uint8Array = readFileSync(file);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    throw unreadable(file, error);
+  }
+  return decodeShard(file, bytes);
+}
+
+/** Reads a whole shard without blocking the event loop, verifying it as readShard does. */
+export async function readShardAsync(file: string): Promise<ShardData> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    throw unreadable(file, error);
+  }
+  return decodeShard(file, bytes);
+}
+
+/** A shard's bytes, verified (size and checksums) and viewed as its sections. */
+export function decodeShard(file: string, input: Uint8Array): ShardData {
+  let bytes = input;
   if (bytes.byteOffset % 4 !== 0) bytes = bytes.slice();
   const header = parseHeader(file, bytes);
   const expected = HEADER_BYTES + payloadBytes(header.numDocs, header.numTokens, header.tokenBytes);

@@ -1,5 +1,5 @@
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Decompress } from 'fzstd';
@@ -50,13 +50,29 @@ export function openDecompressed(file: string): Readable {
   return raw.pipe(decoder);
 }
 
-/** Lines of a (possibly compressed) UTF-8 text file, with 1-based line numbers. */
-export async function* readLines(file: string): AsyncGenerator<[string, number]> {
+/**
+ * Lines of a (possibly compressed) UTF-8 text file, with 1-based line numbers and whether the
+ * line's bytes were valid UTF-8 (invalid sequences are decoded as U+FFFD). Lines end at "\n"
+ * (a "\r" before it is dropped); splitting the bytes before decoding keeps a multi-byte character
+ * that straddles two reads intact and lets each line be checked on its own.
+ */
+export async function* readLines(file: string): AsyncGenerator<[string, number, boolean]> {
   const input = openDecompressed(file);
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let n = 0;
+  let pending: Buffer[] = [];
   try {
-    for await (const line of lines) yield [line, ++n];
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      let start = 0;
+      for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
+        const piece = chunk.subarray(start, nl);
+        const line = pending.length > 0 ? Buffer.concat([...pending, piece]) : piece;
+        pending = [];
+        start = nl + 1;
+        yield decodeLine(line, ++n);
+      }
+      if (start < chunk.length) pending.push(chunk.subarray(start));
+    }
+    if (pending.length > 0) yield decodeLine(Buffer.concat(pending), ++n);
   } catch (error) {
     if (DataError.isInstance(error)) throw error;
     throw new DataError(
@@ -68,7 +84,18 @@ export async function* readLines(file: string): AsyncGenerator<[string, number]>
       },
     );
   } finally {
-    lines.close();
     input.destroy();
   }
+}
+
+function decodeLine(bytes: Buffer, n: number): [string, number, boolean] {
+  const end =
+    bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
+  const line = bytes.subarray(0, end);
+  return [line.toString('utf8'), n, isUtf8(line)];
+}
+
+/** False for a string with unpaired surrogates (JSON escapes such as "\ud800"), which encode as U+FFFD. */
+export function wellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }

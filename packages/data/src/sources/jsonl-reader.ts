@@ -1,5 +1,5 @@
 import { MalformedJsonLineError, MissingFieldError } from '../errors.js';
-import { readLines } from './byte-streams.js';
+import { readLines, wellFormed } from './byte-streams.js';
 import { getField, listFields } from './field-path.js';
 import { expandPaths, fileStem } from './files.js';
 import type { JsonlSchema, JsonlSource, SourceDocument } from './source.js';
@@ -25,7 +25,15 @@ export const JSONL_EXTENSIONS = [
 ];
 
 export interface ReadCounters {
+  /** Lines that were not JSON objects, skipped by `onMalformedLine: 'skip'`. */
   skippedLines: number;
+  /** Documents whose text had invalid UTF-8 (or unpaired surrogates), replaced by U+FFFD. */
+  invalidUtf8Documents?: number;
+}
+
+/** Counts a document whose text was not valid Unicode as read. */
+export function countInvalid(counters: ReadCounters, valid: boolean): void {
+  if (!valid) counters.invalidUtf8Documents = (counters.invalidUtf8Documents ?? 0) + 1;
 }
 
 /** Documents of JSONL files (plain, gzip or zstd), one JSON object per line. */
@@ -40,7 +48,7 @@ export async function* readJsonl(
   const skip = source.onMalformedLine === 'skip';
   for (const file of expandPaths(source.path, JSONL_EXTENSIONS)) {
     const fixedDomain = source.domain ?? (domainField === undefined ? fileStem(file) : undefined);
-    for await (const [line, lineNo] of readLines(file)) {
+    for await (const [line, lineNo, validUtf8] of readLines(file)) {
       if (line.trim() === '') continue;
       let record: unknown;
       try {
@@ -83,6 +91,7 @@ export async function* readJsonl(
         }
         domain = value;
       }
+      countInvalid(counters, validUtf8 && wellFormed(text));
       yield { text, domain, file, line: lineNo };
     }
   }

@@ -1,7 +1,9 @@
+import { isUtf8 } from 'node:buffer';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { MissingFieldError } from '../errors.js';
+import { DataError, MissingFieldError } from '../errors.js';
 import { expandPaths, fileStem } from './files.js';
+import { countInvalid, type ReadCounters } from './jsonl-reader.js';
 import type { ParquetSource, SourceDocument } from './source.js';
 
 /**
@@ -9,11 +11,35 @@ import type { ParquetSource, SourceDocument } from './source.js';
  * hyparquet-compressors for zstd, brotli, lz4 and snappy pages. Rows are read one row group at
  * a time, so a file larger than memory streams.
  */
-export async function* readParquet(source: ParquetSource): AsyncGenerator<SourceDocument> {
+export async function* readParquet(
+  source: ParquetSource,
+  counters: ReadCounters = { skippedLines: 0 },
+): AsyncGenerator<SourceDocument> {
   const textColumn = source.textColumn ?? 'text';
+  const decoder = new TextDecoder();
+  // Strings are checked as hyparquet decodes them (those of a domain column too, which are
+  // short names; in practice the count is the text column's).
+  const parsers = {
+    stringFromBytes: (bytes: Uint8Array) => {
+      if (bytes) countInvalid(counters, isUtf8(bytes));
+      return bytes && decoder.decode(bytes);
+    },
+  };
   for (const file of expandPaths(source.path, ['.parquet'])) {
     const buffer = await asyncBufferFromFile(file);
-    const metadata = await parquetMetadataAsync(buffer);
+    let metadata: Awaited<ReturnType<typeof parquetMetadataAsync>>;
+    try {
+      metadata = await parquetMetadataAsync(buffer);
+    } catch (error) {
+      throw new DataError(
+        'UNSUPPORTED_INPUT',
+        `${file}: not a Parquet file (${(error as Error).message})`,
+        {
+          cause: error,
+          hint: 'a Parquet file starts and ends with "PAR1"; give a file of another format its own type (jsonl:<path> or text:<path>) or extension',
+        },
+      );
+    }
     const columnNames = metadata.schema.slice(1).map((s) => s.name);
     for (const column of [textColumn, source.domainColumn]) {
       if (column !== undefined && !columnNames.includes(column)) {
@@ -32,6 +58,7 @@ export async function* readParquet(source: ParquetSource): AsyncGenerator<Source
         rowStart,
         rowEnd,
         compressors,
+        parsers,
       });
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i];

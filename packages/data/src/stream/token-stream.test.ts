@@ -347,7 +347,7 @@ describe('TokenStream on damaged data', () => {
     const error = await worker.next().catch((e) => e);
     expect(DataError.isInstance(error)).toBe(true);
     expect(error.code).toBe('SHARD_CHECKSUM');
-    expect(error.message).toContain('HINT: delete this shard');
+    expect(error.message).toContain('HINT: run prepare() again');
     await worker.close();
   });
 });

@@ -66,7 +66,14 @@ export function taskDataFiles(
         'write it like --task-file piqa:validation=data/piqa/valid.jsonl',
       );
     }
-    files[m[1]!] = { ...files[m[1]!], [m[2]!]: resolve(m[3]!) };
+    const path = resolve(m[3]!);
+    if (!existsSync(path)) {
+      throw new CliError(
+        `--task-file ${spec}: ${path} does not exist.`,
+        `give the path of the ${m[1]} ${m[2]} data file (e.g. piqa/valid.jsonl, sciq/test.json), or --task-data <dir> laid out like shared/data/eval.`,
+      );
+    }
+    files[m[1]!] = { ...files[m[1]!], [m[2]!]: path };
   }
   for (const task of tasks) {
     if (files[task] !== undefined) continue;
@@ -160,7 +167,10 @@ export async function evaluateRun(
   options: EvaluateRunOptions,
 ): Promise<RunEvaluation> {
   const dataset = await openDataset(resolve(options.data));
-  const { model, config, step } = await loadRunModel(runDir, dataset.vocabSize, options.backend);
+  const { model, config, step } = await loadRunModel(runDir, dataset.vocabSize, options.backend, {
+    tokenizer: dataset.index.tokenizer.name,
+    dir: resolve(options.data),
+  });
   try {
     const batchSize = options.batchSize ?? config.batchSize;
     // The same per-domain validation pass as the trainer's evaluations (validationBatches).

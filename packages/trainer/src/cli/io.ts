@@ -16,12 +16,14 @@ export const processIo: CliIo = {
 
 /**
  * A usage or input error found by the CLI itself (a missing file, a flag combination): printed
- * as `lrw <command>: <message>` and `HINT: <hint>`, exit code 2.
+ * as `lrw <command>: <message>` and `HINT: <hint>`, exit code 2 (or `exitCode`: 130 after
+ * Ctrl-C, 143 after SIGTERM, as a shell reports a process ended by that signal).
  */
 export class CliError extends Error {
   constructor(
     message: string,
     readonly hint?: string,
+    readonly exitCode = 2,
   ) {
     super(message);
     this.name = 'CliError';

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { TrainerConfig } from '../config.js';
 import { type RunResults, readRunResults } from '../run-results.js';
 import { CliError, type CliIo } from './io.js';
+import { stopOnSignals } from './stop-signals.js';
 
 /** The built `lrw` entry point (from src/ in tests and from dist/ alike). */
 export const LRW_MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -28,16 +29,24 @@ export async function trainInChildren(
 ): Promise<RunResults[]> {
   const results: RunResults[] = new Array(runs.length);
   let next = 0;
-  // children die with this process: a terminal's Ctrl-C reaches them anyway, `kill <pid>` would not
+  // Ctrl-C or SIGTERM goes to every child (a terminal's Ctrl-C reaches them anyway, `kill <pid>`
+  // would not): each finishes its step and writes a checkpoint; no new run starts. A second one
+  // makes the children and this process quit at once.
   const children = new Set<ReturnType<typeof spawn>>();
-  const stop = (signal: NodeJS.Signals) => {
-    for (const c of children) c.kill(signal);
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const stop = stopOnSignals(io, {
+    onFirst: (signal) => {
+      io.stderr(
+        `lrw: ${signal}: each run stops after its current step and writes a checkpoint (again to quit at once)\n`,
+      );
+      for (const c of children) c.kill(signal);
+    },
+    onAgain: (signal) => {
+      for (const c of children) c.kill(signal);
+    },
+  });
+  let stopped = 0;
   const worker = async () => {
-    while (next < runs.length) {
+    while (next < runs.length && !stop.signal.aborted) {
       const i = next++;
       const run = runs[i]!;
       mkdirSync(run.dir, { recursive: true });
@@ -60,7 +69,8 @@ export async function trainInChildren(
         ...(options.evalBatches !== undefined
           ? ['--eval-batches', String(options.evalBatches)]
           : []),
-        ...(options.resume ? ['--resume'] : []),
+        // a run that never reached a checkpoint starts again
+        ...(options.resume ? ['--resume-or-start'] : []),
       ];
       await new Promise<void>((resolveRun, reject) => {
         const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -84,7 +94,10 @@ export async function trainInChildren(
           children.delete(child);
           if (buffered.trim()) tail += buffered;
           if (code === 0) resolveRun();
-          else
+          else if (stop.signal.aborted) {
+            stopped++;
+            resolveRun();
+          } else
             reject(
               new CliError(
                 `the ${run.label} run (${run.dir}) failed with exit code ${code}:\n${tail.trim()}`,
@@ -93,6 +106,7 @@ export async function trainInChildren(
             );
         });
       });
+      if (stop.signal.aborted && readRunResults(run.dir) === undefined) continue;
       const r = readRunResults(run.dir);
       if (r === undefined) {
         throw new CliError(`the ${run.label} run finished without ${run.dir}/results.json.`);
@@ -100,8 +114,20 @@ export async function trainInChildren(
       results[i] = r;
     }
   };
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(options.jobs, runs.length)) }, worker),
-  );
+  try {
+    await Promise.all(
+      Array.from({ length: Math.max(1, Math.min(options.jobs, runs.length)) }, worker),
+    );
+  } finally {
+    stop.dispose();
+  }
+  if (stop.signal.aborted) {
+    const done = results.filter((r) => r !== undefined).length;
+    throw new CliError(
+      `stopped (${String(stop.signal.reason)}): ${stopped} run${stopped === 1 ? '' : 's'} stopped after writing a checkpoint, ${done} finished, ${runs.length - done - stopped} not started.`,
+      'run the same command again with --resume: finished runs are kept and stopped ones continue from their checkpoints.',
+      stop.exitCode,
+    );
+  }
   return results;
 }

@@ -7,7 +7,8 @@ import { registerEval } from './commands/eval.js';
 import { registerPrepare } from './commands/prepare.js';
 import { registerReport } from './commands/report.js';
 import { registerTrain } from './commands/train.js';
-import { CliError, type CliIo, processIo } from './io.js';
+import { describeFailure } from './errors.js';
+import { type CliIo, processIo } from './io.js';
 
 function packageVersion(): string {
   const url = new URL('../../package.json', import.meta.url);
@@ -47,13 +48,10 @@ export function createProgram(io: CliIo = processIo): Command {
   return program;
 }
 
-function isCodedError(e: unknown): e is Error & { code: string; hint?: string } {
-  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string';
-}
-
 /**
  * Runs `lrw` with `argv` (without the node and script paths) and returns the exit code: 0 ok,
- * 1 a failure while running (the error's message and hint printed), 2 a usage error.
+ * 1 a failure while running (its message and hint printed; a stack only for a bug in lrw, see
+ * cli/errors.ts), 2 a usage error, 130 or 143 a run stopped by Ctrl-C or SIGTERM.
  */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const program = createProgram(io);
@@ -66,17 +64,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       return e.exitCode === 0 ? 0 : 2;
     }
     const command = argv.find((a) => !a.startsWith('-')) ?? '';
-    const prefix = command ? `lrw ${command}: ` : 'lrw: ';
-    if (e instanceof CliError) {
-      io.stderr(`${prefix}${e.message}\n${e.hint ? `HINT: ${e.hint}\n` : ''}`);
-      return 2;
-    }
-    if (isCodedError(e)) {
-      // TrainerError, DataError, TheoryInputError...: their messages say what and where, with a HINT
-      io.stderr(`${prefix}${e.message}\n`);
-      return 1;
-    }
-    io.stderr(`${prefix}${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    return 1;
+    const failure = describeFailure(e, command ? `lrw ${command}: ` : 'lrw: ');
+    io.stderr(failure.text);
+    return failure.exitCode;
   }
 }

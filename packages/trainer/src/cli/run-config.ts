@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
+  defaultLr,
   defaultTemperature,
   loadTrainerConfig,
   METHODS,
@@ -11,15 +12,8 @@ import {
   type TrainerConfig,
   type TrainerConfigInput,
 } from '../config.js';
+import { CliError } from './io.js';
 import { choice, integer, positiveNumber } from './options.js';
-
-/**
- * The paper's schedules are stated for 20,000 steps: 500 LR warm-up steps and 1000 plain-mean
- * steps before reweighting starts (spec section 7). For runs of another length the CLI keeps
- * those proportions (2.5% and 5% of the steps) unless the config or a flag sets them.
- */
-export const LR_WARMUP_SHARE = 500 / 20_000;
-export const REWEIGHT_WARMUP_SHARE = 1000 / 20_000;
 
 /** Training flags shared by train, compare and demo (commander's camelCase names). */
 export interface TrainFlags {
@@ -39,6 +33,9 @@ export interface TrainFlags {
   checkpointInterval?: number;
   seed?: number;
   backend?: TrainerBackend;
+  guardMaxBad?: number;
+  guardLossZ?: number;
+  guardGradZ?: number;
 }
 
 /** Adds the shared training flags to a command. */
@@ -72,6 +69,21 @@ export function addTrainFlags(c: Command): Command {
     )
     .option('--seed <n>', 'seed of model, data order and dropout', integer(0))
     .option(
+      '--guard-max-bad <n>',
+      'stop after n skipped updates in a row (non-finite or spiking loss or gradient; default 5)',
+      integer(1),
+    )
+    .option(
+      '--guard-loss-z <z>',
+      'skip an update whose loss z-score (against the last 128 steps) exceeds z (default: off)',
+      positiveNumber,
+    )
+    .option(
+      '--guard-grad-z <z>',
+      'skip an update whose gradient-norm z-score exceeds z (default: off)',
+      positiveNumber,
+    )
+    .option(
       '--backend <name>',
       `tensor backend: ${TRAINER_BACKENDS.join(', ')} (default cpu; webgpu needs a WebGPU adapter and gpujs a WebGL context (headless-gl in Node); without a GPU both run on software and are far slower than cpu; cuda needs an NVIDIA GPU)`,
       choice(TRAINER_BACKENDS),
@@ -79,18 +91,76 @@ export function addTrainFlags(c: Command): Command {
 }
 
 /** The config file as written (validated first, so its errors name the file and field). */
-async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   await loadTrainerConfig(path);
   return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 }
 
+type Json = Record<string, unknown>;
+
+/** The lr block of the flags over the file's (or the default schedule of `steps`). */
+function lrInput(flags: TrainFlags, fileLr: Json | undefined, steps: number, source: string): Json {
+  if (fileLr?.kind === 'constant') {
+    if (flags.endLr !== undefined) {
+      throw new CliError(
+        `--end-lr needs a decaying schedule, but ${source} sets lr.kind "constant".`,
+        'leave --end-lr out, or set lr.kind to "cosine" or "linear" in the config file.',
+      );
+    }
+    return {
+      ...fileLr,
+      ...(flags.lr !== undefined ? { lr: flags.lr } : {}),
+      ...(flags.lrWarmup !== undefined ? { warmupSteps: flags.lrWarmup } : {}),
+    };
+  }
+  const base: Json = fileLr ?? { ...defaultLr(steps), totalSteps: undefined };
+  const peakLr = flags.lr ?? (base.peakLr as number);
+  return {
+    ...base,
+    peakLr,
+    // a new peak below the file's final lr takes the final lr down with it
+    endLr: flags.endLr ?? Math.min(base.endLr as number, peakLr),
+    warmupSteps: flags.lrWarmup ?? base.warmupSteps,
+  };
+}
+
+/** The temperature of the flags over the file's (or the method's default of `steps`). */
+function temperatureInput(
+  flags: TrainFlags,
+  fileT: Json | undefined,
+  method: Method,
+  steps: number,
+): Json {
+  const base = (fileT ?? defaultTemperature(method, steps)) as Json;
+  if (base.kind === 'plain-mean-warmup') {
+    const then = base.then as Json;
+    return {
+      ...base,
+      warmupSteps: flags.reweightWarmup ?? base.warmupSteps,
+      // biome-ignore lint/suspicious/noThenProperty: the config's field name
+      then: flags.r !== undefined ? { ...then, r: flags.r } : then,
+    };
+  }
+  // a schedule without a plain-mean phase: --r sets its final r, --reweight-warmup adds the phase
+  const leaf = flags.r !== undefined ? { ...base, r: flags.r } : base;
+  return flags.reweightWarmup === undefined
+    ? leaf
+    : // biome-ignore lint/suspicious/noThenProperty: the config's field name
+      { kind: 'plain-mean-warmup', warmupSteps: flags.reweightWarmup, then: leaf };
+}
+
 /**
- * The raw config input of a run: the config file's fields, the flags on top, and the CLI's
- * length-proportional warm-ups where neither sets them. `method` is the run's method.
+ * The raw config input of a run: the config file's fields and the flags on top. Fields neither
+ * sets take the config's defaults (which scale the warm-ups with the steps, file or flags alike).
+ * `method` is the run's method. What the flags could not apply is said in `notes`.
  */
-export async function configInput(flags: TrainFlags, method?: Method): Promise<TrainerConfigInput> {
+export async function configInput(
+  flags: TrainFlags,
+  method?: Method,
+  notes: string[] = [],
+): Promise<TrainerConfigInput> {
   const file = flags.config ? await readConfigFile(flags.config) : {};
-  const input: Record<string, unknown> = { ...file };
+  const input: Json = { ...file };
   const set = (key: string, value: unknown) => {
     if (value !== undefined) input[key] = value;
   };
@@ -105,48 +175,45 @@ export async function configInput(flags: TrainFlags, method?: Method): Promise<T
   set('seed', flags.seed);
   set('backend', flags.backend);
   set('method', method);
-  const steps = (input.steps as number | undefined) ?? 20_000;
-  const fileLr = file.lr as Record<string, unknown> | undefined;
   if (
-    fileLr === undefined ||
-    flags.lr !== undefined ||
-    flags.endLr !== undefined ||
-    flags.lrWarmup !== undefined
+    flags.guardMaxBad !== undefined ||
+    flags.guardLossZ !== undefined ||
+    flags.guardGradZ !== undefined
   ) {
-    const base = fileLr?.kind === 'constant' ? {} : (fileLr ?? {});
-    const peakLr = flags.lr ?? (base.peakLr as number | undefined) ?? 5e-4;
-    input.lr = {
-      kind: (base.kind as string | undefined) ?? 'cosine',
-      peakLr,
-      endLr: flags.endLr ?? (base.endLr as number | undefined) ?? Math.min(1e-4, peakLr),
-      warmupSteps:
-        flags.lrWarmup ??
-        (base.warmupSteps as number | undefined) ??
-        Math.round(steps * LR_WARMUP_SHARE),
-      ...(base.totalSteps !== undefined ? { totalSteps: base.totalSteps } : {}),
+    input.guard = {
+      ...(file.guard as Json | undefined),
+      ...(flags.guardMaxBad !== undefined ? { maxConsecutiveBad: flags.guardMaxBad } : {}),
+      ...(flags.guardLossZ !== undefined ? { lossZThreshold: flags.guardLossZ } : {}),
+      ...(flags.guardGradZ !== undefined ? { gradNormZThreshold: flags.guardGradZ } : {}),
     };
+  }
+  const steps = (input.steps as number | undefined) ?? 20_000;
+  const source = flags.config ?? 'the flags';
+  if (flags.lr !== undefined || flags.endLr !== undefined || flags.lrWarmup !== undefined) {
+    input.lr = lrInput(flags, file.lr as Json | undefined, steps, source);
   }
   const m = (input.method as Method | undefined) ?? 'uniform';
   if (m === 'uniform') {
+    if (file.temperature !== undefined) {
+      notes.push(`the temperature of ${flags.config} does not apply to method uniform (left out)`);
+    }
     delete input.temperature;
-  } else if (
-    file.temperature === undefined ||
-    flags.r !== undefined ||
-    flags.reweightWarmup !== undefined
-  ) {
-    const paper = defaultTemperature(m);
-    const paperR =
-      paper?.kind === 'plain-mean-warmup' && paper.then.kind === 'constant' ? paper.then.r : 1;
-    const warmup = flags.reweightWarmup ?? Math.round(steps * REWEIGHT_WARMUP_SHARE);
-    const then = { kind: 'constant', r: flags.r ?? paperR };
-    input.temperature = { kind: 'plain-mean-warmup', warmupSteps: warmup, then };
+  } else if (flags.r !== undefined || flags.reweightWarmup !== undefined) {
+    input.temperature = temperatureInput(flags, file.temperature as Json | undefined, m, steps);
   }
   return input as TrainerConfigInput;
 }
 
 /** configInput, validated (errors name the config file, or "flags"). */
-export async function buildConfig(flags: TrainFlags, method?: Method): Promise<TrainerConfig> {
-  return parseTrainerConfig(await configInput(flags, method), flags.config ?? 'command-line flags');
+export async function buildConfig(
+  flags: TrainFlags,
+  method?: Method,
+  notes?: string[],
+): Promise<TrainerConfig> {
+  return parseTrainerConfig(
+    await configInput(flags, method, notes),
+    flags.config ?? 'command-line flags',
+  );
 }
 
 export { METHODS };

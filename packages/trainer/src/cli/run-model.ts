@@ -6,6 +6,7 @@ import { loadTrainerBackend } from '../backend.js';
 import { CheckpointStore } from '../checkpoint-store.js';
 import { parseTrainerConfig, type TrainerConfig } from '../config.js';
 import { resolveModelConfig } from '../model-presets.js';
+import type { DataIdentity } from '../resume-compat.js';
 import { runPaths } from '../run-directory.js';
 import { CliError } from './io.js';
 
@@ -26,6 +27,8 @@ export async function loadRunModel(
   runDir: string,
   datasetVocabSize: number,
   backend?: string,
+  /** The data to evaluate on: refused when its tokenizer is not the one the run trained on. */
+  data?: { tokenizer: string; dir: string },
 ): Promise<LoadedRun> {
   const paths = runPaths(runDir);
   if (!existsSync(paths.checkpoints)) {
@@ -39,6 +42,17 @@ export async function loadRunModel(
     throw new CliError(
       `${paths.checkpoints} holds no checkpoint.`,
       'let the run reach its first checkpoint (or its end), or resume it with `lrw train --resume`.',
+    );
+  }
+  const trained = (contents.parts as { dataset?: DataIdentity } | undefined)?.dataset;
+  if (
+    data !== undefined &&
+    trained !== undefined &&
+    (trained.tokenizer !== data.tokenizer || trained.vocabSize !== datasetVocabSize)
+  ) {
+    throw new CliError(
+      `${runDir} was trained on data tokenized with ${trained.tokenizer} (vocabulary ${trained.vocabSize}); ${data.dir} is tokenized with ${data.tokenizer} (vocabulary ${datasetVocabSize}).`,
+      `pass --data the dataset the run was trained on${trained.dir ? ` (${trained.dir})` : ''}, or one prepared with the same tokenizer.`,
     );
   }
   const config = parseTrainerConfig(contents.config, `${paths.checkpoints} (checkpoint config)`);

@@ -268,10 +268,14 @@ describe('task data files', () => {
       piqa: { validation: join(dir, 'piqa', 'valid.jsonl') },
       sciq: { test: join(dir, 'sciq', 'test.json') },
     });
-    // an explicit file wins; a task without files is an error naming both ways to give them
-    expect(taskDataFiles(['arc_easy'], undefined, ['arc_easy:test=/x/arc.jsonl'])).toEqual({
-      arc_easy: { test: '/x/arc.jsonl' },
+    // an explicit file wins (it must exist); a task without files is an error naming both ways
+    const arc = join(dir, 'piqa', 'valid.jsonl');
+    expect(taskDataFiles(['arc_easy'], undefined, [`arc_easy:test=${arc}`])).toEqual({
+      arc_easy: { test: arc },
     });
+    expect(() => taskDataFiles(['arc_easy'], undefined, ['arc_easy:test=/x/arc.jsonl'])).toThrow(
+      '--task-file arc_easy:test=/x/arc.jsonl: /x/arc.jsonl does not exist.',
+    );
     expect(() => taskDataFiles(['logiqa'], dir)).toThrow(CliError);
     expect(() => taskDataFiles(['logiqa'], dir)).toThrow(/logiqa\/Test.txt does not exist/);
     expect(() => taskDataFiles(['arc_easy'], dir)).toThrow(/no data files given/);

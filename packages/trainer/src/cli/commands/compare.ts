@@ -10,11 +10,13 @@ import { type ComparisonTable, comparisonTable, loadReportRun } from '../../repo
 import { runPaths } from '../../run-directory.js';
 import { type RunResults, readRunResults, writeRunResults } from '../../run-results.js';
 import { trainRun } from '../../run-training.js';
+import { TrainerError } from '../../trainer-error.js';
 import { evaluateRun, taskDataFiles } from '../evaluate-run.js';
 import { CliError, type CliIo, progressLine } from '../io.js';
 import { choice, integer, integerList, list } from '../options.js';
 import { trainInChildren } from '../parallel-runs.js';
 import { addTrainFlags, buildConfig, type TrainFlags } from '../run-config.js';
+import { stopOnSignals } from '../stop-signals.js';
 import { formatComparison, formatPairedDifferences } from '../tables.js';
 import { addTaskFlags, type TaskFlags } from '../task-flags.js';
 import { requireDataset } from './train.js';
@@ -58,12 +60,18 @@ export interface CompareResults {
 }
 
 /**
- * Two run configs are the same experiment when they differ at most in outputDir (a config
- * written before the `backend` field existed trained on the default, cpu).
+ * Two run configs are the same experiment when they differ at most in outputDir and evalBatches
+ * (a config written before the `backend` field existed trained on the default, cpu).
  */
 function sameConfig(a: unknown, b: unknown): boolean {
+  // evalBatches: how a run was evaluated (the child `lrw train` of --jobs records it)
   const strip = (c: unknown) =>
-    JSON.stringify({ backend: 'cpu', ...(c as object), outputDir: undefined });
+    JSON.stringify({
+      backend: 'cpu',
+      ...(c as object),
+      outputDir: undefined,
+      evalBatches: undefined,
+    });
   return strip(a) === strip(b);
 }
 
@@ -152,20 +160,35 @@ export async function runCompare(opts: CompareOptions, io: CliIo): Promise<Compa
     );
     for (const [k, { i }] of todo.entries()) trained[i] = done[k];
   } else {
-    for (const [i, p] of plan.entries()) {
-      io.stderr(
-        `[${i + 1}/${plan.length}] ${p.label}, seed ${p.seed}${kept[i] ? ': finished before, kept' : ''} -> ${p.dir}\n`,
-      );
-      trained[i] ??= (
-        await trainRun(configs[i]!, {
-          dataDir: data,
-          outDir: p.dir,
-          label: p.label,
-          resume: opts.resume === true,
-          progress: progressLine(io, configs[i]!.steps, p.label),
-          ...(opts.evalBatches !== undefined ? { evalBatches: opts.evalBatches } : {}),
-        })
-      ).results;
+    const stop = stopOnSignals(io);
+    try {
+      for (const [i, p] of plan.entries()) {
+        io.stderr(
+          `[${i + 1}/${plan.length}] ${p.label}, seed ${p.seed}${kept[i] ? ': finished before, kept' : ''} -> ${p.dir}\n`,
+        );
+        trained[i] ??= (
+          await trainRun(configs[i]!, {
+            dataDir: data,
+            outDir: p.dir,
+            label: p.label,
+            resume: opts.resume === true,
+            progress: progressLine(io, configs[i]!.steps, p.label),
+            signal: stop.signal,
+            ...(opts.evalBatches !== undefined ? { evalBatches: opts.evalBatches } : {}),
+          })
+        ).results;
+      }
+    } catch (error) {
+      if (TrainerError.isInstance(error) && error.code === 'interrupted') {
+        throw new CliError(
+          error.message.split('\nHINT: ')[0]!,
+          'run the same command again with --resume: finished runs are kept and the stopped one continues from its checkpoint.',
+          stop.exitCode,
+        );
+      }
+      throw error;
+    } finally {
+      stop.dispose();
     }
   }
   const runs: (RunResults & { dir: string })[] = [];

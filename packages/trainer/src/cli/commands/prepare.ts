@@ -34,13 +34,21 @@ export interface PrepareCommandOptions {
   workers?: number;
   seed: number;
   quiet?: boolean;
+  force?: boolean;
+  textField?: string;
+  domainField?: string;
+  skipMalformedLines?: boolean;
 }
 
 /**
  * `--source` values: `[type:]path` where type is jsonl, text or parquet; without a type it is
  * inferred from the extension (a folder: jsonl when it holds .jsonl files, text otherwise).
  */
-export function parseSource(spec: string, schema: PrepareCommandOptions['schema']): SourceSpec {
+export function parseSource(
+  spec: string,
+  schema: PrepareCommandOptions['schema'],
+  fields: Pick<PrepareCommandOptions, 'textField' | 'domainField' | 'skipMalformedLines'> = {},
+): SourceSpec {
   const typed = /^(jsonl|text|parquet):(.+)$/.exec(spec);
   const path = resolve(typed ? typed[2]! : spec);
   if (!existsSync(path)) {
@@ -61,7 +69,24 @@ export function parseSource(spec: string, schema: PrepareCommandOptions['schema'
     else if (name.endsWith('.parquet')) type = 'parquet';
     else type = 'text';
   }
-  if (type === 'jsonl') return { type, path, ...(schema ? { schema } : {}) };
+  if (type === 'jsonl') {
+    return {
+      type,
+      path,
+      ...(schema ? { schema } : {}),
+      ...(fields.textField !== undefined ? { textField: fields.textField } : {}),
+      ...(fields.domainField !== undefined ? { domainField: fields.domainField } : {}),
+      ...(fields.skipMalformedLines ? { onMalformedLine: 'skip' as const } : {}),
+    };
+  }
+  if (type === 'parquet') {
+    return {
+      type,
+      path,
+      ...(fields.textField !== undefined ? { textColumn: fields.textField } : {}),
+      ...(fields.domainField !== undefined ? { domainColumn: fields.domainField } : {}),
+    };
+  }
   return { type, path };
 }
 
@@ -89,7 +114,7 @@ export async function runPrepare(opts: PrepareCommandOptions, io: CliIo): Promis
     }
     sources = [corpus.source];
   } else {
-    sources = opts.source.map((s) => parseSource(s, opts.schema));
+    sources = opts.source.map((s) => parseSource(s, opts.schema, opts));
   }
   const validation =
     opts.validationDocuments !== undefined
@@ -109,9 +134,28 @@ export async function runPrepare(opts: PrepareCommandOptions, io: CliIo): Promis
       : {}),
     ...(opts.source?.length && opts.domains ? { domains: opts.domains } : {}),
     ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+    ...(opts.force ? { overwrite: true } : {}),
     ...(opts.quiet ? {} : { onProgress: consoleProgress((line) => io.stderr(`${line}\n`)) }),
   });
   return result;
+}
+
+/** "read: 2 empty documents dropped, ..." when anything was dropped or replaced; else undefined. */
+export function droppedCounts(stats: PrepareResult['index']['stats']): string | undefined {
+  const plural = (n: number, one: string) =>
+    `${n.toLocaleString('en-US')} ${one}${n === 1 ? '' : 's'}`;
+  const parts = [
+    ...(stats.emptyDocuments > 0
+      ? [`${plural(stats.emptyDocuments, 'empty document')} dropped`]
+      : []),
+    ...((stats.invalidUtf8Documents ?? 0) > 0
+      ? [
+          `${plural(stats.invalidUtf8Documents!, 'document')} with invalid UTF-8 (the bytes replaced by U+FFFD)`,
+        ]
+      : []),
+    ...(stats.skippedLines > 0 ? [`${plural(stats.skippedLines, 'malformed line')} skipped`] : []),
+  ];
+  return parts.length > 0 ? `read: ${parts.join(', ')}` : undefined;
 }
 
 export function registerPrepare(program: Command, io: CliIo): void {
@@ -162,6 +206,16 @@ export function registerPrepare(program: Command, io: CliIo): void {
     )
     .option('--workers <n>', 'tokenizer worker threads (0: this thread)', integer(0))
     .option('--seed <n>', 'seed of the train/validation split', integer(0), 0)
+    .option(
+      '--text-field <path>',
+      'JSONL: the field holding the text, a dotted path (default: the schema\'s, "text"); Parquet: the text column',
+    )
+    .option(
+      '--domain-field <path>',
+      "JSONL: the field holding the domain, a dotted path (default: the schema's, or the file name); Parquet: the domain column",
+    )
+    .option('--skip-malformed-lines', 'JSONL: skip (and count) lines that are not JSON objects')
+    .option('--force', 'replace a dataset in --out that was prepared with another tokenizer')
     .option('-q, --quiet', 'no progress lines')
     .addHelpText(
       'after',
@@ -177,11 +231,20 @@ export function registerPrepare(program: Command, io: CliIo): void {
           );
         }
       }
+      const out = resolve(opts.out);
+      if (existsSync(out) && !statSync(out).isDirectory()) {
+        throw new CliError(
+          `--out ${out} is a file, not a folder.`,
+          'choose a folder for the dataset (new or existing).',
+        );
+      }
       const r = await runPrepare(opts, io);
       const count = (split: 'train' | 'validation'): number =>
         Object.values(r.index.stats[split]).reduce((a, d) => a + d.tokens, 0);
       io.stdout(
-        `prepared ${r.index.domains.join(', ')} in ${resolve(opts.out)}: ${count('train').toLocaleString('en-US')} train + ${count('validation').toLocaleString('en-US')} validation tokens (${r.index.tokenizer.name}), ${r.shardsWritten} shards written, ${r.shardsSkipped} kept, ${r.seconds.toFixed(1)} s\n`,
+        `prepared ${r.index.domains.join(', ')} in ${out}: ${count('train').toLocaleString('en-US')} train + ${count('validation').toLocaleString('en-US')} validation tokens (${r.index.tokenizer.name}), ${r.shardsWritten} shards written, ${r.shardsSkipped} kept, ${r.seconds.toFixed(1)} s\n`,
       );
+      const dropped = droppedCounts(r.index.stats);
+      if (dropped) io.stdout(`${dropped}\n`);
     });
 }

@@ -1,12 +1,18 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { openDataset } from '@lrw/data';
 import type { Command } from 'commander';
-import { METHODS, type Method, methodsHelp } from '../../config.js';
+import { CheckpointStore } from '../../checkpoint-store.js';
+import { METHODS, type Method, methodsHelp, type TrainerConfig } from '../../config.js';
 import { runPaths } from '../../run-directory.js';
+import { describeHolder, holderAlive, readRunLock } from '../../run-lock.js';
 import { trainRun } from '../../run-training.js';
+import { TrainerError } from '../../trainer-error.js';
 import { CliError, type CliIo, progressLine } from '../io.js';
 import { choice, integer } from '../options.js';
 import { addTrainFlags, buildConfig, type TrainFlags } from '../run-config.js';
+import { modelNotes, uniformFlagsNote } from '../run-notes.js';
+import { stopOnSignals } from '../stop-signals.js';
 import { formatDomainResults } from '../tables.js';
 
 export interface TrainCommandOptions extends TrainFlags {
@@ -15,6 +21,7 @@ export interface TrainCommandOptions extends TrainFlags {
   method?: Method;
   label?: string;
   resume?: boolean;
+  resumeOrStart?: boolean;
   evalBatches?: number;
 }
 
@@ -28,15 +35,87 @@ export function requireDataset(dir: string): void {
   }
 }
 
+/** Whether `dir` holds a run (a checkpoint or metrics). */
+function isRunDirectory(dir: string): boolean {
+  const paths = runPaths(dir);
+  return existsSync(paths.checkpoints) || existsSync(paths.metrics);
+}
+
+/**
+ * The run directory: --out; else, for a run's own config.json (in a folder that holds a run),
+ * that folder, wherever it has moved; else the config file's outputDir; else runs/run.
+ */
+function runDirectory(opts: TrainCommandOptions): string {
+  if (opts.out !== undefined) return resolve(opts.out);
+  if (opts.config !== undefined) {
+    const file = resolve(opts.config);
+    if (basename(file) === 'config.json' && isRunDirectory(dirname(file))) return dirname(file);
+    try {
+      const outputDir = (JSON.parse(readFileSync(file, 'utf8')) as { outputDir?: unknown })
+        .outputDir;
+      if (typeof outputDir === 'string' && outputDir !== '') return resolve(outputDir);
+    } catch {
+      // buildConfig reports an unreadable config file, with its name
+    }
+  }
+  return resolve('runs/run');
+}
+
+/** Refuses a second writer before any work: the lock itself is taken when the run opens. */
+function checkNotRunning(outDir: string): void {
+  const holder = readRunLock(outDir);
+  if (holder === undefined || holderAlive(holder) === false) return;
+  throw new CliError(
+    `${outDir} is in use by ${describeHolder(holder)}.`,
+    `wait for that run to end or stop it (Ctrl-C there${holder.host ? ` on ${holder.host}` : ''}); to train something else at the same time, choose another --out.`,
+    1,
+  );
+}
+
+/** A stopped run's message as the CLI says it: where the checkpoint is and the command to continue. */
+function cliStopError(
+  error: TrainerError,
+  outDir: string,
+  config: TrainerConfig,
+  exitCode: number | undefined,
+): CliError | TrainerError {
+  const message = error.message.split('\nHINT: ')[0]!;
+  const resume = `lrw train --out ${outDir} --resume`;
+  if (error.code === 'interrupted') {
+    return new CliError(
+      message,
+      message.startsWith('Stopped before training started')
+        ? 'run the same command again.'
+        : // the library's hint says whether a checkpoint exists to continue from
+          error.hint === 'start the run again.'
+          ? 'start it again.'
+          : `continue it with: ${resume}`,
+      exitCode ?? 130,
+    );
+  }
+  if (error.code === 'too-many-bad-steps' || error.code === 'non-finite-model') {
+    const peak = config.lr.kind === 'constant' ? config.lr.lr : config.lr.peakLr;
+    return new CliError(
+      message,
+      `resume from the latest checkpoint with a lower learning rate, e.g. ${resume} --lr ${peak / 2} (half of ${peak}), or a longer --lr-warmup; check the data for empty or corrupt samples${error.code === 'too-many-bad-steps' ? `; or allow more than ${config.guard.maxConsecutiveBad} skips in a row with --guard-max-bad` : ''}.`,
+      1,
+    );
+  }
+  return error;
+}
+
 export function registerTrain(program: Command, io: CliIo): void {
   const command = program
     .command('train')
     .summary('train one model with a weighting method (config file and/or flags)')
     .description(
-      'Trains a GPT on a prepared dataset with per-sample loss reweighting: per-sample losses -> weights of the method -> sum_i w_i l_i -> AdamW. Writes config.json, metrics.jsonl, checkpoints/ and results.json into --out. Flags override the fields of --config; see @lrw/trainer README "Config" for every field.',
+      'Trains a GPT on a prepared dataset with per-sample loss reweighting: per-sample losses -> weights of the method -> sum_i w_i l_i -> AdamW. Writes config.json, metrics.jsonl, checkpoints/, history.jsonl and results.json into --out, which it locks while it runs. Flags override the fields of --config; see @lrw/trainer README "Config" for every field. Every shard is verified before the first step. Ctrl-C (or SIGTERM) finishes the step, writes a checkpoint and exits; a second Ctrl-C exits at once. On --resume the run\'s own config.json applies, and only --lr, --end-lr, --lr-warmup, --r, --guard-*, --steps, --eval-interval, --checkpoint-interval and --backend may change (recorded in history.jsonl).',
     )
     .option('-d, --data <dir>', 'prepared dataset (lrw prepare --out)', 'data/default')
-    .option('-o, --out <dir>', 'run directory (default: the config outputDir, runs/run)')
+    .option(
+      '-o, --out <dir>',
+      "run directory (default: the folder of a run's own --config config.json, else its outputDir, else runs/run)",
+    )
     .option('--method <name>', `weighting method: ${methodsHelp()}`, choice(METHODS));
   addTrainFlags(command)
     .option(
@@ -50,32 +129,90 @@ export function registerTrain(program: Command, io: CliIo): void {
     )
     .option(
       '--resume',
-      'continue from the latest checkpoint in --out (bit-identical to an uninterrupted run)',
+      'continue the run in --out from its latest checkpoint (bit-identical to an uninterrupted run); an error when it has none',
+    )
+    .option(
+      '--resume-or-start',
+      'resume when --out has a checkpoint, else start the run there (for scripts that restart a run until it finishes)',
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  lrw train --data data/default --method linupper --steps 2000 --out runs/linupper\n  lrw train --config run.json --resume\n',
+      '\nExamples:\n  lrw train --data data/default --method linupper --steps 2000 --out runs/linupper\n  lrw train --config runs/linupper/config.json --resume\n  lrw train --out runs/linupper --resume --lr 2.5e-4     (after the step guard stopped it)\n',
     )
     .action(async (opts: TrainCommandOptions) => {
-      const config = await buildConfig(opts, opts.method);
-      const outDir = resolve(opts.out ?? config.outputDir);
-      const data = resolve(opts.data);
-      requireDataset(data);
-      if (!opts.resume && existsSync(runPaths(outDir).metrics)) {
+      const resume = opts.resume === true || opts.resumeOrStart === true;
+      const outDir = runDirectory(opts);
+      if (existsSync(outDir) && !statSync(outDir).isDirectory()) {
         throw new CliError(
-          `${outDir} already holds a run (metrics.jsonl).`,
-          `add --resume to continue it, or choose another --out.`,
+          `--out ${outDir} is a file, not a folder.`,
+          'choose a folder for the run (new or existing).',
         );
       }
-      const { results } = await trainRun(config, {
-        dataDir: data,
-        outDir,
-        resume: opts.resume === true,
-        progress: progressLine(io, config.steps, opts.label ?? config.method),
-        ...(opts.label !== undefined ? { label: opts.label } : {}),
+      const paths = runPaths(outDir);
+      // on resume the run's own config is the base; flags change what they name
+      const ownConfig = resume && opts.config === undefined && existsSync(paths.config);
+      const flags = ownConfig ? { ...opts, config: paths.config } : opts;
+      const notes: string[] = [];
+      const parsed = await buildConfig(flags, opts.method, notes);
+      const config = {
+        ...parsed,
+        outputDir: outDir,
         ...(opts.evalBatches !== undefined ? { evalBatches: opts.evalBatches } : {}),
+      };
+      const uniform = uniformFlagsNote(config.method, opts);
+      if (uniform) notes.push(uniform);
+      const data = resolve(opts.data);
+      requireDataset(data);
+      checkNotRunning(outDir);
+      if (!resume && existsSync(paths.metrics)) {
+        throw new CliError(
+          `${outDir} already holds a run (metrics.jsonl).`,
+          'add --resume to continue it, or choose another --out.',
+        );
+      }
+      if (opts.resume && !opts.resumeOrStart) {
+        const latest = existsSync(paths.checkpoints)
+          ? await new CheckpointStore(paths.checkpoints).latest()
+          : undefined;
+        if (latest === undefined) {
+          throw new CliError(
+            `--resume: ${outDir} has no checkpoint to resume from${existsSync(paths.metrics) ? ' (the run stopped before its first checkpoint)' : ''}.`,
+            'start the run without --resume, or with --resume-or-start (resume when there is a checkpoint, else start); check --out.',
+          );
+        }
+      }
+      const dataset = await openDataset(data);
+      notes.push(
+        ...modelNotes(config, {
+          vocabSize: dataset.vocabSize,
+          tokenizer: dataset.index.tokenizer.name,
+        }),
+      );
+      for (const note of notes) io.stderr(`lrw train: note: ${note}\n`);
+      const progress = progressLine(io, config.steps, opts.label ?? config.method);
+      const stop = stopOnSignals(io, {
+        onFirst: (signal) =>
+          progress.log(
+            `${signal}: stopping after the current step and writing a checkpoint (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to quit at once)`,
+          ),
       });
-      io.stdout(formatDomainResults(results));
-      io.stdout(`run directory: ${outDir} (report: lrw report ${outDir})\n`);
+      try {
+        const { results } = await trainRun(config, {
+          dataDir: data,
+          outDir,
+          resume,
+          progress,
+          signal: stop.signal,
+          ...(opts.label !== undefined ? { label: opts.label } : {}),
+        });
+        io.stdout(formatDomainResults(results));
+        io.stdout(`run directory: ${outDir} (report: lrw report ${outDir})\n`);
+      } catch (error) {
+        if (TrainerError.isInstance(error))
+          throw cliStopError(error, outDir, config, stop.exitCode);
+        throw error;
+      } finally {
+        stop.dispose();
+      }
     });
 }
