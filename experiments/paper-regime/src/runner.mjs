@@ -2,7 +2,7 @@
 // written) is skipped, an interrupted one continues from its latest checkpoint, a run whose
 // trainer threw is recorded as failed (and reported, never dropped).
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -44,6 +44,64 @@ export function runStatus(out, run) {
 
 function readJson(path) {
   return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+/**
+ * The files of a finished run the report reads (no checkpoints): what the archive keeps, so a
+ * study outlives the machine it ran on. Committed under `results/runs/<rung>/<run>/`.
+ */
+export const ARCHIVED_FILES = [
+  'config.json',
+  'metrics.jsonl',
+  'results.json',
+  'eval-validation.json',
+  'eval-heldout.json',
+  'study-failed.json',
+];
+
+/** True when `archive` holds a finished (done or failed) copy of `run`. */
+function archivedComplete(archive, run) {
+  const dir = join(archive, run.name);
+  if (existsSync(join(dir, 'study-failed.json'))) return true;
+  return ['results.json', 'eval-validation.json', 'eval-heldout.json', 'metrics.jsonl'].every((f) =>
+    existsSync(join(dir, f)),
+  );
+}
+
+/**
+ * Copies finished runs from `archive` into `out` where `out` does not have them yet (a new
+ * machine continues the study where the archive left it). Returns the names restored.
+ */
+export async function restoreArchivedRuns(out, archive, runs) {
+  const restored = [];
+  if (!archive || !existsSync(archive)) return restored;
+  const provenance = join(archive, 'provenance.json');
+  const outProvenance = join(out, 'data', 'provenance.json');
+  if (existsSync(provenance) && !existsSync(outProvenance)) {
+    await mkdir(join(out, 'data'), { recursive: true });
+    await writeBytesAtomic(outProvenance, readFileSync(provenance));
+  }
+  for (const run of runs) {
+    if (runStatus(out, run) !== 'todo' || !archivedComplete(archive, run)) continue;
+    const from = join(archive, run.name);
+    const to = runDir(out, run);
+    await mkdir(to, { recursive: true });
+    for (const f of readdirSync(from)) {
+      await writeBytesAtomic(join(to, f), readFileSync(join(from, f)));
+    }
+    restored.push(run.name);
+  }
+  return restored;
+}
+
+/** Copies a finished run's small files (ARCHIVED_FILES) into `archive`. */
+export async function archiveRun(out, archive, run) {
+  const from = runDir(out, run);
+  const to = join(archive, run.name);
+  await mkdir(to, { recursive: true });
+  for (const f of ARCHIVED_FILES) {
+    if (existsSync(join(from, f))) await writeBytesAtomic(join(to, f), readFileSync(join(from, f)));
+  }
 }
 
 /**
@@ -126,9 +184,12 @@ function expectedSeconds(run, pace, plan) {
  * Trains and evaluates every run of `plan` not done yet. `log(line)` gets progress lines
  * (tokens/s, the run's ETA and the study's); returns the runs' statuses.
  */
-export async function runStudy({ out, plan, corporaDir, log, modelOverrides }) {
+export async function runStudy({ out, plan, corporaDir, log, modelOverrides, archive, rungs }) {
   await pinPlan(out, plan);
   const runs = planRuns(plan);
+  const restored = await restoreArchivedRuns(out, archive, runs);
+  if (restored.length > 0) log(`restored ${restored.length} finished runs from ${archive}`);
+  const selected = (run) => rungs === undefined || rungs.includes(run.rung);
   const datasets = {};
   for (const tokenizer of [...new Set(runs.map((r) => r.tokenizer))]) {
     datasets[tokenizer] = await prepareStudyData({
@@ -139,10 +200,12 @@ export async function runStudy({ out, plan, corporaDir, log, modelOverrides }) {
       log,
     });
   }
-  await writeBytesAtomic(
-    join(out, 'data', 'provenance.json'),
-    `${JSON.stringify(datasets[runs[0].tokenizer].provenance, null, 2)}\n`,
-  );
+  const provenance = `${JSON.stringify(datasets[runs[0].tokenizer].provenance, null, 2)}\n`;
+  await writeBytesAtomic(join(out, 'data', 'provenance.json'), provenance);
+  if (archive) {
+    await mkdir(archive, { recursive: true });
+    await writeBytesAtomic(join(archive, 'provenance.json'), provenance);
+  }
   // pace (tokens per wall second, evaluations included) of each rung, from its finished runs
   const pace = new Map();
   const paceSamples = new Map();
@@ -155,7 +218,7 @@ export async function runStudy({ out, plan, corporaDir, log, modelOverrides }) {
   const remaining = (from) =>
     runs
       .slice(from)
-      .filter((r) => !['done', 'failed'].includes(runStatus(out, r)))
+      .filter((r) => selected(r) && !['done', 'failed'].includes(runStatus(out, r)))
       .reduce((a, r) => a + expectedSeconds(r, pace, plan), 0);
   const started = Date.now();
   for (const [i, run] of runs.entries()) {
@@ -164,6 +227,11 @@ export async function runStudy({ out, plan, corporaDir, log, modelOverrides }) {
     const head = `[${i + 1}/${runs.length}] ${run.name}`;
     if (status === 'done' || status === 'failed') {
       log(`${head}: ${status} before, kept`);
+      if (archive && !archivedComplete(archive, run)) await archiveRun(out, archive, run);
+      continue;
+    }
+    if (!selected(run)) {
+      log(`${head}: not in --rungs ${rungs.join(',')}, left ${status}`);
       continue;
     }
     const runStarted = Date.now();
@@ -215,12 +283,14 @@ export async function runStudy({ out, plan, corporaDir, log, modelOverrides }) {
           `${JSON.stringify({ error: String(error?.message ?? error), at: new Date().toISOString() }, null, 2)}\n`,
         );
         log(`${head}: FAILED (${error.message}); recorded in ${files.failed}`);
+        if (archive) await archiveRun(out, archive, run);
         continue;
       }
       throw error;
     }
     const seconds = (Date.now() - runStarted) / 1000;
     if (status === 'todo') notePace(run, seconds);
+    if (archive) await archiveRun(out, archive, run);
     log(
       `${head}: done in ${formatDuration(seconds)}; study ETA ${formatDuration(remaining(i + 1))}`,
     );

@@ -1,6 +1,14 @@
 // The study script at CI size (plan "tiny"): the same data building, training, resume,
 // evaluation and report as the full study, on generated stand-ins for the shared corpora.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +104,40 @@ describe('the paper-regime study script (tiny plan)', () => {
     expect(await main(['--out', out, '--plan', 'tiny', '--corpora', corpora])).toBe(0);
     expect(readJson(f.evalFull).results).toEqual(before.results);
     expect(existsSync(f.evalHeldOut)).toBe(true);
+  }, 60_000);
+
+  it('archives finished runs; a new output folder restores them and reports the same', async () => {
+    const archive = join(root, 'archive');
+    // --rungs C trains nothing new here (all done) but archives every finished run it passes
+    expect(
+      await main(['--out', out, '--plan', 'tiny', '--corpora', corpora, '--archive', archive]),
+    ).toBe(0);
+    const runs = planRuns(TINY_PLAN);
+    for (const run of runs) {
+      expect(existsSync(join(archive, run.name, 'metrics.jsonl'))).toBe(true);
+      expect(readdirSync(join(archive, run.name)).some((f) => f.includes('checkpoint'))).toBe(
+        false,
+      );
+    }
+    const elsewhere = join(root, 'elsewhere');
+    expect(
+      await main(['--out', elsewhere, '--plan', 'tiny', '--archive', archive, '--report-only']),
+    ).toBe(0);
+    const a = readJson(join(out, 'report', 'results.json'));
+    const b = readJson(join(elsewhere, 'report', 'results.json'));
+    expect(b.runs.map((r) => r.status)).toEqual(runs.map(() => 'done'));
+    expect(b.analysis).toEqual(a.analysis);
+    expect(b.conclusion).toEqual(a.conclusion);
+    // a rung not in --rungs is left as it is
+    rmSync(join(elsewhere, 'runs', 'C'), { recursive: true });
+    rmSync(join(archive, 'C'), { recursive: true });
+    expect(
+      await main(['--out', elsewhere, '--plan', 'tiny', '--corpora', corpora, '--rungs', 'A']),
+    ).toBe(0);
+    expect(existsSync(join(elsewhere, 'runs', 'C'))).toBe(false);
+    await expect(main(['--out', elsewhere, '--plan', 'tiny', '--rungs', 'A,B'])).rejects.toThrow(
+      /no rung B in the tiny plan/,
+    );
   }, 60_000);
 
   it('stops with a message when the shared corpora are missing, or the plan changed', async () => {
