@@ -24,7 +24,8 @@ const extra = process.argv.slice(2);
 const run = spawnSync('npx', [...args, ...extra], { cwd: root, stdio: 'inherit' });
 const rc = run.status ?? 1;
 
-const { passed, failed, skipped, missing } = summarize(root);
+const { passed, failed, skipped, missing, failures } = summarize(root);
+for (const line of failures) console.log(`FAILED ${line}`);
 for (const name of missing)
   console.log(`no test results from ${name}: its build or tests did not run`);
 const ok = rc === 0 && failed === 0 && missing.length === 0;

@@ -23,6 +23,8 @@ export function summarize(root) {
   let failed = 0;
   let skipped = 0;
   const missing = [];
+  /** 'package: file > test: first line of the message', for a log whose tail is all one sees. */
+  const failures = [];
   for (const { dir, pkg } of listWorkspaces(root)) {
     if (!pkg.scripts?.test) continue;
     const file = join(dir, '.vitest-results.json');
@@ -38,9 +40,26 @@ export function summarize(root) {
       (f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0,
     ).length;
     failed += (report.numFailedTests ?? 0) + brokenFiles;
+    for (const file of report.testResults ?? []) {
+      const where = `${pkg.name}: ${file.name?.startsWith(dir) ? file.name.slice(dir.length + 1) : file.name}`;
+      const tests = file.assertionResults ?? [];
+      if (file.status === 'failed' && tests.length === 0) {
+        failures.push(`${where}: did not load (${firstLine(file.message)})`);
+      }
+      for (const t of tests.filter((x) => x.status === 'failed')) {
+        failures.push(`${where} > ${t.fullName ?? t.title}: ${firstLine(t.failureMessages?.[0])}`);
+      }
+    }
     skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
   }
-  return { passed, failed, skipped, missing };
+  return { passed, failed, skipped, missing, failures };
+}
+
+function firstLine(text) {
+  const line = String(text ?? '')
+    .split('\n')
+    .find((l) => l.trim() !== '');
+  return (line ?? 'no message').trim().slice(0, 300);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

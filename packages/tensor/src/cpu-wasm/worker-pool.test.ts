@@ -110,9 +110,14 @@ describe('GemmWorkerPool lifecycle', () => {
     const pool = await GemmWorkerPool.create(module, memory, [65536]);
     const calls: [number, number][] = [];
     const nap = new Int32Array(new SharedArrayBuffer(4));
+    // The caller's share naps in its first chunk, longer on every retry (5 ms up to 2 s), to
+    // leave chunks for the worker to claim even when a loaded machine schedules it late.
+    let napMs = 5;
+    let firstOfRun = true;
     const local: LocalGemm = (_call, r0, r1) => {
       calls.push([r0, r1]);
-      Atomics.wait(nap, 0, 0, 5); // leave chunks for the worker to claim
+      if (firstOfRun) Atomics.wait(nap, 0, 0, napMs);
+      firstOfRun = false;
     };
     try {
       // Pointers beyond the 2 MiB memory make the kernel trap inside the worker; the local
@@ -120,7 +125,9 @@ describe('GemmWorkerPool lifecycle', () => {
       const bad: GemmCall = [1 << 22, 1 << 22, 1 << 22, 64, 8, 8, 0, 1, 0, 0, 0];
       let threw = false;
       // On a busy machine the caller may claim every chunk first: retry until the worker ran one.
-      for (let i = 0; i < 20 && !threw; i++) {
+      for (let i = 0; i < 12 && !threw; i++) {
+        firstOfRun = true;
+        napMs = Math.min(2000, 5 * 2 ** i);
         try {
           pool.run(bad, { rows: 64, cols: 8, chunkRows: 4, chunkCols: 8 }, local);
         } catch (error) {
@@ -130,6 +137,7 @@ describe('GemmWorkerPool lifecycle', () => {
       }
       expect(threw).toBe(true);
       calls.length = 0;
+      firstOfRun = false;
       const good: GemmCall = [0, 1024, 2048, 4, 4, 4, 0, 1, 0, 0, 0];
       pool.run(good, { rows: 4, cols: 4, chunkRows: 4, chunkCols: 4 }, local);
       expect(calls.length).toBeLessThanOrEqual(1);

@@ -1,0 +1,3 @@
+import { lrwVitestConfig } from './vitest.base.mjs';
+
+export default lrwVitestConfig({ test: { include: ['*.test.mjs'] } });
