@@ -38,6 +38,16 @@ export {
   STATIC_DOMAIN_MIXTURES,
   type StaticMixtureName,
 } from './domain-mixtures.js';
+export {
+  alignmentScores,
+  averageWeights,
+  DOGE_DEFAULTS,
+  DOREMI_DEFAULTS,
+  dogeUpdate,
+  doremiUpdate,
+  excessLosses,
+  exponentiatedGradientStep,
+} from './domain-updates.js';
 export { evalRecord, evaluateModel, ModelScorer } from './evaluate.js';
 export {
   clipGradNorm,
