@@ -120,6 +120,41 @@ const domainWeightsSchema = z.union(
   { error: 'must be "uniform", "doge", "doremi" or an object { "<domain>": weight }' },
 );
 
+/**
+ * Online domain reweighting: the mixture the training stream samples from changes every step
+ * (see domain-updates.ts for the algorithms and the source of each default).
+ */
+const domainReweightingSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({
+      kind: z.literal('doremi'),
+      /** The reference run's directory (a finished run on the same data, its latest checkpoint). */
+      reference: z.string({ error: 'must be the directory of the reference run' }).min(1, {
+        error: 'must not be empty',
+      }),
+      /** eta, DoReMi's step size (Xie et al. 2023: 1). */
+      stepSize: rate.default(1),
+      /** c, the weight of the uniform mixture in the smoothing (Xie et al. 2023: 1e-3). */
+      smoothing: z
+        .number({ error: 'must be a number in [0, 1]' })
+        .min(0, { error: 'must be >= 0' })
+        .max(1, { error: 'must be <= 1' })
+        .default(1e-3),
+      /** Samples of each domain drawn per step to measure the excess losses. */
+      probeSamples: positiveInt('samples').default(2),
+    }),
+    z.strictObject({
+      kind: z.literal('doge'),
+      /** mu: the step size is the learning rate / mu (lrw's default 1; see domain-updates.ts). */
+      mu: rate.default(1),
+      /** Samples of each domain drawn per step to measure the domain gradients. */
+      probeSamples: positiveInt('samples').default(2),
+    }),
+  ],
+  { error: 'kind must be "doremi" or "doge"' },
+);
+
 export const trainerConfigSchema = z
   .strictObject({
     /** Model preset name from @lrw/models (e.g. the nano, micro and tiny CPU configs). */
@@ -171,6 +206,11 @@ export const trainerConfigSchema = z
     /** Temperature r schedule; default: the paper's value for the method after a 1000-step plain-mean warm-up. */
     temperature: temperatureSchema.optional(),
     domainWeights: domainWeightsSchema.default('uniform'),
+    /**
+     * Online DoReMi or DoGE: the domain weights start at `domainWeights` and are updated every
+     * step; the run writes their average and trajectory to domain-weights.json.
+     */
+    domainReweighting: domainReweightingSchema.optional(),
     /** Evaluate every N steps (and at the end); 0: only at the end. */
     evalInterval: nonNegativeInt('steps').default(500),
     /**

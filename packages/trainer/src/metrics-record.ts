@@ -45,6 +45,8 @@ export interface TrainStepRecord {
   rhoHat?: number | null;
   /** Present when the update was skipped, with the reason. */
   skipped?: SkipReason;
+  /** The domain mixture the step's batch was drawn from (online domain reweighting). */
+  domainWeights?: Record<string, number>;
 }
 
 export interface EvalRecord {

@@ -34,6 +34,7 @@ const FIXED = [
   'method',
   'optimizer',
   'domainWeights',
+  'domainReweighting',
   'seed',
 ] as const;
 

@@ -1,18 +1,23 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Dataset, openDataset, type PrepareOptions, prepare } from '@lrw/data';
-import { createModel, type ModelConfig } from '@lrw/models';
+import { type CausalLM, createModel, type ModelConfig } from '@lrw/models';
 import type { Strategy } from '@lrw/strategies';
+import { writeBytesAtomic } from './atomic-write.js';
 import { loadTrainerBackend } from './backend.js';
 import type { Collective } from './collective.js';
 import { parseTrainerConfig, type TrainerConfig, type TrainerConfigInput } from './config.js';
 import { streamMixture } from './data-mixture.js';
 import { resolveModelConfig } from './model-presets.js';
+import { loadReferenceModel, OnlineDomainReweighter } from './online-domain-weights.js';
 import type { ProgressLine } from './progress-line.js';
 import { type RunResults, writeRunResults } from './run-results.js';
 import { Trainer, type TrainerHooks } from './trainer.js';
 import { TrainerError } from './trainer-error.js';
 import { checkValidationStreams, validationBatches } from './validation-batches.js';
+
+/** The file a run with online domain reweighting writes into its directory. */
+export const DOMAIN_WEIGHTS_FILE = 'domain-weights.json';
 
 export interface TrainRunOptions {
   /** A dataset directory written by @lrw/data's `prepare` (its `index.lrw`). */
@@ -138,6 +143,39 @@ export async function trainRun(
     worldSize,
     rank,
   });
+  const data = {
+    id: dataset.id,
+    tokenizer: dataset.index.tokenizer.name,
+    vocabSize: dataset.vocabSize,
+    dir: resolve(options.dataDir),
+  };
+  let reweighter: OnlineDomainReweighter | undefined;
+  if (config.domainReweighting) {
+    let reference: CausalLM | undefined;
+    try {
+      if (config.domainReweighting.kind === 'doremi') {
+        reference = await loadReferenceModel(
+          config.domainReweighting.reference,
+          data,
+          config.backend,
+        );
+      }
+      reweighter = new OnlineDomainReweighter(config.domainReweighting, {
+        dataset,
+        stream: train,
+        model,
+        reference,
+        initial: train.weights(),
+        seqLen: config.seqLen,
+        seed: config.seed,
+      });
+    } catch (error) {
+      reference?.dispose();
+      await train.close();
+      model.dispose();
+      throw error;
+    }
+  }
   const validation = () =>
     validationBatches(dataset, {
       batchSize: config.batchSize,
@@ -160,14 +198,11 @@ export async function trainRun(
       logSampleWeights: options.logSampleWeights,
       hooks: options.hooks,
       signal: options.signal,
-      data: {
-        id: dataset.id,
-        tokenizer: dataset.index.tokenizer.name,
-        vocabSize: dataset.vocabSize,
-        dir: resolve(options.dataDir),
-      },
+      data,
+      domainReweighter: reweighter,
     });
   } catch (error) {
+    await reweighter?.close();
     await train.close();
     model.dispose();
     throw error;
@@ -191,8 +226,15 @@ export async function trainRun(
       modelConfig: { ...model.config },
     };
     if (rank === 0) await writeRunResults(outDir, results);
+    if (rank === 0 && reweighter) {
+      await writeBytesAtomic(
+        join(outDir, DOMAIN_WEIGHTS_FILE),
+        `${JSON.stringify(reweighter.result(outDir), null, 2)}\n`,
+      );
+    }
     return { outDir, config, results };
   } finally {
+    await reweighter?.close();
     trainer.close();
     await train.close();
     model.dispose();

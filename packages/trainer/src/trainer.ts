@@ -22,6 +22,7 @@ import { clipGradNorm, globalGradNormAsync } from './grad-clip.js';
 import { type LrSchedule, lrSchedule } from './lr-schedule.js';
 import type { EvalRecord, MetricsRecord, TrainStepRecord } from './metrics-record.js';
 import { MetricsWriter } from './metrics-writer.js';
+import type { DomainReweighter, DomainReweighterState } from './online-domain-weights.js';
 import { ProgressLine } from './progress-line.js';
 import {
   type ConfigChanges,
@@ -95,6 +96,8 @@ export interface TrainerOptions {
   signal?: AbortSignal;
   /** The data the run trains on: recorded in checkpoints and checked on resume. */
   data?: DataIdentity;
+  /** Online domain reweighting (DoReMi, DoGE): updated before each step, kept in checkpoints. */
+  domainReweighter?: DomainReweighter;
 }
 
 /** A train record with the optional per-sample detail of `logSampleWeights`. */
@@ -345,6 +348,7 @@ export class Trainer {
     this.options.hooks?.beforeStep?.(s);
     const t0 = performance.now();
     const lr = this.lr(s);
+    await this.options.domainReweighter?.beforeStep(s, lr);
     const micro: MicroBatch[] = [];
     try {
       await this.forwardMicroBatches(s, micro);
@@ -507,6 +511,9 @@ export class Trainer {
           }
         : {}),
       ...(verdict.action !== 'update' ? { skipped: verdict.reason } : {}),
+      ...(this.options.domainReweighter
+        ? { domainWeights: this.options.domainReweighter.weights() }
+        : {}),
       ...(this.options.logSampleWeights
         ? {
             sampleLosses: globalLosses,
@@ -595,6 +602,9 @@ export class Trainer {
         // exact model; the trainer config names only the preset.
         modelConfig: { ...this.model.config },
         ...(this.options.data ? { dataset: this.options.data } : {}),
+        ...(this.options.domainReweighter
+          ? { domainReweighting: this.options.domainReweighter.state() }
+          : {}),
       },
       config: this.config,
     };
@@ -642,6 +652,7 @@ export class Trainer {
       guard: StepGuardState;
       modelConfig?: ModelConfig;
       dataset?: DataIdentity;
+      domainReweighting?: DomainReweighterState;
     };
     checkSameData(parts.dataset, this.options.data);
     checkSameModel(parts.modelConfig, this.model.config);
@@ -670,6 +681,9 @@ export class Trainer {
         : parts.reweighter,
     );
     this.guard.load(parts.guard);
+    if (this.options.domainReweighter && parts.domainReweighting) {
+      this.options.domainReweighter.load(parts.domainReweighting);
+    }
     this.stepIndex = contents.step;
     this.tokens = parts.trainer.tokens;
     this.elapsedBefore = parts.trainer.elapsedSeconds;
