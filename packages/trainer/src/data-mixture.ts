@@ -19,6 +19,12 @@ function shortName(domain: string): string {
   return REDPAJAMA_NAMES[key] ?? key;
 }
 
+/** Whether the dataset has SlimPajama's 7 domains, which the static DoGE / DoReMi vectors name. */
+export function hasSlimPajamaDomains(domains: readonly string[]): boolean {
+  const short = new Set(domains.map(shortName));
+  return Object.keys(STATIC_DOMAIN_MIXTURES.doge).every((d) => short.has(d));
+}
+
 /**
  * The data stream's mixture for `config.domainWeights` over the dataset's domains: 'uniform',
  * the static DoGE / DoReMi vectors of the paper's Table 3 (spec section 7; SlimPajama domains,

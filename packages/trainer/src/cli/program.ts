@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBounds } from './commands/bounds.js';
 import { registerCompare } from './commands/compare.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDomainWeights } from './commands/domain-weights.js';
 import { registerEval } from './commands/eval.js';
 import { registerPrepare } from './commands/prepare.js';
 import { registerReport } from './commands/report.js';
@@ -42,6 +43,7 @@ export function createProgram(io: CliIo = processIo): Command {
   registerTrain(program, io);
   registerEval(program, io);
   registerCompare(program, io);
+  registerDomainWeights(program, io);
   registerReport(program, io);
   registerBounds(program, io);
   registerDemo(program, io);

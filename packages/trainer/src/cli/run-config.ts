@@ -12,6 +12,7 @@ import {
   type TrainerConfig,
   type TrainerConfigInput,
 } from '../config.js';
+import { readDomainWeightsFile } from '../domain-weights-file.js';
 import { CliError } from './io.js';
 import { choice, integer, positiveNumber } from './options.js';
 
@@ -28,7 +29,11 @@ export interface TrainFlags {
   lrWarmup?: number;
   r?: number;
   reweightWarmup?: number;
-  domainWeights?: string;
+  /** uniform, doge, doremi, a weights JSON file, or weights already read. */
+  domainWeights?: string | Record<string, number>;
+  /** Online domain reweighting (lrw train --domain-reweighting); DoReMi also needs `reference`. */
+  domainReweighting?: 'doremi' | 'doge';
+  reference?: string;
   evalInterval?: number;
   checkpointInterval?: number;
   seed?: number;
@@ -60,7 +65,10 @@ export function addTrainFlags(c: Command): Command {
       'plain-mean steps before reweighting starts (default 5% of --steps, the paper 1000 of 20000)',
       integer(0),
     )
-    .option('--domain-weights <w>', 'domain mixture: uniform, doge, doremi')
+    .option(
+      '--domain-weights <w>',
+      "domain mixture: uniform, doge, doremi (the paper's SlimPajama vectors), or a domain-weights.json of lrw doremi / lrw doge",
+    )
     .option('--eval-interval <n>', 'evaluate every n steps (0: at the end only)', integer(0))
     .option(
       '--checkpoint-interval <n>',
@@ -169,7 +177,10 @@ export async function configInput(
   set('seqLen', flags.seqLen);
   set('batchSize', flags.batchSize);
   set('gradAccumulation', flags.gradAccumulation);
-  set('domainWeights', flags.domainWeights);
+  set('domainWeights', domainWeightsInput(flags.domainWeights));
+  if (flags.domainReweighting !== undefined || flags.reference !== undefined) {
+    input.domainReweighting = domainReweightingInput(flags, file.domainReweighting as Json);
+  }
   set('evalInterval', flags.evalInterval);
   set('checkpointInterval', flags.checkpointInterval);
   set('seed', flags.seed);
@@ -202,6 +213,43 @@ export async function configInput(
     input.temperature = temperatureInput(flags, file.temperature as Json | undefined, m, steps);
   }
   return input as TrainerConfigInput;
+}
+
+/** The --domain-weights value: a mixture name as is, a file's weights read from it. */
+function domainWeightsInput(
+  value: TrainFlags['domainWeights'],
+): string | Record<string, number> | undefined {
+  if (value === undefined || typeof value === 'object') return value;
+  if (STATIC_NAMES.includes(value)) return value;
+  return readDomainWeightsFile(value);
+}
+
+const STATIC_NAMES = ['uniform', 'doge', 'doremi'];
+
+/** --domain-reweighting and --reference over the config file's domainReweighting. */
+function domainReweightingInput(flags: TrainFlags, fromFile: Json | undefined): Json {
+  const kind = flags.domainReweighting ?? (fromFile?.kind as string | undefined);
+  if (kind === undefined) {
+    throw new CliError(
+      '--reference needs --domain-reweighting doremi.',
+      'add --domain-reweighting doremi, or leave --reference out.',
+    );
+  }
+  const base = fromFile?.kind === kind ? fromFile : {};
+  const reference = flags.reference ?? (base.reference as string | undefined);
+  if (kind === 'doremi' && reference === undefined) {
+    throw new CliError(
+      '--domain-reweighting doremi needs --reference <run dir>: a run trained on this data with the default mixture.',
+      'train one first (lrw train --out runs/reference ...), or let `lrw doremi` train the reference and the proxy for you.',
+    );
+  }
+  if (kind === 'doge' && flags.reference !== undefined) {
+    throw new CliError(
+      '--reference applies to --domain-reweighting doremi only: DoGE needs no reference model.',
+      'leave --reference out.',
+    );
+  }
+  return { ...base, kind, ...(kind === 'doremi' ? { reference } : {}) };
 }
 
 /** configInput, validated (errors name the config file, or "flags"). */

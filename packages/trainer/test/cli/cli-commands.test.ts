@@ -71,7 +71,17 @@ describe('argument errors say what to type instead', () => {
 });
 
 describe('--help on every command', () => {
-  for (const command of ['prepare', 'train', 'eval', 'compare', 'report', 'bounds', 'demo']) {
+  for (const command of [
+    'prepare',
+    'train',
+    'eval',
+    'compare',
+    'doremi',
+    'doge',
+    'report',
+    'bounds',
+    'demo',
+  ]) {
     it(command, async () => {
       const r = await lrw(command, '--help');
       expect(r.code).toBe(0);

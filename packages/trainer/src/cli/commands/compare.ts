@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { openDataset } from '@lrw/data';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { writeBytesAtomic } from '../../atomic-write.js';
 import { METHODS, type Method, methodsHelp } from '../../config.js';
-import { streamMixture } from '../../data-mixture.js';
+import { hasSlimPajamaDomains, streamMixture } from '../../data-mixture.js';
+import { checkWeightsFitDomains, readDomainWeightsFile } from '../../domain-weights-file.js';
 import { writeReport } from '../../html-report.js';
 import { type ComparisonTable, comparisonTable, loadReportRun } from '../../report-data.js';
 import { runPaths } from '../../run-directory.js';
@@ -13,16 +14,33 @@ import { trainRun } from '../../run-training.js';
 import { TrainerError } from '../../trainer-error.js';
 import { evaluateRun, taskDataFiles } from '../evaluate-run.js';
 import { CliError, type CliIo, progressLine } from '../io.js';
-import { choice, integer, integerList, list } from '../options.js';
+import { choice, closest, integer, integerList, list } from '../options.js';
 import { trainInChildren } from '../parallel-runs.js';
 import { addTrainFlags, buildConfig, type TrainFlags } from '../run-config.js';
 import { stopOnSignals } from '../stop-signals.js';
 import { formatComparison, formatPairedDifferences } from '../tables.js';
 import { addTaskFlags, type TaskFlags } from '../task-flags.js';
+import { computeDomainWeights, type DomainMethod, formatDomainWeights } from './domain-weights.js';
 import { requireDataset } from './train.js';
 
 export const DEFAULT_COMPARE_METHODS: Method[] = ['uniform', 'linupper', 'quadratic', 'extremes'];
-export const MIXTURES = ['doge', 'doremi'] as const;
+export const MIXTURES = ['uniform', 'doge', 'doremi'] as const;
+
+/** A --mixtures entry: a mixture name or a domain-weights JSON file (a path ending in .json). */
+function mixtureEntry(value: string): string {
+  if ((MIXTURES as readonly string[]).includes(value) || value.endsWith('.json')) return value;
+  const near = closest(value, MIXTURES);
+  throw new InvalidArgumentError(
+    `Use ${MIXTURES.join(', ')} or a domain-weights .json file${near ? ` (did you mean ${near}?)` : ''}.`,
+  );
+}
+
+/** A mixture's name in labels: a file's name, or its folder's for a domain-weights.json. */
+function mixtureLabel(mixture: string): string {
+  if (!mixture.endsWith('.json')) return mixture;
+  const name = basename(mixture, '.json');
+  return name === 'domain-weights' ? basename(dirname(resolve(mixture))) : name;
+}
 
 export interface CompareOptions extends TrainFlags, TaskFlags {
   data: string;
@@ -77,14 +95,19 @@ function sameConfig(a: unknown, b: unknown): boolean {
 
 export function planRuns(opts: CompareOptions): PlannedRun[] {
   const seeds = opts.seeds?.length ? [...new Set(opts.seeds)] : [opts.seed ?? 0];
-  const settings: { label: string; method: Method; domainWeights?: string }[] = [
-    ...[...new Set(opts.methods)].map((m) => ({ label: m, method: m })),
-    ...[...new Set(opts.mixtures ?? [])].map((w) => ({
-      label: w,
-      method: 'uniform' as Method,
-      domainWeights: w,
-    })),
-  ];
+  // every method on every mixture (the uniform mixture always): the paper's DoGE, DoGE +
+  // LinUpper, ... columns
+  const methods = [...new Set(opts.methods)];
+  const mixtures = ['uniform', ...new Set((opts.mixtures ?? []).filter((m) => m !== 'uniform'))];
+  const settings: { label: string; method: Method; domainWeights?: string }[] = mixtures.flatMap(
+    (mixture) =>
+      methods.map((method) => {
+        if (mixture === 'uniform') return { label: method, method };
+        const name = mixtureLabel(mixture);
+        const label = method === 'uniform' ? name : `${name}+${method}`;
+        return { label, method, domainWeights: mixture };
+      }),
+  );
   const runs: PlannedRun[] = [];
   for (const s of settings) {
     for (const seed of seeds) {
@@ -105,17 +128,35 @@ export async function runCompare(opts: CompareOptions, io: CliIo): Promise<Compa
   const tasks = opts.tasks ?? [];
   const dataFiles = tasks.length ? taskDataFiles(tasks, opts.taskData, opts.taskFile) : {};
   const plan = planRuns(opts);
+  const { domains } = await openDataset(data);
+  // doge and doremi name the paper's SlimPajama vectors; on other domains they are computed here
+  const computed = new Set(
+    plan
+      .map((p) => p.domainWeights)
+      .filter(
+        (w): w is DomainMethod =>
+          (w === 'doge' || w === 'doremi') && !hasSlimPajamaDomains(domains),
+      ),
+  );
+  const files = new Map<string, Record<string, number>>();
+  for (const p of plan) {
+    const w = p.domainWeights;
+    if (w?.endsWith('.json') && !files.has(w)) {
+      const weights = readDomainWeightsFile(w);
+      checkWeightsFitDomains(w, weights, domains);
+      files.set(w, weights);
+    }
+  }
+  const weightsOf = (w: string | undefined) =>
+    w === undefined || computed.has(w as DomainMethod) ? undefined : (files.get(w) ?? w);
   // validate every config before the first (long) run starts
   const configs = await Promise.all(
-    plan.map((p) =>
-      buildConfig(
-        { ...opts, seed: p.seed, ...(p.domainWeights ? { domainWeights: p.domainWeights } : {}) },
-        p.method,
-      ),
-    ),
+    plan.map((p) => {
+      const w = weightsOf(p.domainWeights);
+      return buildConfig({ ...opts, seed: p.seed, ...(w ? { domainWeights: w } : {}) }, p.method);
+    }),
   );
   // the domain weights must fit the dataset: checked for every run before the first starts
-  const { domains } = await openDataset(data);
   for (const c of configs) streamMixture(c.domainWeights, domains);
   for (const p of plan) {
     if (!opts.resume && existsSync(runPaths(p.dir).metrics)) {
@@ -123,6 +164,22 @@ export async function runCompare(opts: CompareOptions, io: CliIo): Promise<Compa
         `${p.dir} already holds a run.`,
         'add --resume to keep finished runs and continue interrupted ones, or choose another --out.',
       );
+    }
+  }
+  for (const kind of [...computed].sort()) {
+    const dir = join(resolve(opts.out), 'mixtures', kind);
+    io.stderr(
+      `${kind}: the dataset's domains are not SlimPajama's, so the ${kind === 'doremi' ? 'DoReMi' : 'DoGE'} weights are computed on it (${kind === 'doremi' ? 'a reference and a proxy run' : 'a proxy run'} of this budget) -> ${dir}\n`,
+    );
+    const { domainWeights: _w, ...flags } = opts;
+    const { result } = await computeDomainWeights(
+      kind,
+      { ...flags, data, out: dir, seed: plan[0]!.seed, resume: opts.resume === true },
+      io,
+    );
+    io.stderr(formatDomainWeights(result));
+    for (const [i, p] of plan.entries()) {
+      if (p.domainWeights === kind) configs[i] = { ...configs[i]!, domainWeights: result.weights };
     }
   }
   const kept = plan.map((p) => (opts.resume ? readRunResults(p.dir) : undefined));
@@ -277,11 +334,11 @@ export function registerCompare(program: Command, io: CliIo): void {
     )
     .option(
       '--mixtures <list>',
-      'static domain mixtures to add as uniform-loss runs: doge, doremi (SlimPajama domain names)',
-      (v: string, prev: string[] | undefined) => {
-        const parse = choice(MIXTURES);
-        return [...(prev ?? []), ...list(v, undefined).map((m) => parse(m))];
-      },
+      "domain mixtures, comma-separated; every method runs on each: uniform, doge, doremi (the paper's vectors on SlimPajama's domains; on other domains computed first, as lrw doge / lrw doremi do, into <out>/mixtures), or a domain-weights .json file",
+      (v: string, prev: string[] | undefined) => [
+        ...(prev ?? []),
+        ...list(v, undefined).map(mixtureEntry),
+      ],
     )
     .option(
       '--seeds <list>',

@@ -4,6 +4,7 @@ import { openDataset } from '@lrw/data';
 import type { Command } from 'commander';
 import { CheckpointStore } from '../../checkpoint-store.js';
 import { METHODS, type Method, methodsHelp, type TrainerConfig } from '../../config.js';
+import { checkWeightsFitDomains } from '../../domain-weights-file.js';
 import { runPaths } from '../../run-directory.js';
 import { describeHolder, holderAlive, readRunLock } from '../../run-lock.js';
 import { trainRun } from '../../run-training.js';
@@ -119,6 +120,15 @@ export function registerTrain(program: Command, io: CliIo): void {
     .option('--method <name>', `weighting method: ${methodsHelp()}`, choice(METHODS));
   addTrainFlags(command)
     .option(
+      '--domain-reweighting <kind>',
+      'online domain reweighting: doremi (needs --reference) or doge; the mixture changes every step and domain-weights.json is written',
+      choice(['doremi', 'doge'] as const),
+    )
+    .option(
+      '--reference <dir>',
+      "DoReMi's reference run: a finished run on this data with the default mixture",
+    )
+    .option(
       '--label <name>',
       'name of the run in reports (runs with one label are seeds of a setting)',
     )
@@ -182,6 +192,9 @@ export function registerTrain(program: Command, io: CliIo): void {
         }
       }
       const dataset = await openDataset(data);
+      if (typeof opts.domainWeights === 'string' && typeof config.domainWeights === 'object') {
+        checkWeightsFitDomains(opts.domainWeights, config.domainWeights, dataset.domains);
+      }
       notes.push(
         ...modelNotes(config, {
           vocabSize: dataset.vocabSize,
