@@ -30,6 +30,17 @@ export interface ReportOptions {
   baseline?: string;
   /** Time stamp printed in the header. Default now. */
   generatedAt?: Date;
+  /**
+   * Domain-weight trajectories to plot besides those of the runs trained with online domain
+   * reweighting (e.g. the DoReMi / DoGE proxies whose mean weights the runs used).
+   */
+  domainWeightTrajectories?: readonly DomainWeightTrajectory[];
+}
+
+/** One chart of the "Domain weights" section: the mixture after each step. */
+export interface DomainWeightTrajectory {
+  title: string;
+  trajectory: readonly { step: number; weights: Record<string, number> }[];
 }
 
 const PALETTE = [
@@ -201,6 +212,7 @@ interface ReportContext {
   colors: Map<string, string>;
   /** The last step any run reached (the x range of every chart over steps). */
   lastStep: number;
+  trajectories: readonly DomainWeightTrajectory[];
 }
 
 /** The report HTML for already loaded runs (a pure function of its inputs). */
@@ -217,7 +229,13 @@ export function renderReport(runs: readonly ReportRun[], options: ReportOptions 
     0,
     ...runs.flatMap((r) => [r.train.at(-1)?.step ?? 0, r.eval.at(-1)?.step ?? 0]),
   );
-  const context = { runs, baseline, colors: colorsByLabel(runs, baseline), lastStep };
+  const context = {
+    runs,
+    baseline,
+    colors: colorsByLabel(runs, baseline),
+    lastStep,
+    trajectories: options.domainWeightTrajectories ?? [],
+  };
   return [
     ...headerSection(runs, options),
     ...runsSection(context),
@@ -225,6 +243,7 @@ export function renderReport(runs: readonly ReportRun[], options: ReportOptions 
     ...lossSection(context),
     ...domainLossSection(context),
     ...weightsSection(context),
+    ...domainWeightsSection(context),
     ...optimizationSection(context),
     ...configSection(runs),
   ].join('\n');
@@ -357,6 +376,44 @@ function domainLossSection(context: ReportContext): string[] {
         },
       ),
     ),
+    '</div>',
+  ];
+}
+
+/**
+ * The domain mixture over time: one chart per run trained with online domain reweighting (DoReMi,
+ * DoGE) and per trajectory passed in the options, a line per domain.
+ */
+function domainWeightsSection({ runs, trajectories }: ReportContext): string[] {
+  const charts: DomainWeightTrajectory[] = [
+    ...runs
+      .filter((r) => r.train.some((t) => t.domainWeights !== undefined))
+      .map((r) => ({
+        title: `${r.label}${r.seed !== undefined ? ` (seed ${r.seed})` : ''}`,
+        trajectory: r.train.flatMap((t) =>
+          t.domainWeights ? [{ step: t.step, weights: t.domainWeights }] : [],
+        ),
+      })),
+    ...trajectories,
+  ];
+  if (charts.length === 0) return [];
+  return [
+    '</section><section id="domain-weights"><h2>Domain weights</h2>',
+    '<p>The domain mixture each step drew its batch from (online DoReMi / DoGE); a run of a computed mixture trains on the mean of such a trajectory.</p><div class="charts">',
+    ...charts.map((c) => {
+      const domains = [...new Set(c.trajectory.flatMap((t) => Object.keys(t.weights)))];
+      const series: ChartSeries[] = domains.map((d, i) => ({
+        name: d,
+        color: PALETTE[i % PALETTE.length]!,
+        points: c.trajectory.map((t) => [t.step, t.weights[d] ?? null] as const),
+      }));
+      return lineChart(series, {
+        title: `${c.title}: domain weights`,
+        xLabel: 'step',
+        yLabel: 'weight',
+        includeY: [0],
+      });
+    }),
     '</div>',
   ];
 }

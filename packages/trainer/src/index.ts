@@ -31,7 +31,7 @@ export {
   trainerConfigSchema,
 } from './config.js';
 export { crc32, crc32Js } from './crc32.js';
-export { streamMixture } from './data-mixture.js';
+export { hasSlimPajamaDomains, streamMixture } from './data-mixture.js';
 export {
   normalizeDomainWeights,
   SLIMPAJAMA_DOMAINS,
@@ -48,6 +48,7 @@ export {
   excessLosses,
   exponentiatedGradientStep,
 } from './domain-updates.js';
+export { checkWeightsFitDomains, readDomainWeightsFile } from './domain-weights-file.js';
 export { evalRecord, evaluateModel, ModelScorer } from './evaluate.js';
 export {
   clipGradNorm,
@@ -56,7 +57,12 @@ export {
   globalGradNormAsync,
 } from './grad-clip.js';
 export { escapeHtml } from './html-escape.js';
-export { type ReportOptions, renderReport, writeReport } from './html-report.js';
+export {
+  type DomainWeightTrajectory,
+  type ReportOptions,
+  renderReport,
+  writeReport,
+} from './html-report.js';
 export {
   checkLrScheduleConfig,
   gpt2PaperLrSchedule,
@@ -81,6 +87,14 @@ export {
   readMetrics,
 } from './metrics-writer.js';
 export { resolveModelConfig, TRAINER_MODELS } from './model-presets.js';
+export {
+  type DomainReweighter,
+  type DomainReweighterState,
+  type DomainReweightingConfig,
+  type DomainWeightsFile,
+  loadReferenceModel,
+  OnlineDomainReweighter,
+} from './online-domain-weights.js';
 export {
   type MeanInterval,
   type PairedDifference,
@@ -115,6 +129,7 @@ export {
 export {
   type CompareRunsOptions,
   compareRuns,
+  DOMAIN_WEIGHTS_FILE,
   type TrainRunOptions,
   type TrainRunResult,
   trainRun,

@@ -242,3 +242,48 @@ describe('lineChart y range', () => {
     expect(ticks(fallback)).toEqual(['0', '20', '40', '60', '80', '100']);
   });
 });
+
+describe('domain weights section', () => {
+  const online: ReportRun = {
+    name: 'doremi-proxy',
+    label: 'doremi proxy',
+    seed: 0,
+    train: [1, 2, 3].map((step) => ({
+      kind: 'train' as const,
+      step,
+      loss: 1,
+      meanLoss: 1,
+      lr: 1e-3,
+      domainWeights: { books: 0.5 + 0.1 * step, code: 0.5 - 0.1 * step },
+    })),
+    eval: [],
+  };
+
+  it('plots a line per domain for online runs and for trajectories passed in', () => {
+    const html = renderReport([run('uniform', { books: 10 }), online], {
+      domainWeightTrajectories: [
+        {
+          title: 'doge <proxy>',
+          trajectory: [
+            { step: 1, weights: { books: 0.4, code: 0.6 } },
+            { step: 2, weights: { books: 0.3, code: 0.7 } },
+          ],
+        },
+      ],
+    });
+    expect(html).toContain('<section id="domain-weights"><h2>Domain weights</h2>');
+    const chart = (title: string) =>
+      new RegExp(`<figure class="chart"><svg[^>]*aria-label="${title}[\\s\\S]*?</figure>`).exec(
+        html,
+      )![0];
+    const a = chart('doremi proxy \\(seed 0\\): domain weights');
+    expect(a.match(/<path class="line"/g)).toHaveLength(2); // books and code
+    expect(a).toContain('books');
+    const b = chart('doge &lt;proxy&gt;: domain weights');
+    expect(b.match(/<path class="line"/g)).toHaveLength(2);
+  });
+
+  it('is left out when no run changed its mixture', () => {
+    expect(renderReport([run('uniform', { books: 10 })])).not.toContain('id="domain-weights"');
+  });
+});

@@ -207,11 +207,17 @@ describe('lrw compare --mixtures', () => {
       'uniform,linupper',
       '--reweight-warmup',
       '1',
-      '--no-report',
       ...quick,
     );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("doremi: the dataset's domains are not SlimPajama's");
+    // the report plots the trajectories of the proxies that computed the mixtures
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    for (const kind of ['doremi', 'doge']) {
+      expect(html).toContain(
+        `aria-label="${kind} proxy (the ${kind} runs use its mean): domain weights`,
+      );
+    }
     const results = readJson<CompareResults>(join(out, 'results.json'));
     expect(results.runs.map((x) => x.label)).toEqual([
       'uniform',

@@ -6,7 +6,7 @@ import { writeBytesAtomic } from '../../atomic-write.js';
 import { METHODS, type Method, methodsHelp } from '../../config.js';
 import { hasSlimPajamaDomains, streamMixture } from '../../data-mixture.js';
 import { checkWeightsFitDomains, readDomainWeightsFile } from '../../domain-weights-file.js';
-import { writeReport } from '../../html-report.js';
+import { type DomainWeightTrajectory, writeReport } from '../../html-report.js';
 import { type ComparisonTable, comparisonTable, loadReportRun } from '../../report-data.js';
 import { runPaths } from '../../run-directory.js';
 import { type RunResults, readRunResults, writeRunResults } from '../../run-results.js';
@@ -166,6 +166,7 @@ export async function runCompare(opts: CompareOptions, io: CliIo): Promise<Compa
       );
     }
   }
+  const trajectories: DomainWeightTrajectory[] = [];
   for (const kind of [...computed].sort()) {
     const dir = join(resolve(opts.out), 'mixtures', kind);
     io.stderr(
@@ -178,6 +179,10 @@ export async function runCompare(opts: CompareOptions, io: CliIo): Promise<Compa
       io,
     );
     io.stderr(formatDomainWeights(result));
+    trajectories.push({
+      title: `${kind} proxy (the ${kind} runs use its mean)`,
+      trajectory: result.trajectory,
+    });
     for (const [i, p] of plan.entries()) {
       if (p.domainWeights === kind) configs[i] = { ...configs[i]!, domainWeights: result.weights };
     }
@@ -286,6 +291,7 @@ export async function runCompare(opts: CompareOptions, io: CliIo): Promise<Compa
       out.report,
       {
         title: opts.title ?? `lrw compare: ${[...new Set(plan.map((p) => p.label))].join(' vs ')}`,
+        domainWeightTrajectories: trajectories,
       },
     );
   }
