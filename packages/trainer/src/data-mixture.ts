@@ -48,7 +48,7 @@ export function streamMixture(
       'invalid-config',
       `domainWeights: ${what} names ${unknown.map((u) => `"${u}"`).join(', ')}, which the dataset does not have (its domains: ${domains.join(', ')}).`,
       typeof domainWeights === 'string'
-        ? 'the DoGE and DoReMi vectors are for SlimPajama\'s 7 domains; use "uniform" or explicit weights for this dataset.'
+        ? 'the DoGE and DoReMi vectors are for SlimPajama\'s 7 domains; compute weights for this dataset with `lrw doremi` / `lrw doge` (then --domain-weights <their domain-weights.json>), or use "uniform" or explicit weights.'
         : "name only the dataset's domains (a domain left out gets weight 0).",
     );
   }

@@ -43,7 +43,14 @@ export async function computeDomainWeights(
   requireDataset(data);
   const out = resolve(opts.out);
   const { domainReweighting: _k, reference: _r, ...flags } = opts;
-  const base = await buildConfig(flags, 'uniform');
+  // the reference and the proxy train with uniform sample weights; a config file's own
+  // domainReweighting is replaced by this command's
+  const { domainReweighting: _fromFile, ...base } = await buildConfig(flags, 'uniform');
+  if (opts.r !== undefined || opts.reweightWarmup !== undefined) {
+    io.stderr(
+      `lrw ${kind}: note: --r and --reweight-warmup do not apply: the runs here train with uniform sample weights (use them with lrw train --domain-weights <the weights>).\n`,
+    );
+  }
   const referenceDir = join(out, 'reference');
   const proxyDir = join(out, 'proxy');
   const probe = opts.probeSamples !== undefined ? { probeSamples: opts.probeSamples } : {};
