@@ -92,6 +92,19 @@ describe('online domain reweighting', () => {
     });
   }, 120_000);
 
+  it('leaves a domain with initial weight 0 out of the mixture', async () => {
+    const config = {
+      ...SMALL_CONFIG,
+      steps: 3,
+      domainWeights: { books: 1, speeches: 0 },
+      domainReweighting: { kind: 'doge' as const },
+    };
+    await trainRun(config, options('one-domain'));
+    const records = trainRecords(join(root, 'one-domain'));
+    expect(records.map((r) => r.domainWeights)).toEqual([{ books: 1 }, { books: 1 }, { books: 1 }]);
+    expect(records.every((r) => Object.keys(r.domainLoss ?? {}).join() === 'books')).toBe(true);
+  });
+
   it('refuses a reference directory without a run, naming the field and what to do', async () => {
     const config = {
       ...SMALL_CONFIG,

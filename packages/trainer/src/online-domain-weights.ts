@@ -148,18 +148,21 @@ export class OnlineDomainReweighter implements DomainReweighter {
       seed: number;
     },
   ) {
-    this.domains = options.dataset.domains;
+    // the domains of the mixture: one with weight 0 at the start (no training documents, or
+    // left out by domainWeights) stays out
+    const all = options.dataset.domains;
+    this.domains = all.filter((d) => (options.initial[d] ?? 0) > 0);
     if (config.kind === 'doremi' && options.reference === undefined) {
       throw new TypeError('OnlineDomainReweighter: DoReMi needs the reference model');
     }
     const total = this.domains.reduce((s, d) => s + (options.initial[d] ?? 0), 0);
     this.alpha = this.domains.map((d) => (options.initial[d] ?? 0) / total);
-    this.probes = this.domains.map((d, i) =>
+    this.probes = this.domains.map((d) =>
       options.dataset.stream({
         split: 'train',
         batchSize: config.probeSamples,
         seqLen: options.seqLen,
-        seed: (options.seed + PROBE_SEED_OFFSET + i) >>> 0,
+        seed: (options.seed + PROBE_SEED_OFFSET + all.indexOf(d)) >>> 0,
         mixture: { [d]: 1 },
         prefetch: 0,
       }),
