@@ -137,6 +137,37 @@ describe('lrw doremi and lrw doge', () => {
   }, 60_000);
 });
 
+describe('lrw doremi with a config file of an online run', () => {
+  it("replaces the file's domainReweighting: the reference trains without one", async () => {
+    const file = join(root, 'online-config.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ steps: 3, seqLen: 16, batchSize: 2, domainReweighting: { kind: 'doge' } }),
+    );
+    const out = join(root, 'doremi-from-config');
+    const r = await lrw(
+      'doremi',
+      '--data',
+      data,
+      '--out',
+      out,
+      '--config',
+      file,
+      '--eval-batches',
+      '1',
+      '--r',
+      '0.4',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('note: --r and --reweight-warmup do not apply');
+    const reference = readJson<TrainerConfig>(join(out, 'reference', 'config.json'));
+    expect(reference.domainReweighting).toBeUndefined();
+    expect(reference.steps).toBe(3);
+    const proxy = readJson<TrainerConfig>(join(out, 'proxy', 'config.json'));
+    expect(proxy.domainReweighting?.kind).toBe('doremi');
+  }, 30_000);
+});
+
 describe('bad domain weights input', () => {
   const train = (...extra: string[]) =>
     lrw('train', '--data', data, '--out', join(root, 'bad'), ...quick, ...extra);
