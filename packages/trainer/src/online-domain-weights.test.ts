@@ -7,6 +7,7 @@ import type { TrainerConfigInput } from './config.js';
 import type { TrainStepRecord } from './metrics-record.js';
 import type { DomainWeightsFile } from './online-domain-weights.js';
 import { type TrainRunOptions, trainRun } from './run-training.js';
+import { runSimulatedRanks } from './simulated-collective.js';
 import {
   prepareFixtureData,
   SMALL_CONFIG,
@@ -104,6 +105,32 @@ describe('online domain reweighting', () => {
     expect(records.map((r) => r.domainWeights)).toEqual([{ books: 1 }, { books: 1 }, { books: 1 }]);
     expect(records.every((r) => Object.keys(r.domainLoss ?? {}).join() === 'books')).toBe(true);
   });
+
+  it('2 simulated ranks of 4 samples reweight the domains like 1 rank of 8', async () => {
+    // every rank measures the same probes on the same model, so all agree on the weights
+    const config = {
+      ...SMALL_CONFIG,
+      steps: 4,
+      checkpointInterval: 0,
+      method: 'linupper' as const,
+      temperature: { kind: 'constant' as const, r: 0.4 },
+      domainReweighting: { kind: 'doge' as const, mu: 0.1 },
+    };
+    await trainRun({ ...config, batchSize: 8 }, options('dp-one'));
+    await runSimulatedRanks(2, (collective) =>
+      trainRun({ ...config, batchSize: 4 }, options('dp-two', { collective })),
+    );
+    const one = trainRecords(join(root, 'dp-one'));
+    const two = trainRecords(join(root, 'dp-two'));
+    expect(two).toHaveLength(4);
+    one.forEach((r, i) => {
+      expect(two[i]!.meanLoss).toBeCloseTo(r.meanLoss!, 5);
+      for (const d of ['books', 'speeches']) {
+        expect(two[i]!.domainWeights![d]).toBeCloseTo(r.domainWeights![d]!, 5);
+      }
+    });
+    expect(new Set(one.map((r) => r.domainWeights!.books)).size).toBeGreaterThan(1);
+  }, 30_000);
 
   it('refuses a reference directory without a run, naming the field and what to do', async () => {
     const config = {
