@@ -1,0 +1,189 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CheckpointStore } from '../../src/checkpoint-store.js';
+import { runPaths } from '../../src/run-directory.js';
+import { metricsFingerprint, prepareByte, spawnLrw, trainLines, waitFor } from './child-cli.js';
+import { childPids, mpirunLrw, mpiSkipReason } from './mpi-run.js';
+
+// Data parallelism on MPI, as users run it: `mpirun -np 2 lrw train` against one process with
+// the global batch (spec section 5: the same global batches, globally normalized weights,
+// summed gradients), a rank killed and the run resumed, and a rank that fails.
+const skip = mpiSkipReason();
+const root = mkdtempSync(join(tmpdir(), 'lrw-mpi-train-'));
+const data = join(root, 'data');
+const STEPS = 20;
+const common = (out: string, batch: number, extra: string[] = []) => [
+  'train',
+  '--data',
+  data,
+  '--out',
+  out,
+  '--steps',
+  String(STEPS),
+  '--seq-len',
+  '16',
+  '--batch-size',
+  String(batch),
+  '--eval-interval',
+  '0',
+  '--eval-batches',
+  '1',
+  ...extra,
+];
+
+beforeAll(async () => {
+  if (skip) return;
+  const p = await prepareByte(data);
+  expect(p.code, p.stderr).toBe(0);
+}, 60_000);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+interface Train {
+  step: number;
+  loss: number;
+  meanLoss: number;
+  gradNorm: number;
+  tokens: number;
+}
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const trains = (dir: string) =>
+  readFileSync(runPaths(dir).metrics, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('{"kind":"train"'))
+    .map((l) => JSON.parse(l) as Train);
+
+async function finalParameters(dir: string): Promise<Record<string, Float32Array>> {
+  const c = await new CheckpointStore(runPaths(dir).checkpoints).loadLatest();
+  expect(c?.step).toBe(STEPS);
+  return Object.fromEntries(Object.entries(c!.model).map(([k, v]) => [k, v.data]));
+}
+
+/** Same losses (float tolerance: the sums run in another order) and the same final parameters. */
+async function expectSameTraining(one: string, two: string) {
+  const a = trains(one);
+  const b = trains(two);
+  expect(b).toHaveLength(STEPS);
+  a.forEach((r, i) => {
+    expect(b[i]!.step).toBe(r.step);
+    expect(b[i]!.tokens).toBe(r.tokens);
+    expect(b[i]!.loss).toBeCloseTo(r.loss, 4);
+    expect(b[i]!.meanLoss).toBeCloseTo(r.meanLoss, 4);
+    expect(b[i]!.gradNorm).toBeCloseTo(r.gradNorm, 3);
+  });
+  const pa = await finalParameters(one);
+  const pb = await finalParameters(two);
+  expect(Object.keys(pb)).toEqual(Object.keys(pa));
+  let worst = 0;
+  for (const [name, x] of Object.entries(pa)) {
+    const y = pb[name]!;
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
+  }
+  expect(worst).toBeLessThan(1e-4);
+}
+
+describe.skipIf(skip !== undefined)(
+  `lrw train on 2 MPI ranks${skip ? ` (skipped: ${skip})` : ''}`,
+  () => {
+    const cases = [
+      { method: 'uniform', accumulation: 1, tcp: false },
+      { method: 'linupper', accumulation: 1, tcp: false },
+      { method: 'uniform', accumulation: 2, tcp: false },
+      { method: 'linupper', accumulation: 2, tcp: true },
+    ] as const;
+    for (const { method, accumulation, tcp } of cases) {
+      it(`2 ranks x batch 4 train like 1 process x batch 8: ${method}, ${accumulation} micro-batch${accumulation > 1 ? 'es' : ''}${tcp ? ', over TCP (--mca btl tcp,self)' : ''}`, async () => {
+        const name = `${method}-${accumulation}${tcp ? '-tcp' : ''}`;
+        const flags = ['--method', method, '--grad-accumulation', String(accumulation)];
+        const one = spawnLrw(common(join(root, `${name}-one`), 8, flags));
+        const r1 = await one.done;
+        expect(r1.code, r1.stderr).toBe(0);
+        const two = mpirunLrw(2, common(join(root, `${name}-two`), 4, flags), { tcp });
+        const r2 = await two.done;
+        expect(r2.code, r2.stderr).toBe(0);
+        // rank 0 alone reports: one results table, one note on the global batch
+        expect(r2.stdout.match(/run directory:/g)).toHaveLength(1);
+        expect(r2.stderr).toContain('2 ranks of batch 4: a global batch of 8 samples');
+        await expectSameTraining(join(root, `${name}-one`), join(root, `${name}-two`));
+      }, 60_000);
+    }
+
+    it('a rank killed with SIGKILL ends the job naming it; resuming on 2 ranks, or on 1 with the same global batch, continues the run', async () => {
+      const flags = ['--method', 'linupper', '--checkpoint-interval', '4'];
+      const straight = join(root, 'kill-straight');
+      const s = await mpirunLrw(2, common(straight, 4, flags)).done;
+      expect(s.code, s.stderr).toBe(0);
+
+      const killed = join(root, 'kill-two');
+      const run = mpirunLrw(2, common(killed, 4, flags));
+      await waitFor(() => trainLines(killed) >= 6, 'step 6 of the 2-rank run');
+      const ranks = childPids(run.pid);
+      expect(ranks.length).toBeGreaterThanOrEqual(2);
+      process.kill(ranks[ranks.length - 1]!, 'SIGKILL');
+      const k = await run.done;
+      await waitFor(() => ranks.every((pid) => !alive(pid)), 'the ranks to exit');
+      expect(k.code).not.toBe(0);
+      expect(k.stderr).toMatch(
+        /rank \d+ with PID \d+ on node \S+ exited on signal 9|process rank \d+/,
+      );
+      expect(k.ms).toBeLessThan(30_000);
+      expect(trainLines(killed)).toBeLessThan(STEPS);
+
+      // the same world size: bit-identical to the uninterrupted run
+      const again = join(root, 'kill-two-again');
+      rmSync(again, { recursive: true, force: true });
+      const resumed = await mpirunLrw(2, [...common(killed, 4, flags), '--resume']).done;
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(metricsFingerprint(killed)).toEqual(metricsFingerprint(straight));
+
+      // another world size with the same global batch (1 x 8) from the same kind of checkpoint
+      const killed1 = join(root, 'kill-one');
+      const run1 = mpirunLrw(2, common(killed1, 4, flags));
+      await waitFor(() => trainLines(killed1) >= 6, 'step 6 of the second 2-rank run');
+      const ranks1 = childPids(run1.pid);
+      process.kill(ranks1.at(-1)!, 'SIGKILL');
+      await run1.done;
+      await waitFor(() => ranks1.every((pid) => !alive(pid)), 'the ranks to exit');
+      const single = await spawnLrw([...common(killed1, 8, flags), '--resume']).done;
+      expect(single.code, single.stderr).toBe(0);
+      const a = trains(straight);
+      const b = trains(killed1);
+      expect(b).toHaveLength(STEPS);
+      a.forEach((r, i) => {
+        expect(b[i]!.loss).toBeCloseTo(r.loss, 4);
+        expect(b[i]!.tokens).toBe(r.tokens);
+      });
+      const history = readFileSync(runPaths(killed1).history, 'utf8');
+      expect(history).toMatch(/"worldSize":\{"from":2,"to":1\}/);
+
+      // a global batch that differs is refused, saying which batch size fits
+      const wrong = await spawnLrw([...common(killed1, 4, flags), '--resume', '--steps', '24'])
+        .done;
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toContain('global batch of 8 samples (batchSize 8 x 1 rank)');
+      expect(wrong.stderr).toContain('--batch-size 8 on 1 rank');
+    }, 120_000);
+
+    it('a rank that fails makes every rank exit within seconds, naming it', async () => {
+      const out = join(root, 'throws');
+      const child = fileURLToPath(new URL('./fixtures/mpi-rank-throws.mjs', import.meta.url));
+      const r = await mpirunLrw(2, [data, out], { program: child }).done;
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain('lrw train (rank 1 of 2): rank 1 fails at step 3 on purpose');
+      expect(r.stderr).toMatch(/MPI_ABORT was invoked on rank 1/);
+      expect(r.ms).toBeLessThan(30_000);
+      // rank 0 wrote the steps before, and the checkpoint of step 2 stays loadable
+      const c = await new CheckpointStore(runPaths(out).checkpoints).loadLatest();
+      expect(c?.step).toBe(2);
+    }, 60_000);
+  },
+);
