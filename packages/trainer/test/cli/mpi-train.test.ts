@@ -91,6 +91,19 @@ async function expectSameTraining(one: string, two: string) {
   expect(worst).toBeLessThan(1e-4);
 }
 
+const KILL_FLAGS = ['--method', 'linupper', '--checkpoint-interval', '4'];
+let straight: Promise<string> | undefined;
+/** The uninterrupted 2-rank run that the stopped and resumed ones must equal. */
+function straightRun(): Promise<string> {
+  straight ??= (async () => {
+    const dir = join(root, 'straight');
+    const s = await mpirunLrw(2, common(dir, 4, KILL_FLAGS)).done;
+    expect(s.code, s.stderr).toBe(0);
+    return dir;
+  })();
+  return straight;
+}
+
 describe.skipIf(skip !== undefined)(
   `lrw train on 2 MPI ranks${skip ? ` (skipped: ${skip})` : ''}`,
   () => {
@@ -118,10 +131,8 @@ describe.skipIf(skip !== undefined)(
     }
 
     it('a rank killed with SIGKILL ends the job naming it; resuming on 2 ranks, or on 1 with the same global batch, continues the run', async () => {
-      const flags = ['--method', 'linupper', '--checkpoint-interval', '4'];
-      const straight = join(root, 'kill-straight');
-      const s = await mpirunLrw(2, common(straight, 4, flags)).done;
-      expect(s.code, s.stderr).toBe(0);
+      const flags = KILL_FLAGS;
+      const straight = await straightRun();
 
       const killed = join(root, 'kill-two');
       const run = mpirunLrw(2, common(killed, 4, flags));
@@ -171,6 +182,28 @@ describe.skipIf(skip !== undefined)(
       expect(wrong.code).toBe(1);
       expect(wrong.stderr).toContain('global batch of 8 samples (batchSize 8 x 1 rank)');
       expect(wrong.stderr).toContain('--batch-size 8 on 1 rank');
+    }, 120_000);
+
+    it('SIGUSR2 to mpirun (forwarded to every rank) stops them after the same step with a checkpoint; --resume continues exactly', async () => {
+      const straight = await straightRun();
+      const dir = join(root, 'stopped');
+      const run = mpirunLrw(2, common(dir, 4, KILL_FLAGS));
+      await waitFor(() => trainLines(dir) >= 5, 'step 5 of the 2-rank run');
+      run.kill('SIGUSR2');
+      const r = await run.done;
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(
+        /lrw train: Training stopped after step \d+ of 20 \(SIGUSR2\): (checkpoint written|the checkpoint of step \d+ is saved)/,
+      );
+      expect(r.stderr).toContain(`continue it with: mpirun -np 2 lrw train --out ${dir} --resume`);
+      expect(r.stderr).not.toMatch(/rank 1 of 2/);
+      const stoppedAt = trainLines(dir);
+      expect(stoppedAt).toBeLessThan(STEPS);
+      const c = await new CheckpointStore(runPaths(dir).checkpoints).loadLatest();
+      expect(c?.step).toBe(stoppedAt);
+      const resumed = await mpirunLrw(2, [...common(dir, 4, KILL_FLAGS), '--resume']).done;
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(metricsFingerprint(dir)).toEqual(metricsFingerprint(straight));
     }, 120_000);
 
     it('a rank that fails makes every rank exit within seconds, naming it', async () => {

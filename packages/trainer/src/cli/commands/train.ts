@@ -86,9 +86,11 @@ function cliStopError(
   outDir: string,
   config: TrainerConfig,
   exitCode: number | undefined,
+  worldSize = 1,
 ): CliError | TrainerError {
   const message = error.message.split('\nHINT: ')[0]!;
-  const resume = `lrw train --out ${outDir} --resume`;
+  const launch = worldSize > 1 ? `mpirun -np ${worldSize} ` : '';
+  const resume = `${launch}lrw train --out ${outDir} --resume`;
   if (error.code === 'interrupted') {
     return new CliError(
       message,
@@ -224,6 +226,9 @@ export function registerTrain(program: Command, io: CliIo): void {
       const progress =
         dist.rank === 0 ? progressLine(io, config.steps, opts.label ?? config.method) : false;
       const stop = stopOnSignals(io, {
+        // mpirun forwards SIGUSR2 to every rank at once (SIGINT and SIGTERM only after its
+        // kill timeout, as SIGTERM): the way to stop all ranks with a checkpoint without delay
+        ...(dist.worldSize > 1 ? { signals: ['SIGINT', 'SIGTERM', 'SIGUSR2'] as const } : {}),
         onFirst: (signal) => {
           if (progress === false) return;
           progress.log(
@@ -247,7 +252,7 @@ export function registerTrain(program: Command, io: CliIo): void {
         io.stdout(`run directory: ${outDir} (report: lrw report ${outDir})\n`);
       } catch (error) {
         const shown = TrainerError.isInstance(error)
-          ? cliStopError(error, outDir, config, stop.exitCode)
+          ? cliStopError(error, outDir, config, stop.exitCode, dist.worldSize)
           : error;
         if (stoppedTogether(error)) {
           dist.finish();
