@@ -130,7 +130,7 @@ describe.skipIf(skip !== undefined)(
       }, 60_000);
     }
 
-    it('a rank killed with SIGKILL ends the job naming it; resuming on 2 ranks, or on 1 with the same global batch, continues the run', async () => {
+    it('a rank killed with SIGKILL ends the job naming it; --resume on 2 ranks gives the uninterrupted run', async () => {
       const flags = KILL_FLAGS;
       const straight = await straightRun();
 
@@ -150,41 +150,18 @@ describe.skipIf(skip !== undefined)(
       expect(trainLines(killed)).toBeLessThan(STEPS);
 
       // the same world size: bit-identical to the uninterrupted run
-      const again = join(root, 'kill-two-again');
-      rmSync(again, { recursive: true, force: true });
       const resumed = await mpirunLrw(2, [...common(killed, 4, flags), '--resume']).done;
       expect(resumed.code, resumed.stderr).toBe(0);
       expect(metricsFingerprint(killed)).toEqual(metricsFingerprint(straight));
 
-      // another world size with the same global batch (1 x 8) from the same kind of checkpoint
-      const killed1 = join(root, 'kill-one');
-      const run1 = mpirunLrw(2, common(killed1, 4, flags));
-      await waitFor(() => trainLines(killed1) >= 6, 'step 6 of the second 2-rank run');
-      const ranks1 = childPids(run1.pid);
-      process.kill(ranks1.at(-1)!, 'SIGKILL');
-      await run1.done;
-      await waitFor(() => ranks1.every((pid) => !alive(pid)), 'the ranks to exit');
-      const single = await spawnLrw([...common(killed1, 8, flags), '--resume']).done;
-      expect(single.code, single.stderr).toBe(0);
-      const a = trains(straight);
-      const b = trains(killed1);
-      expect(b).toHaveLength(STEPS);
-      a.forEach((r, i) => {
-        expect(b[i]!.loss).toBeCloseTo(r.loss, 4);
-        expect(b[i]!.tokens).toBe(r.tokens);
-      });
-      const history = readFileSync(runPaths(killed1).history, 'utf8');
-      expect(history).toMatch(/"worldSize":\{"from":2,"to":1\}/);
-
       // a global batch that differs is refused, saying which batch size fits
-      const wrong = await spawnLrw([...common(killed1, 4, flags), '--resume', '--steps', '24'])
-        .done;
+      const wrong = await spawnLrw([...common(killed, 4, flags), '--resume', '--steps', '24']).done;
       expect(wrong.code).toBe(1);
-      expect(wrong.stderr).toContain('global batch of 8 samples (batchSize 8 x 1 rank)');
+      expect(wrong.stderr).toContain('global batch of 8 samples (batchSize 4 x 2 ranks)');
       expect(wrong.stderr).toContain('--batch-size 8 on 1 rank');
     }, 120_000);
 
-    it('SIGUSR2 to mpirun (forwarded to every rank) stops them after the same step with a checkpoint; --resume continues exactly', async () => {
+    it('SIGUSR2 to mpirun (forwarded to every rank) stops them after the same step with a checkpoint; it resumes on 1 process x 8', async () => {
       const straight = await straightRun();
       const dir = join(root, 'stopped');
       const run = mpirunLrw(2, common(dir, 4, KILL_FLAGS));
@@ -201,9 +178,19 @@ describe.skipIf(skip !== undefined)(
       expect(stoppedAt).toBeLessThan(STEPS);
       const c = await new CheckpointStore(runPaths(dir).checkpoints).loadLatest();
       expect(c?.step).toBe(stoppedAt);
-      const resumed = await mpirunLrw(2, [...common(dir, 4, KILL_FLAGS), '--resume']).done;
-      expect(resumed.code, resumed.stderr).toBe(0);
-      expect(metricsFingerprint(dir)).toEqual(metricsFingerprint(straight));
+      // resumed on another world size with the same global batch: 1 process x 8
+      const single = await spawnLrw([...common(dir, 8, KILL_FLAGS), '--resume']).done;
+      expect(single.code, single.stderr).toBe(0);
+      const a = trains(straight);
+      const b = trains(dir);
+      expect(b).toHaveLength(STEPS);
+      a.forEach((x, i) => {
+        expect(b[i]!.loss).toBeCloseTo(x.loss, 4);
+        expect(b[i]!.tokens).toBe(x.tokens);
+      });
+      expect(readFileSync(runPaths(dir).history, 'utf8')).toMatch(
+        /"worldSize":\{"from":2,"to":1\}/,
+      );
     }, 120_000);
 
     it('a rank that fails makes every rank exit within seconds, naming it', async () => {
@@ -212,7 +199,9 @@ describe.skipIf(skip !== undefined)(
       const r = await mpirunLrw(2, [data, out], { program: child }).done;
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain('lrw train (rank 1 of 2): rank 1 fails at step 3 on purpose');
-      expect(r.stderr).toMatch(/MPI_ABORT was invoked on rank 1/);
+      // (Open MPI's own "MPI_ABORT was invoked on rank 1" banner is usually there too, but
+      // its help system sometimes fails to print it while the job is torn down)
+      expect(trainLines(out)).toBe(2);
       expect(r.ms).toBeLessThan(30_000);
       // rank 0 wrote the steps before, and the checkpoint of step 2 stays loadable
       const c = await new CheckpointStore(runPaths(out).checkpoints).loadLatest();
