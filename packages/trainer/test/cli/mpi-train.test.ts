@@ -143,8 +143,10 @@ describe.skipIf(skip !== undefined)(
       const k = await run.done;
       await waitFor(() => ranks.every((pid) => !alive(pid)), 'the ranks to exit');
       expect(k.code).not.toBe(0);
+      // mpirun names the rank ("process rank 1 with PID ... exited on signal 9"), unless its
+      // help system fails to print during teardown (then it logs an ORTE_ERROR_LOG line)
       expect(k.stderr).toMatch(
-        /rank \d+ with PID \d+ on node \S+ exited on signal 9|process rank \d+/,
+        /rank \d+ with PID \d+ on node \S+ exited on signal 9|ORTE_ERROR_LOG/,
       );
       expect(k.ms).toBeLessThan(30_000);
       expect(trainLines(killed)).toBeLessThan(STEPS);
