@@ -22,8 +22,8 @@ export interface MpiAddon {
   wtime(): number;
 }
 
-const INSTALL =
-  'install MPI and rebuild: on Debian/Ubuntu `apt-get install openmpi-bin libopenmpi-dev` (or MPICH: mpich libmpich-dev), then `npm run build` (it compiles the addon with mpicc)';
+const BUILD_SCRIPT = fileURLToPath(new URL('../scripts/build-native.mjs', import.meta.url));
+const INSTALL = `install MPI and build the addon: on Debian/Ubuntu \`apt-get install openmpi-bin libopenmpi-dev\` (or MPICH: mpich libmpich-dev), then \`npm run build\` in the lrw repository, or \`node ${BUILD_SCRIPT}\` for an installed @lrw/mpi (it compiles the addon with mpicc)`;
 
 let cached: MpiAddon | undefined;
 
