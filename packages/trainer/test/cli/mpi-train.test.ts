@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../../src/checkpoint-store.js';
 import { runPaths } from '../../src/run-directory.js';
 import { metricsFingerprint, prepareByte, spawnLrw, trainLines, waitFor } from './child-cli.js';
+import { lrw } from './cli-harness.js';
 import { childPids, mpirunLrw, mpiSkipReason } from './mpi-run.js';
 
 // Data parallelism on MPI, as users run it: `mpirun -np 2 lrw train` against one process with
@@ -193,6 +194,54 @@ describe.skipIf(skip !== undefined)(
       expect(readFileSync(runPaths(dir).history, 'utf8')).toMatch(
         /"worldSize":\{"from":2,"to":1\}/,
       );
+    }, 120_000);
+
+    it('lrw compare --ranks 2 trains each method on 2 ranks of half the batch, with the one-process table', async () => {
+      const args = (out: string) => [
+        'compare',
+        '--data',
+        data,
+        '--out',
+        out,
+        '--methods',
+        'uniform,linupper',
+        '--steps',
+        '6',
+        '--seq-len',
+        '16',
+        '--batch-size',
+        '4',
+        '--eval-batches',
+        '1',
+        '--no-report',
+      ];
+      const one = await lrw(...args(join(root, 'compare-one')));
+      expect(one.code, one.stderr).toBe(0);
+      const two = await lrw(...args(join(root, 'compare-two')), '--ranks', '2');
+      expect(two.code, two.stderr).toBe(0);
+      expect(two.stderr).toContain('each on 2 MPI ranks');
+      const cells = (dir: string) =>
+        (
+          JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as {
+            runs: {
+              label: string;
+              config: { batchSize: number };
+              domains: Record<string, { perplexity: number }>;
+            }[];
+          }
+        ).runs;
+      const a = cells(join(root, 'compare-one'));
+      const b = cells(join(root, 'compare-two'));
+      expect(b.map((r) => r.label)).toEqual(['uniform', 'linupper']);
+      b.forEach((r, i) => {
+        expect(r.config.batchSize).toBe(2); // per rank
+        for (const [d, v] of Object.entries(a[i]!.domains)) {
+          expect(r.domains[d]!.perplexity).toBeCloseTo(v.perplexity, 2);
+        }
+      });
+      expect(
+        (await lrw('compare', ...args(join(root, 'compare-odd')).slice(1), '--ranks', '3')).stderr,
+      ).toContain('--batch-size 4 is not a multiple of 3');
     }, 120_000);
 
     it('a rank that fails makes every rank exit within seconds, naming it', async () => {
