@@ -214,7 +214,13 @@ export class Trainer {
         // the evaluation of the checkpoint's step, if it was recorded before the run stopped
         t.lastEval = lastEvalAt(t.metrics.kept, t.resumedFrom);
         t.history(
-          resumed ? { event: 'resume', step: t.step, changes } : { event: 'start', step: 0 },
+          resumed
+            ? { event: 'resume', step: t.step, changes }
+            : {
+                event: 'start',
+                step: 0,
+                ...(t.collective.worldSize > 1 ? { worldSize: t.collective.worldSize } : {}),
+              },
         );
         if (options.progress !== false) {
           t.progress = options.progress ?? new ProgressLine({ totalSteps: t.config.steps });

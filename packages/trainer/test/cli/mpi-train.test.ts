@@ -128,6 +128,9 @@ describe.skipIf(skip !== undefined)(
         expect(r2.stdout.match(/run directory:/g)).toHaveLength(1);
         expect(r2.stderr).toContain('2 ranks of batch 4: a global batch of 8 samples');
         await expectSameTraining(join(root, `${name}-one`), join(root, `${name}-two`));
+        expect(readFileSync(runPaths(join(root, `${name}-two`)).history, 'utf8')).toContain(
+          '"event":"start","step":0,"worldSize":2',
+        );
       }, 60_000);
     }
 
