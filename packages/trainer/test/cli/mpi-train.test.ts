@@ -118,8 +118,8 @@ describe.skipIf(skip !== undefined)(
       it(`2 ranks x batch 4 train like 1 process x batch 8: ${method}, ${accumulation} micro-batch${accumulation > 1 ? 'es' : ''}${tcp ? ', over TCP (--mca btl tcp,self)' : ''}`, async () => {
         const name = `${method}-${accumulation}${tcp ? '-tcp' : ''}`;
         const flags = ['--method', method, '--grad-accumulation', String(accumulation)];
-        const one = spawnLrw(common(join(root, `${name}-one`), 8, flags));
-        const r1 = await one.done;
+        // the reference in this process (the same `lrw train` code, without a child's start-up)
+        const r1 = await lrw(...common(join(root, `${name}-one`), 8, flags));
         expect(r1.code, r1.stderr).toBe(0);
         const two = mpirunLrw(2, common(join(root, `${name}-two`), 4, flags), { tcp });
         const r2 = await two.done;
