@@ -101,6 +101,16 @@ describe.skipIf(skipReason !== undefined)(
       expect(r.ms).toBeLessThan(20_000);
     }, 30_000);
 
+    it('setTimeout: a rank stuck (not dead) makes a waiting rank end the job, naming itself and the call', async () => {
+      const r = await run(mpirunArgs({ np: 2 }), 'hang-on-1');
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(
+        'lrw: rank 0 of 2 waited more than 2 s in barrier for the other ranks: one of them is stuck',
+      );
+      expect(r.stdout).not.toMatch(/passed the barrier/);
+      expect(r.ms).toBeLessThan(30_000);
+    }, 60_000);
+
     it('a rank that exits without finalize ends the others (no hang)', async () => {
       const r = await run(mpirunArgs({ np: 2 }), 'exit-on-1');
       expect(r.code).not.toBe(0);

@@ -1,5 +1,6 @@
 import { loadMpiAddon, type MpiAddon } from './binding.js';
 import { MpiError } from './mpi-error.js';
+import { CollectiveWatchdog } from './watchdog.js';
 
 type FloatArray = Float32Array | Float64Array;
 
@@ -62,24 +63,49 @@ export class MpiWorld {
     return current;
   }
 
+  private watchdog: CollectiveWatchdog | undefined;
+
+  /**
+   * Ends this process (and so, through the launcher, the job) when a collective call waits
+   * longer than `seconds` for the other ranks: a rank that hangs, rather than dies, would
+   * otherwise keep every rank waiting. The message names this rank and the operation. The limit
+   * must exceed the longest wait a correct run has (e.g. the other ranks wait at a barrier while
+   * rank 0 evaluates). 0 turns it off.
+   */
+  setTimeout(seconds: number): void {
+    if (!(Number.isFinite(seconds) && seconds >= 0)) {
+      throw new MpiError(
+        'invalid-argument',
+        `MpiWorld.setTimeout: ${String(seconds)} is not a number of seconds.`,
+        'pass seconds >= 0 (0: no limit).',
+      );
+    }
+    void this.watchdog?.stop();
+    this.watchdog = seconds > 0 ? new CollectiveWatchdog(seconds, this.rank, this.size) : undefined;
+  }
+
+  private guarded<T>(op: 'allGather' | 'allReduceSum' | 'broadcast' | 'barrier', f: () => T): T {
+    return this.watchdog ? this.watchdog.guard(op, () => call(f)) : call(f);
+  }
+
   /** Every rank's `values` concatenated in rank order (lengths may differ between ranks). */
   allGather<T extends FloatArray>(values: T): T {
-    return call(() => this.addon.allGather(values));
+    return this.guarded('allGather', () => this.addon.allGather(values));
   }
 
   /** Element-wise sum over ranks, written into `values` on every rank. */
   allReduceSum(values: FloatArray): void {
-    call(() => this.addon.allReduceSum(values));
+    this.guarded('allReduceSum', () => this.addon.allReduceSum(values));
   }
 
   /** Rank `root`'s `values`, written into `values` on every rank. */
   broadcast(values: FloatArray, root = 0): void {
-    call(() => this.addon.broadcast(values, root));
+    this.guarded('broadcast', () => this.addon.broadcast(values, root));
   }
 
   /** Returns once every rank has called it. */
   barrier(): void {
-    call(() => this.addon.barrier());
+    this.guarded('barrier', () => this.addon.barrier());
   }
 
   /**
@@ -92,6 +118,8 @@ export class MpiWorld {
 
   /** Finalizes MPI (collective: every rank must call it); later operations throw. */
   finalize(): void {
+    void this.watchdog?.stop();
+    this.watchdog = undefined;
     call(() => this.addon.finalize());
   }
 

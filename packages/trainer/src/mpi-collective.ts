@@ -22,10 +22,13 @@ export class MpiCollective implements Collective {
 
   /**
    * Initialises MPI (once per process). Throws @lrw/mpi's MpiError, which says what to install,
-   * where MPI or its addon is missing.
+   * where MPI or its addon is missing. `timeoutSeconds`: a collective call that waits longer for
+   * the other ranks ends the job, naming this rank (a stuck rank; default: no limit).
    */
-  static init(): MpiCollective {
-    return new MpiCollective(MpiWorld.init());
+  static init(options: { timeoutSeconds?: number } = {}): MpiCollective {
+    const world = MpiWorld.init();
+    if (options.timeoutSeconds) world.setTimeout(options.timeoutSeconds);
+    return new MpiCollective(world);
   }
 
   async allGather(local: Float32Array): Promise<Float32Array> {

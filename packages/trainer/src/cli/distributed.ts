@@ -41,6 +41,7 @@ export function startDistributed(
   mode: DistributedMode,
   io: Pick<CliIo, 'stderr'>,
   env: Record<string, string | undefined> = process.env,
+  options: { timeoutSeconds?: number } = {},
 ): DistributedRun {
   const launched = detectLauncher(env);
   if (mode === 'none' || (mode === 'auto' && (launched === undefined || launched.size === 1))) {
@@ -48,7 +49,7 @@ export function startDistributed(
   }
   let collective: MpiCollective;
   try {
-    collective = MpiCollective.init();
+    collective = MpiCollective.init(options);
   } catch (error) {
     if (!MpiError.isInstance(error)) throw error;
     const how = launched

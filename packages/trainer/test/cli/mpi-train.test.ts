@@ -112,16 +112,29 @@ describe.skipIf(skip !== undefined)(
       { method: 'uniform', accumulation: 1, tcp: false },
       { method: 'linupper', accumulation: 1, tcp: false },
       { method: 'uniform', accumulation: 2, tcp: false },
-      { method: 'linupper', accumulation: 2, tcp: true },
+      { method: 'linupper', accumulation: 2, tcp: true, timeout: true },
     ] as const;
-    for (const { method, accumulation, tcp } of cases) {
+    for (const { method, accumulation, tcp, timeout } of cases as readonly {
+      method: string;
+      accumulation: number;
+      tcp: boolean;
+      timeout?: boolean;
+    }[]) {
       it(`2 ranks x batch 4 train like 1 process x batch 8: ${method}, ${accumulation} micro-batch${accumulation > 1 ? 'es' : ''}${tcp ? ', over TCP (--mca btl tcp,self)' : ''}`, async () => {
         const name = `${method}-${accumulation}${tcp ? '-tcp' : ''}`;
         const flags = ['--method', method, '--grad-accumulation', String(accumulation)];
         // the reference in this process (the same `lrw train` code, without a child's start-up)
         const r1 = await lrw(...common(join(root, `${name}-one`), 8, flags));
         expect(r1.code, r1.stderr).toBe(0);
-        const two = mpirunLrw(2, common(join(root, `${name}-two`), 4, flags), { tcp });
+        // (the collective timeout, when set, must not disturb a healthy run)
+        const two = mpirunLrw(
+          2,
+          common(join(root, `${name}-two`), 4, [
+            ...flags,
+            ...(timeout ? ['--mpi-timeout', '120'] : []),
+          ]),
+          { tcp },
+        );
         const r2 = await two.done;
         expect(r2.code, r2.stderr).toBe(0);
         // rank 0 alone reports: one results table, one note on the global batch
@@ -261,5 +274,18 @@ describe.skipIf(skip !== undefined)(
       const c = await new CheckpointStore(runPaths(out).checkpoints).loadLatest();
       expect(c?.step).toBe(2);
     }, 60_000);
+
+    it('--mpi-timeout: a rank stuck (not dead) makes the others end the job within the limit', async () => {
+      const out = join(root, 'hangs');
+      const child = fileURLToPath(new URL('./fixtures/mpi-rank-throws.mjs', import.meta.url));
+      const r = await mpirunLrw(2, [data, out, 'hang'], { program: child }).done;
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(
+        /lrw: rank 0 of 2 waited more than 3 s in (allGather|allReduceSum) for the other ranks: one of them is stuck/,
+      );
+      expect(r.ms).toBeLessThan(60_000);
+      const c = await new CheckpointStore(runPaths(out).checkpoints).loadLatest();
+      expect(c?.step).toBe(2);
+    }, 90_000);
   },
 );

@@ -31,6 +31,7 @@ export interface TrainCommandOptions extends TrainFlags {
   resumeOrStart?: boolean;
   evalBatches?: number;
   distributed?: DistributedMode;
+  mpiTimeout?: number;
 }
 
 /** Fails early, with the command to type, when a dataset folder has not been prepared. */
@@ -157,6 +158,11 @@ export function registerTrain(program: Command, io: CliIo): void {
       'auto',
     )
     .option(
+      '--mpi-timeout <seconds>',
+      'with several ranks: end the job when a rank waits longer than this for the others (a stuck rank; longer than the slowest step and evaluation; default: no limit)',
+      integer(1),
+    )
+    .option(
       '--resume-or-start',
       'resume when --out has a checkpoint, else start the run there (for scripts that restart a run until it finishes)',
     )
@@ -210,7 +216,9 @@ export function registerTrain(program: Command, io: CliIo): void {
       if (typeof opts.domainWeights === 'string' && typeof config.domainWeights === 'object') {
         checkWeightsFitDomains(opts.domainWeights, config.domainWeights, dataset.domains);
       }
-      const dist = startDistributed(opts.distributed ?? 'auto', io);
+      const dist = startDistributed(opts.distributed ?? 'auto', io, process.env, {
+        timeoutSeconds: opts.mpiTimeout ?? 0,
+      });
       notes.push(
         ...modelNotes(config, {
           vocabSize: dataset.vocabSize,
