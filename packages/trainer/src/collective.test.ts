@@ -44,6 +44,20 @@ describe('simulatedCollectives', () => {
     for (const r of results) expect(r).toEqual([6, 4, 2]);
   });
 
+  it("broadcasts the root's values to every rank; a different root is a mismatch", async () => {
+    const results = await runSimulatedRanks(3, async (c) =>
+      Array.from(await c.broadcast(Float32Array.of(c.rank, c.rank * 2), 1)),
+    );
+    for (const r of results) expect(r).toEqual([1, 2]);
+    const [a, b] = simulatedCollectives(2);
+    const pa = a!.broadcast(Float32Array.of(1), 0);
+    await expect(b!.broadcast(Float32Array.of(1), 1)).rejects.toThrow(/does not match/);
+    await expect(pa).rejects.toThrow(TrainerError);
+    expect(Array.from(await new SingleProcessCollective().broadcast(Float32Array.of(7)))).toEqual([
+      7,
+    ]);
+  });
+
   it('keeps calls in order when ranks run at different speeds', async () => {
     const results = await runSimulatedRanks(2, async (c) => {
       const out: number[] = [];

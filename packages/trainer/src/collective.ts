@@ -4,7 +4,8 @@ import { TrainerError } from './trainer-error.js';
  * The communication a data-parallel trainer needs (ARCHITECTURE.md, "Data parallelism from day
  * one"). Per-sample losses go through `allGather` before normalization, so every rank weights
  * the GLOBAL batch and takes its slice by global `rank`; gradients go through `allReduceSum`.
- * NCCL or MPI implementations can come later without changing anything above this interface.
+ * MpiCollective (mpi-collective.ts) runs it on the system MPI; NCCL can come later without
+ * changing anything above this interface.
  *
  * Every rank must call the collective operations in the same order with arrays of the same
  * length (allReduceSum) — the contract of MPI and NCCL.
@@ -20,6 +21,11 @@ export interface Collective {
   allReduceSum(local: Float32Array): Promise<Float32Array>;
   /** Resolves once every rank has reached the barrier. */
   barrier(): Promise<void>;
+  /**
+   * Rank `root`'s `values` on every rank (the initial parameters, so that every rank starts
+   * from the same state). Lengths must be equal on every rank.
+   */
+  broadcast(values: Float32Array, root: number): Promise<Float32Array>;
 }
 
 /** The default: one process, so gather and reduce return a copy of the input. */
@@ -36,6 +42,10 @@ export class SingleProcessCollective implements Collective {
   }
 
   async barrier(): Promise<void> {}
+
+  async broadcast(values: Float32Array): Promise<Float32Array> {
+    return values.slice();
+  }
 }
 
 /** Throws a TrainerError unless `collective` has a valid world size and rank. */

@@ -58,6 +58,29 @@ describe('data parallelism (spec section 5)', () => {
   }, 30_000);
 });
 
+describe('data-parallel start', () => {
+  it('ranks with different configs refuse to train, each naming the rank that differs', async () => {
+    const config = { ...SMALL_CONFIG, steps: 2, checkpointInterval: 0, batchSize: 4 };
+    const results = await runSimulatedRanks(2, (collective) =>
+      trainRun(
+        { ...config, seed: collective.rank === 1 ? 7 : config.seed },
+        {
+          dataDir,
+          modelOverrides: SMALL_MODEL,
+          progress: false,
+          evalBatches: 1,
+          outDir: join(root, 'mismatch'),
+          collective,
+        },
+      ).then(
+        () => 'trained',
+        (e: Error) => e.message,
+      ),
+    );
+    for (const r of results) expect(r).toMatch(/^Rank 1 has another training config than rank 0/);
+  }, 30_000);
+});
+
 describe('gradient accumulation (spec section 5)', () => {
   const config = {
     ...SMALL_CONFIG,

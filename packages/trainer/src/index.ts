@@ -87,6 +87,7 @@ export {
   readMetrics,
 } from './metrics-writer.js';
 export { resolveModelConfig, TRAINER_MODELS } from './model-presets.js';
+export { detectLauncher, MpiCollective } from './mpi-collective.js';
 export {
   type DomainReweighter,
   type DomainReweighterState,

@@ -7,7 +7,9 @@ import { TrainerError } from './trainer-error.js';
  *
  * A resume may change the learning-rate schedule (`lr`: a lower rate after the step guard
  * stopped a run), the temperature's `r` (not the kind or the warm-up of its schedule), the step
- * guard, the run length and the evaluation, checkpoint and backend settings. Every other field
+ * guard, the run length and the evaluation, checkpoint and backend settings, and the number of
+ * data-parallel ranks with `batchSize` (per rank) so that the global batch (batchSize x world
+ * size) stays the checkpoint's: the same rows are drawn however they are split. Every other field
  * shapes the samples, the model or the objective, and must be the checkpoint's; so must the data
  * (its tokenizer and content) and the resolved model. Each field that changes is returned, to be
  * recorded in the run's history.
@@ -23,12 +25,12 @@ export const RESUME_OVERRIDES = [
   'keepCheckpoints',
   'backend',
   'outputDir',
+  'batchSize (with the world size, keeping the global batch)',
 ] as const;
 
 const FIXED = [
   'model',
   'seqLen',
-  'batchSize',
   'gradAccumulation',
   'accumulationNormalization',
   'method',
@@ -118,8 +120,21 @@ export function checkSameModel(saved: ModelConfig | undefined, now: ModelConfig)
 export function resumeChanges(
   config: TrainerConfig,
   saved: TrainerConfig | undefined,
+  world: { worldSize: number; savedWorldSize: number } = { worldSize: 1, savedWorldSize: 1 },
 ): ConfigChanges {
   if (saved === undefined || typeof saved !== 'object') return {};
+  const { worldSize, savedWorldSize } = world;
+  const globalNow = config.batchSize * worldSize;
+  const globalSaved = saved.batchSize * savedWorldSize;
+  if (globalNow !== globalSaved) {
+    const fits = globalSaved % worldSize === 0;
+    throw mismatch(
+      `The checkpoint was written with a global batch of ${globalSaved} samples (batchSize ${saved.batchSize} x ${savedWorldSize} rank${savedWorldSize === 1 ? '' : 's'}); this run has ${globalNow} (batchSize ${config.batchSize} x ${worldSize} rank${worldSize === 1 ? '' : 's'}).`,
+      fits
+        ? `resume with --batch-size ${globalSaved / worldSize} on ${worldSize} rank${worldSize === 1 ? '' : 's'} (batchSize is per rank; the global batch must stay ${globalSaved}).`
+        : `resume on a number of ranks that divides the global batch of ${globalSaved} (batchSize is per rank), e.g. ${savedWorldSize} rank${savedWorldSize === 1 ? '' : 's'} with --batch-size ${saved.batchSize}.`,
+    );
+  }
   for (const key of FIXED) {
     if (!same(config[key], saved[key])) {
       throw mismatch(
@@ -134,6 +149,7 @@ export function resumeChanges(
     );
   }
   const changes: ConfigChanges = {};
+  if (worldSize !== savedWorldSize) changes.worldSize = { from: savedWorldSize, to: worldSize };
   for (const key of Object.keys({ ...saved, ...config }) as (keyof TrainerConfig)[]) {
     if ((FIXED as readonly string[]).includes(key)) continue;
     if (!same(config[key], saved[key])) changes[key] = { from: saved[key], to: config[key] };

@@ -8,7 +8,12 @@ import { hostname } from 'node:os';
  * ignored by readers, as in metrics.jsonl.
  */
 export type HistoryEvent =
-  | { event: 'start'; step: number }
+  | {
+      event: 'start';
+      step: number;
+      /** Data-parallel ranks (absent for one process); batchSize in config.json is per rank. */
+      worldSize?: number;
+    }
   | {
       event: 'resume';
       step: number;

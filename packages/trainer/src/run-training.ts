@@ -176,9 +176,11 @@ export async function trainRun(
       throw error;
     }
   }
+  // rank 0 evaluates alone, on batches of the global size: the same validation samples for
+  // every world size (evalBatches counts global batches)
   const validation = () =>
     validationBatches(dataset, {
-      batchSize: config.batchSize,
+      batchSize: config.batchSize * worldSize,
       seqLen: config.seqLen,
       maxBatches: options.evalBatches ?? config.evalBatches,
     });

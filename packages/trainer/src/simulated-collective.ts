@@ -4,13 +4,13 @@ import { TrainerError } from './trainer-error.js';
 /**
  * An in-process stand-in for N data-parallel ranks, for tests: each rank is an async task in the
  * same process, and a collective call resolves once all N ranks have made it (the semantics of
- * MPI_Allgatherv / MPI_Allreduce / MPI_Barrier). Sums are taken in rank order, so results are
+ * MPI_Allgatherv / MPI_Allreduce / MPI_Barrier / MPI_Bcast). Sums are taken in rank order, so results are
  * deterministic and identical on every rank (accumulated in float64, rounded to float32 once).
  *
  * A rank that calls a different operation than the others, or a different length for
  * allReduceSum, gets a TrainerError instead of a hang.
  */
-type OpKind = 'allGather' | 'allReduceSum' | 'barrier';
+type OpKind = 'allGather' | 'allReduceSum' | 'barrier' | `broadcast:${number}`;
 
 interface Round {
   kind: OpKind;
@@ -62,6 +62,18 @@ class SimulatedGroup {
   private combine(index: number, round: Round): Float32Array {
     if (round.kind === 'barrier') return new Float32Array(0);
     const inputs = round.inputs as Float32Array[];
+    if (round.kind.startsWith('broadcast:')) {
+      const root = Number(round.kind.slice('broadcast:'.length));
+      inputs.forEach((a, r) => {
+        if (a.length !== inputs[root]!.length) {
+          throw mismatch(
+            index,
+            `rank ${r} passed ${a.length} values to broadcast, the root ${inputs[root]!.length}`,
+          );
+        }
+      });
+      return inputs[root]!;
+    }
     if (round.kind === 'allGather') {
       const out = new Float32Array(inputs.reduce((n, a) => n + a.length, 0));
       let offset = 0;
@@ -137,6 +149,10 @@ class SimulatedRank implements Collective {
 
   async barrier(): Promise<void> {
     await this.run('barrier');
+  }
+
+  broadcast(values: Float32Array, root: number): Promise<Float32Array> {
+    return this.run(`broadcast:${root}`, values);
   }
 }
 

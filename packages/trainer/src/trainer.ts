@@ -17,6 +17,7 @@ import type { CheckpointContents } from './checkpoint-file.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { type Collective, checkCollective, SingleProcessCollective } from './collective.js';
 import type { TemperatureConfig, TrainerConfig } from './config.js';
+import { agreeOnStart } from './data-parallel-start.js';
 import { evalRecord, evaluateModel } from './evaluate.js';
 import { clipGradNorm, globalGradNormAsync } from './grad-clip.js';
 import { type LrSchedule, lrSchedule } from './lr-schedule.js';
@@ -200,6 +201,7 @@ export class Trainer {
           t.resumedFrom = contents.step;
         }
       }
+      await agreeOnStart(t.collective, t.model, t.config, t.stepIndex);
       if (t.collective.rank === 0) {
         const resumed = t.resumedFrom !== undefined;
         if (!resumed || Object.keys(changes).length > 0) {
@@ -212,7 +214,13 @@ export class Trainer {
         // the evaluation of the checkpoint's step, if it was recorded before the run stopped
         t.lastEval = lastEvalAt(t.metrics.kept, t.resumedFrom);
         t.history(
-          resumed ? { event: 'resume', step: t.step, changes } : { event: 'start', step: 0 },
+          resumed
+            ? { event: 'resume', step: t.step, changes }
+            : {
+                event: 'start',
+                step: 0,
+                ...(t.collective.worldSize > 1 ? { worldSize: t.collective.worldSize } : {}),
+              },
         );
         if (options.progress !== false) {
           t.progress = options.progress ?? new ProgressLine({ totalSteps: t.config.steps });
@@ -592,6 +600,7 @@ export class Trainer {
           version: 1,
           tokens: this.tokens,
           elapsedSeconds: this.elapsedSeconds,
+          worldSize: this.collective.worldSize,
         },
         data: this.options.train.state(),
         dropout: this.model.dropoutGenerator.state(),
@@ -645,7 +654,7 @@ export class Trainer {
    */
   restore(contents: CheckpointContents): ConfigChanges {
     const parts = contents.parts as {
-      trainer: { tokens: number; elapsedSeconds: number };
+      trainer: { tokens: number; elapsedSeconds: number; worldSize?: number };
       data: never;
       dropout: { seed: number; offset: number };
       reweighter: ReweighterState;
@@ -656,7 +665,10 @@ export class Trainer {
     };
     checkSameData(parts.dataset, this.options.data);
     checkSameModel(parts.modelConfig, this.model.config);
-    const changes = resumeChanges(this.config, contents.config as TrainerConfig);
+    const changes = resumeChanges(this.config, contents.config as TrainerConfig, {
+      worldSize: this.collective.worldSize,
+      savedWorldSize: parts.trainer.worldSize ?? 1,
+    });
     const model: Record<string, Float32Array> = {};
     for (const [name, t] of Object.entries(contents.model)) model[name] = t.data;
     this.model.loadStateDict(model);

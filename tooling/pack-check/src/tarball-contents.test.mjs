@@ -86,6 +86,7 @@ describe('the repository', () => {
       'data',
       'eval',
       'models',
+      'mpi',
       'random',
       'strategies',
       'tensor',

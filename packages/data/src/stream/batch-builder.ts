@@ -270,13 +270,27 @@ export class BatchBuilder {
         'not a stream state of @lrw/data (format lrw-stream, version 1)',
       );
     }
+    // The global batch (batchSize x worldSize rows) decides what is drawn; how it is split
+    // among ranks does not, so a state loads into any world size with the same global batch.
+    const split = new Set<keyof StreamConfig>(['batchSize', 'worldSize']);
+    const global = (c: StreamConfig) => c.batchSize * (c.worldSize ?? 1);
+    if (global(state.config) !== global(this.config)) {
+      throw new DataError(
+        'STATE_MISMATCH',
+        `stream state was saved with a global batch of ${global(state.config)} rows (batchSize ${state.config.batchSize} x worldSize ${state.config.worldSize}), but this stream draws ${global(this.config)} (batchSize ${this.config.batchSize} x worldSize ${this.config.worldSize})`,
+        {
+          hint: 'open the stream with batchSize x worldSize equal to the saved one (e.g. batchSize 4 on 2 ranks for a state of batchSize 8 on 1)',
+        },
+      );
+    }
     for (const key of Object.keys(this.config) as (keyof StreamConfig)[]) {
+      if (split.has(key)) continue;
       if (state.config[key] !== this.config[key]) {
         throw new DataError(
           'STATE_MISMATCH',
           `stream state was saved with ${key} = ${JSON.stringify(state.config[key])}, but this stream has ${key} = ${JSON.stringify(this.config[key])}`,
           {
-            hint: 'open the stream on the same dataset with the same split, packing, seqLen, batchSize, seed, shuffle, longDocuments and worldSize as when the state was saved',
+            hint: 'open the stream on the same dataset with the same split, packing, seqLen, seed, shuffle and longDocuments as when the state was saved',
           },
         );
       }

@@ -170,6 +170,31 @@ describe('TokenStream data parallelism', () => {
   });
 });
 
+describe('TokenStream resumed on another world size', () => {
+  it('a state of batch 6 on 1 rank loads into 3 ranks of 2 (the same global batch) and goes on identically', async () => {
+    const options = { ...base, packing: 'document' as const };
+    const one = ds.stream({ ...options, batchSize: 6 });
+    await take(one, 3);
+    const state = JSON.parse(JSON.stringify(one.state()));
+    const g = await one.next();
+    const ranks = Array.from({ length: 3 }, (_, rank) =>
+      ds.stream({ ...options, batchSize: 2, worldSize: 3, rank }),
+    );
+    for (const r of ranks) r.load(state);
+    const parts = await Promise.all(ranks.map((r) => r.next()));
+    const T = base.seqLen;
+    parts.forEach((p, rank) => {
+      expect(Array.from(p!.tokens)).toEqual(
+        Array.from(g!.tokens.subarray(rank * 2 * T, (rank + 1) * 2 * T)),
+      );
+    });
+    const other = ds.stream({ ...options, batchSize: 2, worldSize: 2, rank: 0 });
+    expect(() => other.load(state)).toThrow(
+      /global batch of 6 rows \(batchSize 6 x worldSize 1\), but this stream draws 4 \(batchSize 2 x worldSize 2\)/,
+    );
+  });
+});
+
 describe('TokenStream packing', () => {
   it('concat rows are chunks of T + 1 of the documents joined with end-of-text (as llm.c)', async () => {
     const T = 16;

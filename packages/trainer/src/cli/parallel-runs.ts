@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findMpirun, mpirunArgs } from '@lrw/mpi';
 import type { TrainerConfig } from '../config.js';
 import { type RunResults, readRunResults } from '../run-results.js';
 import { CliError, type CliIo } from './io.js';
@@ -24,9 +25,29 @@ export interface ChildRun {
  */
 export async function trainInChildren(
   runs: readonly ChildRun[],
-  options: { data: string; jobs: number; evalBatches?: number; resume?: boolean },
+  options: {
+    data: string;
+    jobs: number;
+    evalBatches?: number;
+    resume?: boolean;
+    /**
+     * MPI ranks per run (default 1): each run is `mpirun -np <ranks> lrw train` with the run's
+     * batch split among the ranks (the global batch stays the config's batchSize).
+     */
+    ranks?: number;
+  },
   io: CliIo,
 ): Promise<RunResults[]> {
+  const ranks = options.ranks ?? 1;
+  const mpirun = ranks > 1 ? findMpirun() : undefined;
+  if (ranks > 1 && mpirun === undefined) {
+    throw new CliError(
+      `--ranks ${ranks} needs mpirun, and there is none on PATH.`,
+      'install MPI (Debian/Ubuntu: apt-get install openmpi-bin libopenmpi-dev, then npm run build), or leave out --ranks.',
+    );
+  }
+  // mpirun forwards SIGUSR2 to every rank at once (SIGINT and SIGTERM only after a delay)
+  const stopSignal = (signal: NodeJS.Signals): NodeJS.Signals => (ranks > 1 ? 'SIGUSR2' : signal);
   const results: RunResults[] = new Array(runs.length);
   let next = 0;
   // Ctrl-C or SIGTERM goes to every child (a terminal's Ctrl-C reaches them anyway, `kill <pid>`
@@ -38,10 +59,10 @@ export async function trainInChildren(
       io.stderr(
         `lrw: ${signal}: each run stops after its current step and writes a checkpoint (again to quit at once)\n`,
       );
-      for (const c of children) c.kill(signal);
+      for (const c of children) c.kill(stopSignal(signal));
     },
     onAgain: (signal) => {
-      for (const c of children) c.kill(signal);
+      for (const c of children) c.kill(ranks > 1 ? 'SIGTERM' : signal);
     },
   });
   let stopped = 0;
@@ -53,7 +74,7 @@ export async function trainInChildren(
       const configFile = join(run.dir, 'cli-config.json');
       writeFileSync(
         configFile,
-        `${JSON.stringify({ ...run.config, outputDir: run.dir }, null, 2)}\n`,
+        `${JSON.stringify({ ...run.config, batchSize: run.config.batchSize / ranks, outputDir: run.dir }, null, 2)}\n`,
       );
       const args = [
         LRW_MAIN,
@@ -73,7 +94,12 @@ export async function trainInChildren(
         ...(options.resume ? ['--resume-or-start'] : []),
       ];
       await new Promise<void>((resolveRun, reject) => {
-        const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+        const child =
+          mpirun === undefined
+            ? spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+            : spawn(mpirun, [...mpirunArgs({ np: ranks }), process.execPath, ...args], {
+                stdio: ['ignore', 'ignore', 'pipe'],
+              });
         children.add(child);
         let buffered = '';
         let tail = '';

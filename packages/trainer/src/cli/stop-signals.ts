@@ -32,6 +32,8 @@ export function stopOnSignals(
     /** Runs just before the process exits on a second signal (e.g. passes it to children). */
     onAgain?: (signal: NodeJS.Signals) => void;
     echoMs?: number;
+    /** The signals that stop the run (default SIGINT and SIGTERM). */
+    signals?: readonly NodeJS.Signals[];
   } = {},
 ): StopSignals {
   const controller = new AbortController();
@@ -54,7 +56,7 @@ export function stopOnSignals(
     io.stderr(`lrw: ${signal} again: quitting now; the latest checkpoint is intact\n`);
     process.exit(exitCodeOf(signal));
   };
-  const handlers = SIGNALS.map((s) => [s, () => handler(s)] as const);
+  const handlers = (options.signals ?? SIGNALS).map((s) => [s, () => handler(s)] as const);
   for (const [s, h] of handlers) process.on(s, h);
   return {
     signal: controller.signal,

@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { openDataset } from '@lrw/data';
 import { type Command, InvalidArgumentError } from 'commander';
 import { writeBytesAtomic } from '../../atomic-write.js';
-import { METHODS, type Method, methodsHelp } from '../../config.js';
+import { METHODS, type Method, methodsHelp, type TrainerConfig } from '../../config.js';
 import { hasSlimPajamaDomains, streamMixture } from '../../data-mixture.js';
 import { checkWeightsFitDomains, readDomainWeightsFile } from '../../domain-weights-file.js';
 import { type DomainWeightTrajectory, writeReport } from '../../html-report.js';
@@ -51,6 +51,8 @@ export interface CompareOptions extends TrainFlags, TaskFlags {
   resume?: boolean;
   /** Runs trained side by side as child processes (default 1: one after another, in-process). */
   jobs?: number;
+  /** MPI ranks per run (default 1); the global batch stays --batch-size. */
+  ranks?: number;
   report?: boolean;
   title?: string;
 }
@@ -188,8 +190,21 @@ export async function runCompare(opts: CompareOptions, io: CliIo): Promise<Compa
     }
   }
   const kept = plan.map((p) => (opts.resume ? readRunResults(p.dir) : undefined));
+  const ranks = opts.ranks ?? 1;
+  if (ranks > 1) {
+    const bad = configs.find((c) => c.batchSize % ranks !== 0);
+    if (bad) {
+      throw new CliError(
+        `--ranks ${ranks} splits each run's batch among the ranks, but --batch-size ${bad.batchSize} is not a multiple of ${ranks}.`,
+        `choose a --batch-size that ${ranks} divides (the global batch; each rank trains batchSize / ${ranks} samples).`,
+      );
+    }
+  }
+  // the child runs of --ranks record their per-rank batch size
+  const asTrained = (c: TrainerConfig) =>
+    ranks > 1 ? { ...c, batchSize: c.batchSize / ranks } : c;
   for (const [i, k] of kept.entries()) {
-    if (k !== undefined && !sameConfig(k.config, configs[i])) {
+    if (k !== undefined && !sameConfig(k.config, asTrained(configs[i]!))) {
       throw new CliError(
         `${plan[i]!.dir} holds a finished run with another config than this command's.`,
         'use another --out for a new budget, or delete that run directory to train it again.',
@@ -198,7 +213,7 @@ export async function runCompare(opts: CompareOptions, io: CliIo): Promise<Compa
   }
   const trained: (RunResults | undefined)[] = [...kept];
   const jobs = opts.jobs ?? 1;
-  if (jobs > 1) {
+  if (jobs > 1 || ranks > 1) {
     const todo = plan.map((p, i) => ({ p, i })).filter(({ i }) => kept[i] === undefined);
     for (const { p, i } of plan
       .map((p, i) => ({ p, i }))
@@ -208,13 +223,14 @@ export async function runCompare(opts: CompareOptions, io: CliIo): Promise<Compa
       );
     }
     io.stderr(
-      `training ${todo.length} runs, ${Math.min(jobs, todo.length)} at a time (child processes)\n`,
+      `training ${todo.length} runs, ${Math.min(jobs, todo.length)} at a time (child processes${ranks > 1 ? `, each on ${ranks} MPI ranks` : ''})\n`,
     );
     const done = await trainInChildren(
       todo.map(({ p, i }) => ({ label: p.label, dir: p.dir, config: configs[i]! })),
       {
         data,
         jobs,
+        ranks,
         resume: opts.resume === true,
         ...(opts.evalBatches !== undefined ? { evalBatches: opts.evalBatches } : {}),
       },
@@ -356,6 +372,12 @@ export function registerCompare(program: Command, io: CliIo): void {
     .option(
       '-j, --jobs <n>',
       'runs trained side by side in child processes (one per core helps the CPU backend)',
+      integer(1),
+      1,
+    )
+    .option(
+      '--ranks <n>',
+      'train each run data-parallel on n MPI ranks (mpirun -np n lrw train; --batch-size stays the global batch, each rank takes batch / n)',
       integer(1),
       1,
     )

@@ -9,6 +9,12 @@ import { runPaths } from '../../run-directory.js';
 import { describeHolder, holderAlive, readRunLock } from '../../run-lock.js';
 import { trainRun } from '../../run-training.js';
 import { TrainerError } from '../../trainer-error.js';
+import {
+  DISTRIBUTED_MODES,
+  type DistributedMode,
+  startDistributed,
+  stoppedTogether,
+} from '../distributed.js';
 import { CliError, type CliIo, progressLine } from '../io.js';
 import { choice, integer } from '../options.js';
 import { addTrainFlags, buildConfig, type TrainFlags } from '../run-config.js';
@@ -24,6 +30,8 @@ export interface TrainCommandOptions extends TrainFlags {
   resume?: boolean;
   resumeOrStart?: boolean;
   evalBatches?: number;
+  distributed?: DistributedMode;
+  mpiTimeout?: number;
 }
 
 /** Fails early, with the command to type, when a dataset folder has not been prepared. */
@@ -79,9 +87,11 @@ function cliStopError(
   outDir: string,
   config: TrainerConfig,
   exitCode: number | undefined,
+  worldSize = 1,
 ): CliError | TrainerError {
   const message = error.message.split('\nHINT: ')[0]!;
-  const resume = `lrw train --out ${outDir} --resume`;
+  const launch = worldSize > 1 ? `mpirun -np ${worldSize} ` : '';
+  const resume = `${launch}lrw train --out ${outDir} --resume`;
   if (error.code === 'interrupted') {
     return new CliError(
       message,
@@ -142,12 +152,23 @@ export function registerTrain(program: Command, io: CliIo): void {
       'continue the run in --out from its latest checkpoint (bit-identical to an uninterrupted run); an error when it has none',
     )
     .option(
+      '--distributed <mode>',
+      'data parallelism over MPI, one process per rank: auto (when started by mpirun, mpiexec or srun with several ranks), mpi (always), none; --batch-size is per rank (see README "Scaling out")',
+      choice(DISTRIBUTED_MODES),
+      'auto',
+    )
+    .option(
+      '--mpi-timeout <seconds>',
+      'with several ranks: end the job when a rank waits longer than this for the others (a stuck rank; longer than the slowest step and evaluation; default: no limit)',
+      integer(1),
+    )
+    .option(
       '--resume-or-start',
       'resume when --out has a checkpoint, else start the run there (for scripts that restart a run until it finishes)',
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  lrw train --data data/default --method linupper --steps 2000 --out runs/linupper\n  lrw train --config runs/linupper/config.json --resume\n  lrw train --out runs/linupper --resume --lr 2.5e-4     (after the step guard stopped it)\n',
+      '\nExamples:\n  lrw train --data data/default --method linupper --steps 2000 --out runs/linupper\n  lrw train --config runs/linupper/config.json --resume\n  lrw train --out runs/linupper --resume --lr 2.5e-4     (after the step guard stopped it)\n  mpirun -np 4 lrw train --data data/default --batch-size 8 --out runs/dp4   (4 ranks, global batch 32)\n',
     )
     .action(async (opts: TrainCommandOptions) => {
       const resume = opts.resume === true || opts.resumeOrStart === true;
@@ -195,19 +216,33 @@ export function registerTrain(program: Command, io: CliIo): void {
       if (typeof opts.domainWeights === 'string' && typeof config.domainWeights === 'object') {
         checkWeightsFitDomains(opts.domainWeights, config.domainWeights, dataset.domains);
       }
+      const dist = startDistributed(opts.distributed ?? 'auto', io, process.env, {
+        timeoutSeconds: opts.mpiTimeout ?? 0,
+      });
       notes.push(
         ...modelNotes(config, {
           vocabSize: dataset.vocabSize,
           tokenizer: dataset.index.tokenizer.name,
         }),
       );
-      for (const note of notes) io.stderr(`lrw train: note: ${note}\n`);
-      const progress = progressLine(io, config.steps, opts.label ?? config.method);
+      if (dist.worldSize > 1 && dist.rank === 0) {
+        notes.push(
+          `${dist.worldSize} ranks of batch ${config.batchSize}: a global batch of ${dist.worldSize * config.batchSize} samples per micro-batch.`,
+        );
+      }
+      if (dist.rank === 0) for (const note of notes) io.stderr(`lrw train: note: ${note}\n`);
+      const progress =
+        dist.rank === 0 ? progressLine(io, config.steps, opts.label ?? config.method) : false;
       const stop = stopOnSignals(io, {
-        onFirst: (signal) =>
+        // mpirun forwards SIGUSR2 to every rank at once (SIGINT and SIGTERM only after its
+        // kill timeout, as SIGTERM): the way to stop all ranks with a checkpoint without delay
+        ...(dist.worldSize > 1 ? { signals: ['SIGINT', 'SIGTERM', 'SIGUSR2'] as const } : {}),
+        onFirst: (signal) => {
+          if (progress === false) return;
           progress.log(
             `${signal}: stopping after the current step and writing a checkpoint (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to quit at once)`,
-          ),
+          );
+        },
       });
       try {
         const { results } = await trainRun(config, {
@@ -216,14 +251,25 @@ export function registerTrain(program: Command, io: CliIo): void {
           resume,
           progress,
           signal: stop.signal,
+          ...(dist.collective ? { collective: dist.collective } : {}),
           ...(opts.label !== undefined ? { label: opts.label } : {}),
         });
+        dist.finish();
+        if (dist.rank !== 0) return;
         io.stdout(formatDomainResults(results));
         io.stdout(`run directory: ${outDir} (report: lrw report ${outDir})\n`);
       } catch (error) {
-        if (TrainerError.isInstance(error))
-          throw cliStopError(error, outDir, config, stop.exitCode);
-        throw error;
+        const shown = TrainerError.isInstance(error)
+          ? cliStopError(error, outDir, config, stop.exitCode, dist.worldSize)
+          : error;
+        if (stoppedTogether(error)) {
+          dist.finish();
+          // rank 0 says where the checkpoint is; the others end quietly
+          if (dist.rank !== 0) return;
+        } else {
+          dist.fail(shown); // several ranks: ends the job here, naming this rank
+        }
+        throw shown;
       } finally {
         stop.dispose();
       }

@@ -1,0 +1,166 @@
+import { loadMpiAddon, type MpiAddon } from './binding.js';
+import { MpiError } from './mpi-error.js';
+import { CollectiveWatchdog } from './watchdog.js';
+
+type FloatArray = Float32Array | Float64Array;
+
+let current: MpiWorld | undefined;
+
+/**
+ * MPI_COMM_WORLD of this process: every rank of the job that `mpirun` or `srun` started. The
+ * operations are collective: every rank must call them in the same order (with equal lengths
+ * for `allReduceSum` and `broadcast`). They block until the peers have made the same call; an
+ * MPI error ends the whole job (the launcher reports which rank failed) instead of a hang.
+ *
+ * @example
+ * const world = MpiWorld.init();
+ * const grads = new Float32Array([world.rank, 1]);
+ * world.allReduceSum(grads); // [0 + 1 + ... + (size - 1), size] on every rank
+ * world.finalize();
+ */
+export class MpiWorld {
+  /** Number of ranks. */
+  readonly size: number;
+  /** This process's rank in [0, size). */
+  readonly rank: number;
+  /** The thread support MPI provided: 'funneled' or more (calls come from the main thread). */
+  readonly threadLevel: string;
+  /** The MPI library, e.g. "Open MPI v4.1.4". */
+  readonly library: string;
+  /** The host this rank runs on (MPI_Get_processor_name). */
+  readonly processor: string;
+
+  private constructor(
+    private readonly addon: MpiAddon,
+    info: ReturnType<MpiAddon['init']>,
+  ) {
+    this.size = info.size;
+    this.rank = info.rank;
+    this.threadLevel = info.threadLevel;
+    this.library = info.library;
+    this.processor = info.processor;
+  }
+
+  /**
+   * Initialises MPI once per process (MPI_Init_thread, funneled) and returns the world; later
+   * calls return the same world. Throws an MpiError that says what to install where MPI is
+   * absent.
+   */
+  static init(): MpiWorld {
+    if (current) return current;
+    const addon = loadMpiAddon();
+    if (addon.state() === 'finalized') {
+      throw new MpiError(
+        'mpi-not-ready',
+        'MPI was finalized in this process and cannot be initialised again.',
+        'initialise MPI once per process and finalize it at the very end.',
+      );
+    }
+    current = new MpiWorld(
+      addon,
+      call(() => addon.init()),
+    );
+    return current;
+  }
+
+  private watchdog: CollectiveWatchdog | undefined;
+
+  /**
+   * Ends this process (and so, through the launcher, the job) when a collective call waits
+   * longer than `seconds` for the other ranks: a rank that hangs, rather than dies, would
+   * otherwise keep every rank waiting. The message names this rank and the operation. The limit
+   * must exceed the longest wait a correct run has (e.g. the other ranks wait at a barrier while
+   * rank 0 evaluates). 0 turns it off.
+   */
+  setTimeout(seconds: number): void {
+    if (!(Number.isFinite(seconds) && seconds >= 0)) {
+      throw new MpiError(
+        'invalid-argument',
+        `MpiWorld.setTimeout: ${String(seconds)} is not a number of seconds.`,
+        'pass seconds >= 0 (0: no limit).',
+      );
+    }
+    void this.watchdog?.stop();
+    this.watchdog = seconds > 0 ? new CollectiveWatchdog(seconds, this.rank, this.size) : undefined;
+  }
+
+  private guarded<T>(op: 'allGather' | 'allReduceSum' | 'broadcast' | 'barrier', f: () => T): T {
+    return this.watchdog ? this.watchdog.guard(op, () => call(f)) : call(f);
+  }
+
+  /** Every rank's `values` concatenated in rank order (lengths may differ between ranks). */
+  allGather<T extends FloatArray>(values: T): T {
+    return this.guarded('allGather', () => this.addon.allGather(values));
+  }
+
+  /** Element-wise sum over ranks, written into `values` on every rank. */
+  allReduceSum(values: FloatArray): void {
+    this.guarded('allReduceSum', () => this.addon.allReduceSum(values));
+  }
+
+  /** Rank `root`'s `values`, written into `values` on every rank. */
+  broadcast(values: FloatArray, root = 0): void {
+    this.guarded('broadcast', () => this.addon.broadcast(values, root));
+  }
+
+  /** Returns once every rank has called it. */
+  barrier(): void {
+    this.guarded('barrier', () => this.addon.barrier());
+  }
+
+  /**
+   * Ends every rank of the job with exit `code` (MPI_Abort; the launcher reports this rank).
+   * Flushes nothing that is still queued in Node's streams: write errors synchronously first.
+   */
+  abort(code = 1): never {
+    return this.addon.abort(code);
+  }
+
+  /** Finalizes MPI (collective: every rank must call it); later operations throw. */
+  finalize(): void {
+    void this.watchdog?.stop();
+    this.watchdog = undefined;
+    call(() => this.addon.finalize());
+  }
+
+  /** Whether finalize() has run. */
+  get finalized(): boolean {
+    return this.addon.state() === 'finalized';
+  }
+
+  /** Seconds on MPI's clock (MPI_Wtime). */
+  wtime(): number {
+    return this.addon.wtime();
+  }
+}
+
+/** Runs an addon call, turning its errors into MpiErrors with a hint. */
+function call<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (error) {
+    const e = error as Error & { code?: string };
+    if (e.code === 'MPI_NOT_READY') {
+      throw new MpiError(
+        'mpi-not-ready',
+        e.message,
+        'call MpiWorld.init() first, and finalize() only once, after the last operation.',
+        { cause: error },
+      );
+    }
+    if (e.code === 'MPI_ERROR') {
+      throw new MpiError(
+        'mpi-error',
+        e.message,
+        'check that every rank makes the same calls in the same order.',
+        { cause: error },
+      );
+    }
+    throw new MpiError(
+      'invalid-argument',
+      e.message,
+      'pass a Float32Array or Float64Array (and a root in [0, size)).',
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,73 @@
+import { Worker } from 'node:worker_threads';
+
+/** Slots of the shared state: calls started + finished, in a call (0/1), the operation's code. */
+const COUNTER = 0;
+const BUSY = 1;
+const OP = 2;
+
+export const OPERATIONS = ['allGather', 'allReduceSum', 'broadcast', 'barrier'] as const;
+
+// The watchdog thread: sleeps until a call starts, then waits for it to finish; a call that
+// runs past the limit is reported and the process is killed (SIGKILL), which makes the
+// launcher end every rank of the job. It runs beside the blocked main thread.
+const SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { writeSync } = require('node:fs');
+const s = new Int32Array(workerData.shared);
+const ops = workerData.operations;
+for (;;) {
+  if (Atomics.load(s, ${BUSY}) === 0) {
+    Atomics.wait(s, ${BUSY}, 0);
+    continue;
+  }
+  const at = Atomics.load(s, ${COUNTER});
+  if (Atomics.wait(s, ${COUNTER}, at, workerData.limitMs) !== 'timed-out') continue;
+  if (Atomics.load(s, ${COUNTER}) !== at || Atomics.load(s, ${BUSY}) === 0) continue;
+  writeSync(2, workerData.prefix + ops[Atomics.load(s, ${OP})] + workerData.suffix);
+  process.kill(process.pid, 'SIGKILL');
+}
+`;
+
+/**
+ * Ends this process when one collective call runs longer than `seconds`: a peer that hangs
+ * (not one that dies: the launcher handles that) would otherwise keep every rank waiting.
+ */
+export class CollectiveWatchdog {
+  private readonly state = new Int32Array(new SharedArrayBuffer(12));
+  private readonly worker: Worker;
+
+  constructor(seconds: number, rank: number, size: number) {
+    this.worker = new Worker(SOURCE, {
+      eval: true,
+      workerData: {
+        shared: this.state.buffer,
+        operations: OPERATIONS,
+        limitMs: seconds * 1000,
+        prefix: `lrw: rank ${rank} of ${size} waited more than ${seconds} s in `,
+        suffix: ` for the other ranks: one of them is stuck; ending the job (the launcher reports this rank as killed, signal 9). Raise the limit for steps or evaluations that take longer.\n`,
+      },
+    });
+    this.worker.unref();
+  }
+
+  /** Runs `f` (one collective call) under the limit. */
+  guard<T>(operation: (typeof OPERATIONS)[number], f: () => T): T {
+    const s = this.state;
+    Atomics.store(s, OP, OPERATIONS.indexOf(operation));
+    Atomics.add(s, COUNTER, 1);
+    Atomics.store(s, BUSY, 1);
+    Atomics.notify(s, BUSY);
+    try {
+      return f();
+    } finally {
+      Atomics.store(s, BUSY, 0);
+      Atomics.add(s, COUNTER, 1);
+      Atomics.notify(s, COUNTER);
+    }
+  }
+
+  /** Stops the watchdog thread. */
+  async stop(): Promise<void> {
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,104 @@
+import { MpiError } from '@lrw/mpi';
+import type { Collective } from '../collective.js';
+import { detectLauncher, MpiCollective } from '../mpi-collective.js';
+import { TrainerError } from '../trainer-error.js';
+import { describeFailure } from './errors.js';
+import { CliError, type CliIo } from './io.js';
+
+/** `--distributed`: mpi (always), none (never) or auto (when a launcher started this process). */
+export const DISTRIBUTED_MODES = ['auto', 'mpi', 'none'] as const;
+export type DistributedMode = (typeof DISTRIBUTED_MODES)[number];
+
+/** The processes of a `lrw train`: one (no collective) or the ranks of an MPI job. */
+export interface DistributedRun {
+  /** The collective for trainRun; undefined for a single process. */
+  collective: Collective | undefined;
+  rank: number;
+  worldSize: number;
+  /** After a run that every rank finished (or stopped together): the end of MPI. */
+  finish(): void;
+  /**
+   * After `error` on this rank: with several ranks, prints it naming this rank and ends the
+   * whole job (MPI_Abort), so no rank waits on this one; with one, returns to rethrow.
+   */
+  fail(error: unknown): void;
+}
+
+const single: DistributedRun = {
+  collective: undefined,
+  rank: 0,
+  worldSize: 1,
+  finish() {},
+  fail() {},
+};
+
+/**
+ * Starts MPI when `mode` asks for it: 'mpi' always, 'auto' when mpirun, mpiexec or srun
+ * started this process with more than one rank (read from the launcher's environment), 'none'
+ * never. Where MPI is needed and absent, a CliError says what to install.
+ */
+export function startDistributed(
+  mode: DistributedMode,
+  io: Pick<CliIo, 'stderr'>,
+  env: Record<string, string | undefined> = process.env,
+  options: { timeoutSeconds?: number } = {},
+): DistributedRun {
+  const launched = detectLauncher(env);
+  if (mode === 'none' || (mode === 'auto' && (launched === undefined || launched.size === 1))) {
+    return single;
+  }
+  let collective: MpiCollective;
+  try {
+    collective = MpiCollective.init(options);
+  } catch (error) {
+    if (!MpiError.isInstance(error)) throw error;
+    const how = launched
+      ? `this process is rank ${launched.rank} of ${launched.size} started by ${launched.launcher === 'slurm' ? 'srun' : 'mpirun'}`
+      : '--distributed mpi asks for MPI';
+    throw new CliError(
+      `${how}, but ${error.message.split('\nHINT: ')[0]!.replace(/^MPI is not available: /, 'MPI is not available: ')}`,
+      `${error.hint}; or train in one process with --distributed none.`,
+      1,
+    );
+  }
+  if (launched !== undefined && launched.size !== collective.worldSize) {
+    throw new CliError(
+      `${launched.launcher === 'slurm' ? 'srun' : 'The launcher'} started ${launched.size} processes, but MPI sees a world of ${collective.worldSize}: this MPI library is not connected to the launcher.`,
+      launched.launcher === 'slurm'
+        ? 'start with srun --mpi=pmix (or the PMI plugin your MPI was built for: srun --mpi=list), or with mpirun inside the allocation.'
+        : 'start lrw with the mpirun of the MPI library it was built against (npm run build compiles the addon with the mpicc on PATH).',
+      1,
+    );
+  }
+  const { rank, worldSize } = collective;
+  return {
+    collective,
+    rank,
+    worldSize,
+    finish() {
+      collective.finalize();
+    },
+    fail(error: unknown) {
+      if (worldSize === 1) {
+        collective.finalize();
+        return;
+      }
+      const failure = describeFailure(error, `lrw train (rank ${rank} of ${worldSize}): `);
+      io.stderr(failure.text);
+      collective.abort(failure.exitCode === 0 ? 1 : failure.exitCode);
+    },
+  };
+}
+
+/**
+ * Whether every rank stopped together (the run's stop vote: a signal on any rank stops all of
+ * them after the same step), so MPI can end normally instead of aborting the job.
+ */
+export function stoppedTogether(error: unknown): boolean {
+  return (
+    TrainerError.isInstance(error) &&
+    error.code === 'interrupted' &&
+    // a stop during the start-up checks comes before the ranks agree on anything
+    !error.message.startsWith('Stopped before training started')
+  );
+}
