@@ -21,6 +21,7 @@ import { concat, noGrad, type Tensor, tensor, tidy } from '@lrw/tensor';
 import { CheckpointStore } from './checkpoint-store.js';
 import type { TrainerConfig } from './config.js';
 import { alignmentScores, dogeUpdate, doremiUpdate, excessLosses } from './domain-updates.js';
+import { flatGradient } from './flat-gradient.js';
 import type { DataIdentity } from './resume-compat.js';
 import { runPaths } from './run-directory.js';
 import { TrainerError } from './trainer-error.js';
@@ -322,29 +323,4 @@ export class OnlineDomainReweighter implements DomainReweighter {
     for (const p of this.probes) await p.close();
     this.options.reference?.dispose();
   }
-}
-
-/** All parameters' gradients as one host vector (zeros where a parameter has none). */
-async function flatGradient(params: Tensor[]): Promise<Float32Array> {
-  const total = params.reduce((s, p) => s + p.size, 0);
-  const flat = new Float32Array(total);
-  const withGrad = params.filter((p) => p.grad);
-  if (withGrad.length === 0) return flat;
-  const device = noGrad(() => tidy(() => concat(withGrad.map((p) => p.grad!.reshape([p.size])))));
-  let host: Float32Array;
-  try {
-    host = (await device.data()) as Float32Array;
-  } finally {
-    device.dispose();
-  }
-  let at = 0;
-  let k = 0;
-  for (const p of params) {
-    if (p.grad) {
-      flat.set(host.subarray(k, k + p.size), at);
-      k += p.size;
-    }
-    at += p.size;
-  }
-  return flat;
 }

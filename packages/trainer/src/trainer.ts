@@ -19,6 +19,7 @@ import { type Collective, checkCollective, SingleProcessCollective } from './col
 import type { TemperatureConfig, TrainerConfig } from './config.js';
 import { agreeOnStart } from './data-parallel-start.js';
 import { evalRecord, evaluateModel } from './evaluate.js';
+import { flatGradient } from './flat-gradient.js';
 import { clipGradNorm, globalGradNormAsync } from './grad-clip.js';
 import { type LrSchedule, lrSchedule } from './lr-schedule.js';
 import type { EvalRecord, MetricsRecord, TrainStepRecord } from './metrics-record.js';
@@ -310,29 +311,7 @@ export class Trainer {
    */
   private async reduceGradients(params: Tensor[]): Promise<void> {
     if (this.collective.worldSize === 1) return;
-    const total = params.reduce((s, p) => s + p.size, 0);
-    const flat = new Float32Array(total); // zeros where a parameter has no gradient
-    const withGrad = params.filter((p) => p.grad);
-    if (withGrad.length > 0) {
-      const device = noGrad(() =>
-        tidy(() => concat(withGrad.map((p) => p.grad!.reshape([p.size])))),
-      );
-      let host: Float32Array;
-      try {
-        host = (await device.data()) as Float32Array;
-      } finally {
-        device.dispose();
-      }
-      let at = 0;
-      let k = 0;
-      for (const p of params) {
-        if (p.grad) {
-          flat.set(host.subarray(k, k + p.size), at);
-          k += p.size;
-        }
-        at += p.size;
-      }
-    }
+    const flat = await flatGradient(params); // zeros where a parameter has no gradient
     const summed = await this.collective.allReduceSum(flat);
     const all = tensor(summed, { backend: this.backend });
     try {
