@@ -1,20 +1,31 @@
 // Tokens/s of full training steps (forward, per-sample losses, weights, backward, clip, AdamW)
 // through Trainer.trainStep, against PyTorch (shared/bench/torch_gpt_bench.py, same model shape,
-// random tokens, 1 and 2 threads) measured in the same run; plus the reweighting overhead.
+// random tokens) measured in the same run, per model and thread count; plus the reweighting
+// overhead.
+// The peer: PyTorch on CPU as its users run it, under jemalloc with memory retained (the script
+// re-executes itself so when Debian's libjemalloc2 is installed; its JSON names the allocator,
+// printed in every row). Under glibc malloc PyTorch maps and unmaps its big per-step buffers
+// every step, which made it several times slower than it really is on these VMs: a row whose
+// peer did not run under jemalloc is flagged, and its ratio overstates us.
 // Each PyTorch thread count runs in its own process with OPENBLAS_NUM_THREADS, OMP_NUM_THREADS
 // and MKL_NUM_THREADS set to it: torch.set_num_threads does not reach Debian torch's OpenBLAS,
 // so a "1 thread" peer would otherwise run its products on every core.
-// Our side prints its cpu provider ('openblas' or 'wasm'; LRW_TENSOR_BLAS=off for wasm). Each
-// side runs with 1 and with 2 threads (ours: OpenBLAS's thread count; the wasm worker pool keeps
-// its own, it only runs products that OpenBLAS does not take). Besides wall tokens/s, both sides
-// report tokens per CPU-second (process CPU time of the timed steps, all threads): on a shared
-// machine other tenants stretch wall time, not CPU time. PyTorch's CPU figure comes from a second
-// run of the same script with time.perf_counter replaced by time.process_time.
+// Our side prints its cpu provider ('openblas' or 'wasm'; LRW_TENSOR_BLAS=off for wasm, or
+// --wasm to rerun the whole bench in a child process with it). Each side runs with 1 and with 2
+// threads (ours: OpenBLAS's thread count; the wasm worker pool keeps its own, it only runs
+// products that OpenBLAS does not take). Besides wall tokens/s, both sides report tokens per
+// CPU-second (process CPU time of the timed steps, all threads): on a shared machine other
+// tenants stretch wall time, not CPU time. PyTorch's CPU figure comes from a second run of the
+// same script with time.perf_counter replaced by time.process_time.
+// On a shared machine the load moves under a run: ours and the peer alternate, round by round
+// (--rounds, default 3), each round giving one ratio; the table reports the median ratio over
+// the rounds and their range.
 //
-//   npm run bench                        nano, micro, tiny; 3 timed steps each; 1 and 2 threads
-//   npm run bench -- --models nano --steps 5 --threads 1
+//   npm run bench                        nano, micro, tiny; 1 and 2 threads; 3 rounds; + wasm
+//   npm run bench:train -- --models nano --steps 5 --threads 1 --rounds 5
 //
-// Build first (npx tsc -b). PyTorch: Debian python3-torch at /usr/bin/python3 (skipped if absent).
+// Build first (npx tsc -b). PyTorch: Debian python3-torch at /usr/bin/python3 (skipped if absent)
+// and libjemalloc2 (apt-get install -y python3-torch libjemalloc2).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
@@ -37,6 +48,9 @@ const models = (args.models ?? 'nano,micro,tiny').split(',');
 const steps = Number(args.steps ?? 3);
 const warmup = Number(args.warmup ?? 1);
 const threadCounts = (args.threads ?? '1,2').split(',').map(Number);
+const rounds = Number(args.rounds ?? 3);
+const torchSteps = Number(args['torch-steps'] ?? 6);
+const alsoWasm = 'wasm' in args;
 const B = 8;
 const T = 128;
 const torchScript = fileURLToPath(
@@ -158,7 +172,7 @@ function torch(name, threads, clock = 'wall') {
       ...(clock === 'cpu' ? ['-c', CPU_CLOCK] : []),
       torchScript,
       ...['--vocab', c.vocabSize, '--layers', c.nLayers, '--heads', c.nHeads, '--embd', c.dModel],
-      ...['--seq', T, '--batch', B, '--threads', threads, '--steps', 10, '--warmup', 3],
+      ...['--seq', T, '--batch', B, '--threads', threads, '--steps', torchSteps, '--warmup', 2],
     ].map(String),
     {
       encoding: 'utf8',
@@ -203,37 +217,65 @@ console.log(
   `ours: cpu provider ${provider}${blas ? '' : ` (wasm pool: ${wasmKernelsOf(cpu)?.threads} threads, fixed)`}; PyTorch: one process per thread count, OPENBLAS/OMP/MKL_NUM_THREADS pinned`,
 );
 console.log(
-  `B=${B}, T=${T}; median of ${steps} timed steps after ${warmup} warm-up (ours), of 10 after 3 (PyTorch); ${new Date().toISOString()}; load ${os.loadavg()[0].toFixed(1)}`,
+  `B=${B}, T=${T}; ${rounds} rounds alternating ours and PyTorch; per round the median of ${steps} timed steps after ${warmup} warm-up (ours), of ${torchSteps} after 2 (PyTorch); ${new Date().toISOString()}; load ${os.loadavg()[0].toFixed(1)}`,
 );
 const weightMs = weightsOverhead();
 console.log(
   `weights of one step (stepWeights, B=${B}, linupper): ${(weightMs * 1000).toFixed(1)} us`,
 );
+const fmt = (xs) =>
+  xs.length === 0
+    ? 'n/a'
+    : `${median(xs).toFixed(3)} (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`;
 const rows = [];
+const peerAllocators = new Set();
 for (const name of models) {
   setThreads(threadCounts[0]);
   const floor = await modelOnly(name);
   const lin = await ours(name, 'linupper');
   for (const threads of threadCounts) {
-    setThreads(threads);
-    const uni = await ours(name, 'uniform');
-    const tw = torch(name, threads, 'wall');
-    const tc = torch(name, threads, 'cpu');
-    const ratio = (a, b) => (b ? (a / b).toFixed(3) : 'n/a');
+    const r = { ours: [], oursCpu: [], torch: [], torchCpu: [], wall: [], cpuRatio: [], uniMs: [] };
+    let allocator = 'n/a';
+    for (let round = 0; round < rounds; round++) {
+      setThreads(threads);
+      const uni = await ours(name, 'uniform');
+      const tw = torch(name, threads, 'wall');
+      const tc = torch(name, threads, 'cpu');
+      r.ours.push(uni.tokensPerSecond);
+      r.oursCpu.push(uni.tokensPerCpuSecond);
+      r.uniMs.push(uni.ms);
+      if (tw) {
+        allocator = tw.allocator ?? 'unknown';
+        peerAllocators.add(allocator);
+        r.torch.push(tw.tokens_per_s);
+        r.wall.push(uni.tokensPerSecond / tw.tokens_per_s);
+      }
+      if (tc) {
+        r.torchCpu.push(tc.tokens_per_s);
+        r.cpuRatio.push(uni.tokensPerCpuSecond / tc.tokens_per_s);
+      }
+      console.log(
+        `  ${name} ${threads}t round ${round + 1}: ours ${uni.tokensPerSecond.toFixed(0)} tok/s, ${uni.tokensPerCpuSecond.toFixed(0)} tok/CPU-s; ` +
+          `PyTorch ${tw?.tokens_per_s ?? 'n/a'} tok/s, ${tc?.tokens_per_s ?? 'n/a'} tok/CPU-s (${allocator}); load ${os.loadavg()[0].toFixed(1)}`,
+      );
+    }
     const row = {
       model: name,
       threads,
       provider,
-      'ours tok/s': uni.tokensPerSecond.toFixed(0),
-      'torch tok/s': tw?.tokens_per_s ?? 'n/a',
-      'ours / torch (wall)': ratio(uni.tokensPerSecond, tw?.tokens_per_s),
-      'ours tok/CPU-s': uni.tokensPerCpuSecond.toFixed(0),
-      'torch tok/CPU-s': tc?.tokens_per_s ?? 'n/a',
-      'ours / torch (CPU-s)': ratio(uni.tokensPerCpuSecond, tc?.tokens_per_s),
+      'ours tok/s': median(r.ours).toFixed(0),
+      'torch tok/s': r.torch.length ? median(r.torch).toFixed(0) : 'n/a',
+      'ours / torch (wall)': fmt(r.wall),
+      'ours tok/CPU-s': median(r.oursCpu).toFixed(0),
+      'torch tok/CPU-s': r.torchCpu.length ? median(r.torchCpu).toFixed(0) : 'n/a',
+      'ours / torch (CPU-s)': fmt(r.cpuRatio),
+      'torch allocator': allocator.startsWith('jemalloc')
+        ? allocator
+        : `${allocator} (NOT jemalloc: ratio overstates us)`,
       ...(threads === threadCounts[0] && {
-        'linupper / uniform step time': (lin.ms / uni.ms).toFixed(3),
-        'model fwd+bwd share of a step': `${((100 * floor.ms) / uni.ms).toFixed(1)}%`,
-        'weights share of a step': `${((100 * weightMs) / uni.ms).toFixed(4)}%`,
+        'linupper / uniform step time': (lin.ms / median(r.uniMs)).toFixed(3),
+        'model fwd+bwd share of a step': `${((100 * floor.ms) / median(r.uniMs)).toFixed(1)}%`,
+        'weights share of a step': `${((100 * weightMs) / median(r.uniMs)).toFixed(4)}%`,
       }),
     };
     rows.push(row);
@@ -241,4 +283,22 @@ for (const name of models) {
   }
 }
 console.table(rows);
+console.log('ratios: median over the rounds (min-max)');
+if ([...peerAllocators].some((a) => !a.startsWith('jemalloc'))) {
+  console.warn(
+    'PyTorch did not run under jemalloc (apt-get install -y libjemalloc2): its per-step buffers are ' +
+      'mapped afresh every step, so the ratios above overstate us.',
+  );
+}
 console.log(`end ${new Date().toISOString()}; load ${os.loadavg()[0].toFixed(1)}`);
+
+if (alsoWasm && provider !== 'wasm') {
+  // The wasm path (a machine without libopenblas): the same bench in a child with the gemm in wasm.
+  const argv = process.argv.slice(2).filter((a) => a !== '--wasm');
+  console.log('\n--- the wasm path (LRW_TENSOR_BLAS=off) ---');
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...argv], {
+    stdio: 'inherit',
+    env: { ...process.env, LRW_TENSOR_BLAS: 'off' },
+  });
+  if (child.status !== 0) process.exitCode = child.status ?? 1;
+}
