@@ -16,11 +16,15 @@ import { linearCrossEntropyRoutine } from './linear-cross-entropy.js';
 // The fused routine against the composition on the reference backend (forward and both
 // gradients), with chunks of 3 tokens so chunk edges, ignored tokens and the mask all occur.
 // '-keep': forward's [N, V] logits are kept and become dlogits in place (keepLogitsBytes);
-// the others recompute them chunk by chunk in backward (the default).
-for (const [name, storage, keepLogitsBytes] of [
-  ['cpu-lce-chunks', 'array-buffer', undefined],
-  ['cpu-lce-chunks-heap', 'wasm-heap', undefined],
-  ['cpu-lce-chunks-keep', 'array-buffer', 2 ** 20],
+// the others recompute them chunk by chunk in backward (the default). '-vocab': blocks of 4
+// vocabulary columns over all 10 tokens (the last block 1 column wide); '-grid': blocks of 8
+// columns by 3 tokens (log-sum-exps combined across blocks, dW accumulated across tokens).
+for (const [name, storage, keepLogitsBytes, chunkFloats, minChunkColumns] of [
+  ['cpu-lce-chunks', 'array-buffer', undefined, 3 * 37, undefined],
+  ['cpu-lce-chunks-heap', 'wasm-heap', undefined, 3 * 37, undefined],
+  ['cpu-lce-chunks-keep', 'array-buffer', 2 ** 20, 3 * 37, undefined],
+  ['cpu-lce-chunks-vocab', 'array-buffer', undefined, 40, 4],
+  ['cpu-lce-chunks-grid', 'wasm-heap', undefined, 24, 8],
 ] as const) {
   registerBackend(name, () => {
     const mm = wasmKernelsOf(getBackend('cpu'))!;
@@ -31,7 +35,8 @@ for (const [name, storage, keepLogitsBytes] of [
       wasmKernels: mm,
       routines: {
         linearCrossEntropy: linearCrossEntropyRoutine(mm, {
-          chunkFloats: 3 * 37,
+          chunkFloats,
+          minChunkColumns,
           keepLogitsBytes,
         }),
       },
@@ -71,6 +76,9 @@ describe('fused linearCrossEntropy routine', () => {
     ['cpu-lce-chunks-heap', true],
     ['cpu-lce-chunks-keep', true],
     ['cpu-lce-chunks-keep', false],
+    ['cpu-lce-chunks-vocab', true],
+    ['cpu-lce-chunks-vocab', false],
+    ['cpu-lce-chunks-grid', true],
   ] as const) {
     it(`${be}: matches the composition (forward, dx, dW)${withMask ? ' with a mask' : ''}, leak-free`, async () => {
       await loadBackend(be);

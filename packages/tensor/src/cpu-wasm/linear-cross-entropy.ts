@@ -3,6 +3,12 @@
 // tensor (1024 tokens x 50304 vocabulary = 206 MB for the "tiny" config, twice with its
 // gradient). Backward recomputes each chunk's logits (one more x W^T, the trade of
 // Liger-Kernel's fused linear cross-entropy / Wijmans et al. 2024 "Cut your losses").
+// The chunks are blocks of vocabulary columns over all tokens (a block of tokens only where
+// tokens x columns would overflow the scratch): every product then has a long inner dimension
+// or a wide output (x W_c^T: K = C, N = Vc; dlogits W_c: K = Vc; dlogits^T x: K = tokens), and
+// each vocabulary block's rows of dW are written once, not re-accumulated per chunk of tokens
+// (with chunks of ~40 tokens, the tiny config's 25 MB dW was read and written 25 times in a
+// K = 40 product). Forward combines the blocks' log-sum-exps per token in float64.
 import type { CpuBackend } from '../cpu/cpu-backend.js';
 import type { Gemm } from '../cpu/gemm.js';
 import { f32 } from '../cpu/tensor-f32.js';
@@ -15,6 +21,27 @@ type Attrs = CrossEntropyAttrs;
 
 /** Floats of logits per chunk (8 MiB): small enough for L3, large enough for gemm efficiency. */
 const CHUNK_FLOATS = 1 << 21;
+
+/** Fewest vocabulary columns per chunk (a chunk narrower than this takes fewer tokens instead). */
+const MIN_CHUNK_COLUMNS = 64;
+
+/**
+ * The chunking of an [N, V] logits matrix into blocks of at most `chunkFloats` floats: `cols`
+ * vocabulary columns (all of V when it fits) by `rows` tokens (all N when they fit).
+ */
+function chunking(
+  N: number,
+  V: number,
+  chunkFloats: number,
+  minColumns: number,
+): { rows: number; cols: number } {
+  const cols = Math.max(
+    1,
+    Math.min(V, Math.max(minColumns, Math.floor(chunkFloats / Math.max(N, 1)))),
+  );
+  const rows = Math.max(1, Math.min(N, Math.floor(chunkFloats / cols)));
+  return { rows, cols };
+}
 
 /**
  * Largest [N, V] logits kept from forward for backward, in bytes (default 0: memory-lean, the
@@ -71,9 +98,15 @@ export type { Gemm } from '../cpu/gemm.js';
  */
 export function linearCrossEntropyRoutine(
   wasmKernels: WasmKernels,
-  options: { chunkFloats?: number; gemm?: Gemm | undefined; keepLogitsBytes?: number } = {},
+  options: {
+    chunkFloats?: number;
+    minChunkColumns?: number;
+    gemm?: Gemm | undefined;
+    keepLogitsBytes?: number;
+  } = {},
 ): Routine<Attrs> {
   const chunkFloats = options.chunkFloats ?? CHUNK_FLOATS;
+  const minChunkColumns = options.minChunkColumns ?? MIN_CHUNK_COLUMNS;
   const keepLogitsBytes = options.keepLogitsBytes ?? KEEP_LOGITS_BYTES;
   const gemm = options.gemm;
   const heapStaging = !gemm && wasmKernels.heap.shared;
@@ -99,6 +132,14 @@ export function linearCrossEntropyRoutine(
   const logitsScratch = (length: number) => heapScratch(0, length);
   let zRows = new Float32Array(0);
   let gRows = new Float32Array(0);
+  let lseBlock = new Float32Array(0);
+  const rowScratch = (rows: number) => {
+    if (zRows.length < rows) {
+      zRows = new Float32Array(rows);
+      gRows = new Float32Array(rows);
+      lseBlock = new Float32Array(rows);
+    }
+  };
   // W is read by every chunk's products: with ArrayBuffer storage, copy it into the heap once
   // per call instead of once per product.
   const inHeap = (a: Float32Array, slot: number): Float32Array => {
@@ -130,20 +171,61 @@ export function linearCrossEntropyRoutine(
           ? Tensor.empty(x.backend, [N, V], 'float32', 'linearCrossEntropy-logits')
           : undefined;
       const kept = keep ? f32(keep) : undefined;
-      for (let r0 = 0; r0 < N; r0 += R) {
-        const rows = Math.min(R, N - r0);
-        const L = kept ? kept.subarray(r0 * V, (r0 + rows) * V) : logitsScratch(rows * V);
-        mm.matmul(xs.subarray(r0 * C, (r0 + rows) * C), ws, L, rows, V, C, { transB: true });
-        // log-sum-exp of every row in wasm SIMD (the exp over V logits is the hot loop).
-        rowsKernels.logSumExpRows(L, rows, V, lz.subarray(r0, r0 + rows));
-        for (let i = 0; i < rows; i++) {
-          const tok = r0 + i;
-          if (!active[tok]) {
-            ls[tok] = 0;
-            lz[tok] = 0;
-            continue;
+      if (kept) {
+        // Kept logits: row chunks of the [N, V] buffer backward will reuse.
+        for (let r0 = 0; r0 < N; r0 += R) {
+          const rows = Math.min(R, N - r0);
+          const L = kept.subarray(r0 * V, (r0 + rows) * V);
+          mm.matmul(xs.subarray(r0 * C, (r0 + rows) * C), ws, L, rows, V, C, { transB: true });
+          // log-sum-exp of every row in wasm SIMD (the exp over V logits is the hot loop).
+          rowsKernels.logSumExpRows(L, rows, V, lz.subarray(r0, r0 + rows));
+          for (let i = 0; i < rows; i++) {
+            const tok = r0 + i;
+            if (!active[tok]) {
+              ls[tok] = 0;
+              lz[tok] = 0;
+              continue;
+            }
+            ls[tok] = lz[tok]! - L[i * V + tg[tok]!]!;
           }
-          ls[tok] = lz[tok]! - L[i * V + tg[tok]!]!;
+        }
+      } else {
+        // Blocks of vocabulary columns: each block's log-sum-exp per token (wasm SIMD), combined
+        // across blocks in float64; the target's logit picked from its block.
+        const ch = chunking(N, V, chunkFloats, minChunkColumns);
+        rowScratch(ch.rows);
+        const acc = new Float64Array(ch.rows);
+        const picked = new Float64Array(ch.rows);
+        for (let r0 = 0; r0 < N; r0 += ch.rows) {
+          const rows = Math.min(ch.rows, N - r0);
+          const xc = xs.subarray(r0 * C, (r0 + rows) * C);
+          acc.fill(-Infinity);
+          for (let v0 = 0; v0 < V; v0 += ch.cols) {
+            const cols = Math.min(ch.cols, V - v0);
+            const L = logitsScratch(rows * cols);
+            mm.matmul(xc, ws.subarray(v0 * C, (v0 + cols) * C), L, rows, cols, C, {
+              transB: true,
+            });
+            rowsKernels.logSumExpRows(L, rows, cols, lseBlock);
+            for (let i = 0; i < rows; i++) {
+              const a = acc[i]!;
+              const b = lseBlock[i]!;
+              // log(e^a + e^b) without overflow; a = -inf on the first block.
+              acc[i] = a >= b ? a + Math.log1p(Math.exp(b - a)) : b + Math.log1p(Math.exp(a - b));
+              const t = tg[r0 + i]! - v0;
+              if (t >= 0 && t < cols) picked[i] = L[i * cols + t]!;
+            }
+          }
+          for (let i = 0; i < rows; i++) {
+            const tok = r0 + i;
+            if (!active[tok]) {
+              ls[tok] = 0;
+              lz[tok] = 0;
+              continue;
+            }
+            lz[tok] = acc[i]!;
+            ls[tok] = acc[i]! - picked[i]!;
+          }
         }
       }
       ctx.save(
@@ -188,36 +270,62 @@ export function linearCrossEntropyRoutine(
       // dW accumulates over every chunk: keep the sums in the heap, copy out once.
       const dws =
         dwOut && heapStaging && !mm.heap.contains(dwOut) ? heapScratch(2, dwOut.length) : dwOut;
-      dws?.fill(0);
       const R = Math.max(1, Math.min(N, Math.floor(chunkFloats / Math.max(V, 1))));
       const kept = keep ? f32(keep) : undefined;
-      for (let r0 = 0; r0 < N; r0 += R) {
-        const rows = Math.min(R, N - r0);
-        const xc = xs.subarray(r0 * C, (r0 + rows) * C);
-        // The logits kept by forward (dlogits overwrite them: backward runs once per graph),
-        // else recomputed into the scratch.
-        const L = kept ? kept.subarray(r0 * V, (r0 + rows) * V) : logitsScratch(rows * V);
-        if (!kept) mm.matmul(xc, ws, L, rows, V, C, { transB: true });
-        // dlogits = g (softmax - onehot(target)) on active rows, 0 elsewhere; in place over L
-        // (g exp(L - z) in wasm SIMD; inactive rows get g = 0, hence 0).
-        if (zRows.length < rows) {
-          zRows = new Float32Array(R);
-          gRows = new Float32Array(R);
-        }
+      // dlogits = g (softmax - onehot(target)) on active rows, 0 elsewhere, in place over the
+      // logits (g exp(L - z) in wasm SIMD; inactive rows get g = 0, hence 0).
+      const dlogits = (L: Float32Array, r0: number, rows: number, v0: number, cols: number) => {
         for (let i = 0; i < rows; i++) {
           const tok = r0 + i;
           zRows[i] = lz[tok]!;
           gRows[i] = active[tok] ? gs[tok]! : 0;
         }
-        rowsKernels.softmaxGradRows(L, rows, V, zRows, gRows);
+        rowsKernels.softmaxGradRows(L, rows, cols, zRows, gRows);
         for (let i = 0; i < rows; i++) {
           const tok = r0 + i;
-          if (!active[tok]) continue;
-          const at = i * V + tg[tok]!;
+          const t = tg[tok]! - v0;
+          if (!active[tok] || t < 0 || t >= cols) continue;
+          const at = i * cols + t;
           L[at] = L[at]! - gs[tok]!;
         }
-        if (dxs) mm.matmul(L, ws, dxs.subarray(r0 * C, (r0 + rows) * C), rows, C, V);
-        if (dws) mm.matmul(L, xc, dws, V, C, rows, { transA: true, accumulate: true });
+      };
+      if (kept) {
+        // The logits kept by forward, row chunk by row chunk (dlogits overwrite them: backward
+        // runs once per graph).
+        rowScratch(R);
+        dws?.fill(0);
+        for (let r0 = 0; r0 < N; r0 += R) {
+          const rows = Math.min(R, N - r0);
+          const xc = xs.subarray(r0 * C, (r0 + rows) * C);
+          const L = kept.subarray(r0 * V, (r0 + rows) * V);
+          dlogits(L, r0, rows, 0, V);
+          if (dxs) mm.matmul(L, ws, dxs.subarray(r0 * C, (r0 + rows) * C), rows, C, V);
+          if (dws) mm.matmul(L, xc, dws, V, C, rows, { transA: true, accumulate: true });
+        }
+      } else {
+        // Recomputed block by block of vocabulary columns; each block's rows of dW written by
+        // one product over the block's tokens (accumulated only across blocks of tokens).
+        const ch = chunking(N, V, chunkFloats, minChunkColumns);
+        rowScratch(ch.rows);
+        for (let r0 = 0; r0 < N; r0 += ch.rows) {
+          const rows = Math.min(ch.rows, N - r0);
+          const xc = xs.subarray(r0 * C, (r0 + rows) * C);
+          const dxc = dxs?.subarray(r0 * C, (r0 + rows) * C);
+          for (let v0 = 0; v0 < V; v0 += ch.cols) {
+            const cols = Math.min(ch.cols, V - v0);
+            const wc = ws.subarray(v0 * C, (v0 + cols) * C);
+            const L = logitsScratch(rows * cols);
+            mm.matmul(xc, wc, L, rows, cols, C, { transB: true });
+            dlogits(L, r0, rows, v0, cols);
+            if (dxc) mm.matmul(L, wc, dxc, rows, C, cols, { accumulate: v0 > 0 });
+            if (dws) {
+              mm.matmul(L, xc, dws.subarray(v0 * C, (v0 + cols) * C), cols, C, rows, {
+                transA: true,
+                accumulate: r0 > 0,
+              });
+            }
+          }
+        }
       }
       if (dwOut && dws !== dwOut) dwOut.set(dws!);
       g.dispose();
