@@ -6,9 +6,38 @@ JSON line {"ms": median wall ms per step, "cpuMs": median process CPU ms per ste
 round by round on a shared machine. The block mirrors the Node one (and shared/bench's GPT):
 LayerNorm, fused qkv with bias, causal softmax attention, projection, LayerNorm, MLP with
 GELU-tanh; loss = mean(y^2); fp32.
+
+Allocator: as ../../../../shared/bench/torch_gpt_bench.py, the script re-executes itself once
+under jemalloc with memory retained when Debian's libjemalloc2 is installed (PyTorch CPU users
+preload jemalloc or tcmalloc: with glibc malloc its per-step buffers are mapped afresh every
+step, and a fresh page costs a slow fault on these VMs), and names the allocator in each answer.
+LRW_BENCH_ALLOCATOR=system keeps glibc malloc.
 """
-import json, math, statistics, sys, time
-import torch
+import json, math, os, statistics, sys, time
+
+JEMALLOC_PATHS = ("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2")
+JEMALLOC_CONF = "retain:true,dirty_decay_ms:-1,muzzy_decay_ms:-1"
+
+
+def allocator():
+    """Re-execute once under jemalloc (memory retained) unless told not to; return its name."""
+    if os.environ.get("LRW_BENCH_ALLOCATOR", "jemalloc") == "system":
+        return "system"
+    if "jemalloc" in os.environ.get("LD_PRELOAD", ""):
+        return "jemalloc-retain" if os.environ.get("MALLOC_CONF") == JEMALLOC_CONF else "jemalloc"
+    lib = next((p for p in JEMALLOC_PATHS if os.path.exists(p)), None)
+    if lib is None:
+        print("torch_block.py: libjemalloc2 not installed; PyTorch runs on glibc malloc and may be "
+              "slower than it really is (apt-get install libjemalloc2)", file=sys.stderr)
+        return "system"
+    preload = ":".join(filter(None, (lib, os.environ.get("LD_PRELOAD"))))
+    env = dict(os.environ, LD_PRELOAD=preload, MALLOC_CONF=JEMALLOC_CONF)
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
+ALLOCATOR = allocator()
+
+import torch  # noqa: E402  (after the re-exec, so the allocator is in place before torch loads)
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -58,4 +87,4 @@ for line in sys.stdin:
         step()
         ts.append((time.perf_counter() - t0) * 1000)
         cs.append((time.process_time() - c0) * 1000)
-    print(json.dumps({"ms": statistics.median(ts), "cpuMs": statistics.median(cs), "torch": torch.__version__}), flush=True)
+    print(json.dumps({"ms": statistics.median(ts), "cpuMs": statistics.median(cs), "torch": torch.__version__, "allocator": ALLOCATOR}), flush=True)

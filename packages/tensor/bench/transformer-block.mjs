@@ -138,6 +138,7 @@ function timeSteps(step, reps) {
 // pthreads ignore torch.set_num_threads, so each process pins them with OPENBLAS_NUM_THREADS
 // (without it the "1 thread" peer ran its products on both cores).
 let torch;
+let peerAllocator = 'n/a';
 if (withTorch) {
   const peers = new Map();
   const peer = (threads) => {
@@ -167,7 +168,9 @@ if (withTorch) {
       child.stdin.write(`${JSON.stringify({ ...cfg, threads, reps })}\n`);
       const { value, done } = await lines.next();
       if (done) throw new Error('torch_block.py exited (is python3-torch installed?)');
-      return JSON.parse(value);
+      const answer = JSON.parse(value);
+      peerAllocator = answer.allocator ?? 'system';
+      return answer;
     },
     close: () => {
       for (const { child } of peers.values()) child.stdin.end();
@@ -195,7 +198,7 @@ for (const cfg of CONFIGS) {
   const tps = (rs, k) => (cfg.B * cfg.T) / (median(rs.map((r) => r[k])) / 1000);
   const ref = times.get('cpu-reference');
   console.log(
-    `\ntransformer block fwd+bwd, ${cfg.label}; medians of ${ROUNDS} rounds; wall tokens/s and tokens per CPU-second`,
+    `\ntransformer block fwd+bwd, ${cfg.label}; medians of ${ROUNDS} rounds; wall tokens/s and tokens per CPU-second; PyTorch's allocator: ${peerAllocator}${peerAllocator.startsWith('jemalloc') || !torch ? '' : ' (NOT jemalloc: apt-get install libjemalloc2; the ratios overstate us)'}`,
   );
   console.log(
     '| contender | threads | tokens/s (wall) | tokens/CPU-s | vs reference (CPU-s) | vs PyTorch, same threads (wall / CPU-s) |',

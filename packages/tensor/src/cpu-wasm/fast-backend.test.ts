@@ -26,12 +26,23 @@ registerBackend('cpu-fast-heap', () =>
   }),
 );
 // The wasm gemm with ArrayBuffer storage even where the native BLAS is installed (the default
-// 'cpu' uses OpenBLAS then, see src/cpu-blas/).
+// 'cpu' uses OpenBLAS then, see src/cpu-blas/; and its tensors live in the wasm heap).
 registerBackend('cpu-wasm-only', () =>
   createFastCpuBackend({
     name: 'cpu-wasm-only',
+    storage: 'array-buffer',
     blas: 'off',
     wasmKernels: wasmKernelsOf(getBackend('cpu')),
+  }),
+);
+// Default ('auto') storage over a heap capped at 32 MiB: tensors fill it up to 16 MiB (the
+// kernels' own scratch takes ~7), later ones overflow into ArrayBuffers, and ops mix both.
+const SMALL_HEAP = 32 << 20;
+registerBackend('cpu-small-heap', () =>
+  createFastCpuBackend({
+    name: 'cpu-small-heap',
+    blas: 'off',
+    wasm: { threads: 1, maximumMemoryBytes: SMALL_HEAP },
   }),
 );
 
@@ -130,6 +141,49 @@ describe('default cpu backend', () => {
   it('LRW_TENSOR_CPU selects the reference kernels, and rejects unknown values', () => {
     expect(wasmKernelsOf(createDefaultCpuBackend('reference'))).toBeUndefined();
     expect(() => createDefaultCpuBackend('gpu')).toThrow(/LRW_TENSOR_CPU=gpu.*'reference'/);
+  });
+
+  it("default storage keeps tensors in the heap while it has room, then in ArrayBuffers; 'wasm-heap' throws instead", async () => {
+    const be = (await loadBackend('cpu-small-heap')) as CpuBackend;
+    const heap = wasmKernelsOf(be)!.heap;
+    const n = 1 << 20; // 4 MiB each: at most 2 fit below 16 MiB besides the kernels' scratch
+    const ts = Array.from({ length: 6 }, (_, i) =>
+      tensor(
+        Float32Array.from({ length: n }, (_, j) => i + j / n),
+        { backend: 'cpu-small-heap' },
+      ),
+    );
+    const inHeap = ts.map((t) => heap.contains(be.array(t.view())));
+    expect(inHeap[0]).toBe(true);
+    expect(inHeap.at(-1)).toBe(false);
+    // add on the wasm kernel with one operand in the heap and one outside, and a product.
+    const sum = ts[0]!.add(ts[5]!).dataSync();
+    for (const j of [0, 1, n - 1]) expect(sum[j]).toBeCloseTo(5 + (2 * j) / n, 5);
+    const a = ts[0]!.reshape([1024, 1024]);
+    const b = ts[5]!.reshape([1024, 1024]);
+    const got = a.matmul(b).dataSync();
+    const av = a.dataSync();
+    const bv = b.dataSync();
+    for (const [i, j] of [
+      [3, 7],
+      [1023, 1000],
+    ] as const) {
+      let want = 0;
+      for (let k = 0; k < 1024; k++) want += av[i * 1024 + k]! * bv[k * 1024 + j]!;
+      expect(Math.abs(got[i * 1024 + j]! - want)).toBeLessThan(1e-4 * Math.abs(want));
+    }
+    for (const t of [...ts, a, b]) t.dispose();
+    // Freed heap blocks are reused; ArrayBuffer blocks are left to the garbage collector.
+    be.emptyPool();
+    const again = tensor(new Float32Array(n), { backend: 'cpu-small-heap' });
+    expect(heap.contains(be.array(again.view()))).toBe(true);
+    again.dispose();
+    const strict = createFastCpuBackend({
+      storage: 'wasm-heap',
+      blas: 'off',
+      wasm: { threads: 1, maximumMemoryBytes: SMALL_HEAP },
+    });
+    expect(() => strict.alloc(2 * SMALL_HEAP)).toThrow(/wasm heap exhausted/);
   });
 
   it('refuses heap storage on a private (non-shared) wasm memory with a clear message', () => {

@@ -4,6 +4,7 @@
 // the full default backend are added above the Tensor class, in fast-backend.ts.
 import type { Backend } from '../backend.js';
 import {
+  allocateArrayBufferBlock,
   type CpuBackend,
   type CpuBackendOptions,
   type CpuBlock,
@@ -21,7 +22,7 @@ import {
 } from './wasm-kernels.js';
 
 /** Where a fast backend keeps tensor bytes. */
-export type CpuStorage = 'wasm-heap' | 'array-buffer';
+export type CpuStorage = 'auto' | 'wasm-heap' | 'array-buffer';
 
 /** Whether a fast backend uses the native BLAS (see `FastCpuKernelOptions.blas`). */
 export type BlasMode = 'auto' | 'off' | 'required';
@@ -35,12 +36,15 @@ export interface FastCpuKernelOptions extends CpuBackendOptions {
   /** Options for the kernels created when `wasmKernels` is absent. */
   wasm?: WasmKernelsOptions;
   /**
-   * 'array-buffer' (default): ordinary ArrayBuffers; each product copies its operands into the
-   * kernels' memory and the result out (O(MK + KN + MN) next to O(MNK) work), no size cap.
-   * 'wasm-heap': every tensor lives in the kernels' shared memory, so gemm and its workers read
-   * operands in place, capped at 4 GiB in all (wasm32). Measured end to end on a transformer
-   * block (bench/transformer-block.mjs), the JavaScript kernels run ~12% slower over the shared
-   * buffer at C=128 and the saved copies gain ~4% at C=384, so copies are the default.
+   * 'auto' (default): tensors live in the kernels' shared memory up to half its maximum (wasm32:
+   * 4 GiB, `wasm.maximumMemoryBytes`), so the wasm kernels and gemm read and write them in
+   * place; beyond that, new tensors go to ordinary ArrayBuffers (the kernels copy them into the
+   * other half and back, as with 'array-buffer'). Without a shared memory (a browser page that
+   * is not cross-origin isolated), 'array-buffer'.
+   * 'wasm-heap': every tensor in the shared memory; an allocation beyond its 4 GiB throws.
+   * 'array-buffer': ordinary ArrayBuffers; every wasm kernel copies its operands into the
+   * kernels' memory and its result out. Measured on GPT-2 training steps (nano, micro; 2026-12-07)
+   * the copies cost 5-15% of a step against 'auto'.
    */
   storage?: CpuStorage;
   /**
@@ -106,15 +110,25 @@ export function wasmElementwiseOf(backend: Backend): WasmKernels | undefined {
   return elementwiseOf.get(backend) ?? wasmOf.get(backend);
 }
 
-/** Blocks allocated in `mm.heap` (views over the shared memory at the block's offset). */
-export function wasmHeapBlocks(mm: WasmKernels): {
+/**
+ * Blocks allocated in `mm.heap` (views over the shared memory at the block's offset). With
+ * `overflow`, blocks fill the heap up to half its maximum, and later ones are ordinary
+ * ArrayBuffer blocks: the other half stays free for the kernels to stage those operands in.
+ */
+export function wasmHeapBlocks(
+  mm: WasmKernels,
+  options: { overflow?: boolean } = {},
+): {
   allocateBlock(bytes: number): CpuBlock;
   releaseBlock(block: CpuBlock): void;
 } {
   const heap = mm.heap;
+  const overflowAt = options.overflow ? heap.maximumBytes / 2 : undefined;
   return {
     allocateBlock(bytes) {
-      const ptr = heap.allocBytes(bytes);
+      const ptr =
+        overflowAt === undefined ? heap.allocBytes(bytes) : heap.allocBytesBelow(bytes, overflowAt);
+      if (ptr === undefined) return allocateArrayBufferBlock(bytes);
       const buffer = heap.memory.buffer;
       return {
         u8: new Uint8Array(buffer, ptr, bytes),
@@ -123,7 +137,7 @@ export function wasmHeapBlocks(mm: WasmKernels): {
       };
     },
     releaseBlock(block) {
-      heap.freeBytes(block.u8.byteOffset);
+      if (heap.contains(block.u8)) heap.freeBytes(block.u8.byteOffset);
     },
   };
 }
@@ -154,7 +168,8 @@ export function createFastCpuKernels(options: FastCpuKernelOptions = {}): FastCp
     blas = loaded.provider;
   }
   const mm = wasmKernels ?? createWasmKernelsSync(wasm);
-  const placement = storage ?? 'array-buffer';
+  const placement =
+    (storage ?? 'auto') === 'auto' ? (mm.heap.shared ? 'auto' : 'array-buffer') : storage!;
   if (placement === 'wasm-heap' && !mm.heap.shared) {
     throw new Error(
       "storage: 'wasm-heap' needs a shared WebAssembly memory (views of a private one detach " +
@@ -167,7 +182,7 @@ export function createFastCpuKernels(options: FastCpuKernelOptions = {}): FastCp
       ? createWasmKernelsSync({ threads: 1, sharedMemory: false })
       : mm;
   const backend = createCpuBackend({
-    ...(placement === 'wasm-heap' && wasmHeapBlocks(mm)),
+    ...(placement !== 'array-buffer' && wasmHeapBlocks(mm, { overflow: placement === 'auto' })),
     ...cpuOptions,
     kernels: {
       add: wasmBinaryKernel(ew, 'add', cpuReferenceKernels.add!),

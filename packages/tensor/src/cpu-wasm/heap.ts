@@ -66,6 +66,16 @@ export class WasmHeap {
     return ptr;
   }
 
+  /**
+   * As `allocBytes`, but only where the block is reused from a free list or ends at or below
+   * byte `limit`; else undefined (nothing allocated).
+   */
+  allocBytesBelow(bytes: number, limit: number): number | undefined {
+    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    if (!this.freeLists.get(size)?.length && this.top + size > limit) return undefined;
+    return this.allocBytes(bytes);
+  }
+
   /** Returns a block from `allocBytes` (or a view from `alloc`) to the heap. */
   freeBytes(ptr: number): void {
     const size = this.live.get(ptr);
