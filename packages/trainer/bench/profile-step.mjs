@@ -112,7 +112,8 @@ for (const op of [
   if (!r) continue;
   const wrapped = {
     ...r,
-    forward: (inputs, attrs, ctx) => timed(`routine ${op} forward`, () => r.forward(inputs, attrs, ctx)),
+    forward: (inputs, attrs, ctx) =>
+      timed(`routine ${op} forward`, () => r.forward(inputs, attrs, ctx)),
   };
   Object.setPrototypeOf(wrapped, Object.getPrototypeOf(r));
   if (r.backward)
