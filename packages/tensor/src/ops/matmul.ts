@@ -5,6 +5,25 @@ import { broadcastShapes, broadcastStrides, formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { sumTo } from './sum-to.js';
 
+/**
+ * Whether `t`'s last two axes are a transposed contiguous matrix (a `w.mT` view of a [N, K]
+ * weight): column-major, both extents > 1.
+ */
+function transposedLayout(t: Tensor): boolean {
+  const r = t.rank;
+  const [R, S] = t.shape.slice(r - 2) as [number, number];
+  return R > 1 && S > 1 && t.strides[r - 2] === 1 && t.strides[r - 1] === R;
+}
+
+const swapLast = (shape: readonly number[]): number[] => [
+  ...shape.slice(0, -2),
+  shape.at(-1)!,
+  shape.at(-2)!,
+];
+
+/** Per recorded product: whether a and b were transposed views (read by the gradient rule). */
+const layouts = new WeakMap<object, [boolean, boolean]>();
+
 const matmulOp = defineOp<Record<string, never>>({
   name: 'matmul',
   kind: 'primitive',
@@ -48,13 +67,27 @@ const matmulOp = defineOp<Record<string, never>>({
     });
     // dA = g B^T needs B; dB = A^T g needs A: keep only what a wanted gradient reads.
     ctx.save(ctx.needsGrad[1] ? a : undefined, ctx.needsGrad[0] ? b : undefined);
+    if (ctx.recording) layouts.set(ctx, [transposedLayout(a), transposedLayout(b)]);
     return out;
   },
   backward: (g, ctx) => {
     const [a, b] = ctx.saved;
+    // An operand read through a transposed view (`x.matmul(w.mT)`, w [N, K] contiguous) gets its
+    // gradient in the same layout, (B g^T)^T or (g^T A)^T: the transpose's own backward then
+    // hands the weight a contiguous gradient instead of a strided one to copy.
+    const [ia, ib] = ctx.inputShapes as [readonly number[], readonly number[]];
+    const [aT, bT] = layouts.get(ctx) ?? [false, false];
     return [
-      ctx.needsGrad[0] ? sumTo(g.matmul(b.mT), ctx.inputShapes[0]) : null,
-      ctx.needsGrad[1] ? sumTo(a.mT.matmul(g), ctx.inputShapes[1]) : null,
+      ctx.needsGrad[0]
+        ? aT
+          ? sumTo(b.matmul(g.mT), swapLast(ia)).mT
+          : sumTo(g.matmul(b.mT), ia)
+        : null,
+      ctx.needsGrad[1]
+        ? bT
+          ? sumTo(g.mT.matmul(a), swapLast(ib)).mT
+          : sumTo(a.mT.matmul(g), ib)
+        : null,
     ];
   },
 });
