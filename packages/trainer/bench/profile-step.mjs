@@ -2,10 +2,11 @@
 // losses, weights, backward, clip, AdamW) on @lrw/tensor's cpu backend, beside PyTorch's own
 // profile of the same step (bench/torch_profile_step.py, torch.autograd.profiler, jemalloc).
 // Ours is measured by wrapping the backend's kernel dispatch (`run`), each fused routine's
-// forward and backward, and buffer alloc/free with process-CPU-time timers (exclusive time: a
-// routine's inner kernels count for the kernel); what is left of the step is the op layer above
-// the kernels (autograd tape, views, broadcasting, dispatch) and the trainer. The timers
-// themselves cost ~1 us per call: compare the shares, not the step time, with the bench's.
+// forward and backward, and buffer alloc/free with wall-clock timers (exclusive time: a routine's
+// inner kernels count for the kernel), scaled by the step's process CPU time / wall time so that
+// time other tenants take is spread evenly; what is left of the step is the op layer above the
+// kernels (autograd tape, views, broadcasting, dispatch) and the trainer. The timers cost well
+// under 1 us per call: compare the shares, not the step time, with the bench's.
 // PyTorch's figures are its profiler's self CPU time per aten op (wall clock of its thread).
 //
 //   node bench/profile-step.mjs [--models nano,micro,tiny] [--steps 5] [--threads 1] [--detail]
@@ -38,9 +39,11 @@ const T = 128;
 const cpu = getBackend('cpu');
 blasProviderOf(cpu)?.setThreads(threads);
 
-// ---- timers: exclusive process CPU time per label (time descheduled by other tenants of a
-// shared machine does not count) ----
-const clock = () => {
+// ---- timers: exclusive time per label, on the cheap wall clock (process.cpuUsage costs a
+// system call, tens of us on these VMs: more than many kernels); each step's labels are then
+// scaled by its CPU / wall time, as PyTorch's below ----
+const clock = () => performance.now();
+const cpuClock = () => {
   const c = process.cpuUsage();
   return (c.user + c.system) / 1000;
 };
@@ -172,12 +175,15 @@ async function profileOurs(name) {
   const runs = [];
   for (let i = 0; i < 2 + steps; i++) {
     acc = new Map();
+    const c0 = cpuClock();
     const t0 = clock();
     enter('op layer, autograd, trainer (rest)');
     await trainer.trainStep();
     leave();
-    const ms = clock() - t0;
-    if (i >= 2) runs.push({ ms, acc });
+    const wallMs = clock() - t0;
+    const ms = cpuClock() - c0;
+    for (const [k, v] of acc) acc.set(k, (v * ms) / wallMs);
+    if (i >= 2) runs.push({ ms, wallMs, acc });
   }
   trainer.close();
   model.dispose();
@@ -206,6 +212,43 @@ function profileTorch(name) {
   return JSON.parse(r.stdout.trim().split('\n').at(-1));
 }
 
+// Where each side's time goes, in the same categories. PyTorch's vocabulary head is its
+// products and log-softmax with the vocabulary among their shapes; its attention is bmm,
+// softmax and the mask; ours are the fused routines.
+function ourCategory(label) {
+  if (label.startsWith('routine linearCrossEntropy')) return 'vocabulary head + cross-entropy';
+  if (label.startsWith('routine scaledDotProductAttention'))
+    return 'attention (products, mask, softmax)';
+  if (label.startsWith('matmul')) return 'other products (linear layers)';
+  if (label.startsWith('routine adamwStep')) return 'AdamW';
+  if (label === 'alloc/free') return 'allocation';
+  if (label.startsWith('kernel copy') || label.startsWith('kernel fill')) return 'copies, fills';
+  if (label.startsWith('op layer')) return 'op layer, autograd, trainer (rest)';
+  return 'elementwise, norms, reductions, indexing';
+}
+function torchCategory([name, , , shapes], vocab) {
+  const hasVocab = JSON.stringify(shapes ?? []).includes(String(vocab));
+  if (
+    /log_softmax|nll_loss|cross_entropy/.test(name) ||
+    (hasVocab && /::(mm|addmm|matmul)$/.test(name))
+  )
+    return 'vocabulary head + cross-entropy';
+  if (/::(bmm|_softmax|_softmax_backward_data|masked_fill_?)$/.test(name))
+    return 'attention (products, mask, softmax)';
+  if (/::(mm|addmm)$/.test(name)) return 'other products (linear layers)';
+  if (/Optimizer|addcdiv|addcmul|lerp|_foreach|sqrt/.test(name)) return 'AdamW';
+  if (/::(empty|empty_strided|resize_)/.test(name)) return 'allocation';
+  if (/::(copy_|fill_|zero_|zeros|cat|clone|contiguous|_to_copy)$/.test(name))
+    return 'copies, fills';
+  if (
+    /^aten::(gelu|native_layer_norm|add|mul|div|sum|sub|neg|embedding|index|norm|mean|where|clamp|max|min|exp|log|pow|rsub|scatter|gather)/.test(
+      name,
+    )
+  )
+    return 'elementwise, norms, reductions, indexing';
+  return 'op layer, autograd, trainer (rest)';
+}
+
 const pct = (x, total) => `${((100 * x) / total).toFixed(1)}%`;
 console.log(
   `ours: cpu provider ${cpuProvider(cpu)}, ${threads} thread(s); B=${B}, T=${T}; the median of ${steps} profiled steps; ${new Date().toISOString()}`,
@@ -213,11 +256,41 @@ console.log(
 for (const name of models) {
   const ours = await profileOurs(name);
   const rows = [...ours.acc].sort((a, b) => b[1] - a[1]);
-  console.log(`\n## ${name}: ours, step ${ours.ms.toFixed(1)} CPU-ms (timed)`);
+  console.log(
+    `\n## ${name}: ours, step ${ours.ms.toFixed(1)} CPU-ms (${ours.wallMs.toFixed(1)} ms wall, timed); labels x ${(ours.ms / ours.wallMs).toFixed(2)}`,
+  );
   for (const [label, ms] of rows.slice(0, Number(args.top ?? 25))) {
     console.log(`  ${ms.toFixed(2).padStart(9)} ms ${pct(ms, ours.ms).padStart(6)}  ${label}`);
   }
   const t = 'no-torch' in args ? undefined : profileTorch(name);
+  const cats = new Map();
+  for (const [label, ms] of ours.acc) {
+    const c = ourCategory(label);
+    cats.set(c, [(cats.get(c)?.[0] ?? 0) + ms, 0]);
+  }
+  if (t) {
+    const scale = t.step_cpu_ms / t.step_ms;
+    let named = 0;
+    for (const op of t.ops) {
+      const c = torchCategory(op, TRAINER_MODELS[name].vocabSize);
+      const e = cats.get(c) ?? [0, 0];
+      e[1] += op[1] * scale;
+      named += op[1] * scale;
+      cats.set(c, e);
+    }
+    // What the profiler's op self times do not cover (Python, the autograd engine between ops).
+    const rest = cats.get('op layer, autograd, trainer (rest)') ?? [0, 0];
+    rest[1] += Math.max(0, t.step_cpu_ms - named);
+    cats.set('op layer, autograd, trainer (rest)', rest);
+  }
+  console.log(`\n| ${name}: CPU-ms per step | ours | PyTorch |`);
+  console.log('| --- | --- | --- |');
+  for (const [c, [o, p]] of [...cats].sort((a, b) => b[1][0] - a[1][0])) {
+    console.log(
+      `| ${c} | ${o.toFixed(1)} (${pct(o, ours.ms)}) | ${t ? `${p.toFixed(1)} (${pct(p, t.step_cpu_ms)})` : 'n/a'} |`,
+    );
+  }
+  console.log(`| step | ${ours.ms.toFixed(1)} | ${t ? t.step_cpu_ms.toFixed(1) : 'n/a'} |`);
   if (t) {
     // The profiler clocks wall time: scaled by the step's CPU / wall time, so that time other
     // tenants took from the process is spread evenly instead of landing on whichever op ran.

@@ -4,7 +4,7 @@ same step: forward, per-sample losses, backward, clip, AdamW), beside bench/prof
 
 Imports the shared script (which re-executes this process under jemalloc when libjemalloc2 is
 installed) and prints one JSON line: {"allocator", "step_ms", "step_cpu_ms", "ops": [[name,
-self_ms, calls]]}: the profiler's self time of each aten op (its thread's wall clock) in the step
+self_ms, calls, input_shapes]]} (grouped by op and input shapes): the profiler's self time of each aten op (its thread's wall clock) in the step
 of median process CPU time among --steps profiled steps.
   /usr/bin/python3 torch_profile_step.py --vocab 257 --layers 4 --heads 4 --embd 128
 """
@@ -44,11 +44,12 @@ for _ in range(a.warmup):
     step()
 runs = []
 for _ in range(a.steps):
-    with torch.autograd.profiler.profile() as prof:
+    with torch.autograd.profiler.profile(record_shapes=True) as prof:
         t0, c0 = time.perf_counter(), time.process_time()
         step()
         ms, cpu_ms = (time.perf_counter() - t0) * 1e3, (time.process_time() - c0) * 1e3
-    ops = [[e.key, e.self_cpu_time_total / 1e3, e.count] for e in prof.key_averages()]
+    ops = [[e.key, e.self_cpu_time_total / 1e3, e.count, e.input_shapes]
+           for e in prof.key_averages(group_by_input_shape=True)]
     runs.append((cpu_ms, ms, ops))
 runs.sort(key=lambda r: r[0])
 cpu_ms, ms, ops = runs[len(runs) // 2]
