@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Dataset, TokenStream } from '@lrw/data';
 import { type CausalLM, createModel, type ModelConfig } from '@lrw/models';
-import { concat, noGrad, type Tensor, tensor, tidy } from '@lrw/tensor';
+import { noGrad, tensor, tidy } from '@lrw/tensor';
 import { CheckpointStore } from './checkpoint-store.js';
 import type { TrainerConfig } from './config.js';
 import { alignmentScores, dogeUpdate, doremiUpdate, excessLosses } from './domain-updates.js';

@@ -9,7 +9,7 @@ import {
   type TemperatureScheduleConfig,
   temperatureSchedule,
 } from '@lrw/strategies';
-import { concat, noGrad, type Tensor, tensor, tidy } from '@lrw/tensor';
+import { noGrad, type Tensor, tensor, tidy } from '@lrw/tensor';
 import { AdamW, type AdamWState } from './adamw.js';
 import { writeBytesAtomic } from './atomic-write.js';
 import { modelBackend } from './backend.js';
