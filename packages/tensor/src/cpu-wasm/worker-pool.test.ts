@@ -104,9 +104,16 @@ describe('GemmWorkerPool lifecycle', () => {
   });
 
   it('reports a worker trap as an error instead of hanging, then keeps serving', async () => {
-    // 32 pages = 2 MiB: room for one gemm scratch block (1.2 MiB) at 64 KiB.
-    const memory = new wasm.Memory({ initial: 32, maximum: 32, shared: true });
+    // Room for the operands below 64 KiB and one gemm scratch block (the kernel's own size) above.
     const module = await compileKernel('simdShared');
+    const probe = new wasm.Memory({ initial: 1, maximum: 1, shared: true });
+    const scratchBytes = (
+      new wasm.Instance(module, { env: { memory: probe } }).exports as {
+        gemmScratchBytes(): number;
+      }
+    ).gemmScratchBytes();
+    const pages = 1 + Math.ceil(scratchBytes / 65536);
+    const memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
     const pool = await GemmWorkerPool.create(module, memory, [65536]);
     const calls: [number, number][] = [];
     const nap = new Int32Array(new SharedArrayBuffer(4));
@@ -120,9 +127,10 @@ describe('GemmWorkerPool lifecycle', () => {
       firstOfRun = false;
     };
     try {
-      // Pointers beyond the 2 MiB memory make the kernel trap inside the worker; the local
-      // share records its rows without computing, so only the worker can fail.
-      const bad: GemmCall = [1 << 22, 1 << 22, 1 << 22, 64, 8, 8, 0, 1, 0, 0, 0];
+      // Pointers beyond the memory make the kernel trap inside the worker; the local share
+      // records its rows without computing, so only the worker can fail.
+      const beyond = pages * 65536 + (1 << 20);
+      const bad: GemmCall = [beyond, beyond, beyond, 64, 8, 8, 0, 1, 0, 0, 0];
       let threw = false;
       // On a busy machine the caller may claim every chunk first: retry until the worker ran one.
       for (let i = 0; i < 12 && !threw; i++) {
@@ -136,11 +144,29 @@ describe('GemmWorkerPool lifecycle', () => {
         }
       }
       expect(threw).toBe(true);
+      // Then a valid product of 8 rows in 2 chunks, the caller's first chunk napping long
+      // enough for the worker to take the other: the worker computes its rows correctly.
       calls.length = 0;
-      firstOfRun = false;
-      const good: GemmCall = [0, 1024, 2048, 4, 4, 4, 0, 1, 0, 0, 0];
-      pool.run(good, { rows: 4, cols: 4, chunkRows: 4, chunkCols: 4 }, local);
-      expect(calls.length).toBeLessThanOrEqual(1);
+      firstOfRun = true;
+      napMs = 200;
+      const f32 = new Float32Array(memory.buffer);
+      const [m, n, k] = [8, 4, 4];
+      for (let i = 0; i < m * k; i++) f32[i] = (i % 7) - 3; // A at byte 0
+      for (let i = 0; i < k * n; i++) f32[256 + i] = (i % 5) - 2; // B at byte 1024
+      f32.fill(Number.NaN, 512, 512 + m * n); // C at byte 2048
+      const good: GemmCall = [0, 1024, 2048, m, n, k, 0, 1, 0, 0, 0];
+      pool.run(good, { rows: m, cols: n, chunkRows: 4, chunkCols: n }, local);
+      expect(calls.length).toBeLessThanOrEqual(2);
+      const workerRows = [0, 4].filter((r0) => !calls.some(([c0]) => c0 === r0));
+      for (const r0 of workerRows) {
+        for (let i = r0; i < r0 + 4; i++) {
+          for (let j = 0; j < n; j++) {
+            let want = 0;
+            for (let p = 0; p < k; p++) want += f32[i * k + p]! * f32[256 + p * n + j]!;
+            expect(f32[512 + i * n + j]).toBe(want);
+          }
+        }
+      }
     } finally {
       await pool.close();
     }
