@@ -13,8 +13,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findMpirun, mpiAvailability, mpirunArgs } from '@lrw/mpi';
 import { preset } from '@lrw/models';
+import { findMpirun, mpiAvailability, mpirunArgs } from '@lrw/mpi';
 
 const opt = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
