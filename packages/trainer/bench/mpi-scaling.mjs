@@ -3,13 +3,17 @@
 // process of global batch 8 against 2 ranks of 4 (mpirun -np 2, 1 OpenBLAS thread per process),
 // alternated and repeated; prints the speedup (2 ranks / 1 process) per model. Scaling
 // efficiency is speedup / 2. Needs mpirun and the @lrw/mpi addon (skips without).
+// Its peer, interleaved with it in the same run: PyTorch DistributedDataParallel over gloo
+// (bench/torch_ddp_bench.py: the same model, step, batches and threads, 1 plain process against
+// 2 ranks on localhost), skipped with the reason when /usr/bin/python3 has no torch.
 //
-//   node bench/mpi-scaling.mjs [--models nano,micro] [--steps 8] [--repeats 2]
-import { execFileSync } from 'node:child_process';
+//   node bench/mpi-scaling.mjs [--models nano,micro] [--steps 8] [--repeats 3] [--no-torch]
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { preset } from '@lrw/models';
 import { findMpirun, mpiAvailability, mpirunArgs } from '@lrw/mpi';
 
 const opt = (name, fallback) => {
@@ -19,7 +23,7 @@ const opt = (name, fallback) => {
 const models = opt('models', 'nano,micro').split(',');
 const steps = opt('steps', '8');
 const warmup = '2';
-const repeats = Number(opt('repeats', '2'));
+const repeats = Number(opt('repeats', '3'));
 const mpirun = findMpirun();
 const mpi = mpiAvailability();
 if (!mpirun || !mpi.available) {
@@ -58,23 +62,65 @@ const once = (np, model) => {
         });
   return JSON.parse(text.trim().split('\n').at(-1));
 };
+const python = '/usr/bin/python3';
+const torchScript = fileURLToPath(new URL('./torch_ddp_bench.py', import.meta.url));
+/** One PyTorch run: {tokensPerSecond} or {skipped: reason}. */
+const torchOnce = (np, model) => {
+  const c = preset(`gpt2-${model}`);
+  const r = spawnSync(
+    python,
+    [
+      torchScript,
+      ...['--world', np, '--batch', 8 / np, '--steps', steps, '--warmup', warmup],
+      ...['--vocab', c.vocabSize, '--layers', c.nLayers, '--heads', c.nHeads],
+      ...['--embd', c.dModel, '--context', c.contextLength, '--seq', 64, '--threads', 1],
+    ].map(String),
+    { encoding: 'utf8' },
+  );
+  if (r.error) return { skipped: `${python}: ${r.error.message}` };
+  if (r.status !== 0) throw new Error(`torch_ddp_bench.py failed: ${r.stderr.slice(-600)}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1));
+};
+let torchSkip = process.argv.includes('--no-torch') ? '--no-torch' : undefined;
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const cell = (x, w, digits = 0) => (x === undefined ? '-' : x.toFixed(digits)).padStart(w);
 console.log(
-  `data-parallel scaling, seq 64, global batch 8, ${steps} timed steps, best of ${repeats}`,
+  `data-parallel scaling, seq 64, global batch 8, ${steps} timed steps, median of ${repeats} alternated repeats`,
 );
 console.log(
-  'model   1 process tok/s   2 ranks tok/s   speedup   efficiency   rank 0 time in MPI calls',
+  'model   ours 1 process tok/s   ours 2 ranks tok/s   ours speedup   rank 0 in MPI calls   DDP 1 process tok/s   DDP 2 ranks tok/s   DDP speedup',
 );
 for (const model of models) {
-  let one = 0;
-  let two = { tokensPerSecond: 0, commShare: 0 };
+  const runs = { one: [], two: [], comm: [], tOne: [], tTwo: [] };
   for (let r = 0; r < repeats; r++) {
-    one = Math.max(one, once(1, model).tokensPerSecond);
+    runs.one.push(once(1, model).tokensPerSecond);
     const t = once(2, model);
-    if (t.tokensPerSecond > two.tokensPerSecond) two = t;
+    runs.two.push(t.tokensPerSecond);
+    runs.comm.push(t.commShare);
+    for (const [np, into] of [
+      [1, runs.tOne],
+      [2, runs.tTwo],
+    ]) {
+      if (torchSkip) continue;
+      const p = torchOnce(np, model);
+      if (p.skipped) torchSkip = p.skipped;
+      else into.push(p.tokensPerSecond);
+    }
   }
-  const speedup = two.tokensPerSecond / one;
+  const one = median(runs.one);
+  const two = median(runs.two);
+  const tOne = runs.tOne.length ? median(runs.tOne) : undefined;
+  const tTwo = runs.tTwo.length ? median(runs.tTwo) : undefined;
   console.log(
-    `${model.padEnd(6)}  ${one.toFixed(0).padStart(17)}   ${two.tokensPerSecond.toFixed(0).padStart(13)}   ${speedup.toFixed(2).padStart(7)}   ${(speedup / 2).toFixed(2).padStart(10)}   ${(100 * two.commShare).toFixed(0).padStart(23)}%`,
+    `${model.padEnd(6)}  ${cell(one, 22)}   ${cell(two, 18)}   ${cell(two / one, 12, 2)}   ${cell(100 * median(runs.comm), 18)}%   ${cell(tOne, 19)}   ${cell(tTwo, 17)}   ${cell(tTwo && tTwo / tOne, 11, 2)}`,
+  );
+  console.log(
+    `        each run (ours 1 / ours 2 / DDP 1 / DDP 2): ${[runs.one, runs.two, runs.tOne, runs.tTwo].map((xs) => xs.map((x) => x.toFixed(0)).join(',') || '-').join(' / ')}`,
   );
 }
+if (torchSkip) console.log(`PyTorch DDP peer: skipped (${torchSkip})`);
 rmSync(root, { recursive: true, force: true });
