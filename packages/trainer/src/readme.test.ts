@@ -6,5 +6,8 @@ await testReadmeSnippets(new URL('../README.md', import.meta.url), {
   mustUse: ['compareRuns(', 'Trainer.create(', 'CheckpointStore(', 'runSimulatedRanks('],
 });
 
+// The guide the README links to with a program in it (the others hold shell sessions only).
+await testReadmeSnippets(new URL('../docs/domain-reweighting.md', import.meta.url));
+
 // The repository's README (its example uses @lrw/strategies; this package depends on all).
 await testReadmeSnippets(new URL('../../../README.md', import.meta.url));
