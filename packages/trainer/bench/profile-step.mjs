@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { createModel } from '@lrw/models';
 import { blasProviderOf, cpuProvider, getBackend } from '@lrw/tensor';
 import { parseTrainerConfig, TRAINER_MODELS, Trainer } from '../dist/index.js';
+import { randomSource } from './random-source.mjs';
 
 const args = Object.fromEntries(
   process.argv
@@ -124,29 +125,6 @@ for (const op of [
   cpu.registerRoutine(op, wrapped);
 }
 
-function randomSource(vocab) {
-  let s = 12345;
-  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0);
-  return {
-    async next() {
-      const tokens = Int32Array.from({ length: B * T }, () => next() % vocab);
-      const targets = Int32Array.from({ length: B * T }, () => next() % vocab);
-      return {
-        tokens,
-        targets,
-        mask: new Float32Array(B * T).fill(1),
-        domainIds: new Int32Array(B),
-        batchSize: B,
-        seqLen: T,
-      };
-    },
-    state: () => ({ s }),
-    load: (st) => {
-      s = st.s;
-    },
-  };
-}
-
 async function profileOurs(name) {
   const modelConfig = {
     ...TRAINER_MODELS[name],
@@ -167,7 +145,7 @@ async function profileOurs(name) {
   const trainer = await Trainer.create({
     config,
     model,
-    train: randomSource(modelConfig.vocabSize),
+    train: randomSource(modelConfig.vocabSize, B, T),
     domains: ['random'],
     outDir: dir,
     progress: false,

@@ -35,6 +35,7 @@ import { createModel } from '@lrw/models';
 import { computeWeights, constantTemperature, Reweighter } from '@lrw/strategies';
 import { blasProviderOf, cpuProvider, getBackend, tensor, tidy, wasmKernelsOf } from '@lrw/tensor';
 import { parseTrainerConfig, stepWeights, TRAINER_MODELS, Trainer } from '../dist/index.js';
+import { randomSource } from './random-source.mjs';
 
 const args = Object.fromEntries(
   process.argv
@@ -57,30 +58,6 @@ const torchScript = fileURLToPath(
   new URL('../../../../shared/bench/torch_gpt_bench.py', import.meta.url),
 );
 const python = '/usr/bin/python3';
-
-/** Random tokens, as the PyTorch script trains on (a deterministic LCG). */
-function randomSource(vocab) {
-  let s = 12345;
-  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0);
-  return {
-    async next() {
-      const tokens = Int32Array.from({ length: B * T }, () => next() % vocab);
-      const targets = Int32Array.from({ length: B * T }, () => next() % vocab);
-      return {
-        tokens,
-        targets,
-        mask: new Float32Array(B * T).fill(1),
-        domainIds: new Int32Array(B),
-        batchSize: B,
-        seqLen: T,
-      };
-    },
-    state: () => ({ s }),
-    load: (st) => {
-      s = st.s;
-    },
-  };
-}
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -105,7 +82,7 @@ async function ours(name, method) {
   const trainer = await Trainer.create({
     config,
     model,
-    train: randomSource(modelConfig.vocabSize),
+    train: randomSource(modelConfig.vocabSize, B, T),
     domains: ['random'],
     outDir: dir,
     progress: false,
@@ -142,7 +119,7 @@ async function modelOnly(name) {
     contextLength: Math.max(T, TRAINER_MODELS[name].contextLength),
   };
   const model = createModel(modelConfig, { seed: 0 });
-  const source = randomSource(modelConfig.vocabSize);
+  const source = randomSource(modelConfig.vocabSize, B, T);
   const times = [];
   for (let i = 0; i < warmup + steps; i++) {
     const batch = await source.next();
