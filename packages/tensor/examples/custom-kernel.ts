@@ -1,5 +1,5 @@
 // Extending a backend: a replacement kernel and a fused routine on a CPU backend, checked by the
-// shared conformance suite. The README's example, run by test/examples.test.ts.
+// shared conformance suite. The example of docs/backends.md, run by test/examples.test.ts.
 // region readme
 import {
   type CpuKernel,

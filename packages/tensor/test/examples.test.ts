@@ -37,7 +37,7 @@ describe('README fast-CPU AdamW example', () => {
   });
 });
 
-describe('README extension example (a kernel and a routine)', () => {
+describe('docs/backends.md extension example (a kernel and a routine)', () => {
   it('uses both, matches softmax, and passes the conformance checks it runs', async () => {
     const { probs, sumCalls, passed, failed } = await customCpuBackend();
     const e = [1, 2, 3].map((v) => Math.exp(v - 3));
@@ -48,10 +48,10 @@ describe('README extension example (a kernel and a routine)', () => {
     expect(passed).toBeGreaterThan(4);
   });
 
-  it('the README shows the example file verbatim', () => {
+  it('docs/backends.md shows the example file verbatim', () => {
     const ex = readFileSync(new URL('../examples/custom-kernel.ts', import.meta.url), 'utf8');
     const body = ex.slice(ex.indexOf('// region readme\n') + 17, ex.indexOf('// endregion readme'));
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    expect(readme).toContain(body.trim());
+    const guide = readFileSync(new URL('../docs/backends.md', import.meta.url), 'utf8');
+    expect(guide).toContain(body.trim());
   });
 });
