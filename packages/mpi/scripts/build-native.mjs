@@ -6,18 +6,26 @@
 //
 //   node scripts/build-native.mjs            build (skips with a reason)
 //   node scripts/build-native.mjs --strict   exit 1 instead of skipping
+//   node scripts/build-native.mjs --out F    write the addon to F (then load it with LRW_MPI_ADDON=F)
 //
-// Environment: MPICC (compiler wrapper, default mpicc), LRW_MPI_NATIVE=off (skip),
+// Environment: MPICC (compiler wrapper, default mpicc: the addon belongs to that MPI
+// implementation, and must be started by its launcher), LRW_MPI_NATIVE=off (skip),
 // NODE_INCLUDE_DIR (directory holding node_api.h).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(pkgDir, 'native', 'lrw_mpi.c');
-const outDir = join(pkgDir, 'dist', 'native');
-const out = join(outDir, 'lrw_mpi.node');
+const outFlag = process.argv.indexOf('--out');
+const out =
+  outFlag > 0 && process.argv[outFlag + 1]
+    ? resolve(process.argv[outFlag + 1])
+    : join(pkgDir, 'dist', 'native', 'lrw_mpi.node');
+const outDir = dirname(out);
+// the compiler wrapper that built `out`: another MPICC means another MPI, so a rebuild
+const builtWith = `${out}.built-with`;
 const strict = process.argv.includes('--strict');
 
 function skip(reason) {
@@ -50,12 +58,13 @@ if (!include) {
   skip("Node's headers (node_api.h) not found; set NODE_INCLUDE_DIR to their directory");
 }
 
-if (existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs) {
+const cc = process.env.MPICC || 'mpicc';
+const sameCompiler = () => existsSync(builtWith) && readFileSync(builtWith, 'utf8') === cc;
+if (existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs && sameCompiler()) {
   console.log(`build-native: ${out} is up to date`);
   process.exit(0);
 }
 
-const cc = process.env.MPICC || 'mpicc';
 const flags = ['-O2', '-fPIC', '-shared', '-std=c11', '-Wall', '-D_GNU_SOURCE', `-I${include}`];
 if (process.platform === 'darwin') flags.push('-undefined', 'dynamic_lookup');
 mkdirSync(outDir, { recursive: true });
@@ -74,4 +83,5 @@ try {
   skip(detail);
 }
 renameSync(tmp, out);
+writeFileSync(builtWith, cc);
 console.log(`build-native: built ${out} (${cc}, headers ${include})`);

@@ -9,7 +9,12 @@ export type MpiErrorCode =
   /** An MPI call returned an error. */
   | 'mpi-error'
   /** A bad argument (not a Float32Array or Float64Array, a root that is not a rank). */
-  | 'invalid-argument';
+  | 'invalid-argument'
+  /**
+   * The launcher started this process as one rank of several, but MPI sees another world (the
+   * addon was built against another MPI implementation than the launcher's).
+   */
+  | 'launcher-mismatch';
 
 /**
  * The one error class of @lrw/mpi: a message that says what went wrong and a `hint` that says

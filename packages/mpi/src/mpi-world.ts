@@ -1,4 +1,5 @@
 import { loadMpiAddon, type MpiAddon } from './binding.js';
+import { launcherWorld } from './launcher.js';
 import { MpiError } from './mpi-error.js';
 import { CollectiveWatchdog } from './watchdog.js';
 
@@ -56,10 +57,12 @@ export class MpiWorld {
         'initialise MPI once per process and finalize it at the very end.',
       );
     }
-    current = new MpiWorld(
+    const world = new MpiWorld(
       addon,
       call(() => addon.init()),
     );
+    checkLauncher(world, process.env);
+    current = world;
     return current;
   }
 
@@ -163,4 +166,31 @@ function call<T>(f: () => T): T {
       { cause: error },
     );
   }
+}
+
+/**
+ * Throws when the launcher's environment says this process is one rank of a larger job but MPI
+ * sees a different world. That happens when the addon was built against one MPI implementation
+ * and the job was started by another's launcher (Open MPI's library under MPICH's mpiexec, or the
+ * reverse): each process then initialises alone, as a world of one, and would train alone.
+ */
+export function checkLauncher(
+  world: Pick<MpiWorld, 'size' | 'rank' | 'library'>,
+  env: Record<string, string | undefined>,
+): void {
+  const launched = launcherWorld(env);
+  if (!launched || (launched.size === world.size && launched.rank === world.rank)) return;
+  const by =
+    launched.launcher === 'open-mpi'
+      ? "Open MPI's mpirun"
+      : launched.launcher === 'pmi'
+        ? 'an MPICH-style mpiexec (PMI)'
+        : "Slurm's srun";
+  throw new MpiError(
+    'launcher-mismatch',
+    `This process was started by ${by} as rank ${launched.rank} of ${launched.size}, but the MPI library of the @lrw/mpi addon (${world.library.trim().split('\n')[0]}) sees rank ${world.rank} of ${world.size}: the library is not connected to the launcher.`,
+    launched.launcher === 'slurm'
+      ? 'start with srun --mpi=pmix (or the PMI plugin your MPI was built for: srun --mpi=list), or with mpirun inside the allocation.'
+      : "start the job with the mpirun of the MPI implementation the addon was built with, or rebuild the addon with the launcher's compiler wrapper: `MPICC=<its mpicc, e.g. mpicc.mpich> node <@lrw/mpi>/scripts/build-native.mjs` (in the lrw repository: `MPICC=... npm run build`).",
+  );
 }

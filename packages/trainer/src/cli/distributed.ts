@@ -52,21 +52,20 @@ export function startDistributed(
     collective = MpiCollective.init(options);
   } catch (error) {
     if (!MpiError.isInstance(error)) throw error;
+    if (error.code === 'launcher-mismatch') {
+      // the library's own check: the launcher's world is not the one MPI sees
+      throw new CliError(
+        error.message.split('\nHINT: ')[0]!,
+        `${error.hint} Or train in one process with --distributed none.`,
+        1,
+      );
+    }
     const how = launched
       ? `this process is rank ${launched.rank} of ${launched.size} started by ${launched.launcher === 'slurm' ? 'srun' : 'mpirun'}`
       : '--distributed mpi asks for MPI';
     throw new CliError(
       `${how}, but ${error.message.split('\nHINT: ')[0]!.replace(/^MPI is not available: /, 'MPI is not available: ')}`,
       `${error.hint}; or train in one process with --distributed none.`,
-      1,
-    );
-  }
-  if (launched !== undefined && launched.size !== collective.worldSize) {
-    throw new CliError(
-      `${launched.launcher === 'slurm' ? 'srun' : 'The launcher'} started ${launched.size} processes, but MPI sees a world of ${collective.worldSize}: this MPI library is not connected to the launcher.`,
-      launched.launcher === 'slurm'
-        ? 'start with srun --mpi=pmix (or the PMI plugin your MPI was built for: srun --mpi=list), or with mpirun inside the allocation.'
-        : 'start lrw with the mpirun of the MPI library it was built against (npm run build compiles the addon with the mpicc on PATH).',
       1,
     );
   }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { addonPath, findMpirun, mpirunArgs } from '@lrw/mpi';
+import { addonPath, findMpirun, mpirunArgs, mpirunFlavour } from '@lrw/mpi';
 import { LRW_MAIN } from '../../src/cli/parallel-runs.js';
 
 /** Why the multi-rank tests cannot run here, or undefined when they can. */
@@ -28,20 +28,29 @@ export interface MpiChild {
 export function mpirunLrw(
   np: number,
   args: string[],
-  options: { tcp?: boolean; mca?: [string, string][]; program?: string } = {},
+  options: {
+    tcp?: boolean;
+    mca?: [string, string][];
+    program?: string;
+    /** Another launcher than the `mpirun` on PATH (e.g. MPICH's `mpirun.mpich`). */
+    mpirun?: string;
+    /** Variables added to this process's environment (e.g. LRW_MPI_ADDON). */
+    env?: Record<string, string>;
+  } = {},
 ): MpiChild {
   const mca = (options.mca ?? []).flatMap(([k, v]) => ['--mca', k, v]);
   const started = Date.now();
+  const mpirun = options.mpirun ?? findMpirun()!;
   const child = spawn(
-    findMpirun()!,
+    mpirun,
     [
-      ...mpirunArgs({ np, tcp: options.tcp }),
+      ...mpirunArgs({ np, tcp: options.tcp, flavour: mpirunFlavour(mpirun) }),
       ...mca,
       process.execPath,
       options.program ?? LRW_MAIN,
       ...args,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
   );
   let stdout = '';
   let stderr = '';
