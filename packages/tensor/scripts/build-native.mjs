@@ -17,6 +17,9 @@ import { fileURLToPath } from 'node:url';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(pkgDir, 'native', 'lrw_blas.c');
+// The row kernels (AVX2 + FMA through target attributes, chosen at run time) and their header.
+const sources = [source, join(pkgDir, 'native', 'lrw_rows.c')];
+const inputs = [...sources, join(pkgDir, 'native', 'lrw_rows.h')];
 const outDir = join(pkgDir, 'dist', 'native');
 const out = join(outDir, 'lrw_blas.node');
 const strict = process.argv.includes('--strict');
@@ -51,7 +54,7 @@ if (!include) {
   skip("Node's headers (node_api.h) not found; set NODE_INCLUDE_DIR to their directory");
 }
 
-if (existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs) {
+if (existsSync(out) && inputs.every((f) => statSync(out).mtimeMs >= statSync(f).mtimeMs)) {
   console.log(`build-native: ${out} is up to date`);
   process.exit(0);
 }
@@ -62,7 +65,9 @@ if (process.platform === 'darwin') flags.push('-undefined', 'dynamic_lookup');
 mkdirSync(outDir, { recursive: true });
 const tmp = `${out}.${process.pid}.tmp`;
 try {
-  execFileSync(cc, [...flags, source, '-o', tmp, '-ldl'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync(cc, [...flags, ...sources, '-o', tmp, '-ldl', '-lm'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 } catch (error) {
   const detail =
     error.code === 'ENOENT'

@@ -31,6 +31,17 @@ interface Addon {
     strideB: number,
     strideC: number,
   ): void;
+  rowsIsa(): string;
+  logSumExpRows(logits: Float32Array, rows: number, V: number, out: Float32Array): void;
+  softmaxGradRows(
+    logits: Float32Array,
+    rows: number,
+    V: number,
+    z: Float32Array,
+    g: Float32Array,
+  ): void;
+  gelu(x: Float32Array, y: Float32Array): void;
+  geluBackward(x: Float32Array, g: Float32Array, dx: Float32Array): void;
 }
 
 interface AddonInfo {
@@ -72,6 +83,30 @@ export interface SgemmArgs {
   strideC?: number;
 }
 
+/**
+ * The addon's native SIMD row kernels (native/lrw_rows.c), the same contracts as the wasm
+ * kernels of the same names (`ElementwiseKernels`): eight lanes with FMA (AVX2) where the wasm
+ * ones have four. Operands are read and written in place; sizes are checked in the addon.
+ */
+export interface NativeRowKernels {
+  /** The instruction set they run on, e.g. 'avx2-fma'. */
+  readonly isa: string;
+  /** out[r] = log(sum_v exp(logits[r, v])) for `rows` rows of V floats. Returns `out`. */
+  logSumExpRows(logits: Float32Array, rows: number, V: number, out: Float32Array): Float32Array;
+  /** In place: logits[r, v] = g[r] exp(logits[r, v] - z[r]); rows with g[r] = 0 become 0. */
+  softmaxGradRows(
+    logits: Float32Array,
+    rows: number,
+    V: number,
+    z: Float32Array,
+    g: Float32Array,
+  ): Float32Array;
+  /** y = gelu(x), tanh form, as y = x / (1 + exp(-2u)). Returns `y`. */
+  gelu(x: Float32Array, y: Float32Array): Float32Array;
+  /** dx = g gelu'(x). Returns `dx`. */
+  geluBackward(x: Float32Array, g: Float32Array, dx: Float32Array): Float32Array;
+}
+
 /** A loaded native BLAS. */
 export interface BlasProvider {
   readonly name: 'openblas';
@@ -90,6 +125,11 @@ export interface BlasProvider {
   sgemm: GemmFn<SgemmArgs>;
   /** The wasm kernels' `matmul` signature on dense operands (drop-in for the vocabulary head). */
   matmul: GemmFn<MatmulOptions>;
+  /**
+   * The addon's SIMD row kernels where this CPU has their instruction set (x86-64 with AVX2 +
+   * FMA), else undefined (the wasm kernels stay). LRW_TENSOR_NATIVE_ROWS=off leaves them out.
+   */
+  readonly rows: NativeRowKernels | undefined;
 }
 
 /** Result of `loadBlasProvider`: the provider, or why there is none. */
@@ -149,7 +189,8 @@ function load(threads: number | undefined): BlasLoadResult {
   }
   const os = proc.getBuiltinModule('node:os') as { availableParallelism?(): number } | undefined;
   addon.setThreads(threads ?? os?.availableParallelism?.() ?? 1);
-  return { provider: makeProvider(addon, info) };
+  const rowsOff = proc.env?.LRW_TENSOR_NATIVE_ROWS === 'off';
+  return { provider: makeProvider(addon, info, rowsOff) };
 }
 
 /**
@@ -170,7 +211,42 @@ export function loadBlasProvider(options: { threads?: number } = {}): BlasLoadRe
   return cached;
 }
 
-function makeProvider(addon: Addon, info: AddonInfo): BlasProvider {
+function nativeRows(addon: Addon): NativeRowKernels | undefined {
+  // An addon built before the row kernels existed has no rowsIsa.
+  const isa = typeof addon.rowsIsa === 'function' ? addon.rowsIsa() : '';
+  if (!isa) return undefined;
+  return {
+    isa,
+    logSumExpRows(logits, rows, V, out) {
+      addon.logSumExpRows(logits, rows, V, out);
+      return out;
+    },
+    softmaxGradRows(logits, rows, V, z, g) {
+      addon.softmaxGradRows(logits, rows, V, z, g);
+      return logits;
+    },
+    gelu(x, y) {
+      if (x.length !== y.length) {
+        throw new RangeError(
+          `gelu: y has ${y.length} elements but x has ${x.length}; they must match`,
+        );
+      }
+      addon.gelu(x, y);
+      return y;
+    },
+    geluBackward(x, g, dx) {
+      if (g.length !== x.length || dx.length !== x.length) {
+        throw new RangeError(
+          `geluBackward: x, g and dx have ${x.length}, ${g.length} and ${dx.length} elements; they must match`,
+        );
+      }
+      addon.geluBackward(x, g, dx);
+      return dx;
+    },
+  };
+}
+
+function makeProvider(addon: Addon, info: AddonInfo, rowsOff: boolean): BlasProvider {
   const sgemm: BlasProvider['sgemm'] = (a, b, c, m, n, k, args = {}) => {
     const ta = args.transA ?? false;
     const tb = args.transB ?? false;
@@ -205,6 +281,7 @@ function makeProvider(addon: Addon, info: AddonInfo): BlasProvider {
       return addon.info().threads;
     },
     setThreads: (n) => addon.setThreads(n),
+    rows: rowsOff ? undefined : nativeRows(addon),
     sgemm,
     matmul(a, b, c, m, n, k, options = {}) {
       sgemm(a, b, c, m, n, k, {

@@ -5,12 +5,14 @@
 import { blockwiseAttentionRoutine } from '../cpu/blockwise-attention.js';
 import { type CpuBackend, createCpuBackend } from '../cpu/cpu-backend.js';
 import { cpuFusedRoutines } from '../cpu/fused-routines.js';
+import type { NativeRowKernels } from '../cpu-blas/provider.js';
 import type { RoutineTable } from '../routine.js';
 import { wasmAdamWRoutine } from './adamw-routine.js';
 import { createFastCpuKernels, type FastCpuKernelOptions } from './fast-kernels.js';
 import { wasmGeluRoutine } from './gelu-routine.js';
 import { linearCrossEntropyRoutine } from './linear-cross-entropy.js';
 import { wasmLayerNormRoutine } from './norm-routine.js';
+import type { WasmKernels } from './wasm-kernels.js';
 
 export {
   type BlasMode,
@@ -61,21 +63,36 @@ export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBa
   const { fusedRoutines, keepHeadLogitsBytes: keepOption, routines, ...kernelOptions } = options;
   const keepHeadLogitsBytes = keepHeadLogits(keepOption);
   const { backend, mm, ew, blas } = createFastCpuKernels(kernelOptions);
+  // With the native BLAS, the addon's AVX2 row kernels (exp-bound: GELU, the head's log-sum-exp
+  // and softmax gradient) replace the wasm ones; everything else stays on `ew`.
+  const rows = withNativeRows(ew, blas?.rows);
+  const rowsMm = withNativeRows(mm, blas?.rows);
   const fused: RoutineTable =
     fusedRoutines === false
       ? {}
       : {
           ...cpuFusedRoutines,
-          gelu: wasmGeluRoutine(ew),
+          gelu: wasmGeluRoutine(rows),
           layerNorm: wasmLayerNormRoutine(ew),
           scaledDotProductAttention: blockwiseAttentionRoutine(blas ?? mm, { tiles: ew }),
-          linearCrossEntropy: linearCrossEntropyRoutine(mm, {
+          linearCrossEntropy: linearCrossEntropyRoutine(rowsMm, {
             gemm: blas,
             keepLogitsBytes: keepHeadLogitsBytes,
           }),
         };
   backend.registerRoutines({ adamwStep: wasmAdamWRoutine(ew), ...fused, ...routines });
   return backend;
+}
+
+/** `kernels` with the native row kernels (where given) in place of its wasm ones. */
+function withNativeRows(kernels: WasmKernels, native: NativeRowKernels | undefined): WasmKernels {
+  if (!native) return kernels;
+  const out = Object.create(kernels) as WasmKernels;
+  out.logSumExpRows = native.logSumExpRows;
+  out.softmaxGradRows = native.softmaxGradRows;
+  out.gelu = native.gelu;
+  out.geluBackward = native.geluBackward;
+  return out;
 }
 
 /** How the registry's 'cpu' backend was made (see `createDefaultCpuBackend`). */
