@@ -154,15 +154,20 @@ describe.skipIf(!!skipReason)('native row kernels (AVX2 + FMA) against float64',
 // The fused vocabulary head on a backend with the native rows (OpenBLAS + AVX2) against the
 // reference backend's composition, with a vocabulary (203) that leaves every vector tail.
 describe.skipIf(!!skipReason)('linearCrossEntropy with the native row kernels', () => {
-  it('values and gradients match the reference backend', async () => {
-    registerBackend('cpu-native-rows', () =>
+  // '-keep': forward's [N, V] logits kept for backward (one product each way).
+  it.each([
+    ['cpu-native-rows', 0],
+    ['cpu-native-rows-keep', 2 ** 20],
+  ] as const)('values and gradients match the reference backend (%s)', async (name, keep) => {
+    registerBackend(name, () =>
       createFastCpuBackend({
-        name: 'cpu-native-rows',
+        name,
         blas: 'required',
+        keepHeadLogitsBytes: keep,
         wasmKernels: wasmKernelsOf(getBackend('cpu')),
       }),
     );
-    await loadBackend('cpu-native-rows');
+    await loadBackend(name);
     const run = (backend: string) =>
       tidy(() => {
         const x = randn([2, 6, 24], { seed: 11, backend }).requireGrad();
@@ -180,7 +185,7 @@ describe.skipIf(!!skipReason)('linearCrossEntropy with the native row kernels', 
         return [loss.dataSync(), x.grad!.dataSync(), w.grad!.dataSync()];
       });
     const want = run('cpu-reference');
-    const got = run('cpu-native-rows');
+    const got = run(name);
     for (let k = 0; k < 3; k++) {
       expect(got[k]!.length).toBe(want[k]!.length);
       for (let i = 0; i < want[k]!.length; i++) {
