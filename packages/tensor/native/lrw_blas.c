@@ -6,8 +6,9 @@
 // SharedArrayBuffer backed) used in place: no copies. Every extent is bounds-checked here
 // before the pointer reaches BLAS.
 //
-// It also exports the SIMD row kernels of lrw_rows.c (log-sum-exp, softmax gradient, GELU),
-// which need no BLAS: `rowsIsa()` names their instruction set, '' where this CPU lacks it.
+// It also exports the SIMD row kernels of lrw_rows.c (log-sum-exp, softmax gradient, GELU and
+// blockwise attention's tile steps), which need no BLAS: `rowsIsa()` names their instruction
+// set, '' where this CPU lacks it.
 //
 // Build: node scripts/build-native.mjs (cc -shared -fPIC -O2 -I<node>/include/node lrw_blas.c
 // lrw_rows.c).
@@ -327,6 +328,12 @@ static int too_short(napi_env env, const char* op, const char* what, size_t have
   return 1;
 }
 
+static int is_exception_pending(napi_env env) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  return pending;
+}
+
 static int arity(napi_env env, const char* op, size_t argc, size_t want) {
   if (argc == want) return 1;
   char msg[160];
@@ -408,6 +415,92 @@ static napi_value js_gelu_backward(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// The tile arguments shared by the attention kernels: (s, rows, cols, scale, causal, diag).
+static int tile_args(napi_env env, napi_value* argv, const char* op, float** s, int64_t* rows,
+                     int64_t* cols, double* scale, bool* causal, int64_t* diag) {
+  size_t ns;
+  if (!row_f32(env, argv[0], s, &ns, op, "s") || !row_count(env, argv[1], rows, 0, op, "rows") ||
+      !row_count(env, argv[2], cols, 0, op, "cols"))
+    return 0;
+  if (napi_get_value_double(env, argv[3], scale) != napi_ok ||
+      napi_get_value_bool(env, argv[4], causal) != napi_ok ||
+      !row_count(env, argv[5], diag, -((int64_t)1 << 52), op, "diag")) {
+    if (!is_exception_pending(env)) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "lrw_blas.%s: scale must be a number and causal a boolean", op);
+      napi_throw_type_error(env, NULL, msg);
+    }
+    return 0;
+  }
+  return !too_short(env, op, "s", ns, *rows * *cols);
+}
+
+// attentionSoftmaxTile(s, rows, cols, scale, causal, diag, m, l, alpha)
+static napi_value js_attn_softmax_tile(napi_env env, napi_callback_info info) {
+  const char* op = "attentionSoftmaxTile";
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *S, *m, *l, *a;
+  size_t nm, nl, na;
+  int64_t rows, cols, diag;
+  double scale;
+  bool causal;
+  if (!arity(env, op, argc, 9) || !rows_ready(env, op) ||
+      !tile_args(env, argv, op, &S, &rows, &cols, &scale, &causal, &diag) ||
+      !row_f32(env, argv[6], &m, &nm, op, "m") || !row_f32(env, argv[7], &l, &nl, op, "l") ||
+      !row_f32(env, argv[8], &a, &na, op, "alpha") || too_short(env, op, "m", nm, rows) ||
+      too_short(env, op, "l", nl, rows) || too_short(env, op, "alpha", na, rows))
+    return NULL;
+  lrw_attn_softmax_tile(S, rows, cols, (float)scale, causal, diag, m, l, a);
+  return NULL;
+}
+
+// attentionProbTile(s, rows, cols, scale, causal, diag, lse)
+static napi_value js_attn_prob_tile(napi_env env, napi_callback_info info) {
+  const char* op = "attentionProbTile";
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *S, *z;
+  size_t nz;
+  int64_t rows, cols, diag;
+  double scale;
+  bool causal;
+  if (!arity(env, op, argc, 7) || !rows_ready(env, op) ||
+      !tile_args(env, argv, op, &S, &rows, &cols, &scale, &causal, &diag) ||
+      !row_f32(env, argv[6], &z, &nz, op, "lse") || too_short(env, op, "lse", nz, rows))
+    return NULL;
+  lrw_attn_prob_tile(S, rows, cols, (float)scale, causal, diag, z);
+  return NULL;
+}
+
+// attentionScoreGradTile(p, ds, rows, cols, scale, d)
+static napi_value js_attn_score_grad_tile(napi_env env, napi_callback_info info) {
+  const char* op = "attentionScoreGradTile";
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *P, *dS, *d;
+  size_t np, nds, nd;
+  int64_t rows, cols;
+  double scale;
+  if (!arity(env, op, argc, 6) || !rows_ready(env, op) || !row_f32(env, argv[0], &P, &np, op, "p") ||
+      !row_f32(env, argv[1], &dS, &nds, op, "ds") ||
+      !row_count(env, argv[2], &rows, 0, op, "rows") ||
+      !row_count(env, argv[3], &cols, 0, op, "cols"))
+    return NULL;
+  if (napi_get_value_double(env, argv[4], &scale) != napi_ok) {
+    napi_throw_type_error(env, NULL, "lrw_blas.attentionScoreGradTile: scale must be a number");
+    return NULL;
+  }
+  if (!row_f32(env, argv[5], &d, &nd, op, "d") || too_short(env, op, "p", np, rows * cols) ||
+      too_short(env, op, "ds", nds, rows * cols) || too_short(env, op, "d", nd, rows))
+    return NULL;
+  lrw_attn_score_grad_tile(P, dS, rows, cols, (float)scale, d);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"load", NULL, js_load, NULL, NULL, NULL, napi_default, NULL},
@@ -419,6 +512,10 @@ NAPI_MODULE_INIT() {
       {"softmaxGradRows", NULL, js_softmax_grad_rows, NULL, NULL, NULL, napi_default, NULL},
       {"gelu", NULL, js_gelu, NULL, NULL, NULL, napi_default, NULL},
       {"geluBackward", NULL, js_gelu_backward, NULL, NULL, NULL, napi_default, NULL},
+      {"attentionSoftmaxTile", NULL, js_attn_softmax_tile, NULL, NULL, NULL, napi_default, NULL},
+      {"attentionProbTile", NULL, js_attn_prob_tile, NULL, NULL, NULL, napi_default, NULL},
+      {"attentionScoreGradTile", NULL, js_attn_score_grad_tile, NULL, NULL, NULL, napi_default,
+       NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok)
     return NULL;

@@ -1,6 +1,6 @@
 // lrw_rows: float32 row kernels of a training step in native SIMD, beside the BLAS in the
 // lrw_blas addon: the vocabulary head's log-sum-exp and softmax gradient, GELU (tanh form)
-// forward and backward. Same formulas as the wasm kernels (assembly/exp-kernels.ts), eight
+// forward and backward, blockwise attention's score-tile steps. Same formulas as the wasm kernels (assembly/exp-kernels.ts), eight
 // lanes with FMA instead of four without.
 //
 // The vector code is compiled for AVX2 + FMA through function target attributes (the addon
@@ -198,6 +198,107 @@ AVX2 static void gelu_backward_avx2(const float* x, const float* g, float* dx, i
   }
 }
 
+// Blockwise attention score tiles (src/cpu/blockwise-attention.ts; the wasm versions are in
+// assembly/exp-kernels.ts). S [rows, cols] holds raw scores; row i sees columns c < vis(i) =
+// cols, or with causal, clamp(diag + i + 1, 0, cols); masked columns come out 0.
+static inline int64_t visible_cols(int64_t i, int64_t cols, int causal, int64_t diag) {
+  if (!causal) return cols;
+  const int64_t v = diag + i + 1;
+  return v < 0 ? 0 : v > cols ? cols : v;
+}
+
+AVX2 static inline float exp1(float x) { return _mm256_cvtss_f32(exp8(_mm256_set1_ps(x))); }
+
+AVX2 static void attn_softmax_tile_avx2(float* s, int64_t rows, int64_t cols, float scale,
+                                        int causal, int64_t diag, float* m, float* l,
+                                        float* alpha) {
+  const __m256 vs = _mm256_set1_ps(scale);
+  for (int64_t i = 0; i < rows; i++) {
+    float* x = s + i * cols;
+    const int64_t vis = visible_cols(i, cols, causal, diag);
+    if (vis <= 0) {
+      memset(x, 0, (size_t)cols * sizeof(float));
+      alpha[i] = 1;
+      continue;
+    }
+    const int64_t n8 = vis & ~(int64_t)7;
+    __m256 vmax = _mm256_set1_ps(-INFINITY);
+    int64_t c = 0;
+    for (; c < n8; c += 8) {
+      const __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + c), vs);
+      _mm256_storeu_ps(x + c, v);
+      vmax = _mm256_max_ps(vmax, v);
+    }
+    float mx = hmax8(vmax);
+    for (; c < vis; c++) {
+      const float v = x[c] * scale;
+      x[c] = v;
+      mx = v > mx ? v : mx;
+    }
+    const float mOld = m[i];
+    mx = mOld > mx ? mOld : mx;
+    const __m256 vm = _mm256_set1_ps(mx);
+    __m256 acc = _mm256_setzero_ps();
+    c = 0;
+    for (; c < n8; c += 8) {
+      const __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + c), vm));
+      _mm256_storeu_ps(x + c, e);
+      acc = _mm256_add_ps(acc, e);
+    }
+    float sum = hsum8(acc);
+    if (c < vis) {
+      const __m256i k = tail_mask(vis - c);
+      const __m256 e = _mm256_and_ps(exp8(_mm256_sub_ps(_mm256_maskload_ps(x + c, k), vm)),
+                                      _mm256_castsi256_ps(k));
+      _mm256_maskstore_ps(x + c, k, e);
+      sum += hsum8(e);
+    }
+    if (vis < cols) memset(x + vis, 0, (size_t)(cols - vis) * sizeof(float));
+    const float a = mOld == -INFINITY ? 0.0f : exp1(mOld - mx);
+    l[i] = l[i] * a + sum;
+    m[i] = mx;
+    alpha[i] = a;
+  }
+}
+
+AVX2 static void attn_prob_tile_avx2(float* s, int64_t rows, int64_t cols, float scale,
+                                     int causal, int64_t diag, const float* lse) {
+  const __m256 vs = _mm256_set1_ps(scale);
+  for (int64_t i = 0; i < rows; i++) {
+    float* x = s + i * cols;
+    const int64_t vis = visible_cols(i, cols, causal, diag);
+    const __m256 vz = _mm256_set1_ps(lse[i]);
+    const int64_t n8 = vis & ~(int64_t)7;
+    int64_t c = 0;
+    for (; c < n8; c += 8) {
+      _mm256_storeu_ps(x + c, exp8(_mm256_fmsub_ps(_mm256_loadu_ps(x + c), vs, vz)));
+    }
+    if (c < vis) {
+      const __m256i k = tail_mask(vis - c);
+      _mm256_maskstore_ps(x + c, k, exp8(_mm256_fmsub_ps(_mm256_maskload_ps(x + c, k), vs, vz)));
+    }
+    if (vis < cols && vis >= 0) memset(x + vis, 0, (size_t)(cols - vis) * sizeof(float));
+  }
+}
+
+AVX2 static void attn_score_grad_tile_avx2(const float* p, float* ds, int64_t rows, int64_t cols,
+                                           float scale, const float* d) {
+  const __m256 vs = _mm256_set1_ps(scale);
+  const int64_t n8 = cols & ~(int64_t)7;
+  for (int64_t i = 0; i < rows; i++) {
+    const float* pr = p + i * cols;
+    float* dr = ds + i * cols;
+    const __m256 vd = _mm256_set1_ps(d[i]);
+    int64_t c = 0;
+    for (; c < n8; c += 8) {
+      const __m256 v = _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(pr + c), vs),
+                                     _mm256_sub_ps(_mm256_loadu_ps(dr + c), vd));
+      _mm256_storeu_ps(dr + c, v);
+    }
+    for (; c < cols; c++) dr[c] = scale * pr[c] * (dr[c] - d[i]);
+  }
+}
+
 #endif  // LRW_X86
 
 // The dispatchers: callers check lrw_rows_available() first (the JavaScript side offers these
@@ -243,5 +344,42 @@ int lrw_gelu_backward(const float* x, const float* g, float* dx, int64_t n) {
   }
 #endif
   (void)x, (void)g, (void)dx, (void)n;
+  return 0;
+}
+
+int lrw_attn_softmax_tile(float* s, int64_t rows, int64_t cols, float scale, int causal,
+                          int64_t diag, float* m, float* l, float* alpha) {
+#if LRW_X86
+  if (lrw_rows_available()) {
+    attn_softmax_tile_avx2(s, rows, cols, scale, causal, diag, m, l, alpha);
+    return 1;
+  }
+#endif
+  (void)s, (void)rows, (void)cols, (void)scale, (void)causal, (void)diag, (void)m, (void)l,
+      (void)alpha;
+  return 0;
+}
+
+int lrw_attn_prob_tile(float* s, int64_t rows, int64_t cols, float scale, int causal, int64_t diag,
+                       const float* lse) {
+#if LRW_X86
+  if (lrw_rows_available()) {
+    attn_prob_tile_avx2(s, rows, cols, scale, causal, diag, lse);
+    return 1;
+  }
+#endif
+  (void)s, (void)rows, (void)cols, (void)scale, (void)causal, (void)diag, (void)lse;
+  return 0;
+}
+
+int lrw_attn_score_grad_tile(const float* p, float* ds, int64_t rows, int64_t cols, float scale,
+                             const float* d) {
+#if LRW_X86
+  if (lrw_rows_available()) {
+    attn_score_grad_tile_avx2(p, ds, rows, cols, scale, d);
+    return 1;
+  }
+#endif
+  (void)p, (void)ds, (void)rows, (void)cols, (void)scale, (void)d;
   return 0;
 }

@@ -15,4 +15,13 @@ int lrw_softmax_grad_rows(float* logits, int64_t rows, int64_t V, const float* z
 int lrw_gelu(const float* x, float* y, int64_t n);
 /** dx = g gelu'(x), n floats. */
 int lrw_gelu_backward(const float* x, const float* g, float* dx, int64_t n);
+/** Blockwise attention's online-softmax step on a score tile (see lrw_rows.c). */
+int lrw_attn_softmax_tile(float* s, int64_t rows, int64_t cols, float scale, int causal,
+                          int64_t diag, float* m, float* l, float* alpha);
+/** S = exp(scale S - lse[i]) on the visible columns, else 0. */
+int lrw_attn_prob_tile(float* s, int64_t rows, int64_t cols, float scale, int causal, int64_t diag,
+                       const float* lse);
+/** dS = scale P (dS - d[i]) in place. */
+int lrw_attn_score_grad_tile(const float* p, float* ds, int64_t rows, int64_t cols, float scale,
+                             const float* d);
 #endif

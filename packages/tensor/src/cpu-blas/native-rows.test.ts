@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { jsAttentionTiles } from '../cpu/attention-tiles.js';
 import { createFastCpuBackend, wasmKernelsOf } from '../cpu-wasm/fast-backend.js';
 import {
   getBackend,
@@ -128,6 +129,80 @@ describe.skipIf(!!skipReason)('native row kernels (AVX2 + FMA) against float64',
         const h = 1e-4;
         const fd = (gelu64(xi + h) - gelu64(xi - h)) / (2 * h);
         expect(Math.abs(geluGrad64(xi) - fd)).toBeLessThan(1e-6);
+      }
+    }
+  });
+
+  // Against the TypeScript tiles (Math.exp in float64 per element): partial vector tails,
+  // causal diagonals above, inside and below the tile, rows seen before (finite m) and not.
+  it('attention tiles: softmax step, probabilities and score gradient', () => {
+    const close = (got: Float32Array, want: Float32Array, what: string) => {
+      for (let i = 0; i < want.length; i++) {
+        if (got[i] === want[i]) continue; // infinities (m of a row not seen yet)
+        const tol = 1e-6 * Math.abs(want[i]!) + 1e-7;
+        if (!(Math.abs(got[i]! - want[i]!) <= tol)) {
+          throw new Error(`${what}[${i}]: ${got[i]} against ${want[i]}`);
+        }
+      }
+    };
+    let seed = 1;
+    for (const rowsN of [1, 5, 64]) {
+      for (const cols of [1, 7, 8, 9, 17, 64]) {
+        for (const [causal, diag] of [
+          [false, 0],
+          [true, 0],
+          [true, -3],
+          [true, 6],
+          [true, -rowsN - 2],
+        ] as const) {
+          const what = `${rowsN}x${cols} causal=${causal} diag=${diag}`;
+          const raw = values(rowsN * cols, seed++, -4, 4);
+          const m0 = values(rowsN, seed++, -1, 1).map((v, i) => (i % 2 ? -Infinity : v));
+          const l0 = values(rowsN, seed++, 0.5, 2).map((v, i) => (i % 2 ? 0 : v));
+          const run = (k: typeof jsAttentionTiles) => {
+            const buf = guarded(raw);
+            const [m, l, alpha] = [m0.slice(), l0.slice(), new Float32Array(rowsN)];
+            k.attentionSoftmaxTile({
+              s: buf.view,
+              rows: rowsN,
+              cols,
+              scale: 0.3,
+              causal,
+              diag,
+              m,
+              l,
+              alpha,
+            });
+            expectGuards(buf.buf);
+            const prob = guarded(raw);
+            k.attentionProbTile({
+              s: prob.view,
+              rows: rowsN,
+              cols,
+              scale: 0.3,
+              causal,
+              diag,
+              lse: l0,
+            });
+            expectGuards(prob.buf);
+            const ds = guarded(values(rowsN * cols, 99, -1, 1));
+            k.attentionScoreGradTile(
+              prob.view,
+              ds.view,
+              rowsN,
+              cols,
+              0.3,
+              m0.map((v) => (v === -Infinity ? 0.5 : v)),
+            );
+            expectGuards(ds.buf);
+            return [buf.view, m, l, alpha, prob.view, ds.view] as const;
+          };
+          const want = run(jsAttentionTiles);
+          const got = run(rows!);
+          ['softmax S', 'm', 'l', 'alpha', 'prob S', 'dS'].forEach((name, i) =>
+            close(got[i]!, want[i]!, `${what} ${name}`),
+          );
+        }
       }
     }
   });

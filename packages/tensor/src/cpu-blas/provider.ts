@@ -3,6 +3,7 @@
 // time. Everything here loads lazily and synchronously through `process.getBuiltinModule`, so
 // importing this module costs nothing and browsers (no `process`) simply get "unavailable".
 import type { GemmFn, MatmulOptions } from '../cpu/gemm.js';
+import type { AttentionTileKernels } from '../cpu-wasm/elementwise.js';
 
 /** The addon's raw interface (see native/lrw_blas.c). */
 interface Addon {
@@ -42,6 +43,34 @@ interface Addon {
   ): void;
   gelu(x: Float32Array, y: Float32Array): void;
   geluBackward(x: Float32Array, g: Float32Array, dx: Float32Array): void;
+  attentionSoftmaxTile(
+    s: Float32Array,
+    rows: number,
+    cols: number,
+    scale: number,
+    causal: boolean,
+    diag: number,
+    m: Float32Array,
+    l: Float32Array,
+    alpha: Float32Array,
+  ): void;
+  attentionProbTile(
+    s: Float32Array,
+    rows: number,
+    cols: number,
+    scale: number,
+    causal: boolean,
+    diag: number,
+    lse: Float32Array,
+  ): void;
+  attentionScoreGradTile(
+    p: Float32Array,
+    ds: Float32Array,
+    rows: number,
+    cols: number,
+    scale: number,
+    d: Float32Array,
+  ): void;
 }
 
 interface AddonInfo {
@@ -86,9 +115,10 @@ export interface SgemmArgs {
 /**
  * The addon's native SIMD row kernels (native/lrw_rows.c), the same contracts as the wasm
  * kernels of the same names (`ElementwiseKernels`): eight lanes with FMA (AVX2) where the wasm
- * ones have four. Operands are read and written in place; sizes are checked in the addon.
+ * ones have four. Operands are read and written in place (no staging into the wasm memory); sizes
+ * are checked in the addon.
  */
-export interface NativeRowKernels {
+export interface NativeRowKernels extends AttentionTileKernels {
   /** The instruction set they run on, e.g. 'avx2-fma'. */
   readonly isa: string;
   /** out[r] = log(sum_v exp(logits[r, v])) for `rows` rows of V floats. Returns `out`. */
@@ -211,6 +241,16 @@ export function loadBlasProvider(options: { threads?: number } = {}): BlasLoadRe
   return cached;
 }
 
+/** The wasm tile kernels' size contract: exactly rows x cols, per-row arrays of `rows`. */
+function tileSizes(op: string, s: Float32Array, rows: number, cols: number, per: Float32Array[]) {
+  if (s.length !== rows * cols || per.some((a) => a.length !== rows)) {
+    throw new RangeError(
+      `${op}: tile has ${s.length} elements for ${rows} x ${cols} and per-row arrays of ` +
+        `${per.map((a) => a.length).join(', ')} (need ${rows * cols} and ${rows} each)`,
+    );
+  }
+}
+
 function nativeRows(addon: Addon): NativeRowKernels | undefined {
   // An addon built before the row kernels existed has no rowsIsa.
   const isa = typeof addon.rowsIsa === 'function' ? addon.rowsIsa() : '';
@@ -242,6 +282,19 @@ function nativeRows(addon: Addon): NativeRowKernels | undefined {
       }
       addon.geluBackward(x, g, dx);
       return dx;
+    },
+    attentionSoftmaxTile({ s, rows, cols, scale, causal, diag, m, l, alpha }) {
+      tileSizes('attentionSoftmaxTile', s, rows, cols, [m, l, alpha]);
+      addon.attentionSoftmaxTile(s, rows, cols, scale, causal, diag, m, l, alpha);
+    },
+    attentionProbTile({ s, rows, cols, scale, causal, diag, lse }) {
+      tileSizes('attentionProbTile', s, rows, cols, [lse]);
+      addon.attentionProbTile(s, rows, cols, scale, causal, diag, lse);
+    },
+    attentionScoreGradTile(p, ds, rows, cols, scale, d) {
+      tileSizes('attentionScoreGradTile', ds, rows, cols, [d]);
+      tileSizes('attentionScoreGradTile', p, rows, cols, [d]);
+      addon.attentionScoreGradTile(p, ds, rows, cols, scale, d);
     },
   };
 }

@@ -64,7 +64,7 @@ export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBa
   const keepHeadLogitsBytes = keepHeadLogits(keepOption);
   const { backend, mm, ew, blas } = createFastCpuKernels(kernelOptions);
   // With the native BLAS, the addon's AVX2 row kernels (exp-bound: GELU, the head's log-sum-exp
-  // and softmax gradient) replace the wasm ones; everything else stays on `ew`.
+  // and softmax gradient, attention's score tiles) replace the wasm ones; the rest stays on `ew`.
   const rows = withNativeRows(ew, blas?.rows);
   const rowsMm = withNativeRows(mm, blas?.rows);
   const fused: RoutineTable =
@@ -74,7 +74,7 @@ export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBa
           ...cpuFusedRoutines,
           gelu: wasmGeluRoutine(rows),
           layerNorm: wasmLayerNormRoutine(ew),
-          scaledDotProductAttention: blockwiseAttentionRoutine(blas ?? mm, { tiles: ew }),
+          scaledDotProductAttention: blockwiseAttentionRoutine(blas ?? mm, { tiles: rows }),
           linearCrossEntropy: linearCrossEntropyRoutine(rowsMm, {
             gemm: blas,
             keepLogitsBytes: keepHeadLogitsBytes,
@@ -92,6 +92,9 @@ function withNativeRows(kernels: WasmKernels, native: NativeRowKernels | undefin
   out.softmaxGradRows = native.softmaxGradRows;
   out.gelu = native.gelu;
   out.geluBackward = native.geluBackward;
+  out.attentionSoftmaxTile = native.attentionSoftmaxTile;
+  out.attentionProbTile = native.attentionProbTile;
+  out.attentionScoreGradTile = native.attentionScoreGradTile;
   return out;
 }
 
