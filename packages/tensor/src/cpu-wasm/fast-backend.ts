@@ -36,7 +36,8 @@ export interface FastCpuBackendOptions extends FastCpuKernelOptions {
   /**
    * Vocabulary head: keep up to this many bytes of [N, V] logits from forward for backward
    * (dlogits in place, no recompute: ~25% fewer head flops; tiny config: 206 MB). Default: the
-   * environment variable LRW_TENSOR_KEEP_HEAD_LOGITS_BYTES, else 0 (memory-lean: recompute).
+   * environment variable LRW_TENSOR_KEEP_HEAD_LOGITS_BYTES, else 256 MiB; above it (and with 0)
+   * the head is memory-lean and recomputes the logits in backward.
    */
   keepHeadLogitsBytes?: number;
 }
@@ -47,7 +48,7 @@ function keepHeadLogits(option: number | undefined): number | undefined {
   if (bytes !== undefined && !(bytes >= 0)) {
     throw new RangeError(
       `keepHeadLogitsBytes=${env ?? option}: expected a number of bytes >= 0 ` +
-        '(e.g. 268435456 for 256 MiB; 0 recomputes the logits in backward)',
+        '(e.g. 268435456 for 256 MiB, the default; 0 recomputes the logits in backward)',
     );
   }
   return bytes;

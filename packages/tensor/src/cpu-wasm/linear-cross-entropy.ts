@@ -45,14 +45,16 @@ function chunking(
 }
 
 /**
- * Largest [N, V] logits kept from forward for backward, in bytes (default 0: memory-lean, the
- * head holds no [N, V] buffer between forward and backward, as @lrw/models' head contract
- * requires). Kept, backward turns them into dlogits in place (one [N, V] buffer, never a second)
- * and skips recomputing x W^T, a quarter of the head's flops (the tiny config's 1024 x 50304 is
- * 206 MB); above the limit backward recomputes chunk by chunk. Set per backend
- * (`createFastCpuBackend({ keepHeadLogitsBytes })`) or with LRW_TENSOR_KEEP_HEAD_LOGITS_BYTES.
+ * Largest [N, V] logits kept from forward for backward, in bytes (default 256 MiB). Kept,
+ * forward and backward each run one [N, V] product (dlogits in place over the kept logits, one
+ * buffer, never a second), and backward skips recomputing x W^T, a quarter of the head's flops,
+ * as PyTorch does (which holds the logits and their log-softmax); above the limit the head is
+ * memory-lean: it holds no [N, V] buffer between forward and backward and recomputes the logits
+ * chunk by chunk (GPT-2's 50304-token vocabulary passes the limit from 1335 tokens per step).
+ * Set per backend (`createFastCpuBackend({ keepHeadLogitsBytes })`) or with
+ * LRW_TENSOR_KEEP_HEAD_LOGITS_BYTES; 0 always recomputes.
  */
-export const KEEP_LOGITS_BYTES = 0;
+export const KEEP_LOGITS_BYTES = 256 * 1024 * 1024;
 
 /**
  * The targets as host int32 (`tg`) and whether token i counts (`active`: target != ignoreIndex
