@@ -199,9 +199,9 @@ describe.skipIf(!!skipReason)('native row kernels (AVX2 + FMA) against float64',
           };
           const want = run(jsAttentionTiles);
           const got = run(rows!);
-          ['softmax S', 'm', 'l', 'alpha', 'prob S', 'dS'].forEach((name, i) =>
-            close(got[i]!, want[i]!, `${what} ${name}`),
-          );
+          ['softmax S', 'm', 'l', 'alpha', 'prob S', 'dS'].forEach((name, i) => {
+            close(got[i]!, want[i]!, `${what} ${name}`);
+          });
         }
       }
     }
