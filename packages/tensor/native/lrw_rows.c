@@ -39,7 +39,7 @@ int lrw_rows_available(void) {
 
 // Cephes expf as in the wasm kernels: x = n ln2 + r, |r| <= ln2 / 2, exp(r) by a degree-6
 // polynomial (~1 ulp), times 2^n built in the exponent bits; inputs clamped to [-87.3, 88.3]
-// so the result is finite and normal.
+// so the result is finite and normal; exp(NaN) is NaN.
 #define LN2_HI 0.693359375f
 #define LN2_LO -2.12194440e-4f
 #define P0 1.9875691500e-4f
@@ -50,7 +50,9 @@ int lrw_rows_available(void) {
 #define P5 5.0000001201e-1f
 
 AVX2 static inline __m256 exp8(__m256 x) {
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+  // x second: maxps/minps return their second operand where either is NaN, so a NaN stays NaN
+  // (as wasm's f32x4.min/max propagate it) instead of clamping to a finite value.
+  x = _mm256_min_ps(_mm256_set1_ps(88.3f), _mm256_max_ps(_mm256_set1_ps(-87.3f), x));
   const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(LN2_HI), x);

@@ -207,6 +207,41 @@ describe.skipIf(!!skipReason)('native row kernels (AVX2 + FMA) against float64',
     }
   });
 
+  // A NaN logit or activation (a diverged step) must come out NaN, as in the wasm kernels, so
+  // the trainer's step guard sees a non-finite loss rather than a finite one.
+  it('propagates NaN and infinities as the wasm kernels do', () => {
+    const wasm = wasmKernelsOf(getBackend('cpu'))!;
+    for (const V of [5, 8, 19]) {
+      const L = values(3 * V, 3, -2, 2);
+      L[1] = Number.NaN; // row 0
+      L[V + V - 1] = Number.POSITIVE_INFINITY; // row 1, last (tail) element
+      const z = new Float32Array([0.5, 0.5, Number.NaN]);
+      const g = new Float32Array([1, 1, 1]);
+      const [native, viaWasm] = [rows!, wasm].map((k) => {
+        const lse = k.logSumExpRows(L, 3, V, new Float32Array(3));
+        expect(Number.isNaN(lse[0])).toBe(true);
+        expect(Number.isFinite(lse[2])).toBe(true);
+        const sg = k.softmaxGradRows(L.slice(), 3, V, z, g);
+        expect(Number.isNaN(sg[1])).toBe(true);
+        expect(sg.subarray(2 * V).every(Number.isNaN)).toBe(true);
+        return { lse, sg };
+      });
+      // An infinite logit: log-sum-exp inf - inf = NaN, exp(inf - z) saturating at the clamp
+      // (88.3): the same in both.
+      expect(native!.lse[1]).toBe(viaWasm!.lse[1]);
+      expect(native!.sg[V + V - 1]).toBe(viaWasm!.sg[V + V - 1]);
+      const x = values(V, 5, -3, 3);
+      x[V - 1] = Number.NaN;
+      for (const k of [rows!, wasm]) {
+        const y = k.gelu(x, new Float32Array(V));
+        const d = k.geluBackward(x, new Float32Array(V).fill(1), new Float32Array(V));
+        expect(Number.isNaN(y[V - 1])).toBe(true);
+        expect(Number.isNaN(d[V - 1])).toBe(true);
+        expect(y.subarray(0, V - 1).every(Number.isFinite)).toBe(true);
+      }
+    }
+  });
+
   it('rejects short operands with the sizes, never touching memory', () => {
     const L = new Float32Array(10);
     expect(() => rows!.logSumExpRows(L, 3, 4, new Float32Array(3))).toThrow(
