@@ -142,8 +142,56 @@ function accumulateLeaf(leaf: Tensor, g: Tensor): void {
   prev?.dispose();
 }
 
-/** Backpropagates from `root` (seed `grad`, default 1 for a one-element root) into leaf `.grad`s. */
-export function backward(root: Tensor, grad?: Tensor): void {
+/** Options of `backward`. */
+export interface BackwardOptions {
+  /**
+   * Called once per leaf of the graph, as soon as that leaf will receive no more gradient in
+   * this backward: its `.grad` then holds its final value for this pass (accumulated onto what
+   * it held before). Leaves the graph does not reach are not reported. For overlapping work
+   * with the rest of backward, e.g. starting a data-parallel gradient all-reduce of the layers
+   * that are done while the earlier layers are still being differentiated. It runs inside
+   * backward (synchronously, gradient recording off); an error it throws stops backward and
+   * frees the graph.
+   */
+  onLeafGradReady?: (leaf: Tensor) => void;
+}
+
+/** Counts down the leaf edges of `node` (just run), reporting each leaf that is now final. */
+function settleLeaves(
+  node: Node,
+  pending: Map<Tensor, number>,
+  ready: (leaf: Tensor) => void,
+): void {
+  for (const e of node.edges) {
+    if (!e || !('leaf' in e)) continue;
+    const left = pending.get(e.leaf)! - 1;
+    pending.set(e.leaf, left);
+    if (left === 0) ready(e.leaf);
+  }
+}
+
+/**
+ * How many gradient contributions each leaf still awaits: one per edge into it from a node of
+ * `order`. Every node's edges are visited exactly once by the backward loop (whether or not the
+ * node received a gradient and whether or not its rule returned one for the edge), so a leaf is
+ * final when its count reaches zero.
+ */
+function leafEdgeCounts(order: Node[]): Map<Tensor, number> {
+  const pending = new Map<Tensor, number>();
+  for (const node of order) {
+    for (const e of node.edges) {
+      if (e && 'leaf' in e) pending.set(e.leaf, (pending.get(e.leaf) ?? 0) + 1);
+    }
+  }
+  return pending;
+}
+
+/**
+ * Backpropagates from `root` (seed `grad`, default 1 for a one-element root) into leaf `.grad`s.
+ * `options.onLeafGradReady` reports each leaf once its gradient is final (see BackwardOptions);
+ * without it, backward does no extra work.
+ */
+export function backward(root: Tensor, grad?: Tensor, options?: BackwardOptions): void {
   root.assertAlive('backward');
   if (!root.requiresGrad) {
     throw new Error(
@@ -169,17 +217,25 @@ export function backward(root: Tensor, grad?: Tensor): void {
   noGrad(() =>
     tidy(() => {
       const seed = grad ? grad.clone() : root.onesLike();
+      const ready = options?.onLeafGradReady;
       if (!rootNode) {
         accumulateLeaf(root, seed);
+        ready?.(root);
         return;
       }
       const order = topoOrder(rootNode);
+      // only with the hook: the per-leaf count of edges still to run (zero cost otherwise)
+      const pending = ready ? leafEdgeCounts(order) : undefined;
       const grads = new Map<Node, Tensor>([[rootNode, seed]]);
       try {
         for (let n = order.length - 1; n >= 0; n--) {
           const node = order[n];
           const g = grads.get(node);
-          if (!g) continue;
+          if (!g) {
+            // no gradient reached this node: its leaf edges get nothing from it
+            if (pending) settleLeaves(node, pending, ready!);
+            continue;
+          }
           grads.delete(node);
           node.ctx.checkVersions();
           const inGrads = tidy(() => node.rule(g, node.ctx));
@@ -201,6 +257,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
           }
           for (const t of inGrads) t?.dispose();
           g.dispose();
+          if (pending) settleLeaves(node, pending, ready!);
         }
       } finally {
         for (const t of grads.values()) t.dispose();

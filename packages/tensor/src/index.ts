@@ -7,7 +7,7 @@ import { registerBuiltinBackends } from './builtin-backends.js';
 
 registerBuiltinBackends();
 
-export { backward, OpContext } from './autograd.js';
+export { type BackwardOptions, backward, OpContext } from './autograd.js';
 export {
   type Backend,
   type BackendMemory,

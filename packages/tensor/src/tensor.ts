@@ -8,7 +8,7 @@
  * `new_empty`), and functions that create tensors from nothing (`tensor`, `zeros`, ...) live
  * above it, in creation.ts.
  */
-import { type Node, backward as runBackward } from './autograd.js';
+import { type BackwardOptions, type Node, backward as runBackward } from './autograd.js';
 import type { Backend, TensorView } from './backend.js';
 import { DTYPE_BYTES, type DType, isFloatDType } from './dtype.js';
 import { trackTensor, untrackTensor } from './engine.js';
@@ -369,9 +369,12 @@ export class Tensor {
 
   // ---- autograd -----------------------------------------------------------------------------
 
-  /** Backpropagates into the `.grad` of every leaf this tensor depends on (accumulating). */
-  backward(grad?: Tensor): void {
-    runBackward(this, grad);
+  /**
+   * Backpropagates into the `.grad` of every leaf this tensor depends on (accumulating).
+   * `options.onLeafGradReady(leaf)` is called once per leaf as soon as its gradient is final.
+   */
+  backward(grad?: Tensor, options?: BackwardOptions): void {
+    runBackward(this, grad, options);
   }
 
   /** A view sharing data but cut from the graph (a new leaf with requiresGrad false). */
