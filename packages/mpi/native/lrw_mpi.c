@@ -1,17 +1,29 @@
 // lrw_mpi: a small N-API addon over the system's MPI (Open MPI or MPICH), for data-parallel
 // training: one process per rank, started by mpirun or srun.
 //
-// Every call is synchronous and made from the JavaScript main thread, so MPI is initialised
-// with MPI_THREAD_FUNNELED (the level actually provided is reported). Buffers are Float32Array
-// or Float64Array views used in place where the operation allows it (allReduceSum, broadcast).
-// Counts above INT_MAX elements are sent in chunks. Errors are fatal (MPI_ERRORS_ARE_FATAL,
-// the default): a peer that disappears makes the launcher end every rank instead of a hang.
+// The blocking calls are made from the JavaScript main thread. allReduceSumAsync hands a buffer
+// to a dedicated communication thread that runs blocking MPI_Allreduce calls on a FIFO of such
+// buffers, one after the other, and resolves one Promise per buffer on the main thread (a
+// napi threadsafe function). Open MPI's nonblocking collectives (MPI_Iallreduce) make progress
+// only inside MPI calls, and the main thread is busy in JavaScript (e.g. running backward)
+// while the reduction should proceed, so a thread of its own that sits in MPI is what overlaps.
+// Only one thread is ever inside MPI at a time: every blocking call first drains the queue (waits
+// until the communication thread is idle), so MPI_THREAD_SERIALIZED is enough; MPI is
+// initialised asking for it, and where the library provides less the asynchronous call throws
+// (code MPI_THREAD_LEVEL) and callers keep to the blocking path. LRW_MPI_THREAD_LEVEL=funneled
+// (or multiple) changes the level asked for.
+//
+// Buffers are Float32Array or Float64Array views used in place where the operation allows it
+// (allReduceSum, allReduceSumAsync, broadcast). Counts above INT_MAX elements are sent in
+// chunks. Errors are fatal (MPI_ERRORS_ARE_FATAL, the default): a peer that disappears makes
+// the launcher end every rank instead of a hang.
 //
 // Build: node scripts/build-native.mjs (mpicc -shared -fPIC -O2 -I<node>/include/node lrw_mpi.c).
 #define NAPI_VERSION 8
 #include <limits.h>
 #include <mpi.h>
 #include <node_api.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +38,9 @@
   } while (0)
 
 static int provided_level = -1;
+
+// waits until the communication thread is idle (defined with it, below)
+static void comm_drain(void);
 
 static napi_value undefined_value(napi_env env) {
   napi_value v;
@@ -141,7 +156,12 @@ static napi_value init(napi_env env, napi_callback_info info) {
   }
   if (!init) {
     int provided = 0;
-    if (!mpi_ok(env, MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided),
+    // LRW_MPI_THREAD_LEVEL=funneled asks for less (to run without the communication thread)
+    const char* want = getenv("LRW_MPI_THREAD_LEVEL");
+    int required = MPI_THREAD_SERIALIZED;
+    if (want && strcmp(want, "funneled") == 0) required = MPI_THREAD_FUNNELED;
+    if (want && strcmp(want, "multiple") == 0) required = MPI_THREAD_MULTIPLE;
+    if (!mpi_ok(env, MPI_Init_thread(NULL, NULL, required, &provided),
                 "MPI_Init_thread"))
       return NULL;
     provided_level = provided;
@@ -190,6 +210,7 @@ static napi_value all_reduce_sum(napi_env env, napi_callback_info info) {
   if (!get_args(env, info, 1, argv, "allReduceSum") || !mpi_ready(env, "allReduceSum") ||
       !get_float_view(env, argv[0], "allReduceSum", &v))
     return NULL;
+  comm_drain();
   char* p = (char*)v.data;
   size_t left = v.length;
   while (left > 0) {
@@ -211,6 +232,7 @@ static napi_value broadcast(napi_env env, napi_callback_info info) {
   if (!get_args(env, info, 2, argv, "broadcast") || !mpi_ready(env, "broadcast") ||
       !get_float_view(env, argv[0], "broadcast", &v))
     return NULL;
+  comm_drain();
   int size = 1;
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   if (napi_get_value_int32(env, argv[1], &root) != napi_ok || root < 0 || root >= size) {
@@ -236,6 +258,7 @@ static napi_value all_gather(napi_env env, napi_callback_info info) {
   if (!get_args(env, info, 1, argv, "allGather") || !mpi_ready(env, "allGather") ||
       !get_float_view(env, argv[0], "allGather", &v))
     return NULL;
+  comm_drain();
   if (v.length > (size_t)INT_MAX) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "lrw_mpi: allGather: more than INT_MAX values");
     return NULL;
@@ -283,7 +306,225 @@ static napi_value all_gather(napi_env env, napi_callback_info info) {
 static napi_value barrier(napi_env env, napi_callback_info info) {
   (void)info;
   if (!mpi_ready(env, "barrier")) return NULL;
+  comm_drain();
   if (!mpi_ok(env, MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier")) return NULL;
+  return undefined_value(env);
+}
+
+// ---- the communication thread (allReduceSumAsync) ------------------------------------------
+
+typedef struct job {
+  struct job* next;
+  char* data;
+  size_t length;
+  size_t elem;
+  MPI_Datatype type;
+  napi_ref keep;          // the typed array, alive until the job is settled (main thread)
+  napi_deferred deferred; // its Promise
+  int rc;                 // MPI's return code, set by the communication thread
+} job;
+
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t work;   // signalled when a job is queued or the thread should stop
+  pthread_cond_t idle;   // signalled when the queue is empty and no job runs
+  pthread_t thread;
+  int started;
+  int stopping;
+  int running;           // a job is inside MPI_Allreduce
+  job* head;
+  job* tail;
+  napi_threadsafe_function done;  // settles finished jobs on the main thread
+  size_t in_flight;      // jobs queued or running whose Promise is not settled (main thread)
+  int32_t* progress;     // optional watchdog cells: [counter, busy] (a SharedArrayBuffer)
+  napi_ref progress_ref;
+} comm = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+static void* comm_main(void* arg) {
+  (void)arg;
+  for (;;) {
+    pthread_mutex_lock(&comm.lock);
+    while (!comm.head && !comm.stopping) pthread_cond_wait(&comm.work, &comm.lock);
+    if (!comm.head) {  // stopping with nothing left
+      pthread_mutex_unlock(&comm.lock);
+      return NULL;
+    }
+    job* j = comm.head;
+    comm.head = j->next;
+    if (!comm.head) comm.tail = NULL;
+    comm.running = 1;
+    pthread_mutex_unlock(&comm.lock);
+
+    char* p = j->data;
+    size_t left = j->length;
+    j->rc = MPI_SUCCESS;
+    while (left > 0 && j->rc == MPI_SUCCESS) {
+      int n = left > (size_t)INT_MAX ? INT_MAX : (int)left;
+      j->rc = MPI_Allreduce(MPI_IN_PLACE, p, n, j->type, MPI_SUM, MPI_COMM_WORLD);
+      p += (size_t)n * j->elem;
+      left -= (size_t)n;
+    }
+    // the watchdog sees the progress here, not when the (maybe busy) main thread settles it
+    if (comm.progress) {
+      __atomic_fetch_sub(&comm.progress[1], 1, __ATOMIC_SEQ_CST);
+      __atomic_fetch_add(&comm.progress[0], 1, __ATOMIC_SEQ_CST);
+    }
+    pthread_mutex_lock(&comm.lock);
+    comm.running = 0;
+    if (!comm.head) pthread_cond_broadcast(&comm.idle);
+    pthread_mutex_unlock(&comm.lock);
+    napi_call_threadsafe_function(comm.done, j, napi_tsfn_blocking);
+  }
+}
+
+// On the main thread: resolves or rejects a finished job's Promise.
+static void comm_settle(napi_env env, napi_value js_cb, void* context, void* data) {
+  (void)js_cb;
+  (void)context;
+  job* j = (job*)data;
+  if (env != NULL) {
+    if (j->rc == MPI_SUCCESS) {
+      napi_resolve_deferred(env, j->deferred, undefined_value(env));
+    } else {
+      char text[MPI_MAX_ERROR_STRING];
+      int len = 0;
+      MPI_Error_string(j->rc, text, &len);
+      char msg[MPI_MAX_ERROR_STRING + 64];
+      snprintf(msg, sizeof msg, "lrw_mpi: MPI_Allreduce (allReduceSumAsync) failed: %s", text);
+      napi_value error, code;
+      napi_create_string_utf8(env, "MPI_ERROR", NAPI_AUTO_LENGTH, &code);
+      napi_create_error(env, code, make_string(env, msg), &error);
+      napi_reject_deferred(env, j->deferred, error);
+    }
+    napi_delete_reference(env, j->keep);
+    if (--comm.in_flight == 0) napi_unref_threadsafe_function(env, comm.done);
+  }
+  free(j);
+}
+
+// Blocks the caller until the communication thread has no job (queued or running).
+static void comm_drain(void) {
+  if (!comm.started) return;
+  pthread_mutex_lock(&comm.lock);
+  while (comm.head || comm.running) pthread_cond_wait(&comm.idle, &comm.lock);
+  pthread_mutex_unlock(&comm.lock);
+}
+
+static int comm_start(napi_env env) {
+  if (comm.started) return 1;
+  napi_value name;
+  napi_create_string_utf8(env, "lrw_mpi allReduceSumAsync", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, comm_settle,
+                                      &comm.done) != napi_ok) {
+    napi_throw_error(env, NULL, "lrw_mpi: cannot create the communication thread's callback");
+    return 0;
+  }
+  napi_unref_threadsafe_function(env, comm.done);  // only jobs in flight keep Node alive
+  if (pthread_create(&comm.thread, NULL, comm_main, NULL) != 0) {
+    napi_release_threadsafe_function(comm.done, napi_tsfn_abort);
+    napi_throw_error(env, NULL, "lrw_mpi: cannot start the communication thread");
+    return 0;
+  }
+  comm.started = 1;
+  return 1;
+}
+
+// Stops the communication thread after its last job (before MPI_Finalize).
+static void comm_stop(void) {
+  if (!comm.started) return;
+  pthread_mutex_lock(&comm.lock);
+  comm.stopping = 1;
+  pthread_cond_signal(&comm.work);
+  pthread_mutex_unlock(&comm.lock);
+  pthread_join(comm.thread, NULL);
+  napi_release_threadsafe_function(comm.done, napi_tsfn_release);
+  comm.started = 0;
+}
+
+// allReduceSumAsync(view) -> Promise<void>: the element-wise sum over ranks written into `view`
+// by the communication thread; jobs run in the order they are queued (the same order on every
+// rank, as for any collective). `view` must not be touched until the Promise settles.
+static napi_value all_reduce_sum_async(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  float_view v;
+  if (!get_args(env, info, 1, argv, "allReduceSumAsync") ||
+      !mpi_ready(env, "allReduceSumAsync") ||
+      !get_float_view(env, argv[0], "allReduceSumAsync", &v))
+    return NULL;
+  if (provided_level < MPI_THREAD_SERIALIZED) {
+    char msg[240];
+    snprintf(msg, sizeof msg,
+             "lrw_mpi: allReduceSumAsync needs MPI_THREAD_SERIALIZED, but this MPI library "
+             "provides only MPI_THREAD_%s",
+             provided_level == MPI_THREAD_SINGLE ? "SINGLE" : "FUNNELED");
+    napi_throw_error(env, "MPI_THREAD_LEVEL", msg);
+    return NULL;
+  }
+  if (!comm_start(env)) return NULL;
+  job* j = calloc(1, sizeof(job));
+  if (!j) {
+    napi_throw_error(env, NULL, "lrw_mpi: allReduceSumAsync: out of memory");
+    return NULL;
+  }
+  j->data = (char*)v.data;
+  j->length = v.length;
+  j->elem = v.elem;
+  j->type = v.type;
+  napi_value promise;
+  if (napi_create_reference(env, argv[0], 1, &j->keep) != napi_ok ||
+      napi_create_promise(env, &j->deferred, &promise) != napi_ok) {
+    free(j);
+    napi_throw_error(env, NULL, "lrw_mpi: allReduceSumAsync: N-API call failed");
+    return NULL;
+  }
+  if (comm.in_flight++ == 0) napi_ref_threadsafe_function(env, comm.done);
+  pthread_mutex_lock(&comm.lock);
+  if (comm.tail) comm.tail->next = j;
+  else comm.head = j;
+  comm.tail = j;
+  pthread_cond_signal(&comm.work);
+  pthread_mutex_unlock(&comm.lock);
+  return promise;
+}
+
+// drain(): returns once every queued allReduceSumAsync has left MPI (their Promises settle
+// on the main thread afterwards).
+static napi_value drain(napi_env env, napi_callback_info info) {
+  (void)info;
+  comm_drain();
+  return undefined_value(env);
+}
+
+// setProgressCells(int32array | null): cells [counter, busy] of the watchdog (a view of a
+// SharedArrayBuffer) that the communication thread updates atomically when it finishes a job
+// (busy - 1, counter + 1); the caller counts the job in (busy + 1, counter + 1, and a notify
+// that wakes the watchdog) before it queues it.
+static napi_value set_progress_cells(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv, "setProgressCells")) return NULL;
+  comm_drain();  // no job may see the cells change under it
+  if (comm.progress_ref) {
+    napi_delete_reference(env, comm.progress_ref);
+    comm.progress_ref = NULL;
+  }
+  comm.progress = NULL;
+  napi_valuetype t;
+  napi_typeof(env, argv[0], &t);
+  if (t == napi_null || t == napi_undefined) return undefined_value(env);
+  bool is_ta = false;
+  napi_is_typedarray(env, argv[0], &is_ta);
+  napi_typedarray_type kind;
+  size_t length = 0;
+  void* data = NULL;
+  if (!is_ta ||
+      napi_get_typedarray_info(env, argv[0], &kind, &length, &data, NULL, NULL) != napi_ok ||
+      kind != napi_int32_array || length < 2 || data == NULL) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE",
+                          "lrw_mpi: setProgressCells expects an Int32Array of at least 2 cells");
+    return NULL;
+  }
+  CHECK(napi_create_reference(env, argv[0], 1, &comm.progress_ref));
+  comm.progress = (int32_t*)data;
   return undefined_value(env);
 }
 
@@ -308,7 +549,11 @@ static napi_value finalize(napi_env env, napi_callback_info info) {
   int init = 0, fin = 0;
   MPI_Initialized(&init);
   MPI_Finalized(&fin);
-  if (init && !fin && !mpi_ok(env, MPI_Finalize(), "MPI_Finalize")) return NULL;
+  if (init && !fin) {
+    comm_drain();
+    comm_stop();
+    if (!mpi_ok(env, MPI_Finalize(), "MPI_Finalize")) return NULL;
+  }
   return undefined_value(env);
 }
 
@@ -325,6 +570,9 @@ static napi_value module_init(napi_env env, napi_value exports) {
       {"init", NULL, init, NULL, NULL, NULL, napi_default, NULL},
       {"state", NULL, state, NULL, NULL, NULL, napi_default, NULL},
       {"allReduceSum", NULL, all_reduce_sum, NULL, NULL, NULL, napi_default, NULL},
+      {"allReduceSumAsync", NULL, all_reduce_sum_async, NULL, NULL, NULL, napi_default, NULL},
+      {"drain", NULL, drain, NULL, NULL, NULL, napi_default, NULL},
+      {"setProgressCells", NULL, set_progress_cells, NULL, NULL, NULL, napi_default, NULL},
       {"allGather", NULL, all_gather, NULL, NULL, NULL, napi_default, NULL},
       {"broadcast", NULL, broadcast, NULL, NULL, NULL, napi_default, NULL},
       {"barrier", NULL, barrier, NULL, NULL, NULL, napi_default, NULL},

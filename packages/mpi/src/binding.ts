@@ -14,6 +14,12 @@ export interface MpiAddon {
   };
   state(): 'uninitialized' | 'initialized' | 'finalized';
   allReduceSum(values: Float32Array | Float64Array): void;
+  /** Queued on the communication thread; `values` must stay untouched until it settles. */
+  allReduceSumAsync(values: Float32Array | Float64Array): Promise<void>;
+  /** Waits until the communication thread has no queued or running call. */
+  drain(): void;
+  /** The watchdog's shared [counter, busy] cells, or null for none. */
+  setProgressCells(cells: Int32Array | null): void;
   allGather<T extends Float32Array | Float64Array>(values: T): T;
   broadcast(values: Float32Array | Float64Array, root: number): void;
   barrier(): void;

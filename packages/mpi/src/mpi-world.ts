@@ -24,7 +24,10 @@ export class MpiWorld {
   readonly size: number;
   /** This process's rank in [0, size). */
   readonly rank: number;
-  /** The thread support MPI provided: 'funneled' or more (calls come from the main thread). */
+  /**
+   * The thread support MPI provided ('single', 'funneled', 'serialized' or 'multiple'); it is
+   * asked for 'serialized', which `allReduceSumAsync` needs.
+   */
   readonly threadLevel: string;
   /** The MPI library, e.g. "Open MPI v4.1.4". */
   readonly library: string;
@@ -43,7 +46,7 @@ export class MpiWorld {
   }
 
   /**
-   * Initialises MPI once per process (MPI_Init_thread, funneled) and returns the world; later
+   * Initialises MPI once per process (MPI_Init_thread, serialized) and returns the world; later
    * calls return the same world. Throws an MpiError that says what to install where MPI is
    * absent.
    */
@@ -85,6 +88,8 @@ export class MpiWorld {
     }
     void this.watchdog?.stop();
     this.watchdog = seconds > 0 ? new CollectiveWatchdog(seconds, this.rank, this.size) : undefined;
+    // the communication thread reports the end of each queued call to the new watchdog
+    this.addon.setProgressCells(this.watchdog ? this.watchdog.cells : null);
   }
 
   private guarded<T>(op: 'allGather' | 'allReduceSum' | 'broadcast' | 'barrier', f: () => T): T {
@@ -99,6 +104,51 @@ export class MpiWorld {
   /** Element-wise sum over ranks, written into `values` on every rank. */
   allReduceSum(values: FloatArray): void {
     this.guarded('allReduceSum', () => this.addon.allReduceSum(values));
+  }
+
+  /**
+   * Why `allReduceSumAsync` cannot run here (the MPI library provides less than
+   * MPI_THREAD_SERIALIZED), or undefined when it can.
+   */
+  get asyncUnavailableReason(): string | undefined {
+    return this.threadLevel === 'serialized' || this.threadLevel === 'multiple'
+      ? undefined
+      : `allReduceSumAsync needs MPI_THREAD_SERIALIZED, but ${this.library} provides only '${this.threadLevel}'`;
+  }
+
+  /**
+   * `allReduceSum` on the addon's communication thread: queues `values` and returns at once; the
+   * Promise resolves once the element-wise sum over ranks is in `values`. Queued calls run one at
+   * a time in call order, while this thread goes on with JavaScript (e.g. the rest of backward),
+   * and every rank must queue the same sequence of lengths. `values` must not be read or written
+   * until its Promise settles. A blocking operation (allReduceSum, broadcast, allGather, barrier,
+   * finalize) first waits for every queued call to finish. Under `setTimeout`, calls in flight
+   * with none starting or finishing for longer than the limit end the job as for blocking calls.
+   * Throws an MpiError of code 'mpi-error' where MPI's thread support is too low
+   * (`asyncUnavailableReason`).
+   */
+  allReduceSumAsync(values: FloatArray): Promise<void> {
+    const unavailable = this.asyncUnavailableReason;
+    if (unavailable !== undefined) {
+      throw new MpiError(
+        'mpi-error',
+        `${unavailable}.`,
+        'use the blocking allReduceSum, or an MPI library built with thread support.',
+      );
+    }
+    const dog = this.watchdog;
+    dog?.begin('allReduceSum');
+    let promise: Promise<void>;
+    try {
+      promise = call(() => this.addon.allReduceSumAsync(values));
+    } catch (error) {
+      dog?.end();
+      throw error;
+    }
+    // the communication thread counts it out of the watchdog when it leaves MPI
+    return promise.catch((error: unknown) => {
+      throw asMpiError(error);
+    });
   }
 
   /** Rank `root`'s `values`, written into `values` on every rank. */
@@ -142,30 +192,35 @@ function call<T>(f: () => T): T {
   try {
     return f();
   } catch (error) {
-    const e = error as Error & { code?: string };
-    if (e.code === 'MPI_NOT_READY') {
-      throw new MpiError(
-        'mpi-not-ready',
-        e.message,
-        'call MpiWorld.init() first, and finalize() only once, after the last operation.',
-        { cause: error },
-      );
-    }
-    if (e.code === 'MPI_ERROR') {
-      throw new MpiError(
-        'mpi-error',
-        e.message,
-        'check that every rank makes the same calls in the same order.',
-        { cause: error },
-      );
-    }
-    throw new MpiError(
-      'invalid-argument',
+    throw asMpiError(error);
+  }
+}
+
+/** An addon error as an MpiError with a hint. */
+function asMpiError(error: unknown): MpiError {
+  const e = error as Error & { code?: string };
+  if (e.code === 'MPI_NOT_READY') {
+    return new MpiError(
+      'mpi-not-ready',
       e.message,
-      'pass a Float32Array or Float64Array (and a root in [0, size)).',
+      'call MpiWorld.init() first, and finalize() only once, after the last operation.',
       { cause: error },
     );
   }
+  if (e.code === 'MPI_ERROR') {
+    return new MpiError(
+      'mpi-error',
+      e.message,
+      'check that every rank makes the same calls in the same order.',
+      { cause: error },
+    );
+  }
+  return new MpiError(
+    'invalid-argument',
+    e.message,
+    'pass a Float32Array or Float64Array (and a root in [0, size)).',
+    { cause: error },
+  );
 }
 
 /**

@@ -1,15 +1,20 @@
 import { Worker } from 'node:worker_threads';
 
-/** Slots of the shared state: calls started + finished, in a call (0/1), the operation's code. */
+/**
+ * Slots of the shared state: calls started + finished, calls in flight (a blocking call, or
+ * allReduceSumAsync calls queued on the addon's communication thread), the latest operation.
+ */
 const COUNTER = 0;
 const BUSY = 1;
 const OP = 2;
 
 export const OPERATIONS = ['allGather', 'allReduceSum', 'broadcast', 'barrier'] as const;
 
-// The watchdog thread: sleeps until a call starts, then waits for it to finish; a call that
-// runs past the limit is reported and the process is killed (SIGKILL), which makes the
-// launcher end every rank of the job. It runs beside the blocked main thread.
+// The watchdog thread: sleeps until a call starts, then waits for calls to start or finish; when
+// calls are in flight and none has started or finished for longer than the limit, it reports
+// and kills the process (SIGKILL), which makes the launcher end every rank of the job. It runs
+// beside the blocked main thread. (The communication thread's updates come without a notify:
+// the timed wait then wakes at the limit, sees the counter moved and waits again.)
 const SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { writeSync } = require('node:fs');
@@ -52,18 +57,42 @@ export class CollectiveWatchdog {
 
   /** Runs `f` (one collective call) under the limit. */
   guard<T>(operation: (typeof OPERATIONS)[number], f: () => T): T {
-    const s = this.state;
-    Atomics.store(s, OP, OPERATIONS.indexOf(operation));
-    Atomics.add(s, COUNTER, 1);
-    Atomics.store(s, BUSY, 1);
-    Atomics.notify(s, BUSY);
+    this.begin(operation);
     try {
       return f();
     } finally {
-      Atomics.store(s, BUSY, 0);
-      Atomics.add(s, COUNTER, 1);
-      Atomics.notify(s, COUNTER);
+      this.end();
     }
+  }
+
+  /**
+   * Counts one call in: from now until its end (`end()`, or the addon's communication thread
+   * when it finishes a queued call: see `cells`), the watchdog ends the process when no call
+   * starts or ends for longer than the limit. Several calls may be in flight.
+   */
+  begin(operation: (typeof OPERATIONS)[number]): void {
+    const s = this.state;
+    Atomics.store(s, OP, OPERATIONS.indexOf(operation));
+    Atomics.add(s, COUNTER, 1);
+    Atomics.add(s, BUSY, 1);
+    Atomics.notify(s, BUSY);
+  }
+
+  /** Counts one call out. */
+  end(): void {
+    const s = this.state;
+    Atomics.sub(s, BUSY, 1);
+    Atomics.add(s, COUNTER, 1);
+    Atomics.notify(s, COUNTER);
+  }
+
+  /**
+   * The shared cells [counter, busy, operation]: the addon's communication thread ends a queued
+   * call by decrementing busy and incrementing counter atomically, so the watchdog sees it finish
+   * even while the main thread is busy in JavaScript.
+   */
+  get cells(): Int32Array {
+    return this.state;
   }
 
   /** Stops the watchdog thread. */
