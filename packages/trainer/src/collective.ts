@@ -26,6 +26,22 @@ export interface Collective {
    * from the same state). Lengths must be equal on every rank.
    */
   broadcast(values: Float32Array, root: number): Promise<Float32Array>;
+  /**
+   * Optional, for overlapping the gradient sum with backward: starts the element-wise sum over
+   * ranks of `buffer` and returns at once, while the communication goes on as the caller keeps
+   * running JavaScript (MPI: on the addon's communication thread). The caller hands `buffer`
+   * over: it may be summed in place, and must not be touched until the Promise resolves with the
+   * sums (`buffer` itself or a new array). Started calls complete in the order they were
+   * started; every rank must start the same sequence of lengths, and await them all before its
+   * next other collective call. Collectives without it get the blocking `allReduceSum` of one
+   * flat vector.
+   */
+  startAllReduceSum?(buffer: Float32Array): Promise<Float32Array>;
+  /**
+   * Why `startAllReduceSum` cannot be used here (e.g. MPI's thread support is too low), or
+   * undefined when it can.
+   */
+  readonly overlapUnavailableReason?: string | undefined;
 }
 
 /** The default: one process, so gather and reduce return a copy of the input. */

@@ -168,6 +168,23 @@ export const trainerConfigSchema = z
     /** Micro-batches per optimizer step. */
     gradAccumulation: positiveInt('micro-batches').default(1),
     /**
+     * With several data-parallel ranks: how the gradients are summed. `bucketMB` (default 25,
+     * PyTorch DDP's): the gradients go in flat buckets of at most this many MiB, in reverse
+     * parameter order, each summed as soon as backward has finished its parameters, while
+     * backward goes on; `overlap: false` sums one flat vector after backward instead. Where the
+     * collective or the backend cannot overlap, the flat sum is used and the run says why. The
+     * result is the same either way; it may change on resume. Left out: the defaults.
+     */
+    allReduce: z
+      .strictObject({
+        bucketMB: z
+          .number({ error: 'must be a number of MiB > 0' })
+          .refine((v) => Number.isFinite(v) && v > 0, { error: 'must be a number of MiB > 0' })
+          .default(25),
+        overlap: z.boolean({ error: 'must be true or false' }).default(true),
+      })
+      .optional(),
+    /**
      * `per-micro-batch`: each micro-batch is normalized and weighted on its own, then divided by
      * the accumulation steps (the reference code). `global`: weights over all micro-batches of
      * the step at once (spec section 5).

@@ -3,10 +3,11 @@ import type { Collective } from './collective.js';
 
 /**
  * The trainer's `Collective` on the system MPI (@lrw/mpi), for one process per rank started
- * by `mpirun` or `srun`: per-sample losses through MPI_Allgatherv, the flat gradient vector
- * through one in-place MPI_Allreduce, the initial parameters through MPI_Bcast. Each call
- * blocks until every rank has made it, and resolves with a new array (the interface's
- * contract: inputs are never changed).
+ * by `mpirun` or `srun`: per-sample losses through MPI_Allgatherv, the gradients through
+ * in-place MPI_Allreduce calls (buckets started during backward with `startAllReduceSum`, run
+ * by the addon's communication thread; or one flat vector), the initial parameters through
+ * MPI_Bcast. The blocking calls block until every rank has made them, and resolve with a new
+ * array (the interface's contract: inputs are never changed).
  *
  * Faults end the job, not one rank: MPI's errors are fatal, and `abort` (MPI_Abort) makes the
  * launcher stop every rank and name the failing one.
@@ -39,6 +40,20 @@ export class MpiCollective implements Collective {
     const out = local.slice();
     this.world.allReduceSum(out);
     return out;
+  }
+
+  /**
+   * The gradient bucket's sum on the addon's communication thread (MPI_Allreduce in place,
+   * while this thread goes on with backward); resolves with `buffer` itself.
+   */
+  async startAllReduceSum(buffer: Float32Array): Promise<Float32Array> {
+    await this.world.allReduceSumAsync(buffer);
+    return buffer;
+  }
+
+  /** Set where MPI provides less than MPI_THREAD_SERIALIZED (the gradients then go flat). */
+  get overlapUnavailableReason(): string | undefined {
+    return this.world.asyncUnavailableReason;
   }
 
   async barrier(): Promise<void> {

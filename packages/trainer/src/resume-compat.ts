@@ -7,7 +7,7 @@ import { TrainerError } from './trainer-error.js';
  *
  * A resume may change the learning-rate schedule (`lr`: a lower rate after the step guard
  * stopped a run), the temperature's `r` (not the kind or the warm-up of its schedule), the step
- * guard, the run length and the evaluation, checkpoint and backend settings, and the number of
+ * guard, the run length, the evaluation, checkpoint, backend and all-reduce settings, and the number of
  * data-parallel ranks with `batchSize` (per rank) so that the global batch (batchSize x world
  * size) stays the checkpoint's: the same rows are drawn however they are split. Every other field
  * shapes the samples, the model or the objective, and must be the checkpoint's; so must the data
@@ -24,6 +24,7 @@ export const RESUME_OVERRIDES = [
   'checkpointInterval',
   'keepCheckpoints',
   'backend',
+  'allReduce',
   'outputDir',
   'batchSize (with the world size, keeping the global batch)',
 ] as const;

@@ -147,6 +147,11 @@ class SimulatedRank implements Collective {
     return this.run('allReduceSum', local);
   }
 
+  /** allReduceSum, as a started call: the same rounds and checks, so ranks may mix them. */
+  startAllReduceSum(buffer: Float32Array): Promise<Float32Array> {
+    return this.run('allReduceSum', buffer);
+  }
+
   async barrier(): Promise<void> {
     await this.run('barrier');
   }

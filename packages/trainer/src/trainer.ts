@@ -20,6 +20,7 @@ import type { TemperatureConfig, TrainerConfig } from './config.js';
 import { agreeOnStart } from './data-parallel-start.js';
 import { evalRecord, evaluateModel } from './evaluate.js';
 import { flatGradient } from './flat-gradient.js';
+import { DEFAULT_BUCKET_MB, GradientBuckets } from './gradient-buckets.js';
 import { clipGradNorm, globalGradNormAsync } from './grad-clip.js';
 import { type LrSchedule, lrSchedule } from './lr-schedule.js';
 import type { EvalRecord, MetricsRecord, TrainStepRecord } from './metrics-record.js';
@@ -126,7 +127,8 @@ export function temperatureConfig(t: TemperatureConfig): TemperatureScheduleConf
 /**
  * The training loop (ARCHITECTURE.md "Data flow of one training step"): per-sample losses ->
  * detached host copy -> allGather -> weights (@lrw/strategies) -> sum_i c_i l_i on this rank's
- * slice -> backward -> allReduceSum of the gradients -> step guard -> clip -> AdamW.
+ * slice -> backward, with the gradients summed over ranks in buckets as it goes (or in one
+ * allReduceSum after it) -> step guard -> clip -> AdamW.
  */
 export class Trainer {
   readonly config: TrainerConfig;
@@ -155,6 +157,14 @@ export class Trainer {
   private checkpointDue = false;
   private resumedFrom: number | undefined;
   private lock: RunLock | undefined;
+  /** The gradient buckets of the overlapped all-reduce (made at the first step that uses it). */
+  private buckets: GradientBuckets | undefined;
+  /**
+   * How this run sums the gradients over ranks: 'overlapped' (buckets during backward), 'flat'
+   * (one vector after backward; `reason` says why, unless the config asked for it) or 'none'
+   * (one rank).
+   */
+  readonly gradientReduction: { mode: 'none' | 'overlapped' | 'flat'; reason?: string };
 
   private constructor(options: TrainerOptions) {
     const { config, model } = options;
@@ -183,6 +193,28 @@ export class Trainer {
     this.store = new CheckpointStore(runPaths(this.outDir).checkpoints, {
       keepLast: config.keepCheckpoints,
     });
+    this.gradientReduction = this.chooseGradientReduction();
+  }
+
+  /** Overlapped buckets where the run has several ranks and everything needed allows it. */
+  private chooseGradientReduction(): Trainer['gradientReduction'] {
+    const c = this.collective;
+    if (c.worldSize === 1) return { mode: 'none' };
+    if (this.config.allReduce?.overlap === false) return { mode: 'flat' };
+    if (c.startAllReduceSum === undefined) {
+      return { mode: 'flat', reason: 'the collective has no startAllReduceSum' };
+    }
+    if (c.overlapUnavailableReason !== undefined) {
+      return { mode: 'flat', reason: c.overlapUnavailableReason };
+    }
+    const params = this.model.parameters();
+    if (params.some((p) => p.backend.readSync === undefined)) {
+      return {
+        mode: 'flat',
+        reason: `the ${this.backend} backend reads gradients only asynchronously, not during backward`,
+      };
+    }
+    return { mode: 'overlapped' };
   }
 
   /**
@@ -225,6 +257,12 @@ export class Trainer {
         );
         if (options.progress !== false) {
           t.progress = options.progress ?? new ProgressLine({ totalSteps: t.config.steps });
+        }
+        const { reason } = t.gradientReduction;
+        if (reason !== undefined) {
+          t.progress?.log(
+            `note: the gradients are summed in one all-reduce after backward, not overlapped with it: ${reason}.`,
+          );
         }
       }
       return t;
@@ -432,6 +470,12 @@ export class Trainer {
     );
     const A = micro.length;
     const B = micro[0]!.host.length;
+    // the last micro-batch's backward starts the bucketed sums as its layers finish
+    const overlapped = this.gradientReduction.mode === 'overlapped';
+    if (overlapped && !this.buckets?.fits(params)) {
+      this.buckets = new GradientBuckets(params, this.config.allReduce?.bucketMB ?? DEFAULT_BUCKET_MB);
+    }
+    const reduction = overlapped ? this.buckets!.start(this.collective) : undefined;
     micro.forEach((m, i) => {
       const losses = m.losses;
       tidy(() => {
@@ -446,11 +490,16 @@ export class Trainer {
           const c = weights.coefficients[i]!.subarray(rank * B, (rank + 1) * B);
           objective = losses.mul(tensor(Float32Array.from(c), { backend: this.backend })).sum();
         }
-        objective.backward();
+        if (reduction && i === A - 1) {
+          objective.backward(undefined, { onLeafGradReady: reduction.onLeafGradReady });
+        } else {
+          objective.backward();
+        }
       });
       losses.dispose();
     });
-    await this.reduceGradients(params);
+    if (reduction) await reduction.finish(this.backend);
+    else await this.reduceGradients(params);
     const gradNorm = await globalGradNormAsync(params);
     const verdict = this.guard.observe(s + 1, weights.stats.weightedLoss, gradNorm);
     if (verdict.action === 'update') {

@@ -41,6 +41,10 @@ export interface TrainFlags {
   guardMaxBad?: number;
   guardLossZ?: number;
   guardGradZ?: number;
+  /** --bucket-mb: the all-reduce bucket size in MiB. */
+  bucketMb?: number;
+  /** false with --no-overlap (commander's default for the flag is true). */
+  overlap?: boolean;
 }
 
 /** Adds the shared training flags to a command. */
@@ -95,6 +99,15 @@ export function addTrainFlags(c: Command): Command {
       '--backend <name>',
       `tensor backend: ${TRAINER_BACKENDS.join(', ')} (default cpu; webgpu needs a WebGPU adapter and gpujs a WebGL context (headless-gl in Node); without a GPU both run on software and are far slower than cpu; cuda needs an NVIDIA GPU)`,
       choice(TRAINER_BACKENDS),
+    )
+    .option(
+      '--bucket-mb <MiB>',
+      'with several MPI ranks: sum the gradients in buckets of at most this many MiB, each started while backward runs (default 25, as PyTorch DDP)',
+      positiveNumber,
+    )
+    .option(
+      '--no-overlap',
+      'with several MPI ranks: sum the gradients in one all-reduce after backward instead of buckets overlapped with it',
     );
 }
 
@@ -185,6 +198,13 @@ export async function configInput(
   set('checkpointInterval', flags.checkpointInterval);
   set('seed', flags.seed);
   set('backend', flags.backend);
+  if (flags.bucketMb !== undefined || flags.overlap === false) {
+    input.allReduce = {
+      ...(file.allReduce as Json | undefined),
+      ...(flags.bucketMb !== undefined ? { bucketMB: flags.bucketMb } : {}),
+      ...(flags.overlap === false ? { overlap: false } : {}),
+    };
+  }
   set('method', method);
   if (
     flags.guardMaxBad !== undefined ||

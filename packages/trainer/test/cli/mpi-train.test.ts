@@ -275,6 +275,20 @@ describe.skipIf(skip !== undefined)(
       expect(c?.step).toBe(2);
     }, 60_000);
 
+    it('a rank that fails in the middle of backward, with gradient buckets in flight, makes every rank exit within seconds, naming it', async () => {
+      const out = join(root, 'throws-in-backward');
+      const child = fileURLToPath(new URL('./fixtures/mpi-rank-throws.mjs', import.meta.url));
+      const r = await mpirunLrw(2, [data, out, 'backward'], { program: child }).done;
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(
+        'lrw train (rank 1 of 2): rank 1 fails in backward at step 3 on purpose',
+      );
+      expect(trainLines(out)).toBe(2);
+      expect(r.ms).toBeLessThan(30_000);
+      const c = await new CheckpointStore(runPaths(out).checkpoints).loadLatest();
+      expect(c?.step).toBe(2);
+    }, 60_000);
+
     it('--mpi-timeout: a rank stuck (not dead) makes the others end the job within the limit', async () => {
       const out = join(root, 'hangs');
       const child = fileURLToPath(new URL('./fixtures/mpi-rank-throws.mjs', import.meta.url));
