@@ -59,7 +59,12 @@ describe('backward onLeafGradReady', () => {
   it('a leaf used twice by one op (x * x) fires once; a leaf root fires; no hook, no change', () => {
     const x = tensor([3]).requireGrad();
     let calls = 0;
-    tidy(() => x.mul(x).sum().backward(undefined, { onLeafGradReady: () => calls++ }));
+    tidy(() =>
+      x
+        .mul(x)
+        .sum()
+        .backward(undefined, { onLeafGradReady: () => calls++ }),
+    );
     expect(calls).toBe(1);
     expect(x.grad!.toArraySync()).toEqual([6]);
     const s = tensor([2]).requireGrad();

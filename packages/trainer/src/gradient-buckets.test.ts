@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Tensor, tensor, tidy } from '@lrw/tensor';
+import { tensor, tidy } from '@lrw/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointStore } from './checkpoint-store.js';
 import type { Collective } from './collective.js';
@@ -53,6 +53,13 @@ describe('GradientBuckets', () => {
       [[0], 3],
     ]);
     expect(new GradientBuckets(params, 25).buckets).toHaveLength(1);
+    // the first bucket holds at most 1 MiB (DDP's), the others bucketMB: 3 x 0.75 MiB
+    const big = [0, 1, 2].map(() => tensor(new Float32Array(196_608)).requireGrad());
+    const split = new GradientBuckets(big, 25).buckets.map((k) =>
+      k.params.map((p) => big.indexOf(p)),
+    );
+    expect(split).toEqual([[2], [1, 0]]);
+    for (const p of big) p.dispose();
     expect(b.fits(params)).toBe(true);
     expect(b.fits(params.slice(1))).toBe(false);
     for (const p of params) p.dispose();

@@ -4,6 +4,12 @@ import type { Collective } from './collective.js';
 /** The default bucket size of the overlapped gradient all-reduce, in MiB (PyTorch DDP's 25 MB). */
 export const DEFAULT_BUCKET_MB = 25;
 
+/**
+ * The first bucket holds at most 1 MiB (or `bucketMB`, if less), as DDP's: the last layers'
+ * gradients are final first, and a small first bucket starts the communication early.
+ */
+export const FIRST_BUCKET_MB = 1;
+
 /** One bucket: consecutive parameters (in reverse parameter order) summed by one call. */
 interface Bucket {
   params: Tensor[];
@@ -18,9 +24,9 @@ interface Bucket {
  * backward pass, as PyTorch's DistributedDataParallel does:
  *
  * - the parameters are split, in REVERSE parameter order, into buckets of at most `bucketMB`
- *   MiB of float32 gradients (a larger parameter gets a bucket of its own). Backward reaches
- *   the last layers first, so the first bucket fills first; the split depends only on the
- *   parameters' sizes, so it is the same on every rank;
+ *   MiB of float32 gradients, the first of at most 1 MiB (a larger parameter gets a bucket of
+ *   its own). Backward reaches the last layers first, so the first bucket fills first; the
+ *   split depends only on the parameters' sizes, so it is the same on every rank;
  * - during the step's last backward, @lrw/tensor's `onLeafGradReady` reports each parameter
  *   whose gradient is final; its gradient is copied into its bucket at once, and a bucket whose
  *   parameters are all final is handed to `collective.startAllReduceSum`, which starts the sum
@@ -45,11 +51,13 @@ export class GradientBuckets {
     bucketMB: number,
   ) {
     const capacity = Math.max(1, Math.floor((bucketMB * 1024 * 1024) / 4));
+    const first = Math.min(capacity, FIRST_BUCKET_MB * 256 * 1024);
     const buckets: { params: Tensor[]; offsets: number[]; size: number }[] = [];
     let current: (typeof buckets)[number] | undefined;
     for (let i = params.length - 1; i >= 0; i--) {
       const p = params[i]!;
-      if (current === undefined || (current.size > 0 && current.size + p.size > capacity)) {
+      const cap = buckets.length === 1 ? first : capacity;
+      if (current === undefined || (current.size > 0 && current.size + p.size > cap)) {
         current = { params: [], offsets: [], size: 0 };
         buckets.push(current);
       }

@@ -20,8 +20,8 @@ import type { TemperatureConfig, TrainerConfig } from './config.js';
 import { agreeOnStart } from './data-parallel-start.js';
 import { evalRecord, evaluateModel } from './evaluate.js';
 import { flatGradient } from './flat-gradient.js';
-import { DEFAULT_BUCKET_MB, GradientBuckets } from './gradient-buckets.js';
 import { clipGradNorm, globalGradNormAsync } from './grad-clip.js';
+import { DEFAULT_BUCKET_MB, GradientBuckets } from './gradient-buckets.js';
 import { type LrSchedule, lrSchedule } from './lr-schedule.js';
 import type { EvalRecord, MetricsRecord, TrainStepRecord } from './metrics-record.js';
 import { MetricsWriter } from './metrics-writer.js';
@@ -473,7 +473,10 @@ export class Trainer {
     // the last micro-batch's backward starts the bucketed sums as its layers finish
     const overlapped = this.gradientReduction.mode === 'overlapped';
     if (overlapped && !this.buckets?.fits(params)) {
-      this.buckets = new GradientBuckets(params, this.config.allReduce?.bucketMB ?? DEFAULT_BUCKET_MB);
+      this.buckets = new GradientBuckets(
+        params,
+        this.config.allReduce?.bucketMB ?? DEFAULT_BUCKET_MB,
+      );
     }
     const reduction = overlapped ? this.buckets!.start(this.collective) : undefined;
     micro.forEach((m, i) => {
