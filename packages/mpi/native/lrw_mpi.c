@@ -2,8 +2,8 @@
 // training: one process per rank, started by mpirun or srun.
 //
 // The blocking calls are made from the JavaScript main thread. allReduceSumAsync hands a buffer
-// to a dedicated communication thread that runs blocking MPI_Allreduce calls on a FIFO of such
-// buffers, one after the other, and resolves one Promise per buffer on the main thread (a
+// to a dedicated communication thread that sums the buffers of a FIFO one after the other
+// (MPI_Iallreduce tested at short sleeps, or a blocking MPI_Allreduce: see comm_poll_us), and resolves one Promise per buffer on the main thread (a
 // napi threadsafe function). Open MPI's nonblocking collectives (MPI_Iallreduce) make progress
 // only inside MPI calls, and the main thread is busy in JavaScript (e.g. running backward)
 // while the reduction should proceed, so a thread of its own that sits in MPI is what overlaps.
@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CHECK(call)                                                       \
   do {                                                                    \
@@ -340,6 +341,28 @@ static struct {
   napi_ref progress_ref;
 } comm = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
 
+// How the communication thread waits for a sum. A blocking MPI_Allreduce busy-polls (Open
+// MPI's shared-memory and TCP transports spin while a peer is not there yet); during backward
+// the peers are not there yet for most of the time, and a spinning thread takes a core from
+// the computation where every core computes (one compute thread per core). So by default the
+// thread starts MPI_Iallreduce and tests it every comm_poll_us microseconds, sleeping between
+// tests (MPI progresses the operation inside MPI_Test). LRW_MPI_POLL_US sets the interval;
+// 0 makes it a blocking MPI_Allreduce (for machines with a core to spare for it).
+static long comm_poll_us = 50;
+
+static int allreduce_polled(void* p, int n, MPI_Datatype type) {
+  MPI_Request req;
+  int rc = MPI_Iallreduce(MPI_IN_PLACE, p, n, type, MPI_SUM, MPI_COMM_WORLD, &req);
+  if (rc != MPI_SUCCESS) return rc;
+  struct timespec nap = {0, comm_poll_us * 1000L};
+  for (;;) {
+    int done = 0;
+    rc = MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS || done) return rc;
+    nanosleep(&nap, NULL);
+  }
+}
+
 static void* comm_main(void* arg) {
   (void)arg;
   for (;;) {
@@ -360,7 +383,8 @@ static void* comm_main(void* arg) {
     j->rc = MPI_SUCCESS;
     while (left > 0 && j->rc == MPI_SUCCESS) {
       int n = left > (size_t)INT_MAX ? INT_MAX : (int)left;
-      j->rc = MPI_Allreduce(MPI_IN_PLACE, p, n, j->type, MPI_SUM, MPI_COMM_WORLD);
+      j->rc = comm_poll_us > 0 ? allreduce_polled(p, n, j->type)
+                               : MPI_Allreduce(MPI_IN_PLACE, p, n, j->type, MPI_SUM, MPI_COMM_WORLD);
       p += (size_t)n * j->elem;
       left -= (size_t)n;
     }
@@ -412,6 +436,18 @@ static void comm_drain(void) {
 
 static int comm_start(napi_env env) {
   if (comm.started) return 1;
+  const char* poll = getenv("LRW_MPI_POLL_US");
+  if (poll && *poll) {
+    char* end = NULL;
+    long us = strtol(poll, &end, 10);
+    if (*end != '\0' || us < 0 || us > 1000000) {
+      napi_throw_range_error(env, "ERR_OUT_OF_RANGE",
+                             "lrw_mpi: LRW_MPI_POLL_US must be a whole number of microseconds "
+                             "in [0, 1000000] (0: a blocking MPI_Allreduce)");
+      return 0;
+    }
+    comm_poll_us = us;
+  }
   napi_value name;
   napi_create_string_utf8(env, "lrw_mpi allReduceSumAsync", NAPI_AUTO_LENGTH, &name);
   if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, comm_settle,

@@ -15,12 +15,13 @@ const skipReason =
       : undefined;
 const child = fileURLToPath(new URL('../test/fixtures/world-child.mjs', import.meta.url));
 
-function run(args: string[], mode = 'ops') {
+function run(args: string[], mode = 'ops', env: Record<string, string> = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string; ms: number }>(
     (resolve, reject) => {
       const start = Date.now();
       const p = spawn(mpirun!, [...args, process.execPath, child, mode], {
         stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...env },
       });
       let stdout = '';
       let stderr = '';
@@ -80,12 +81,12 @@ describe.skipIf(skipReason !== undefined)(
       }, 30_000);
     }
 
-    for (const [label, tcp] of [
-      ['shared memory', false],
-      ['TCP', true],
+    for (const [label, tcp, poll] of [
+      ['shared memory, MPI_Iallreduce tested every 50 us (the default)', false, ''],
+      ['TCP, a blocking MPI_Allreduce (LRW_MPI_POLL_US=0)', true, '0'],
     ] as const) {
       it(`allReduceSumAsync over ${label}: 5 calls in flight, settled in call order, equal to the blocking allReduceSum, progressing while JavaScript runs`, async () => {
-        const r = await run(mpirunArgs({ np: 2, tcp }), 'async');
+        const r = await run(mpirunArgs({ np: 2, tcp }), 'async', { LRW_MPI_POLL_US: poll });
         expect(r.code, r.stderr).toBe(0);
         const lines = r.stdout
           .trim()

@@ -1,14 +1,17 @@
 // One process of bench/mpi-scaling.mjs: trains `model` for warm-up + timed steps on the
 // dataset in argv[2] into argv[3], on MPI when started by mpirun (1 OpenBLAS thread per rank),
-// and prints rank 0's median tokens/s of the timed steps as JSON.
+// and prints rank 0's median tokens/s of the timed steps as JSON. argv[8] = 'flat' sums the
+// gradients in one all-reduce after backward (--no-overlap) instead of overlapped buckets.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { blasProviderOf, getBackend } from '@lrw/tensor';
 import { detectLauncher, MpiCollective, trainRun } from '../dist/index.js';
 
-const [data, out, model, batch, steps, warmup] = process.argv.slice(2);
+const [data, out, model, batch, steps, warmup, reduction = 'overlap'] = process.argv.slice(2);
 const mpi = detectLauncher() ? MpiCollective.init() : undefined;
-// the same collective, timing its calls (the time a rank spends in MPI, waiting included)
+// the same collective, timing the time this rank's main thread waits for communication: the
+// blocking calls, and for the gradient buckets started during backward, the time from when the
+// trainer awaits a bucket to its arrival (the communication that backward did not hide)
 let commMs = 0;
 const timed =
   (f) =>
@@ -27,6 +30,22 @@ const collective = mpi && {
   allReduceSum: timed((x) => mpi.allReduceSum(x)),
   barrier: timed(() => mpi.barrier()),
   broadcast: timed((x, root) => mpi.broadcast(x, root)),
+  overlapUnavailableReason: mpi.overlapUnavailableReason,
+  startAllReduceSum: (x) => {
+    const started = mpi.startAllReduceSum(x);
+    started.catch(() => {});
+    return {
+      then(resolve, reject) {
+        const t0 = performance.now();
+        return started
+          .finally(() => {
+            commMs += performance.now() - t0;
+          })
+          .then(resolve, reject);
+      },
+      catch: (reject) => started.catch(reject),
+    };
+  },
 };
 const started = performance.now();
 blasProviderOf(getBackend('cpu'))?.setThreads(1);
@@ -39,6 +58,7 @@ await trainRun(
     evalInterval: 0,
     checkpointInterval: 0,
     method: 'linupper',
+    ...(reduction === 'flat' ? { allReduce: { overlap: false } } : {}),
   },
   {
     dataDir: data,

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Data-parallel scaling on MPI, in one run: tokens/s of training (linupper, seq 64) with one
 // process of global batch 8 against 2 ranks of 4 (mpirun -np 2, 1 OpenBLAS thread per process),
-// alternated and repeated; prints the speedup (2 ranks / 1 process) per model. Scaling
-// efficiency is speedup / 2. Needs mpirun and the @lrw/mpi addon (skips without).
+// alternated and repeated; prints the speedup (2 ranks / 1 process) per model, for 2 ranks
+// with the gradient buckets overlapped with backward (the default) and with one flat
+// all-reduce after backward (--no-overlap), and the share of rank 0's time its main thread
+// waits on communication. Scaling efficiency is speedup / 2. Needs mpirun and the @lrw/mpi
+// addon (skips without).
 // Its peer, interleaved with it in the same run: PyTorch DistributedDataParallel over gloo
 // (bench/torch_ddp_bench.py: the same model, step, batches and threads, 1 plain process against
 // 2 ranks on localhost), skipped with the reason when /usr/bin/python3 has no torch.
@@ -51,9 +54,9 @@ execFileSync(process.execPath, [
   '-q',
 ]);
 let n = 0;
-const once = (np, model) => {
+const once = (np, model, reduction = 'overlap') => {
   const out = join(root, `run-${n++}`);
-  const argv = [rank, data, out, model, String(8 / np), steps, warmup];
+  const argv = [rank, data, out, model, String(8 / np), steps, warmup, reduction];
   const text =
     np === 1
       ? execFileSync(process.execPath, argv, { encoding: 'utf8' })
@@ -92,15 +95,18 @@ console.log(
   `data-parallel scaling, seq 64, global batch 8, ${steps} timed steps, median of ${repeats} alternated repeats`,
 );
 console.log(
-  'model   ours 1 process tok/s   ours 2 ranks tok/s   ours speedup   rank 0 in MPI calls   DDP 1 process tok/s   DDP 2 ranks tok/s   DDP speedup',
+  'model   ours 1 process tok/s   ours 2 ranks tok/s   ours speedup   rank 0 waits on comm   ours 2 flat tok/s   flat speedup   flat waits   DDP 1 process tok/s   DDP 2 ranks tok/s   DDP speedup',
 );
 for (const model of models) {
-  const runs = { one: [], two: [], comm: [], tOne: [], tTwo: [] };
+  const runs = { one: [], two: [], comm: [], flat: [], flatComm: [], tOne: [], tTwo: [] };
   for (let r = 0; r < repeats; r++) {
     runs.one.push(once(1, model).tokensPerSecond);
     const t = once(2, model);
     runs.two.push(t.tokensPerSecond);
     runs.comm.push(t.commShare);
+    const f = once(2, model, 'flat');
+    runs.flat.push(f.tokensPerSecond);
+    runs.flatComm.push(f.commShare);
     for (const [np, into] of [
       [1, runs.tOne],
       [2, runs.tTwo],
@@ -113,13 +119,14 @@ for (const model of models) {
   }
   const one = median(runs.one);
   const two = median(runs.two);
+  const flat = median(runs.flat);
   const tOne = runs.tOne.length ? median(runs.tOne) : undefined;
   const tTwo = runs.tTwo.length ? median(runs.tTwo) : undefined;
   console.log(
-    `${model.padEnd(6)}  ${cell(one, 22)}   ${cell(two, 18)}   ${cell(two / one, 12, 2)}   ${cell(100 * median(runs.comm), 18)}%   ${cell(tOne, 19)}   ${cell(tTwo, 17)}   ${cell(tTwo && tTwo / tOne, 11, 2)}`,
+    `${model.padEnd(6)}  ${cell(one, 22)}   ${cell(two, 18)}   ${cell(two / one, 12, 2)}   ${cell(100 * median(runs.comm), 19)}%   ${cell(flat, 17)}   ${cell(flat / one, 12, 2)}   ${cell(100 * median(runs.flatComm), 9)}%   ${cell(tOne, 19)}   ${cell(tTwo, 17)}   ${cell(tTwo && tTwo / tOne, 11, 2)}`,
   );
   console.log(
-    `        each run (ours 1 / ours 2 / DDP 1 / DDP 2): ${[runs.one, runs.two, runs.tOne, runs.tTwo].map((xs) => xs.map((x) => x.toFixed(0)).join(',') || '-').join(' / ')}`,
+    `        each run (ours 1 / ours 2 / ours 2 flat / DDP 1 / DDP 2): ${[runs.one, runs.two, runs.flat, runs.tOne, runs.tTwo].map((xs) => xs.map((x) => x.toFixed(0)).join(',') || '-').join(' / ')}`,
   );
 }
 if (torchSkip) console.log(`PyTorch DDP peer: skipped (${torchSkip})`);
