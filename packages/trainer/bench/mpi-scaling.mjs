@@ -8,7 +8,9 @@
 // addon (skips without).
 // Its peer, interleaved with it in the same run: PyTorch DistributedDataParallel over gloo
 // (bench/torch_ddp_bench.py: the same model, step, batches and threads, 1 plain process against
-// 2 ranks on localhost), skipped with the reason when /usr/bin/python3 has no torch.
+// 2 ranks on localhost), skipped with the reason when /usr/bin/python3 has no torch. Before
+// timing each model, the peer's update is checked (torch_ddp_bench.py --verify: one DDP step on
+// 2 ranks x 4 gives the parameters of one plain step on the 8 rows).
 //
 //   node bench/mpi-scaling.mjs [--models nano,micro] [--steps 8] [--repeats 3] [--no-torch]
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -67,13 +69,14 @@ const once = (np, model, reduction = 'overlap') => {
 };
 const python = '/usr/bin/python3';
 const torchScript = fileURLToPath(new URL('./torch_ddp_bench.py', import.meta.url));
-/** One PyTorch run: {tokensPerSecond} or {skipped: reason}. */
-const torchOnce = (np, model) => {
+/** One PyTorch run: {tokensPerSecond} or {skipped: reason}; with `verify`, the --verify check. */
+const torchOnce = (np, model, verify = false) => {
   const c = preset(`gpt2-${model}`);
   const r = spawnSync(
     python,
     [
       torchScript,
+      ...(verify ? ['--verify'] : []),
       ...['--world', np, '--batch', 8 / np, '--steps', steps, '--warmup', warmup],
       ...['--vocab', c.vocabSize, '--layers', c.nLayers, '--heads', c.nHeads],
       ...['--embd', c.dModel, '--context', c.contextLength, '--seq', 64, '--threads', 1],
@@ -98,6 +101,16 @@ console.log(
   'model   ours 1 process tok/s   ours 2 ranks tok/s   ours speedup   rank 0 waits on comm   ours 2 flat tok/s   flat speedup   flat waits   DDP 1 process tok/s   DDP 2 ranks tok/s   DDP speedup',
 );
 for (const model of models) {
+  if (!torchSkip) {
+    // the peer's update checked first: one DDP step on 2 ranks x 4 = one plain step on 8
+    const v = torchOnce(2, model, true);
+    if (v.skipped) torchSkip = v.skipped;
+    else {
+      console.log(
+        `${model}: DDP check, one step on 2 ranks x 4 against one plain step on 8: max |gradient difference| ${v.maxAbsGradDiff.toExponential(2)} (max |gradient| ${v.maxAbsGrad.toExponential(2)}), max |parameter difference| after the AdamW step ${v.maxAbsParamDiffAfterStep.toExponential(2)}`,
+      );
+    }
+  }
   const runs = { one: [], two: [], comm: [], flat: [], flatComm: [], tOne: [], tTwo: [] };
   for (let r = 0; r < repeats; r++) {
     runs.one.push(once(1, model).tokensPerSecond);

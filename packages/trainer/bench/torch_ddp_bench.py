@@ -10,6 +10,9 @@ backward of sum_i c_i l_i on this rank's slice (DDP all-reduces the gradients), 
 torchrun), each with --batch samples and 1 thread. Prints one JSON line from rank 0:
 {"tokensPerSecond": global tokens / median step time, ...}, or {"skipped": reason} (exit 0)
 when torch, torch.distributed's gloo backend or the shared model script is missing.
+--verify checks the peer's update numerically instead of timing it: one DDP step on --world
+ranks x --batch against one plain step on the world x batch rows (see verify()), printing the
+largest gradient and parameter differences.
   /usr/bin/python3 torch_ddp_bench.py --world 2 --batch 4 --vocab 257 --layers 4 --heads 4 \
       --embd 128 --context 256 --seq 64 --steps 8 --warmup 2
 """
@@ -21,6 +24,8 @@ for k, v in dict(world=1, batch=8, vocab=257, layers=4, heads=4, embd=128, conte
     p.add_argument(f"--{k}", type=int, default=v)
 p.add_argument("--r", type=float, default=0.4)
 p.add_argument("--rank", type=int, default=-1, help="internal: set by the launcher")
+p.add_argument("--verify", action="store_true",
+               help="one DDP step on --world ranks x --batch against one plain step on the whole batch")
 a = p.parse_args()
 
 
@@ -64,6 +69,62 @@ def launch():
     if any(codes):
         sys.exit(f"torch_ddp_bench: a rank failed (exit codes {codes})")
     sys.stdout.write(out)
+
+
+def verify(rank, world):
+    """--verify: the peer's update checked numerically. The global batch of world x batch rows is
+    drawn once (the same on every rank); rank r trains on rows r*batch..(r+1)*batch with DDP (loss
+    scaled by world: DDP averages the gradients, lrw sums them), and rank 0 then takes one plain
+    single-process step on the whole batch from the same initial parameters. AdamW's update is
+    nearly blind to the gradients' scale (m / sqrt(v) = sign(g) at the first step), so the
+    gradients themselves are compared too, before clipping; then the parameters after the step."""
+    torch.manual_seed(a.seed)
+    torch.set_num_threads(a.threads)
+    gen = torch.Generator().manual_seed(a.seed + 1)
+    idx = torch.randint(0, a.vocab, (world * a.batch, a.seq), generator=gen)
+    tgt = torch.randint(0, a.vocab, (world * a.batch, a.seq), generator=gen)
+
+    def step(model, net, rows, parts_of, scale):
+        opt = torch.optim.AdamW(model.parameters(), lr=5e-4, weight_decay=0.01)
+        losses = net(idx[rows], tgt[rows])
+        w = bench.weights(parts_of(losses.detach()), "linupper", a.r)[rows]
+        loss = scale * (w * losses).sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        grads = [q.grad.detach().clone() for q in model.parameters()]
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        return grads
+
+    model = bench.GPT(a.vocab, a.layers, a.heads, a.embd, a.context)
+    reference = bench.GPT(a.vocab, a.layers, a.heads, a.embd, a.context)
+    reference.load_state_dict(model.state_dict())
+    dist.init_process_group("gloo", init_method="env://", rank=rank, world_size=world)
+    torch.nn.parallel.DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(
+        model, [n for n, _ in model.named_buffers() if n.endswith("mask")])
+    net = torch.nn.parallel.DistributedDataParallel(model, broadcast_buffers=False)
+
+    def gathered(losses):
+        parts = [torch.empty_like(losses) for _ in range(world)]
+        dist.all_gather(parts, losses)
+        return torch.cat(parts)
+
+    mine = slice(rank * a.batch, (rank + 1) * a.batch)
+    ddp_grads = step(model, net, mine, gathered, world)  # DDP averages: scaled to a sum
+    dist.destroy_process_group()
+    if rank != 0:
+        return
+    everything = slice(0, world * a.batch)
+    # per_sample_loss directly: the plain model is not wrapped
+    plain_grads = step(reference, reference.per_sample_loss, everything, lambda l: l, 1)
+    grad_diff = max((g - h).abs().max().item() for g, h in zip(ddp_grads, plain_grads))
+    grad_max = max(h.abs().max().item() for h in plain_grads)
+    param_diff = max((p - q).abs().max().item()
+                     for p, q in zip(model.parameters(), reference.parameters()))
+    print(json.dumps({"system": f"pytorch-{torch.__version__}-cpu-ddp-gloo", "world": world,
+                      "batchPerRank": a.batch, "params": sum(q.numel() for q in model.parameters()),
+                      "maxAbsGradDiff": grad_diff, "maxAbsGrad": grad_max,
+                      "maxAbsParamDiffAfterStep": param_diff}))
 
 
 def train(rank, world):
@@ -114,7 +175,11 @@ def train(rank, world):
 bench.GPT.forward = bench.GPT.per_sample_loss
 
 if __name__ == "__main__":
+    if a.verify and a.world < 2:
+        sys.exit("torch_ddp_bench: --verify needs --world 2 or more")
     if a.world > 1 and a.rank < 0:
         launch()
+    elif a.verify:
+        verify(a.rank, a.world)
     else:
         train(max(a.rank, 0), a.world)
