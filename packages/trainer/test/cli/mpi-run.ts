@@ -23,7 +23,8 @@ export interface MpiChild {
 
 /**
  * `mpirun -np <np> node <program> ...args` on this machine (`program` defaults to the built
- * `lrw`). `mca` adds Open MPI parameters (e.g. the TCP transport or the kill timeout).
+ * `lrw`). `mca` adds Open MPI parameters (e.g. the TCP transport or the kill timeout); `env`
+ * adds environment variables (the ranks on this machine inherit mpirun's environment).
  */
 export function mpirunLrw(
   np: number,

@@ -147,6 +147,23 @@ describe.skipIf(skip !== undefined)(
       }, 60_000);
     }
 
+    it('where MPI provides less than MPI_THREAD_SERIALIZED, the gradients go in one flat all-reduce (said once) and train alike', async () => {
+      const flags = ['--method', 'linupper', '--bucket-mb', '0.05'];
+      const one = join(root, 'funneled-one');
+      const r1 = await lrw(...common(one, 8, flags));
+      expect(r1.code, r1.stderr).toBe(0);
+      const two = join(root, 'funneled-two');
+      const r2 = await mpirunLrw(2, common(two, 4, flags), {
+        env: { LRW_MPI_THREAD_LEVEL: 'funneled' },
+      }).done;
+      expect(r2.code, r2.stderr).toBe(0);
+      expect(r2.stderr.match(/not overlapped with it/g)).toHaveLength(1);
+      expect(r2.stderr).toContain(
+        'the gradients are summed in one all-reduce after backward, not overlapped with it: allReduceSumAsync needs MPI_THREAD_SERIALIZED, but Open MPI',
+      );
+      await expectSameTraining(one, two);
+    }, 60_000);
+
     it('a rank killed with SIGKILL ends the job naming it; --resume on 2 ranks gives the uninterrupted run', async () => {
       const flags = KILL_FLAGS;
       const straight = await straightRun();
