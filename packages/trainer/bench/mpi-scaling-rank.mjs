@@ -34,7 +34,9 @@ const collective = mpi && {
   startAllReduceSum: (x) => {
     const started = mpi.startAllReduceSum(x);
     started.catch(() => {});
+    // a thenable on purpose: `await` calls then() when the trainer starts waiting for it
     return {
+      // biome-ignore lint/suspicious/noThenProperty: timed from the moment it is awaited
       then(resolve, reject) {
         const t0 = performance.now();
         return started
