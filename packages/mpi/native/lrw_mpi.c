@@ -3,7 +3,7 @@
 //
 // The blocking calls are made from the JavaScript main thread. allReduceSumAsync hands a buffer
 // to a dedicated communication thread that sums the buffers of a FIFO one after the other
-// (MPI_Iallreduce tested at short sleeps, or a blocking MPI_Allreduce: see comm_poll_us), and resolves one Promise per buffer on the main thread (a
+// (see comm_poll_us for how it waits), and resolves one Promise per buffer on the main thread (a
 // napi threadsafe function). Open MPI's nonblocking collectives (MPI_Iallreduce) make progress
 // only inside MPI calls, and the main thread is busy in JavaScript (e.g. running backward)
 // while the reduction should proceed, so a thread of its own that sits in MPI is what overlaps.
@@ -42,6 +42,65 @@ static int provided_level = -1;
 
 // waits until the communication thread is idle (defined with it, below)
 static void comm_drain(void);
+
+// How a rank waits for its peers. Open MPI's blocking collectives busy-poll (its shared-memory
+// and TCP transports spin while a peer is not there yet). Where every core runs a rank, or the
+// machine runs anything else, a spinning wait takes a core from the computation: a rank that
+// waits for a slower one keeps the slower one from running. So by default every collective is
+// started nonblocking (MPI_Iallreduce, MPI_Iallgatherv, MPI_Ibcast, MPI_Ibarrier) and tested
+// every comm_poll_us microseconds, sleeping in between (MPI progresses it inside MPI_Test);
+// gloo's waits sleep likewise. LRW_MPI_POLL_US sets the interval; 0 makes every call MPI's
+// blocking one (for machines with a core to spare).
+static long comm_poll_us = 50;
+
+// Waits for `req` as described above; returns MPI's code.
+static int wait_polled(MPI_Request* req) {
+  struct timespec nap = {0, comm_poll_us * 1000L};
+  for (;;) {
+    int done = 0;
+    int rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS || done) return rc;
+    nanosleep(&nap, NULL);
+  }
+}
+
+static int allreduce_sum(void* p, int n, MPI_Datatype type) {
+  if (comm_poll_us == 0) return MPI_Allreduce(MPI_IN_PLACE, p, n, type, MPI_SUM, MPI_COMM_WORLD);
+  MPI_Request req;
+  int rc = MPI_Iallreduce(MPI_IN_PLACE, p, n, type, MPI_SUM, MPI_COMM_WORLD, &req);
+  return rc != MPI_SUCCESS ? rc : wait_polled(&req);
+}
+
+static int bcast(void* p, int n, MPI_Datatype type, int root) {
+  if (comm_poll_us == 0) return MPI_Bcast(p, n, type, root, MPI_COMM_WORLD);
+  MPI_Request req;
+  int rc = MPI_Ibcast(p, n, type, root, MPI_COMM_WORLD, &req);
+  return rc != MPI_SUCCESS ? rc : wait_polled(&req);
+}
+
+static int allgather(const void* in, int n, MPI_Datatype in_type, void* out, int m,
+                     MPI_Datatype out_type) {
+  if (comm_poll_us == 0) return MPI_Allgather(in, n, in_type, out, m, out_type, MPI_COMM_WORLD);
+  MPI_Request req;
+  int rc = MPI_Iallgather(in, n, in_type, out, m, out_type, MPI_COMM_WORLD, &req);
+  return rc != MPI_SUCCESS ? rc : wait_polled(&req);
+}
+
+static int allgatherv(const void* in, int n, MPI_Datatype type, void* out, const int* counts,
+                      const int* displs) {
+  if (comm_poll_us == 0)
+    return MPI_Allgatherv(in, n, type, out, counts, displs, type, MPI_COMM_WORLD);
+  MPI_Request req;
+  int rc = MPI_Iallgatherv(in, n, type, out, counts, displs, type, MPI_COMM_WORLD, &req);
+  return rc != MPI_SUCCESS ? rc : wait_polled(&req);
+}
+
+static int barrier_wait(void) {
+  if (comm_poll_us == 0) return MPI_Barrier(MPI_COMM_WORLD);
+  MPI_Request req;
+  int rc = MPI_Ibarrier(MPI_COMM_WORLD, &req);
+  return rc != MPI_SUCCESS ? rc : wait_polled(&req);
+}
 
 static napi_value undefined_value(napi_env env) {
   napi_value v;
@@ -156,6 +215,18 @@ static napi_value init(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (!init) {
+    const char* poll = getenv("LRW_MPI_POLL_US");
+    if (poll && *poll) {
+      char* end = NULL;
+      long us = strtol(poll, &end, 10);
+      if (*end != '\0' || us < 0 || us > 1000000) {
+        napi_throw_range_error(env, "MPI_POLL_US",
+                               "lrw_mpi: LRW_MPI_POLL_US must be a whole number of microseconds "
+                               "in [0, 1000000] (0: MPI's blocking calls)");
+        return NULL;
+      }
+      comm_poll_us = us;
+    }
     int provided = 0;
     // LRW_MPI_THREAD_LEVEL=funneled asks for less (to run without the communication thread)
     const char* want = getenv("LRW_MPI_THREAD_LEVEL");
@@ -216,8 +287,7 @@ static napi_value all_reduce_sum(napi_env env, napi_callback_info info) {
   size_t left = v.length;
   while (left > 0) {
     int n = left > (size_t)INT_MAX ? INT_MAX : (int)left;
-    if (!mpi_ok(env, MPI_Allreduce(MPI_IN_PLACE, p, n, v.type, MPI_SUM, MPI_COMM_WORLD),
-                "MPI_Allreduce"))
+    if (!mpi_ok(env, allreduce_sum(p, n, v.type), "MPI_Allreduce"))
       return NULL;
     p += (size_t)n * v.elem;
     left -= (size_t)n;
@@ -244,7 +314,7 @@ static napi_value broadcast(napi_env env, napi_callback_info info) {
   size_t left = v.length;
   while (left > 0) {
     int n = left > (size_t)INT_MAX ? INT_MAX : (int)left;
-    if (!mpi_ok(env, MPI_Bcast(p, n, v.type, root, MPI_COMM_WORLD), "MPI_Bcast")) return NULL;
+    if (!mpi_ok(env, bcast(p, n, v.type, root), "MPI_Bcast")) return NULL;
     p += (size_t)n * v.elem;
     left -= (size_t)n;
   }
@@ -273,8 +343,7 @@ static napi_value all_gather(napi_env env, napi_callback_info info) {
   }
   int* displs = counts + size;
   int mine = (int)v.length;
-  if (!mpi_ok(env, MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, MPI_COMM_WORLD),
-              "MPI_Allgather")) {
+  if (!mpi_ok(env, allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT), "MPI_Allgather")) {
     free(counts);
     return NULL;
   }
@@ -298,7 +367,7 @@ static napi_value all_gather(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "lrw_mpi: allGather: cannot allocate the result");
     return NULL;
   }
-  int rc = MPI_Allgatherv(v.data, mine, v.type, out_data, counts, displs, v.type, MPI_COMM_WORLD);
+  int rc = allgatherv(v.data, mine, v.type, out_data, counts, displs);
   free(counts);
   if (!mpi_ok(env, rc, "MPI_Allgatherv")) return NULL;
   return out;
@@ -308,7 +377,7 @@ static napi_value barrier(napi_env env, napi_callback_info info) {
   (void)info;
   if (!mpi_ready(env, "barrier")) return NULL;
   comm_drain();
-  if (!mpi_ok(env, MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier")) return NULL;
+  if (!mpi_ok(env, barrier_wait(), "MPI_Barrier")) return NULL;
   return undefined_value(env);
 }
 
@@ -341,28 +410,6 @@ static struct {
   napi_ref progress_ref;
 } comm = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
 
-// How the communication thread waits for a sum. A blocking MPI_Allreduce busy-polls (Open
-// MPI's shared-memory and TCP transports spin while a peer is not there yet); during backward
-// the peers are not there yet for most of the time, and a spinning thread takes a core from
-// the computation where every core computes (one compute thread per core). So by default the
-// thread starts MPI_Iallreduce and tests it every comm_poll_us microseconds, sleeping between
-// tests (MPI progresses the operation inside MPI_Test). LRW_MPI_POLL_US sets the interval;
-// 0 makes it a blocking MPI_Allreduce (for machines with a core to spare for it).
-static long comm_poll_us = 50;
-
-static int allreduce_polled(void* p, int n, MPI_Datatype type) {
-  MPI_Request req;
-  int rc = MPI_Iallreduce(MPI_IN_PLACE, p, n, type, MPI_SUM, MPI_COMM_WORLD, &req);
-  if (rc != MPI_SUCCESS) return rc;
-  struct timespec nap = {0, comm_poll_us * 1000L};
-  for (;;) {
-    int done = 0;
-    rc = MPI_Test(&req, &done, MPI_STATUS_IGNORE);
-    if (rc != MPI_SUCCESS || done) return rc;
-    nanosleep(&nap, NULL);
-  }
-}
-
 static void* comm_main(void* arg) {
   (void)arg;
   for (;;) {
@@ -383,8 +430,7 @@ static void* comm_main(void* arg) {
     j->rc = MPI_SUCCESS;
     while (left > 0 && j->rc == MPI_SUCCESS) {
       int n = left > (size_t)INT_MAX ? INT_MAX : (int)left;
-      j->rc = comm_poll_us > 0 ? allreduce_polled(p, n, j->type)
-                               : MPI_Allreduce(MPI_IN_PLACE, p, n, j->type, MPI_SUM, MPI_COMM_WORLD);
+      j->rc = allreduce_sum(p, n, j->type);
       p += (size_t)n * j->elem;
       left -= (size_t)n;
     }
@@ -436,18 +482,6 @@ static void comm_drain(void) {
 
 static int comm_start(napi_env env) {
   if (comm.started) return 1;
-  const char* poll = getenv("LRW_MPI_POLL_US");
-  if (poll && *poll) {
-    char* end = NULL;
-    long us = strtol(poll, &end, 10);
-    if (*end != '\0' || us < 0 || us > 1000000) {
-      napi_throw_range_error(env, "ERR_OUT_OF_RANGE",
-                             "lrw_mpi: LRW_MPI_POLL_US must be a whole number of microseconds "
-                             "in [0, 1000000] (0: a blocking MPI_Allreduce)");
-      return 0;
-    }
-    comm_poll_us = us;
-  }
   napi_value name;
   napi_create_string_utf8(env, "lrw_mpi allReduceSumAsync", NAPI_AUTO_LENGTH, &name);
   if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, comm_settle,

@@ -207,6 +207,14 @@ function asMpiError(error: unknown): MpiError {
       { cause: error },
     );
   }
+  if (e.code === 'MPI_POLL_US') {
+    return new MpiError(
+      'invalid-argument',
+      e.message,
+      'unset LRW_MPI_POLL_US (default 50) or set it to a whole number of microseconds.',
+      { cause: error },
+    );
+  }
   if (e.code === 'MPI_ERROR') {
     return new MpiError(
       'mpi-error',
