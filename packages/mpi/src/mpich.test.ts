@@ -105,6 +105,21 @@ describe.skipIf(skipReason !== undefined)(
       }, 60_000);
     }
 
+    it('allReduceSumAsync: 5 calls in flight on the communication thread, in order, equal to the blocking sums', async () => {
+      const r = await run(2, 'async');
+      expect(r.code, r.stderr).toBe(0);
+      const lines = ranks(r.stdout) as unknown as Record<string, unknown>[];
+      expect(lines).toHaveLength(2);
+      for (const l of lines) {
+        expect([l.equal, l.settled, l.progressedWhileBusy, l.after]).toEqual([
+          true,
+          [0, 1, 2, 3, 4],
+          true,
+          1,
+        ]);
+      }
+    }, 60_000);
+
     it('a rank that aborts ends the job with its code', async () => {
       const r = await run(2, 'abort-on-1');
       expect(r.code).toBe(3);
