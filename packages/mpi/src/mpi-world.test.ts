@@ -159,6 +159,15 @@ describe.skipIf(skipReason !== undefined)(
       expect(r.ms).toBeLessThan(30_000);
     }, 60_000);
 
+    it('finalize has a deadline: a rank stuck before MPI_Finalize ends the job, saying so', async () => {
+      const r = await run(mpirunArgs({ np: 2 }), 'finalize-late-on-1');
+      expect(r.code).not.toBe(0);
+      expect(r.stdout).toContain('rank 0: passed the barrier');
+      expect(r.stderr).toContain('lrw: rank 0 of 2: MPI_Finalize did not return within 2 s');
+      expect(r.stdout).not.toContain('finalized');
+      expect(r.ms).toBeLessThan(30_000);
+    }, 60_000);
+
     it('a rank that exits without finalize ends the others (no hang)', async () => {
       const r = await run(mpirunArgs({ np: 2 }), 'exit-on-1');
       expect(r.code).not.toBe(0);

@@ -169,11 +169,30 @@ export class MpiWorld {
     return this.addon.abort(code);
   }
 
-  /** Finalizes MPI (collective: every rank must call it); later operations throw. */
-  finalize(): void {
+  /**
+   * Finalizes MPI (collective: every rank must call it); later operations throw. Some
+   * transports can hang inside MPI_Finalize after all the work is done (MPICH over UCX's TCP
+   * transport, now and then): when it has not returned after `timeoutSeconds` (default 60; 0: no
+   * limit), this process prints why and ends (SIGKILL, so the launcher ends the job) rather than
+   * keep the job alive forever.
+   */
+  finalize(options: { timeoutSeconds?: number } = {}): void {
     void this.watchdog?.stop();
     this.watchdog = undefined;
-    call(() => this.addon.finalize());
+    const seconds = options.timeoutSeconds ?? 60;
+    const guard =
+      seconds > 0
+        ? new CollectiveWatchdog(seconds, this.rank, this.size, {
+            prefix: `lrw: rank ${this.rank} of ${this.size}: MPI_Finalize did not return within ${seconds} s (everything before it had completed; some MPI transports hang at shut-down, or another rank never reached `,
+            suffix: `); ending this process (the launcher reports it as killed, signal 9).\n`,
+          })
+        : undefined;
+    try {
+      if (guard) guard.guard('finalize', () => call(() => this.addon.finalize()));
+      else call(() => this.addon.finalize());
+    } finally {
+      void guard?.stop();
+    }
   }
 
   /** Whether finalize() has run. */

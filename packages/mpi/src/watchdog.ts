@@ -8,7 +8,13 @@ const COUNTER = 0;
 const BUSY = 1;
 const OP = 2;
 
-export const OPERATIONS = ['allGather', 'allReduceSum', 'broadcast', 'barrier'] as const;
+export const OPERATIONS = [
+  'allGather',
+  'allReduceSum',
+  'broadcast',
+  'barrier',
+  'finalize',
+] as const;
 
 // The watchdog thread: sleeps until a call starts, then waits for calls to start or finish; when
 // calls are in flight and none has started or finished for longer than the limit, it reports
@@ -41,15 +47,23 @@ export class CollectiveWatchdog {
   private readonly state = new Int32Array(new SharedArrayBuffer(12));
   private readonly worker: Worker;
 
-  constructor(seconds: number, rank: number, size: number) {
+  /** `message`: what to print instead of the stuck-peer message (prefix, operation, suffix). */
+  constructor(
+    seconds: number,
+    rank: number,
+    size: number,
+    message?: { prefix: string; suffix: string },
+  ) {
     this.worker = new Worker(SOURCE, {
       eval: true,
       workerData: {
         shared: this.state.buffer,
         operations: OPERATIONS,
         limitMs: seconds * 1000,
-        prefix: `lrw: rank ${rank} of ${size} waited more than ${seconds} s in `,
-        suffix: ` for the other ranks: one of them is stuck; ending the job (the launcher reports this rank as killed, signal 9). Raise the limit for steps or evaluations that take longer.\n`,
+        prefix: message?.prefix ?? `lrw: rank ${rank} of ${size} waited more than ${seconds} s in `,
+        suffix:
+          message?.suffix ??
+          ` for the other ranks: one of them is stuck; ending the job (the launcher reports this rank as killed, signal 9). Raise the limit for steps or evaluations that take longer.\n`,
       },
     });
     this.worker.unref();

@@ -7,6 +7,7 @@ import { CheckpointStore } from '../../src/checkpoint-store.js';
 import { runPaths } from '../../src/run-directory.js';
 import { metricsFingerprint, prepareByte, spawnLrw, trainLines, waitFor } from './child-cli.js';
 import { lrw } from './cli-harness.js';
+import { expectSameTraining, trainRecords } from './mpi-compare.js';
 import { childPids, mpirunLrw, mpiSkipReason } from './mpi-run.js';
 
 // Data parallelism on MPI, as users run it: `mpirun -np 2 lrw train` against one process with
@@ -42,13 +43,6 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-interface Train {
-  step: number;
-  loss: number;
-  meanLoss: number;
-  gradNorm: number;
-  tokens: number;
-}
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -57,40 +51,7 @@ const alive = (pid: number) => {
     return false;
   }
 };
-const trains = (dir: string) =>
-  readFileSync(runPaths(dir).metrics, 'utf8')
-    .split('\n')
-    .filter((l) => l.startsWith('{"kind":"train"'))
-    .map((l) => JSON.parse(l) as Train);
-
-async function finalParameters(dir: string): Promise<Record<string, Float32Array>> {
-  const c = await new CheckpointStore(runPaths(dir).checkpoints).loadLatest();
-  expect(c?.step).toBe(STEPS);
-  return Object.fromEntries(Object.entries(c!.model).map(([k, v]) => [k, v.data]));
-}
-
-/** Same losses (float tolerance: the sums run in another order) and the same final parameters. */
-async function expectSameTraining(one: string, two: string) {
-  const a = trains(one);
-  const b = trains(two);
-  expect(b).toHaveLength(STEPS);
-  a.forEach((r, i) => {
-    expect(b[i]!.step).toBe(r.step);
-    expect(b[i]!.tokens).toBe(r.tokens);
-    expect(b[i]!.loss).toBeCloseTo(r.loss, 4);
-    expect(b[i]!.meanLoss).toBeCloseTo(r.meanLoss, 4);
-    expect(b[i]!.gradNorm).toBeCloseTo(r.gradNorm, 3);
-  });
-  const pa = await finalParameters(one);
-  const pb = await finalParameters(two);
-  expect(Object.keys(pb)).toEqual(Object.keys(pa));
-  let worst = 0;
-  for (const [name, x] of Object.entries(pa)) {
-    const y = pb[name]!;
-    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
-  }
-  expect(worst).toBeLessThan(1e-4);
-}
+const trains = trainRecords;
 
 const KILL_FLAGS = ['--method', 'linupper', '--checkpoint-interval', '4'];
 let straight: Promise<string> | undefined;
@@ -140,7 +101,7 @@ describe.skipIf(skip !== undefined)(
         // rank 0 alone reports: one results table, one note on the global batch
         expect(r2.stdout.match(/run directory:/g)).toHaveLength(1);
         expect(r2.stderr).toContain('2 ranks of batch 4: a global batch of 8 samples');
-        await expectSameTraining(join(root, `${name}-one`), join(root, `${name}-two`));
+        await expectSameTraining(join(root, `${name}-one`), join(root, `${name}-two`), STEPS);
         expect(readFileSync(runPaths(join(root, `${name}-two`)).history, 'utf8')).toContain(
           '"event":"start","step":0,"worldSize":2',
         );
@@ -161,7 +122,7 @@ describe.skipIf(skip !== undefined)(
       expect(r2.stderr).toContain(
         'the gradients are summed in one all-reduce after backward, not overlapped with it: allReduceSumAsync needs MPI_THREAD_SERIALIZED, but Open MPI',
       );
-      await expectSameTraining(one, two);
+      await expectSameTraining(one, two, STEPS);
     }, 60_000);
 
     it('a rank killed with SIGKILL ends the job naming it; --resume on 2 ranks gives the uninterrupted run', async () => {
