@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the optional BLAS addon (native/lrw_blas.c -> dist/native/lrw_blas.node) with the
+// Builds the optional BLAS addon (native/lrw_blas.c and lrw_gemm.c -> dist/native/lrw_blas.node) with the
 // system C compiler against Node's own headers: no node-gyp, no network, no link-time BLAS
 // (the addon dlopens libopenblas at run time). Part of `npm run build`; it never fails the
 // build: where there is no compiler, no headers or an unsupported platform it prints why it
@@ -17,6 +17,9 @@ import { fileURLToPath } from 'node:url';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(pkgDir, 'native', 'lrw_blas.c');
+// The addon's own blocked sgemm (AVX2 + FMA through target attributes, chosen at run time).
+const gemmSources = [join(pkgDir, 'native', 'lrw_gemm.c')];
+const gemmInputs = [...gemmSources, join(pkgDir, 'native', 'lrw_gemm.h')];
 const outDir = join(pkgDir, 'dist', 'native');
 const out = join(outDir, 'lrw_blas.node');
 const strict = process.argv.includes('--strict');
@@ -51,7 +54,10 @@ if (!include) {
   skip("Node's headers (node_api.h) not found; set NODE_INCLUDE_DIR to their directory");
 }
 
-if (existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs) {
+if (
+  existsSync(out) &&
+  [source, ...gemmInputs].every((f) => statSync(out).mtimeMs >= statSync(f).mtimeMs)
+) {
   console.log(`build-native: ${out} is up to date`);
   process.exit(0);
 }
@@ -62,7 +68,9 @@ if (process.platform === 'darwin') flags.push('-undefined', 'dynamic_lookup');
 mkdirSync(outDir, { recursive: true });
 const tmp = `${out}.${process.pid}.tmp`;
 try {
-  execFileSync(cc, [...flags, source, '-o', tmp, '-ldl'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync(cc, [...flags, source, ...gemmSources, '-o', tmp, '-ldl', '-lpthread'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 } catch (error) {
   const detail =
     error.code === 'ENOENT'

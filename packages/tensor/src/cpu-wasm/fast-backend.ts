@@ -19,6 +19,7 @@ export {
   type CpuStorage,
   cpuProvider,
   type FastCpuKernelOptions,
+  type GemmMode,
   wasmElementwiseOf,
   wasmHeapBlocks,
   wasmKernelsOf,

@@ -1,0 +1,339 @@
+// lrw_gemm: a blocked float32 gemm for the lrw_blas addon, used where no OpenBLAS loads.
+//
+// The GotoBLAS/BLIS structure: C is cut into NC-column slabs and K into KC-deep slices; each
+// KC x NC block of op(B) is packed once into NR-column micro-panels, each MC x KC block of op(A)
+// into MR-row micro-panels, and a register-blocked MR x NR micro-kernel multiplies one A
+// micro-panel (L2) by one B micro-panel (L1), accumulating in registers over the KC slice. The
+// packing absorbs the transposition flags and leading dimensions, so the kernel sees one layout.
+//
+// Micro-kernels: 6 x 16 on AVX2 + FMA (12 ymm accumulators), compiled through a per-function
+// target attribute and chosen at run time with __builtin_cpu_supports, so the addon runs on
+// any x86-64; a portable 6 x 16 kernel in GCC/Clang vector extensions (SSE on x86-64, NEON on
+// arm64, scalar elsewhere) everywhere else. Single-threaded. The order of every sum depends only
+// on (M, N, K) and the kernel (KC slices in order, k ascending inside a slice), never on
+// alignment, timing or the caller's thread: the same inputs give bit-identical outputs.
+#include "lrw_gemm.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define LRW_GEMM_X86 1
+#include <immintrin.h>
+#endif
+
+enum {
+  MR = 6,     // micro-tile rows (A micro-panel height)
+  NR = 16,    // micro-tile columns (B micro-panel width): two 8-float vectors
+  KC = 256,   // depth of a packed slice: a B micro-panel is KC x NR x 4 = 16 KiB (L1)
+  MC = 144,   // rows of a packed A block (MR multiple): 144 KiB at KC = 256 (L2)
+  NC = 3072,  // columns of a packed B block (NR multiple): 3 MiB at KC = 256 (L3)
+};
+
+// ---- Packing buffers: one pair per thread, grown on demand, freed when the thread exits. ----
+
+struct workspace {
+  float* a;
+  size_t a_cap;
+  float* b;
+  size_t b_cap;
+};
+
+static pthread_key_t ws_key;
+static pthread_once_t ws_once = PTHREAD_ONCE_INIT;
+static int ws_key_ok = 0;
+
+static void ws_free(void* p) {
+  struct workspace* w = (struct workspace*)p;
+  free(w->a);
+  free(w->b);
+  free(w);
+}
+
+static void ws_make_key(void) { ws_key_ok = pthread_key_create(&ws_key, ws_free) == 0; }
+
+static struct workspace* workspace(void) {
+  pthread_once(&ws_once, ws_make_key);
+  if (!ws_key_ok) return NULL;
+  struct workspace* w = (struct workspace*)pthread_getspecific(ws_key);
+  if (w == NULL) {
+    w = (struct workspace*)calloc(1, sizeof *w);
+    if (w == NULL || pthread_setspecific(ws_key, w) != 0) {
+      free(w);
+      return NULL;
+    }
+  }
+  return w;
+}
+
+// A 64-byte aligned buffer of at least n floats in *buf (capacity *cap), or NULL.
+static float* reserve(float** buf, size_t* cap, size_t n) {
+  if (*cap >= n) return *buf;
+  size_t bytes = (n * sizeof(float) + 63) & ~(size_t)63;
+  float* p = (float*)aligned_alloc(64, bytes);
+  if (p == NULL) return NULL;
+  free(*buf);
+  *buf = p;
+  *cap = bytes / sizeof(float);
+  return p;
+}
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+// ---- Packing ----
+
+// op(A)[i0 .. i0+mc, p0 .. p0+kc] into MR-row micro-panels: panel q holds rows q MR.., stored
+// k-major (MR values per k), rows past mc zero.
+static void pack_a(int ta, const float* A, int64_t lda, int64_t i0, int64_t p0, int64_t mc,
+                   int64_t kc, float* dst) {
+  for (int64_t ir = 0; ir < mc; ir += MR) {
+    const int64_t mr = min64(MR, mc - ir);
+    float* d = dst + ir * kc;
+    if (!ta) {  // element (i, k) at A[i lda + k]
+      const float* s = A + (i0 + ir) * lda + p0;
+      if (mr == MR) {
+        for (int64_t k = 0; k < kc; k++) {
+          for (int r = 0; r < MR; r++) d[k * MR + r] = s[r * lda + k];
+        }
+      } else {
+        for (int64_t k = 0; k < kc; k++) {
+          for (int r = 0; r < MR; r++) d[k * MR + r] = r < mr ? s[r * lda + k] : 0.0f;
+        }
+      }
+    } else {  // element (i, k) at A[k lda + i]: MR contiguous values per k
+      const float* s = A + p0 * lda + i0 + ir;
+      for (int64_t k = 0; k < kc; k++) {
+        for (int r = 0; r < MR; r++) d[k * MR + r] = r < mr ? s[k * lda + r] : 0.0f;
+      }
+    }
+  }
+}
+
+// op(B)[p0 .. p0+kc, j0 .. j0+nc] into NR-column micro-panels, each k-major (NR values per k),
+// columns past nc zero.
+static void pack_b(int tb, const float* B, int64_t ldb, int64_t p0, int64_t j0, int64_t kc,
+                   int64_t nc, float* dst) {
+  for (int64_t jr = 0; jr < nc; jr += NR) {
+    const int64_t nr = min64(NR, nc - jr);
+    float* d = dst + jr * kc;
+    if (!tb) {  // element (k, j) at B[k ldb + j]: NR contiguous values per k
+      const float* s = B + p0 * ldb + j0 + jr;
+      for (int64_t k = 0; k < kc; k++) {
+        memcpy(d + k * NR, s + k * ldb, (size_t)nr * sizeof(float));
+        for (int64_t c = nr; c < NR; c++) d[k * NR + c] = 0.0f;
+      }
+    } else {  // element (k, j) at B[j ldb + k]: one stream per column
+      const float* s = B + (j0 + jr) * ldb + p0;
+      for (int64_t c = 0; c < NR; c++) {
+        if (c < nr) {
+          const float* col = s + c * ldb;
+          for (int64_t k = 0; k < kc; k++) d[k * NR + c] = col[k];
+        } else {
+          for (int64_t k = 0; k < kc; k++) d[k * NR + c] = 0.0f;
+        }
+      }
+    }
+  }
+}
+
+// ---- Micro-kernels: C tile (mr x nr of MR x NR) = alpha acc + beta C; beta 0 never reads C. ----
+
+typedef void (*kernel_fn)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                          int64_t mr, int64_t nr, float alpha, float beta);
+
+// An edge tile is computed on a full MR x NR copy of C's visible part, so edges use exactly
+// the interior's arithmetic.
+static void load_edge(const float* c, int64_t ldc, int64_t mr, int64_t nr, float beta,
+                      float* tile) {
+  memset(tile, 0, MR * NR * sizeof(float));
+  if (beta == 0.0f) return;
+  for (int64_t r = 0; r < mr; r++) memcpy(tile + r * NR, c + r * ldc, (size_t)nr * sizeof(float));
+}
+
+static void store_edge(float* c, int64_t ldc, int64_t mr, int64_t nr, const float* tile) {
+  for (int64_t r = 0; r < mr; r++) memcpy(c + r * ldc, tile + r * NR, (size_t)nr * sizeof(float));
+}
+
+#ifdef LRW_GEMM_X86
+#define AVX2 __attribute__((target("avx2,fma")))
+
+AVX2 static inline void store_row_avx2(float* c, __m256 acc0, __m256 acc1, __m256 va, float beta) {
+  if (beta == 0.0f) {
+    _mm256_storeu_ps(c, _mm256_mul_ps(va, acc0));
+    _mm256_storeu_ps(c + 8, _mm256_mul_ps(va, acc1));
+  } else if (beta == 1.0f) {
+    _mm256_storeu_ps(c, _mm256_fmadd_ps(va, acc0, _mm256_loadu_ps(c)));
+    _mm256_storeu_ps(c + 8, _mm256_fmadd_ps(va, acc1, _mm256_loadu_ps(c + 8)));
+  } else {
+    const __m256 vb = _mm256_set1_ps(beta);
+    _mm256_storeu_ps(c, _mm256_fmadd_ps(va, acc0, _mm256_mul_ps(vb, _mm256_loadu_ps(c))));
+    _mm256_storeu_ps(c + 8,
+                     _mm256_fmadd_ps(va, acc1, _mm256_mul_ps(vb, _mm256_loadu_ps(c + 8))));
+  }
+}
+
+AVX2 static void kernel_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                             int64_t mr, int64_t nr, float alpha, float beta) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (int64_t k = 0; k < kc; k++) {
+    const __m256 b0 = _mm256_load_ps(b);
+    const __m256 b1 = _mm256_load_ps(b + 8);
+    __m256 ar = _mm256_broadcast_ss(a);
+    c00 = _mm256_fmadd_ps(ar, b0, c00);
+    c01 = _mm256_fmadd_ps(ar, b1, c01);
+    ar = _mm256_broadcast_ss(a + 1);
+    c10 = _mm256_fmadd_ps(ar, b0, c10);
+    c11 = _mm256_fmadd_ps(ar, b1, c11);
+    ar = _mm256_broadcast_ss(a + 2);
+    c20 = _mm256_fmadd_ps(ar, b0, c20);
+    c21 = _mm256_fmadd_ps(ar, b1, c21);
+    ar = _mm256_broadcast_ss(a + 3);
+    c30 = _mm256_fmadd_ps(ar, b0, c30);
+    c31 = _mm256_fmadd_ps(ar, b1, c31);
+    ar = _mm256_broadcast_ss(a + 4);
+    c40 = _mm256_fmadd_ps(ar, b0, c40);
+    c41 = _mm256_fmadd_ps(ar, b1, c41);
+    ar = _mm256_broadcast_ss(a + 5);
+    c50 = _mm256_fmadd_ps(ar, b0, c50);
+    c51 = _mm256_fmadd_ps(ar, b1, c51);
+    a += MR;
+    b += NR;
+  }
+  const __m256 va = _mm256_set1_ps(alpha);
+  float tile[MR * NR] __attribute__((aligned(32)));
+  const int full = mr == MR && nr == NR;
+  float* t = c;
+  int64_t ld = ldc;
+  if (!full) {
+    load_edge(c, ldc, mr, nr, beta, tile);
+    t = tile;
+    ld = NR;
+  }
+  store_row_avx2(t, c00, c01, va, beta);
+  store_row_avx2(t + ld, c10, c11, va, beta);
+  store_row_avx2(t + 2 * ld, c20, c21, va, beta);
+  store_row_avx2(t + 3 * ld, c30, c31, va, beta);
+  store_row_avx2(t + 4 * ld, c40, c41, va, beta);
+  store_row_avx2(t + 5 * ld, c50, c51, va, beta);
+  if (!full) store_edge(c, ldc, mr, nr, tile);
+}
+
+static int cpu_has_avx2_fma(void) {
+  static int cached = -1;  // a benign race: every thread computes the same value
+  if (cached < 0) {
+    __builtin_cpu_init();
+    cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }
+  return cached;
+}
+#else
+static int cpu_has_avx2_fma(void) { return 0; }
+#endif
+
+// Portable: 4-float vectors (GCC/Clang vector extensions), the 16 columns in two halves of 8 so
+// the 12 accumulators fit 16 SSE registers.
+typedef float v4f __attribute__((vector_size(16)));
+
+static inline v4f load4(const float* p) {
+  v4f v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+static inline void store4(float* p, v4f v) { memcpy(p, &v, sizeof v); }
+
+static void kernel_portable(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                            int64_t mr, int64_t nr, float alpha, float beta) {
+  float tile[MR * NR];
+  const int full = mr == MR && nr == NR;
+  float* t = c;
+  int64_t ld = ldc;
+  if (!full) {
+    load_edge(c, ldc, mr, nr, beta, tile);
+    t = tile;
+    ld = NR;
+  }
+  for (int h = 0; h < NR; h += 8) {
+    v4f acc[MR][2];
+    memset(acc, 0, sizeof acc);
+    const float* ap = a;
+    const float* bp = b + h;
+    for (int64_t k = 0; k < kc; k++) {
+      const v4f b0 = load4(bp), b1 = load4(bp + 4);
+      for (int r = 0; r < MR; r++) {
+        const v4f ar = {ap[r], ap[r], ap[r], ap[r]};
+        acc[r][0] += ar * b0;
+        acc[r][1] += ar * b1;
+      }
+      ap += MR;
+      bp += NR;
+    }
+    const v4f va = {alpha, alpha, alpha, alpha};
+    const v4f vb = {beta, beta, beta, beta};
+    for (int r = 0; r < MR; r++) {
+      float* row = t + r * ld + h;
+      for (int q = 0; q < 2; q++) {
+        v4f out = va * acc[r][q];
+        if (beta != 0.0f) out += beta == 1.0f ? load4(row + 4 * q) : vb * load4(row + 4 * q);
+        store4(row + 4 * q, out);
+      }
+    }
+  }
+  if (!full) store_edge(c, ldc, mr, nr, tile);
+}
+
+const char* lrw_gemm_isa_name(void) { return cpu_has_avx2_fma() ? "avx2-fma" : "portable"; }
+
+// ---- The blocked product ----
+
+int lrw_sgemm(enum lrw_gemm_isa isa, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+              float alpha, const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
+              float* C, int64_t ldc) {
+  if (M <= 0 || N <= 0) return 0;
+  if (K <= 0 || alpha == 0.0f) {  // no product: C = beta C (beta 0 overwrites NaN too)
+    for (int64_t i = 0; i < M; i++) {
+      float* row = C + i * ldc;
+      for (int64_t j = 0; j < N; j++) row[j] = beta == 0.0f ? 0.0f : beta * row[j];
+    }
+    return 0;
+  }
+  const kernel_fn kernel =
+#ifdef LRW_GEMM_X86
+      isa == LRW_GEMM_BEST && cpu_has_avx2_fma() ? kernel_avx2 :
+#endif
+                                                 kernel_portable;
+  (void)isa;
+  struct workspace* w = workspace();
+  if (w == NULL) return -1;
+  const int64_t kc_max = min64(K, KC);
+  float* pa = reserve(&w->a, &w->a_cap, (size_t)(round_up(min64(M, MC), MR) * kc_max));
+  float* pb = reserve(&w->b, &w->b_cap, (size_t)(kc_max * round_up(min64(N, NC), NR)));
+  if (pa == NULL || pb == NULL) return -1;
+  for (int64_t jc = 0; jc < N; jc += NC) {
+    const int64_t nc = min64(NC, N - jc);
+    for (int64_t pc = 0; pc < K; pc += KC) {
+      const int64_t kc = min64(KC, K - pc);
+      const float beta_here = pc == 0 ? beta : 1.0f;  // later slices accumulate
+      pack_b(trans_b, B, ldb, pc, jc, kc, nc, pb);
+      for (int64_t ic = 0; ic < M; ic += MC) {
+        const int64_t mc = min64(MC, M - ic);
+        pack_a(trans_a, A, lda, ic, pc, mc, kc, pa);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const int64_t nr = min64(NR, nc - jr);
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            kernel(kc, pa + ir * kc, pb + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc,
+                   min64(MR, mc - ir), nr, alpha, beta_here);
+          }
+        }
+      }
+    }
+  }
+  return 0;
+}
