@@ -16,7 +16,7 @@ import { type BlasProvider, loadNativeGemmProvider } from './provider.js';
 
 // The addon's own blocked sgemm (native/lrw_gemm.c), both micro-kernels ('best': AVX2 + FMA on
 // such CPUs; 'portable'), checked against a float64 naive product over shapes that cross every
-// blocking edge (MR = 6, NR = 16, KC = 256, MC = 144, NC = 3072), then as the CPU backend's
+// blocking edge (MR = 6, NR = 16, KC = 384, MC = 48, NC = 2048), then as the CPU backend's
 // matmul provider. Skipped, with the reason printed, where the addon is not built.
 const best = loadNativeGemmProvider();
 const portable = loadNativeGemmProvider({ isa: 'portable' });
@@ -35,14 +35,14 @@ const cases: Case[] = [
   ['odd 31 x 33 x 35, A^T', { m: 31, n: 33, k: 35, transA: true }],
   ['odd 19 x 45 x 27, B^T', { m: 19, n: 45, k: 27, transB: true }],
   ['odd 23 x 21 x 18, A^T B^T', { m: 23, n: 21, k: 18, transA: true, transB: true }],
-  ['K across the 256-deep slice (K 300), beta 0', { m: 8, n: 20, k: 300 }],
+  ['K across the 384-deep slice (K 400), beta 0', { m: 8, n: 20, k: 400 }],
   [
-    'K 513 (three slices), A^T B^T, beta 1',
-    { m: 7, n: 18, k: 513, transA: true, transB: true, beta: 1 },
+    'K 800 (three slices), A^T B^T, beta 1',
+    { m: 7, n: 18, k: 800, transA: true, transB: true, beta: 1 },
   ],
-  ['M across the 144-row block (M 150), B^T', { m: 150, n: 17, k: 9, transB: true }],
-  ['N across the 3072-column block (N 3090)', { m: 7, n: 3090, k: 5 }],
-  ['N 3090, B^T, alpha 2, beta 0.5', { m: 5, n: 3090, k: 6, transB: true, alpha: 2, beta: 0.5 }],
+  ['M across the 48-row block (M 100), B^T', { m: 100, n: 17, k: 9, transB: true }],
+  ['N across the 2048-column block (N 2100)', { m: 7, n: 2100, k: 5 }],
+  ['N 2100, B^T, alpha 2, beta 0.5', { m: 5, n: 2100, k: 6, transB: true, alpha: 2, beta: 0.5 }],
   [
     'lda, ldb, ldc past the row (a head of a fused qkv), offsets',
     { m: 20, n: 16, k: 8, lda: 24, offsetA: 8, ldb: 20, offsetB: 3, ldc: 19, offsetC: 2 },
@@ -130,19 +130,19 @@ for (const [label, loaded] of [
     });
 
     it('is deterministic: bit-identical on every call and wherever the operands sit', () => {
-      const g: Gemm = { m: 37, n: 53, k: 300, transB: true };
+      const g: Gemm = { m: 37, n: 53, k: 400, transB: true };
       const first = check(gemm, g).c;
       expect(check(gemm, g).c).toEqual(first);
       // The same operands at other offsets (other alignments) of larger buffers.
       for (const shift of [1, 3, 5]) {
-        const a = values(37 * 300, 1);
-        const b = values(53 * 300, 2);
+        const a = values(37 * 400, 1);
+        const b = values(53 * 400, 2);
         const bigA = new Float32Array(a.length + shift);
         bigA.set(a, shift);
         const bigB = new Float32Array(b.length + 2 * shift);
         bigB.set(b, 2 * shift);
         const c = new Float32Array(37 * 53 + shift);
-        gemm.sgemm(bigA, bigB, c, 37, 53, 300, {
+        gemm.sgemm(bigA, bigB, c, 37, 53, 400, {
           transB: true,
           offsetA: shift,
           offsetB: 2 * shift,
