@@ -142,8 +142,15 @@ static void pack_b(int tb, const float* B, int64_t ldb, int64_t p0, int64_t j0, 
 
 // ---- Micro-kernels: C tile (mr x nr of MR x NR) = alpha acc + beta C; beta 0 never reads C. ----
 
-typedef void (*kernel_fn)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                          int64_t mr, int64_t nr, float alpha, float beta);
+// A is read at a[r rs + k cs]: a packed micro-panel (rs 1, cs MR) or, for an op(A) stored
+// row-major, A itself (rs lda, cs 1: six row streams, no packing). Rows r >= mr are read from row
+// mr - 1 and discarded, so an unpacked edge strip never reads past A.
+typedef void (*kernel_fn)(int64_t kc, const float* a, int64_t rs, int64_t cs, const float* b,
+                          float* c, int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta);
+
+static inline const float* a_row(const float* a, int64_t rs, int64_t r, int64_t mr) {
+  return a + (r < mr ? r : mr - 1) * rs;
+}
 
 // An edge tile is computed on a full MR x NR copy of C's visible part, so edges use exactly
 // the interior's arithmetic.
@@ -176,36 +183,42 @@ AVX2 static inline void store_row_avx2(float* c, __m256 acc0, __m256 acc1, __m25
   }
 }
 
-AVX2 static void kernel_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                             int64_t mr, int64_t nr, float alpha, float beta) {
+AVX2 static void kernel_avx2(int64_t kc, const float* a, int64_t rs, int64_t cs, const float* b,
+                             float* c, int64_t ldc, int64_t mr, int64_t nr, float alpha,
+                             float beta) {
+  const float* a0 = a_row(a, rs, 0, mr);
+  const float* a1 = a_row(a, rs, 1, mr);
+  const float* a2 = a_row(a, rs, 2, mr);
+  const float* a3 = a_row(a, rs, 3, mr);
+  const float* a4 = a_row(a, rs, 4, mr);
+  const float* a5 = a_row(a, rs, 5, mr);
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
   __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
   __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-  for (int64_t k = 0; k < kc; k++) {
+  for (int64_t k = 0, ka = 0; k < kc; k++, ka += cs) {
     const __m256 b0 = _mm256_load_ps(b);
     const __m256 b1 = _mm256_load_ps(b + 8);
-    __m256 ar = _mm256_broadcast_ss(a);
+    __m256 ar = _mm256_broadcast_ss(a0 + ka);
     c00 = _mm256_fmadd_ps(ar, b0, c00);
     c01 = _mm256_fmadd_ps(ar, b1, c01);
-    ar = _mm256_broadcast_ss(a + 1);
+    ar = _mm256_broadcast_ss(a1 + ka);
     c10 = _mm256_fmadd_ps(ar, b0, c10);
     c11 = _mm256_fmadd_ps(ar, b1, c11);
-    ar = _mm256_broadcast_ss(a + 2);
+    ar = _mm256_broadcast_ss(a2 + ka);
     c20 = _mm256_fmadd_ps(ar, b0, c20);
     c21 = _mm256_fmadd_ps(ar, b1, c21);
-    ar = _mm256_broadcast_ss(a + 3);
+    ar = _mm256_broadcast_ss(a3 + ka);
     c30 = _mm256_fmadd_ps(ar, b0, c30);
     c31 = _mm256_fmadd_ps(ar, b1, c31);
-    ar = _mm256_broadcast_ss(a + 4);
+    ar = _mm256_broadcast_ss(a4 + ka);
     c40 = _mm256_fmadd_ps(ar, b0, c40);
     c41 = _mm256_fmadd_ps(ar, b1, c41);
-    ar = _mm256_broadcast_ss(a + 5);
+    ar = _mm256_broadcast_ss(a5 + ka);
     c50 = _mm256_fmadd_ps(ar, b0, c50);
     c51 = _mm256_fmadd_ps(ar, b1, c51);
-    a += MR;
     b += NR;
   }
   const __m256 va = _mm256_set1_ps(alpha);
@@ -225,6 +238,47 @@ AVX2 static void kernel_avx2(int64_t kc, const float* a, const float* b, float* 
   store_row_avx2(t + 4 * ld, c40, c41, va, beta);
   store_row_avx2(t + 5 * ld, c50, c51, va, beta);
   if (!full) store_edge(c, ldc, mr, nr, tile);
+}
+
+// pack_b for B^T (element (k, j) at B[j ldb + k]) with 8 x 8 register transposes: full
+// 16-column panels, k in steps of 8; the rest through pack_b.
+AVX2 static void pack_bt_avx2(const float* B, int64_t ldb, int64_t p0, int64_t j0, int64_t kc,
+                              int64_t nc, float* dst) {
+  const int64_t full = nc / NR * NR;
+  const int64_t k8 = kc / 8 * 8;
+  for (int64_t jr = 0; jr < full; jr += NR) {
+    float* d = dst + jr * kc;
+    for (int h = 0; h < NR; h += 8) {
+      const float* s = B + (j0 + jr + h) * ldb + p0;
+      for (int64_t k = 0; k < k8; k += 8) {
+        __m256 r0 = _mm256_loadu_ps(s + k), r1 = _mm256_loadu_ps(s + ldb + k);
+        __m256 r2 = _mm256_loadu_ps(s + 2 * ldb + k), r3 = _mm256_loadu_ps(s + 3 * ldb + k);
+        __m256 r4 = _mm256_loadu_ps(s + 4 * ldb + k), r5 = _mm256_loadu_ps(s + 5 * ldb + k);
+        __m256 r6 = _mm256_loadu_ps(s + 6 * ldb + k), r7 = _mm256_loadu_ps(s + 7 * ldb + k);
+        const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+        const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+        const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+        const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+        const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+        const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+        const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+        const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+        float* o = d + k * NR + h;
+        _mm256_store_ps(o + 0 * NR, _mm256_permute2f128_ps(u0, u4, 0x20));
+        _mm256_store_ps(o + 1 * NR, _mm256_permute2f128_ps(u1, u5, 0x20));
+        _mm256_store_ps(o + 2 * NR, _mm256_permute2f128_ps(u2, u6, 0x20));
+        _mm256_store_ps(o + 3 * NR, _mm256_permute2f128_ps(u3, u7, 0x20));
+        _mm256_store_ps(o + 4 * NR, _mm256_permute2f128_ps(u0, u4, 0x31));
+        _mm256_store_ps(o + 5 * NR, _mm256_permute2f128_ps(u1, u5, 0x31));
+        _mm256_store_ps(o + 6 * NR, _mm256_permute2f128_ps(u2, u6, 0x31));
+        _mm256_store_ps(o + 7 * NR, _mm256_permute2f128_ps(u3, u7, 0x31));
+      }
+      for (int64_t c = 0; c < 8; c++) {
+        for (int64_t k = k8; k < kc; k++) d[k * NR + h + c] = s[c * ldb + k];
+      }
+    }
+  }
+  if (full < nc) pack_b(1, B, ldb, p0, j0 + full, kc, nc - full, dst + full * kc);
 }
 
 static int cpu_has_avx2_fma(void) {
@@ -251,8 +305,11 @@ static inline v4f load4(const float* p) {
 
 static inline void store4(float* p, v4f v) { memcpy(p, &v, sizeof v); }
 
-static void kernel_portable(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                            int64_t mr, int64_t nr, float alpha, float beta) {
+static void kernel_portable(int64_t kc, const float* a, int64_t rs, int64_t cs, const float* b,
+                            float* c, int64_t ldc, int64_t mr, int64_t nr, float alpha,
+                            float beta) {
+  const float* rows[MR];
+  for (int r = 0; r < MR; r++) rows[r] = a_row(a, rs, r, mr);
   float tile[MR * NR];
   const int full = mr == MR && nr == NR;
   float* t = c;
@@ -265,16 +322,15 @@ static void kernel_portable(int64_t kc, const float* a, const float* b, float* c
   for (int h = 0; h < NR; h += 8) {
     v4f acc[MR][2];
     memset(acc, 0, sizeof acc);
-    const float* ap = a;
     const float* bp = b + h;
-    for (int64_t k = 0; k < kc; k++) {
+    for (int64_t k = 0, ka = 0; k < kc; k++, ka += cs) {
       const v4f b0 = load4(bp), b1 = load4(bp + 4);
       for (int r = 0; r < MR; r++) {
-        const v4f ar = {ap[r], ap[r], ap[r], ap[r]};
+        const float x = rows[r][ka];
+        const v4f ar = {x, x, x, x};
         acc[r][0] += ar * b0;
         acc[r][1] += ar * b1;
       }
-      ap += MR;
       bp += NR;
     }
     const v4f va = {alpha, alpha, alpha, alpha};
@@ -306,31 +362,48 @@ int lrw_sgemm(enum lrw_gemm_isa isa, int trans_a, int trans_b, int64_t M, int64_
     }
     return 0;
   }
-  const kernel_fn kernel =
+  const int avx2 = isa == LRW_GEMM_BEST && cpu_has_avx2_fma();
+  kernel_fn kernel = kernel_portable;
 #ifdef LRW_GEMM_X86
-      isa == LRW_GEMM_BEST && cpu_has_avx2_fma() ? kernel_avx2 :
+  if (avx2) kernel = kernel_avx2;
 #endif
-                                                 kernel_portable;
-  (void)isa;
+  // op(A) stored row-major (no trans_a) is read in place: six row streams of one strip are as
+  // cache-friendly as a packed micro-panel, and skipping the (scalar, gathering) pack matters
+  // for narrow products (attention's [T, T] x [T, head dim]). A^T's k steps are lda apart (a
+  // cache line each): read in place only while a strip's K is short (measured: faster up to
+  // K ~ 256, slower for long K), else packed.
+  const int pack_a_needed = trans_a && K > 256;
+  const int64_t rs_a = pack_a_needed ? 1 : trans_a ? 1 : lda;
+  const int64_t cs_a = pack_a_needed ? MR : trans_a ? lda : 1;
   struct workspace* w = workspace();
   if (w == NULL) return -1;
   const int64_t kc_max = min64(K, KC);
-  float* pa = reserve(&w->a, &w->a_cap, (size_t)(round_up(min64(M, MC), MR) * kc_max));
+  float* pa =
+      pack_a_needed ? reserve(&w->a, &w->a_cap, (size_t)(round_up(min64(M, MC), MR) * kc_max))
+                    : NULL;
   float* pb = reserve(&w->b, &w->b_cap, (size_t)(kc_max * round_up(min64(N, NC), NR)));
-  if (pa == NULL || pb == NULL) return -1;
+  if ((pack_a_needed && pa == NULL) || pb == NULL) return -1;
   for (int64_t jc = 0; jc < N; jc += NC) {
     const int64_t nc = min64(NC, N - jc);
     for (int64_t pc = 0; pc < K; pc += KC) {
       const int64_t kc = min64(KC, K - pc);
       const float beta_here = pc == 0 ? beta : 1.0f;  // later slices accumulate
-      pack_b(trans_b, B, ldb, pc, jc, kc, nc, pb);
+#ifdef LRW_GEMM_X86
+      if (avx2 && trans_b)
+        pack_bt_avx2(B, ldb, pc, jc, kc, nc, pb);
+      else
+#endif
+        pack_b(trans_b, B, ldb, pc, jc, kc, nc, pb);
       for (int64_t ic = 0; ic < M; ic += MC) {
         const int64_t mc = min64(MC, M - ic);
-        pack_a(trans_a, A, lda, ic, pc, mc, kc, pa);
+        if (pack_a_needed) pack_a(trans_a, A, lda, ic, pc, mc, kc, pa);
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int64_t nr = min64(NR, nc - jr);
           for (int64_t ir = 0; ir < mc; ir += MR) {
-            kernel(kc, pa + ir * kc, pb + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc,
+            const float* a = pack_a_needed ? pa + ir * kc
+                             : trans_a     ? A + pc * lda + ic + ir
+                                           : A + (ic + ir) * lda + pc;
+            kernel(kc, a, rs_a, cs_a, pb + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc,
                    min64(MR, mc - ir), nr, alpha, beta_here);
           }
         }
