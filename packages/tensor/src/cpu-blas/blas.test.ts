@@ -69,6 +69,13 @@ describe.skipIf(noBlas)('BLAS provider: sgemm against a float64 product', () => 
     expect(blas!.threads).toBeGreaterThanOrEqual(1);
   });
 
+  it('setThreads reaches OpenBLAS (process-wide) and threads reads it back', () => {
+    const before = blas!.threads;
+    expect(blas!.setThreads(1)).toBe(1);
+    expect(blas!.threads).toBe(1);
+    expect(blas!.setThreads(before)).toBe(before);
+  });
+
   for (const [name, g, la, lb, lc] of sgemmCases) {
     it(name, () => {
       const a = values(la, 1);

@@ -231,7 +231,7 @@ export function loadNativeGemmProvider(options: { isa?: NativeGemmIsa } = {}): B
       };
     } else {
       const kernel = isa === 'best' ? addon.gemmIsa() : 'portable';
-      const info = { library: path, config: `lrw_gemm ${kernel} 6x16`, threads: 1 };
+      const info = { library: path, config: `lrw_gemm ${kernel} 6x16` };
       result = { provider: makeProvider(addon, info, 'native', fn.bind(addon)) };
     }
   }
@@ -241,7 +241,7 @@ export function loadNativeGemmProvider(options: { isa?: NativeGemmIsa } = {}): B
 
 function makeProvider(
   addon: Addon,
-  info: Pick<AddonInfo, 'library' | 'config'> & { threads?: number },
+  info: Pick<AddonInfo, 'library' | 'config'>,
   name: BlasProvider['name'] = 'openblas',
   run: Addon['sgemm'] = addon.sgemm.bind(addon),
 ): BlasProvider {
@@ -271,7 +271,8 @@ function makeProvider(
       args.strideC ?? m * n,
     );
   };
-  const fixedThreads = info.threads;
+  // OpenBLAS's thread count is process-wide and settable; the native gemm runs on one thread.
+  const fixedThreads = name === 'native' ? 1 : undefined;
   return {
     name,
     library: info.library,
