@@ -372,7 +372,8 @@ int lrw_sgemm(enum lrw_gemm_isa isa, int trans_a, int trans_b, int64_t M, int64_
   // for narrow products (attention's [T, T] x [T, head dim]). A^T's k steps are lda apart (a
   // cache line each): read in place only while a strip's K is short (measured: faster up to
   // K ~ 256, slower for long K), else packed.
-  const int pack_a_needed = trans_a && K > 256;
+  // The portable kernel (4-lane vectors, no FMA) runs faster on packed A everywhere.
+  const int pack_a_needed = !avx2 || (trans_a && K > 256);
   const int64_t rs_a = pack_a_needed ? 1 : trans_a ? 1 : lda;
   const int64_t cs_a = pack_a_needed ? MR : trans_a ? lda : 1;
   struct workspace* w = workspace();

@@ -107,6 +107,8 @@ for (const [label, loaded] of [
       expect(gemm.name).toBe('native');
       expect(gemm.config).toMatch(label === 'portable' ? /portable/ : /avx2-fma|portable/);
       expect(gemm.threads).toBe(1);
+      if (label === 'portable') expect(gemm.isa).toBe('portable');
+      else expect(['avx2-fma', 'portable']).toContain(gemm.isa);
       expect(gemm.setThreads(4)).toBe(1);
     });
 
@@ -236,7 +238,7 @@ describe('native gemm selection', () => {
   // forces it; LRW_TENSOR_BLAS=off keeps wasm. Needs dist/ (npm run build).
   const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
   it.skipIf(noNative || !existsSync(dist))(
-    'auto: OpenBLAS, else the native gemm, else wasm (fresh processes on the built package)',
+    'auto: OpenBLAS, else the native gemm (AVX2 + FMA), else wasm (fresh processes, built package)',
     () => {
       const script =
         `const t = await import(${JSON.stringify(dist)});` +
@@ -252,7 +254,9 @@ describe('native gemm selection', () => {
         return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { provider: string; y: number[] };
       };
       const noOpenBlas = { LRW_TENSOR_BLAS_LIB: 'libopenblas-absent-for-this-test.so' };
-      expect(run(noOpenBlas)).toEqual({ provider: 'native', y: [19, 22, 43, 50] });
+      // auto takes the native gemm where its AVX2 + FMA kernel runs, else the (faster) wasm gemm.
+      const autoPick = best.provider?.isa === 'avx2-fma' ? 'native' : 'wasm';
+      expect(run(noOpenBlas)).toEqual({ provider: autoPick, y: [19, 22, 43, 50] });
       expect(run({ LRW_TENSOR_GEMM: 'native' }).provider).toBe('native');
       expect(run({ ...noOpenBlas, LRW_TENSOR_BLAS: 'off' }).provider).toBe('wasm');
     },

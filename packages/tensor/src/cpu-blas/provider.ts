@@ -94,6 +94,12 @@ export interface BlasProvider {
    * kernel, e.g. 'lrw_gemm avx2-fma 6x16'.
    */
   readonly config: string;
+  /**
+   * For 'native': the instruction set of its micro-kernel, 'avx2-fma' or 'portable' (4-lane
+   * vectors without FMA: slower than the wasm gemm, so `blas: 'auto'` does not pick it).
+   * Undefined for OpenBLAS.
+   */
+  readonly isa?: string;
   /** Threads OpenBLAS uses (process-wide); 'native' is single-threaded: 1. */
   readonly threads: number;
   /** Sets OpenBLAS's thread count (process-wide) and returns it; 'native' ignores it (1). */
@@ -232,7 +238,9 @@ export function loadNativeGemmProvider(options: { isa?: NativeGemmIsa } = {}): B
     } else {
       const kernel = isa === 'best' ? addon.gemmIsa() : 'portable';
       const info = { library: path, config: `lrw_gemm ${kernel} 6x16` };
-      result = { provider: makeProvider(addon, info, 'native', fn.bind(addon)) };
+      result = {
+        provider: { ...makeProvider(addon, info, 'native', fn.bind(addon)), isa: kernel },
+      };
     }
   }
   cachedNative.set(isa, result);
