@@ -9,8 +9,12 @@
 // It also runs its own blocked sgemm (lrw_gemm.c, no BLAS needed) through `nativeSgemm`, the
 // same arguments and checks as `sgemm`: the CPU backend's provider where no OpenBLAS loads.
 //
+// It also exports the SIMD row kernels of lrw_rows.c (log-sum-exp, softmax gradient, GELU and
+// blockwise attention's tile steps), which need no BLAS either: `rowsIsa()` names their
+// instruction set, '' where this CPU lacks it.
+//
 // Build: node scripts/build-native.mjs (cc -shared -fPIC -O2 -I<node>/include/node lrw_blas.c
-// lrw_gemm.c).
+// lrw_gemm.c lrw_rows.c).
 #define NAPI_VERSION 8
 #include <dlfcn.h>
 #include <node_api.h>
@@ -20,6 +24,7 @@
 #include <string.h>
 
 #include "lrw_gemm.h"
+#include "lrw_rows.h"
 
 // CBLAS constants (cblas.h): row-major order, transpose flags.
 enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
@@ -304,6 +309,231 @@ static napi_value js_gemm_isa(napi_env env, napi_callback_info info) {
   return make_string(env, lrw_gemm_isa_name());
 }
 
+// ---- Row kernels (lrw_rows.c) ----
+
+// A Float32Array argument of a row kernel, or a thrown TypeError naming it.
+static int row_f32(napi_env env, napi_value v, float** data, size_t* length, const char* op,
+                   const char* what) {
+  bool is_ta = false;
+  napi_typedarray_type type;
+  void* ptr = NULL;
+  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, v, &type, length, &ptr, NULL, NULL) != napi_ok ||
+      type != napi_float32_array) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "lrw_blas.%s: %s must be a Float32Array", op, what);
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
+  }
+  *data = (float*)ptr;
+  return 1;
+}
+
+static int row_count(napi_env env, napi_value v, int64_t* out, int64_t min, const char* op,
+                     const char* what) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || d != d || d < (double)min ||
+      d > 9007199254740991.0 || d != (double)(int64_t)d) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "lrw_blas.%s: %s must be an integer >= %lld", op, what,
+             (long long)min);
+    napi_throw_range_error(env, NULL, msg);
+    return 0;
+  }
+  *out = (int64_t)d;
+  return 1;
+}
+
+static int rows_ready(napi_env env, const char* op) {
+  if (lrw_rows_available()) return 1;
+  char msg[200];
+  snprintf(msg, sizeof msg, "lrw_blas.%s: this CPU lacks AVX2 + FMA (check rowsIsa() first)", op);
+  napi_throw_error(env, NULL, msg);
+  return 0;
+}
+
+static int too_short(napi_env env, const char* op, const char* what, size_t have, int64_t need) {
+  if ((int64_t)have >= need) return 0;
+  char msg[200];
+  snprintf(msg, sizeof msg, "lrw_blas.%s: %s has %zu elements, needs %lld", op, what, have,
+           (long long)need);
+  napi_throw_range_error(env, NULL, msg);
+  return 1;
+}
+
+static int is_exception_pending(napi_env env) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  return pending;
+}
+
+static int arity(napi_env env, const char* op, size_t argc, size_t want) {
+  if (argc == want) return 1;
+  char msg[160];
+  snprintf(msg, sizeof msg, "lrw_blas.%s: expected %zu arguments, got %zu", op, want, argc);
+  napi_throw_type_error(env, NULL, msg);
+  return 0;
+}
+
+static napi_value js_rows_isa(napi_env env, napi_callback_info info) {
+  (void)info;
+  return make_string(env, lrw_rows_isa());
+}
+
+// logSumExpRows(logits, rows, V, out)
+static napi_value js_lse_rows(napi_env env, napi_callback_info info) {
+  const char* op = "logSumExpRows";
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *L, *out;
+  size_t nL, nOut;
+  int64_t rows, V;
+  if (!arity(env, op, argc, 4) || !rows_ready(env, op) || !row_f32(env, argv[0], &L, &nL, op, "logits") ||
+      !row_count(env, argv[1], &rows, 0, op, "rows") || !row_count(env, argv[2], &V, 1, op, "V") ||
+      !row_f32(env, argv[3], &out, &nOut, op, "out") || too_short(env, op, "logits", nL, rows * V) ||
+      too_short(env, op, "out", nOut, rows))
+    return NULL;
+  lrw_lse_rows(L, rows, V, out);
+  return NULL;
+}
+
+// softmaxGradRows(logits, rows, V, z, g)
+static napi_value js_softmax_grad_rows(napi_env env, napi_callback_info info) {
+  const char* op = "softmaxGradRows";
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *L, *z, *g;
+  size_t nL, nz, ng;
+  int64_t rows, V;
+  if (!arity(env, op, argc, 5) || !rows_ready(env, op) || !row_f32(env, argv[0], &L, &nL, op, "logits") ||
+      !row_count(env, argv[1], &rows, 0, op, "rows") || !row_count(env, argv[2], &V, 1, op, "V") ||
+      !row_f32(env, argv[3], &z, &nz, op, "z") || !row_f32(env, argv[4], &g, &ng, op, "g") ||
+      too_short(env, op, "logits", nL, rows * V) || too_short(env, op, "z", nz, rows) ||
+      too_short(env, op, "g", ng, rows))
+    return NULL;
+  lrw_softmax_grad_rows(L, rows, V, z, g);
+  return NULL;
+}
+
+// gelu(x, y): y = gelu(x), the same lengths.
+static napi_value js_gelu(napi_env env, napi_callback_info info) {
+  const char* op = "gelu";
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *x, *y;
+  size_t nx, ny;
+  if (!arity(env, op, argc, 2) || !rows_ready(env, op) || !row_f32(env, argv[0], &x, &nx, op, "x") ||
+      !row_f32(env, argv[1], &y, &ny, op, "y") || too_short(env, op, "y", ny, (int64_t)nx))
+    return NULL;
+  lrw_gelu(x, y, (int64_t)nx);
+  return NULL;
+}
+
+// geluBackward(x, g, dx): dx = g gelu'(x), the same lengths.
+static napi_value js_gelu_backward(napi_env env, napi_callback_info info) {
+  const char* op = "geluBackward";
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *x, *g, *dx;
+  size_t nx, ng, nd;
+  if (!arity(env, op, argc, 3) || !rows_ready(env, op) || !row_f32(env, argv[0], &x, &nx, op, "x") ||
+      !row_f32(env, argv[1], &g, &ng, op, "g") || !row_f32(env, argv[2], &dx, &nd, op, "dx") ||
+      too_short(env, op, "g", ng, (int64_t)nx) || too_short(env, op, "dx", nd, (int64_t)nx))
+    return NULL;
+  lrw_gelu_backward(x, g, dx, (int64_t)nx);
+  return NULL;
+}
+
+// The tile arguments shared by the attention kernels: (s, rows, cols, scale, causal, diag).
+static int tile_args(napi_env env, napi_value* argv, const char* op, float** s, int64_t* rows,
+                     int64_t* cols, double* scale, bool* causal, int64_t* diag) {
+  size_t ns;
+  if (!row_f32(env, argv[0], s, &ns, op, "s") || !row_count(env, argv[1], rows, 0, op, "rows") ||
+      !row_count(env, argv[2], cols, 0, op, "cols"))
+    return 0;
+  if (napi_get_value_double(env, argv[3], scale) != napi_ok ||
+      napi_get_value_bool(env, argv[4], causal) != napi_ok ||
+      !row_count(env, argv[5], diag, -((int64_t)1 << 52), op, "diag")) {
+    if (!is_exception_pending(env)) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "lrw_blas.%s: scale must be a number and causal a boolean", op);
+      napi_throw_type_error(env, NULL, msg);
+    }
+    return 0;
+  }
+  return !too_short(env, op, "s", ns, *rows * *cols);
+}
+
+// attentionSoftmaxTile(s, rows, cols, scale, causal, diag, m, l, alpha)
+static napi_value js_attn_softmax_tile(napi_env env, napi_callback_info info) {
+  const char* op = "attentionSoftmaxTile";
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *S, *m, *l, *a;
+  size_t nm, nl, na;
+  int64_t rows, cols, diag;
+  double scale;
+  bool causal;
+  if (!arity(env, op, argc, 9) || !rows_ready(env, op) ||
+      !tile_args(env, argv, op, &S, &rows, &cols, &scale, &causal, &diag) ||
+      !row_f32(env, argv[6], &m, &nm, op, "m") || !row_f32(env, argv[7], &l, &nl, op, "l") ||
+      !row_f32(env, argv[8], &a, &na, op, "alpha") || too_short(env, op, "m", nm, rows) ||
+      too_short(env, op, "l", nl, rows) || too_short(env, op, "alpha", na, rows))
+    return NULL;
+  lrw_attn_softmax_tile(S, rows, cols, (float)scale, causal, diag, m, l, a);
+  return NULL;
+}
+
+// attentionProbTile(s, rows, cols, scale, causal, diag, lse)
+static napi_value js_attn_prob_tile(napi_env env, napi_callback_info info) {
+  const char* op = "attentionProbTile";
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *S, *z;
+  size_t nz;
+  int64_t rows, cols, diag;
+  double scale;
+  bool causal;
+  if (!arity(env, op, argc, 7) || !rows_ready(env, op) ||
+      !tile_args(env, argv, op, &S, &rows, &cols, &scale, &causal, &diag) ||
+      !row_f32(env, argv[6], &z, &nz, op, "lse") || too_short(env, op, "lse", nz, rows))
+    return NULL;
+  lrw_attn_prob_tile(S, rows, cols, (float)scale, causal, diag, z);
+  return NULL;
+}
+
+// attentionScoreGradTile(p, ds, rows, cols, scale, d)
+static napi_value js_attn_score_grad_tile(napi_env env, napi_callback_info info) {
+  const char* op = "attentionScoreGradTile";
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *P, *dS, *d;
+  size_t np, nds, nd;
+  int64_t rows, cols;
+  double scale;
+  if (!arity(env, op, argc, 6) || !rows_ready(env, op) || !row_f32(env, argv[0], &P, &np, op, "p") ||
+      !row_f32(env, argv[1], &dS, &nds, op, "ds") ||
+      !row_count(env, argv[2], &rows, 0, op, "rows") ||
+      !row_count(env, argv[3], &cols, 0, op, "cols"))
+    return NULL;
+  if (napi_get_value_double(env, argv[4], &scale) != napi_ok) {
+    napi_throw_type_error(env, NULL, "lrw_blas.attentionScoreGradTile: scale must be a number");
+    return NULL;
+  }
+  if (!row_f32(env, argv[5], &d, &nd, op, "d") || too_short(env, op, "p", np, rows * cols) ||
+      too_short(env, op, "ds", nds, rows * cols) || too_short(env, op, "d", nd, rows))
+    return NULL;
+  lrw_attn_score_grad_tile(P, dS, rows, cols, (float)scale, d);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"load", NULL, js_load, NULL, NULL, NULL, napi_default, NULL},
@@ -314,6 +544,15 @@ NAPI_MODULE_INIT() {
       {"nativeSgemmPortable", NULL, js_native_sgemm_portable, NULL, NULL, NULL, napi_default,
        NULL},
       {"gemmIsa", NULL, js_gemm_isa, NULL, NULL, NULL, napi_default, NULL},
+      {"rowsIsa", NULL, js_rows_isa, NULL, NULL, NULL, napi_default, NULL},
+      {"logSumExpRows", NULL, js_lse_rows, NULL, NULL, NULL, napi_default, NULL},
+      {"softmaxGradRows", NULL, js_softmax_grad_rows, NULL, NULL, NULL, napi_default, NULL},
+      {"gelu", NULL, js_gelu, NULL, NULL, NULL, napi_default, NULL},
+      {"geluBackward", NULL, js_gelu_backward, NULL, NULL, NULL, napi_default, NULL},
+      {"attentionSoftmaxTile", NULL, js_attn_softmax_tile, NULL, NULL, NULL, napi_default, NULL},
+      {"attentionProbTile", NULL, js_attn_prob_tile, NULL, NULL, NULL, napi_default, NULL},
+      {"attentionScoreGradTile", NULL, js_attn_score_grad_tile, NULL, NULL, NULL, napi_default,
+       NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok)
     return NULL;

@@ -17,9 +17,18 @@ import { fileURLToPath } from 'node:url';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(pkgDir, 'native', 'lrw_blas.c');
-// The addon's own blocked sgemm (AVX2 + FMA through target attributes, chosen at run time).
-const gemmSources = [join(pkgDir, 'native', 'lrw_gemm.c')];
-const gemmInputs = [...gemmSources, join(pkgDir, 'native', 'lrw_gemm.h')];
+// The addon's own blocked sgemm and the row kernels (AVX2 + FMA through target attributes,
+// chosen at run time) and their headers.
+const sources = [
+  source,
+  join(pkgDir, 'native', 'lrw_gemm.c'),
+  join(pkgDir, 'native', 'lrw_rows.c'),
+];
+const inputs = [
+  ...sources,
+  join(pkgDir, 'native', 'lrw_gemm.h'),
+  join(pkgDir, 'native', 'lrw_rows.h'),
+];
 const outDir = join(pkgDir, 'dist', 'native');
 const out = join(outDir, 'lrw_blas.node');
 const strict = process.argv.includes('--strict');
@@ -54,10 +63,7 @@ if (!include) {
   skip("Node's headers (node_api.h) not found; set NODE_INCLUDE_DIR to their directory");
 }
 
-if (
-  existsSync(out) &&
-  [source, ...gemmInputs].every((f) => statSync(out).mtimeMs >= statSync(f).mtimeMs)
-) {
+if (existsSync(out) && inputs.every((f) => statSync(out).mtimeMs >= statSync(f).mtimeMs)) {
   console.log(`build-native: ${out} is up to date`);
   process.exit(0);
 }
@@ -68,7 +74,7 @@ if (process.platform === 'darwin') flags.push('-undefined', 'dynamic_lookup');
 mkdirSync(outDir, { recursive: true });
 const tmp = `${out}.${process.pid}.tmp`;
 try {
-  execFileSync(cc, [...flags, source, ...gemmSources, '-o', tmp, '-ldl', '-lpthread'], {
+  execFileSync(cc, [...flags, ...sources, '-o', tmp, '-ldl', '-lpthread', '-lm'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 } catch (error) {

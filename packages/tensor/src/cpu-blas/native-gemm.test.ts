@@ -9,7 +9,17 @@ import {
   createFastCpuBackend,
   wasmKernelsOf,
 } from '../cpu-wasm/fast-backend.js';
-import { getBackend, loadBackend, randn, registerBackend, tidy } from '../index.js';
+import {
+  gelu,
+  getBackend,
+  linearCrossEntropy,
+  loadBackend,
+  randn,
+  registerBackend,
+  scaledDotProductAttention,
+  tensor,
+  tidy,
+} from '../index.js';
 import { conformanceChecks } from '../testing/index.js';
 import { type Gemm, reference, values } from './gemm-reference.test-helpers.js';
 import { type BlasProvider, loadNativeGemmProvider } from './provider.js';
@@ -244,20 +254,37 @@ describe('native gemm selection', () => {
         `const t = await import(${JSON.stringify(dist)});` +
         "const cpu = t.getBackend('cpu');" +
         'const y = t.tensor([1, 2, 3, 4], { shape: [2, 2] }).matmul(t.tensor([5, 6, 7, 8], { shape: [2, 2] }));' +
-        'console.log(JSON.stringify({ provider: t.cpuProvider(cpu), y: Array.from(y.dataSync()) }));';
+        'console.log(JSON.stringify({ provider: t.cpuProvider(cpu), rows: t.blasProviderOf(cpu)?.rows?.isa ?? null, y: Array.from(y.dataSync()) }));';
       const run = (env: Record<string, string>) => {
         const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
           encoding: 'utf8',
           env: { ...process.env, LRW_TENSOR_BLAS: '', LRW_TENSOR_GEMM: '', ...env },
         });
         expect(r.status, r.stderr).toBe(0);
-        return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { provider: string; y: number[] };
+        return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+          provider: string;
+          rows: string | null;
+          y: number[];
+        };
       };
       const noOpenBlas = { LRW_TENSOR_BLAS_LIB: 'libopenblas-absent-for-this-test.so' };
       // auto takes the native gemm where its AVX2 + FMA kernel runs, else the (faster) wasm gemm.
-      const autoPick = best.provider?.isa === 'avx2-fma' ? 'native' : 'wasm';
-      expect(run(noOpenBlas)).toEqual({ provider: autoPick, y: [19, 22, 43, 50] });
-      expect(run({ LRW_TENSOR_GEMM: 'native' }).provider).toBe('native');
+      // The native gemm carries the addon's AVX2 row kernels too (they need no BLAS), unless
+      // LRW_TENSOR_NATIVE_ROWS=off; the wasm path has none.
+      const avx2 = best.provider?.isa === 'avx2-fma';
+      const autoPick = avx2 ? 'native' : 'wasm';
+      const rowsIsa = avx2 ? 'avx2-fma' : null;
+      expect(run(noOpenBlas)).toEqual({ provider: autoPick, rows: rowsIsa, y: [19, 22, 43, 50] });
+      expect(run({ LRW_TENSOR_GEMM: 'native' })).toEqual({
+        provider: 'native',
+        rows: rowsIsa,
+        y: [19, 22, 43, 50],
+      });
+      expect(run({ LRW_TENSOR_GEMM: 'native', LRW_TENSOR_NATIVE_ROWS: 'off' })).toEqual({
+        provider: 'native',
+        rows: null,
+        y: [19, 22, 43, 50],
+      });
       expect(run({ ...noOpenBlas, LRW_TENSOR_BLAS: 'off' }).provider).toBe('wasm');
     },
   );
@@ -267,4 +294,63 @@ describe.skipIf(noNative)('conformance: cpu with every product on the native gem
   for (const c of conformanceChecks('cpu-native-all')) {
     it.skipIf(!!c.skipReason)(c.name, c.run);
   }
+});
+
+// The row kernels on the native gemm provider (GELU, the vocabulary head's log-sum-exp and
+// softmax gradient, attention's score tiles): a backend on it against the reference backend's
+// compositions, values and every gradient. Skipped where the CPU lacks AVX2 + FMA (the native
+// gemm's kernel is then 'portable') or LRW_TENSOR_NATIVE_ROWS=off leaves the row kernels out.
+const nativeRows = best.provider?.rows;
+const rowsExpected =
+  best.provider?.isa === 'avx2-fma' && process.env.LRW_TENSOR_NATIVE_ROWS !== 'off';
+describe.skipIf(!rowsExpected)('native gemm provider with the AVX2 row kernels', () => {
+  it('carries them: GELU against its float64 formula', () => {
+    expect(nativeRows?.isa).toBe('avx2-fma');
+    const x = new Float32Array([-3, -0.5, 0, 0.5, 3]);
+    const y = nativeRows!.gelu(x, new Float32Array(5));
+    // gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), in float64 here.
+    x.forEach((v, i) => {
+      const want = 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+      expect(Math.abs(y[i]! - want)).toBeLessThan(1e-6);
+    });
+  });
+
+  it('GELU, attention and the vocabulary head match the reference backend', async () => {
+    const name = 'cpu-native-gemm-rows';
+    registerBackend(name, () =>
+      createFastCpuBackend({ name, gemm: 'native', wasmKernels: wasmKernelsOf(getBackend('cpu')) }),
+    );
+    await loadBackend(name);
+    expect(cpuProvider(getBackend(name))).toBe('native');
+    expect(blasProviderOf(getBackend(name))?.rows?.isa).toBe('avx2-fma');
+    const run = (backend: string) =>
+      tidy(() => {
+        const x = randn([2, 40, 24], { seed: 21, backend }).requireGrad();
+        const w = randn([203, 24], { seed: 22, backend }).requireGrad();
+        const h = gelu(x);
+        const heads = (t: typeof h) => t.reshape([2, 40, 2, 12]).transpose(1, 2);
+        const a = scaledDotProductAttention(heads(h), heads(h.mul(0.5)), heads(x));
+        const z = a.transpose(1, 2).reshape([2, 40, 24]);
+        const t = tensor(
+          Array.from({ length: 80 }, (_, i) => (i * 37) % 203),
+          { dtype: 'int32', shape: [2, 40], backend },
+        );
+        const loss = linearCrossEntropy(z, w, t);
+        loss
+          .mul(randn([2, 40], { seed: 23, backend }))
+          .sum()
+          .backward();
+        return [loss.dataSync(), x.grad!.dataSync(), w.grad!.dataSync()];
+      });
+    const want = run('cpu-reference');
+    const got = run(name);
+    for (let k = 0; k < 3; k++) {
+      expect(got[k]!.length).toBe(want[k]!.length);
+      for (let i = 0; i < want[k]!.length; i++) {
+        expect(Math.abs(got[k]![i]! - want[k]![i]!)).toBeLessThan(
+          1e-4 * (1 + Math.abs(want[k]![i]!)),
+        );
+      }
+    }
+  });
 });

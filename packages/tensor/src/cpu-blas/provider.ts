@@ -6,6 +6,7 @@
 // AVX2 + FMA 6 x 16 micro-kernel chosen at run time, a portable one elsewhere): the 'native'
 // provider of `loadNativeGemmProvider`, for machines with a C compiler but no OpenBLAS.
 import type { GemmFn, MatmulOptions } from '../cpu/gemm.js';
+import type { AttentionTileKernels } from '../cpu-wasm/elementwise.js';
 
 /** The addon's raw interface (see native/lrw_blas.c). */
 interface Addon {
@@ -40,6 +41,45 @@ interface Addon {
   nativeSgemmPortable?: Addon['sgemm'];
   /** The instruction set of `nativeSgemm`: 'avx2-fma' or 'portable'. */
   gemmIsa?(): string;
+  rowsIsa(): string;
+  logSumExpRows(logits: Float32Array, rows: number, V: number, out: Float32Array): void;
+  softmaxGradRows(
+    logits: Float32Array,
+    rows: number,
+    V: number,
+    z: Float32Array,
+    g: Float32Array,
+  ): void;
+  gelu(x: Float32Array, y: Float32Array): void;
+  geluBackward(x: Float32Array, g: Float32Array, dx: Float32Array): void;
+  attentionSoftmaxTile(
+    s: Float32Array,
+    rows: number,
+    cols: number,
+    scale: number,
+    causal: boolean,
+    diag: number,
+    m: Float32Array,
+    l: Float32Array,
+    alpha: Float32Array,
+  ): void;
+  attentionProbTile(
+    s: Float32Array,
+    rows: number,
+    cols: number,
+    scale: number,
+    causal: boolean,
+    diag: number,
+    lse: Float32Array,
+  ): void;
+  attentionScoreGradTile(
+    p: Float32Array,
+    ds: Float32Array,
+    rows: number,
+    cols: number,
+    scale: number,
+    d: Float32Array,
+  ): void;
 }
 
 interface AddonInfo {
@@ -82,6 +122,31 @@ export interface SgemmArgs {
 }
 
 /**
+ * The addon's native SIMD row kernels (native/lrw_rows.c), the same contracts as the wasm
+ * kernels of the same names (`ElementwiseKernels`): eight lanes with FMA (AVX2) where the wasm
+ * ones have four. Operands are read and written in place (no staging into the wasm memory); sizes
+ * are checked in the addon.
+ */
+export interface NativeRowKernels extends AttentionTileKernels {
+  /** The instruction set they run on, e.g. 'avx2-fma'. */
+  readonly isa: string;
+  /** out[r] = log(sum_v exp(logits[r, v])) for `rows` rows of V floats. Returns `out`. */
+  logSumExpRows(logits: Float32Array, rows: number, V: number, out: Float32Array): Float32Array;
+  /** In place: logits[r, v] = g[r] exp(logits[r, v] - z[r]); rows with g[r] = 0 become 0. */
+  softmaxGradRows(
+    logits: Float32Array,
+    rows: number,
+    V: number,
+    z: Float32Array,
+    g: Float32Array,
+  ): Float32Array;
+  /** y = gelu(x), tanh form, as y = x / (1 + exp(-2u)). Returns `y`. */
+  gelu(x: Float32Array, y: Float32Array): Float32Array;
+  /** dx = g gelu'(x). Returns `dx`. */
+  geluBackward(x: Float32Array, g: Float32Array, dx: Float32Array): Float32Array;
+}
+
+/**
  * A loaded native gemm: the system's OpenBLAS ('openblas'), or the addon's own blocked sgemm
  * ('native', see `loadNativeGemmProvider`).
  */
@@ -111,6 +176,11 @@ export interface BlasProvider {
   sgemm: GemmFn<SgemmArgs>;
   /** The wasm kernels' `matmul` signature on dense operands (drop-in for the vocabulary head). */
   matmul: GemmFn<MatmulOptions>;
+  /**
+   * The addon's SIMD row kernels where this CPU has their instruction set (x86-64 with AVX2 +
+   * FMA), else undefined (the wasm kernels stay). LRW_TENSOR_NATIVE_ROWS=off leaves them out.
+   */
+  readonly rows: NativeRowKernels | undefined;
 }
 
 /** Result of `loadBlasProvider`: the provider, or why there is none. */
@@ -183,7 +253,13 @@ function load(threads: number | undefined): BlasLoadResult {
   }
   const os = proc.getBuiltinModule!('node:os') as { availableParallelism?(): number } | undefined;
   addon.setThreads(threads ?? os?.availableParallelism?.() ?? 1);
-  return { provider: makeProvider(addon, info) };
+  return { provider: makeProvider(addon, info, nativeRowsOff()) };
+}
+
+/** LRW_TENSOR_NATIVE_ROWS=off leaves the addon's row kernels out (both providers). */
+function nativeRowsOff(): boolean {
+  const proc = (globalThis as { process?: NodeProcess }).process;
+  return proc?.env?.LRW_TENSOR_NATIVE_ROWS === 'off';
 }
 
 /**
@@ -239,7 +315,10 @@ export function loadNativeGemmProvider(options: { isa?: NativeGemmIsa } = {}): B
       const kernel = isa === 'best' ? addon.gemmIsa() : 'portable';
       const info = { library: path, config: `lrw_gemm ${kernel} 6x16` };
       result = {
-        provider: { ...makeProvider(addon, info, 'native', fn.bind(addon)), isa: kernel },
+        provider: {
+          ...makeProvider(addon, info, nativeRowsOff(), 'native', fn.bind(addon)),
+          isa: kernel,
+        },
       };
     }
   }
@@ -247,9 +326,68 @@ export function loadNativeGemmProvider(options: { isa?: NativeGemmIsa } = {}): B
   return result;
 }
 
+/** The wasm tile kernels' size contract: exactly rows x cols, per-row arrays of `rows`. */
+function tileSizes(op: string, s: Float32Array, rows: number, cols: number, per: Float32Array[]) {
+  if (s.length !== rows * cols || per.some((a) => a.length !== rows)) {
+    throw new RangeError(
+      `${op}: tile has ${s.length} elements for ${rows} x ${cols} and per-row arrays of ` +
+        `${per.map((a) => a.length).join(', ')} (need ${rows * cols} and ${rows} each)`,
+    );
+  }
+}
+
+function nativeRows(addon: Addon): NativeRowKernels | undefined {
+  // An addon built before the row kernels existed has no rowsIsa.
+  const isa = typeof addon.rowsIsa === 'function' ? addon.rowsIsa() : '';
+  if (!isa) return undefined;
+  return {
+    isa,
+    logSumExpRows(logits, rows, V, out) {
+      addon.logSumExpRows(logits, rows, V, out);
+      return out;
+    },
+    softmaxGradRows(logits, rows, V, z, g) {
+      addon.softmaxGradRows(logits, rows, V, z, g);
+      return logits;
+    },
+    gelu(x, y) {
+      if (x.length !== y.length) {
+        throw new RangeError(
+          `gelu: y has ${y.length} elements but x has ${x.length}; they must match`,
+        );
+      }
+      addon.gelu(x, y);
+      return y;
+    },
+    geluBackward(x, g, dx) {
+      if (g.length !== x.length || dx.length !== x.length) {
+        throw new RangeError(
+          `geluBackward: x, g and dx have ${x.length}, ${g.length} and ${dx.length} elements; they must match`,
+        );
+      }
+      addon.geluBackward(x, g, dx);
+      return dx;
+    },
+    attentionSoftmaxTile({ s, rows, cols, scale, causal, diag, m, l, alpha }) {
+      tileSizes('attentionSoftmaxTile', s, rows, cols, [m, l, alpha]);
+      addon.attentionSoftmaxTile(s, rows, cols, scale, causal, diag, m, l, alpha);
+    },
+    attentionProbTile({ s, rows, cols, scale, causal, diag, lse }) {
+      tileSizes('attentionProbTile', s, rows, cols, [lse]);
+      addon.attentionProbTile(s, rows, cols, scale, causal, diag, lse);
+    },
+    attentionScoreGradTile(p, ds, rows, cols, scale, d) {
+      tileSizes('attentionScoreGradTile', ds, rows, cols, [d]);
+      tileSizes('attentionScoreGradTile', p, rows, cols, [d]);
+      addon.attentionScoreGradTile(p, ds, rows, cols, scale, d);
+    },
+  };
+}
+
 function makeProvider(
   addon: Addon,
   info: Pick<AddonInfo, 'library' | 'config'>,
+  rowsOff: boolean,
   name: BlasProvider['name'] = 'openblas',
   run: Addon['sgemm'] = addon.sgemm.bind(addon),
 ): BlasProvider {
@@ -289,6 +427,7 @@ function makeProvider(
       return fixedThreads ?? addon.info().threads;
     },
     setThreads: (n) => fixedThreads ?? addon.setThreads(n),
+    rows: rowsOff ? undefined : nativeRows(addon),
     sgemm,
     matmul(a, b, c, m, n, k, options = {}) {
       sgemm(a, b, c, m, n, k, {

@@ -5,12 +5,14 @@
 import { blockwiseAttentionRoutine } from '../cpu/blockwise-attention.js';
 import { type CpuBackend, createCpuBackend } from '../cpu/cpu-backend.js';
 import { cpuFusedRoutines } from '../cpu/fused-routines.js';
+import type { NativeRowKernels } from '../cpu-blas/provider.js';
 import type { RoutineTable } from '../routine.js';
 import { wasmAdamWRoutine } from './adamw-routine.js';
 import { createFastCpuKernels, type FastCpuKernelOptions } from './fast-kernels.js';
 import { wasmGeluRoutine } from './gelu-routine.js';
 import { linearCrossEntropyRoutine } from './linear-cross-entropy.js';
 import { wasmLayerNormRoutine } from './norm-routine.js';
+import type { WasmKernels } from './wasm-kernels.js';
 
 export {
   type BlasMode,
@@ -35,7 +37,8 @@ export interface FastCpuBackendOptions extends FastCpuKernelOptions {
   /**
    * Vocabulary head: keep up to this many bytes of [N, V] logits from forward for backward
    * (dlogits in place, no recompute: ~25% fewer head flops; tiny config: 206 MB). Default: the
-   * environment variable LRW_TENSOR_KEEP_HEAD_LOGITS_BYTES, else 0 (memory-lean: recompute).
+   * environment variable LRW_TENSOR_KEEP_HEAD_LOGITS_BYTES, else 256 MiB; above it (and with 0)
+   * the head is memory-lean and recomputes the logits in backward.
    */
   keepHeadLogitsBytes?: number;
 }
@@ -46,7 +49,7 @@ function keepHeadLogits(option: number | undefined): number | undefined {
   if (bytes !== undefined && !(bytes >= 0)) {
     throw new RangeError(
       `keepHeadLogitsBytes=${env ?? option}: expected a number of bytes >= 0 ` +
-        '(e.g. 268435456 for 256 MiB; 0 recomputes the logits in backward)',
+        '(e.g. 268435456 for 256 MiB, the default; 0 recomputes the logits in backward)',
     );
   }
   return bytes;
@@ -62,21 +65,40 @@ export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBa
   const { fusedRoutines, keepHeadLogitsBytes: keepOption, routines, ...kernelOptions } = options;
   const keepHeadLogitsBytes = keepHeadLogits(keepOption);
   const { backend, mm, ew, blas } = createFastCpuKernels(kernelOptions);
+  // With a native gemm (OpenBLAS or the addon's own), the addon's AVX2 row kernels (exp-bound:
+  // GELU, the head's log-sum-exp and softmax gradient, attention's score tiles) replace the wasm
+  // ones; the rest stays on `ew`.
+  const rows = withNativeRows(ew, blas?.rows);
+  const rowsMm = withNativeRows(mm, blas?.rows);
   const fused: RoutineTable =
     fusedRoutines === false
       ? {}
       : {
           ...cpuFusedRoutines,
-          gelu: wasmGeluRoutine(ew),
+          gelu: wasmGeluRoutine(rows),
           layerNorm: wasmLayerNormRoutine(ew),
-          scaledDotProductAttention: blockwiseAttentionRoutine(blas ?? mm, { tiles: ew }),
-          linearCrossEntropy: linearCrossEntropyRoutine(mm, {
+          scaledDotProductAttention: blockwiseAttentionRoutine(blas ?? mm, { tiles: rows }),
+          linearCrossEntropy: linearCrossEntropyRoutine(rowsMm, {
             gemm: blas,
             keepLogitsBytes: keepHeadLogitsBytes,
           }),
         };
   backend.registerRoutines({ adamwStep: wasmAdamWRoutine(ew), ...fused, ...routines });
   return backend;
+}
+
+/** `kernels` with the native row kernels (where given) in place of its wasm ones. */
+function withNativeRows(kernels: WasmKernels, native: NativeRowKernels | undefined): WasmKernels {
+  if (!native) return kernels;
+  const out = Object.create(kernels) as WasmKernels;
+  out.logSumExpRows = native.logSumExpRows;
+  out.softmaxGradRows = native.softmaxGradRows;
+  out.gelu = native.gelu;
+  out.geluBackward = native.geluBackward;
+  out.attentionSoftmaxTile = native.attentionSoftmaxTile;
+  out.attentionProbTile = native.attentionProbTile;
+  out.attentionScoreGradTile = native.attentionScoreGradTile;
+  return out;
 }
 
 /** How the registry's 'cpu' backend was made (see `createDefaultCpuBackend`). */

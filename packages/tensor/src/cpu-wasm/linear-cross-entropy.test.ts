@@ -4,6 +4,7 @@ import {
   getBackend,
   linearCrossEntropy,
   loadBackend,
+  memory,
   randn,
   registerBackend,
   type Tensor,
@@ -15,16 +16,18 @@ import { linearCrossEntropyRoutine } from './linear-cross-entropy.js';
 
 // The fused routine against the composition on the reference backend (forward and both
 // gradients), with chunks of 3 tokens so chunk edges, ignored tokens and the mask all occur.
-// '-keep': forward's [N, V] logits are kept and become dlogits in place (keepLogitsBytes);
-// the others recompute them chunk by chunk in backward (the default). '-vocab': blocks of 4
+// '-keep': forward's [N, V] logits are kept and become dlogits in place (keepLogitsBytes;
+// '-keep-heap' by the default budget); the others (keepLogitsBytes 0) recompute them chunk by
+// chunk in backward. '-vocab': blocks of 4
 // vocabulary columns over all 10 tokens (the last block 1 column wide); '-grid': blocks of 8
 // columns by 3 tokens (log-sum-exps combined across blocks, dW accumulated across tokens).
 for (const [name, storage, keepLogitsBytes, chunkFloats, minChunkColumns] of [
-  ['cpu-lce-chunks', 'array-buffer', undefined, 3 * 37, undefined],
-  ['cpu-lce-chunks-heap', 'wasm-heap', undefined, 3 * 37, undefined],
+  ['cpu-lce-chunks', 'array-buffer', 0, 3 * 37, undefined],
+  ['cpu-lce-chunks-heap', 'wasm-heap', 0, 3 * 37, undefined],
   ['cpu-lce-chunks-keep', 'array-buffer', 2 ** 20, 3 * 37, undefined],
-  ['cpu-lce-chunks-vocab', 'array-buffer', undefined, 40, 4],
-  ['cpu-lce-chunks-grid', 'wasm-heap', undefined, 24, 8],
+  ['cpu-lce-chunks-keep-heap', 'wasm-heap', undefined, 3 * 37, undefined],
+  ['cpu-lce-chunks-vocab', 'array-buffer', 0, 40, 4],
+  ['cpu-lce-chunks-grid', 'wasm-heap', 0, 24, 8],
 ] as const) {
   registerBackend(name, () => {
     const mm = wasmKernelsOf(getBackend('cpu'))!;
@@ -70,12 +73,32 @@ function run(backend: string, withMask: boolean) {
 }
 
 describe('fused linearCrossEntropy routine', () => {
+  it('keeps the logits up to 256 MiB by default, and only when a gradient is wanted', async () => {
+    await loadBackend('cpu-lce-chunks-keep-heap');
+    const held = (requireGrad: boolean, be: string) =>
+      tidy(() => {
+        const x = randn([10, 8], { seed: 1, backend: be });
+        const w = randn([37, 8], { seed: 2, backend: be });
+        if (requireGrad) x.requireGrad();
+        const t = tensor([3, 36, 1, 0, 7, 7, 12, 5, 1, 30], { dtype: 'int32', backend: be });
+        const before = memory().bytes;
+        linearCrossEntropy(x, w, t);
+        return memory().bytes - before;
+      });
+    const logits = 10 * 37 * 4;
+    expect(held(true, 'cpu-lce-chunks-keep-heap')).toBeGreaterThanOrEqual(logits);
+    expect(held(false, 'cpu-lce-chunks-keep-heap')).toBeLessThan(logits);
+    await loadBackend('cpu-lce-chunks-heap');
+    expect(held(true, 'cpu-lce-chunks-heap')).toBeLessThan(logits);
+  });
+
   for (const [be, withMask] of [
     ['cpu-lce-chunks', false],
     ['cpu-lce-chunks', true],
     ['cpu-lce-chunks-heap', true],
     ['cpu-lce-chunks-keep', true],
     ['cpu-lce-chunks-keep', false],
+    ['cpu-lce-chunks-keep-heap', true],
     ['cpu-lce-chunks-vocab', true],
     ['cpu-lce-chunks-vocab', false],
     ['cpu-lce-chunks-grid', true],

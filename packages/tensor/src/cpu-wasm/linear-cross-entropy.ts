@@ -2,7 +2,8 @@
 // computed a chunk of tokens at a time into one reused [R, V] scratch block, never as a [N, V]
 // tensor (1024 tokens x 50304 vocabulary = 206 MB for the "tiny" config, twice with its
 // gradient). Backward recomputes each chunk's logits (one more x W^T, the trade of
-// Liger-Kernel's fused linear cross-entropy / Wijmans et al. 2024 "Cut your losses").
+// Liger-Kernel's fused linear cross-entropy / Wijmans et al. 2024 "Cut your losses"), unless
+// `keepLogitsBytes` allows keeping them: then one [N, V] product each way, as PyTorch runs it.
 // The chunks are blocks of vocabulary columns over all tokens (a block of tokens only where
 // tokens x columns would overflow the scratch): every product then has a long inner dimension
 // or a wide output (x W_c^T: K = C, N = Vc; dlogits W_c: K = Vc; dlogits^T x: K = tokens), and
@@ -44,14 +45,16 @@ function chunking(
 }
 
 /**
- * Largest [N, V] logits kept from forward for backward, in bytes (default 0: memory-lean, the
- * head holds no [N, V] buffer between forward and backward, as @lrw/models' head contract
- * requires). Kept, backward turns them into dlogits in place (one [N, V] buffer, never a second)
- * and skips recomputing x W^T, a quarter of the head's flops (the tiny config's 1024 x 50304 is
- * 206 MB); above the limit backward recomputes chunk by chunk. Set per backend
- * (`createFastCpuBackend({ keepHeadLogitsBytes })`) or with LRW_TENSOR_KEEP_HEAD_LOGITS_BYTES.
+ * Largest [N, V] logits kept from forward for backward, in bytes (default 256 MiB). Kept,
+ * forward and backward each run one [N, V] product (dlogits in place over the kept logits, one
+ * buffer, never a second), and backward skips recomputing x W^T, a quarter of the head's flops,
+ * as PyTorch does (which holds the logits and their log-softmax); above the limit the head is
+ * memory-lean: it holds no [N, V] buffer between forward and backward and recomputes the logits
+ * chunk by chunk (GPT-2's 50304-token vocabulary passes the limit from 1335 tokens per step).
+ * Set per backend (`createFastCpuBackend({ keepHeadLogitsBytes })`) or with
+ * LRW_TENSOR_KEEP_HEAD_LOGITS_BYTES; 0 always recomputes.
  */
-export const KEEP_LOGITS_BYTES = 0;
+export const KEEP_LOGITS_BYTES = 256 * 1024 * 1024;
 
 /**
  * The targets as host int32 (`tg`) and whether token i counts (`active`: target != ignoreIndex
@@ -165,29 +168,23 @@ export function linearCrossEntropyRoutine(
       const lz = f32(lse);
       const xs = f32(x);
       const ws = inHeap(f32(w), 1);
-      const R = Math.max(1, Math.min(N, Math.floor(chunkFloats / Math.max(V, 1))));
       const keep =
         (ctx.needsGrad[0] || ctx.needsGrad[1]) && N * V * 4 <= keepLogitsBytes
           ? Tensor.empty(x.backend, [N, V], 'float32', 'linearCrossEntropy-logits')
           : undefined;
       const kept = keep ? f32(keep) : undefined;
       if (kept) {
-        // Kept logits: row chunks of the [N, V] buffer backward will reuse.
-        for (let r0 = 0; r0 < N; r0 += R) {
-          const rows = Math.min(R, N - r0);
-          const L = kept.subarray(r0 * V, (r0 + rows) * V);
-          mm.matmul(xs.subarray(r0 * C, (r0 + rows) * C), ws, L, rows, V, C, { transB: true });
-          // log-sum-exp of every row in wasm SIMD (the exp over V logits is the hot loop).
-          rowsKernels.logSumExpRows(L, rows, V, lz.subarray(r0, r0 + rows));
-          for (let i = 0; i < rows; i++) {
-            const tok = r0 + i;
-            if (!active[tok]) {
-              ls[tok] = 0;
-              lz[tok] = 0;
-              continue;
-            }
-            ls[tok] = lz[tok]! - L[i * V + tg[tok]!]!;
+        // Kept logits: one [N, V] product (the long inner dimension and wide output the gemm
+        // likes), then every row's log-sum-exp.
+        mm.matmul(xs, ws, kept, N, V, C, { transB: true });
+        rowsKernels.logSumExpRows(kept, N, V, lz);
+        for (let tok = 0; tok < N; tok++) {
+          if (!active[tok]) {
+            ls[tok] = 0;
+            lz[tok] = 0;
+            continue;
           }
+          ls[tok] = lz[tok]! - kept[tok * V + tg[tok]!]!;
         }
       } else {
         // Blocks of vocabulary columns: each block's log-sum-exp per token (wasm SIMD), combined
@@ -270,7 +267,6 @@ export function linearCrossEntropyRoutine(
       // dW accumulates over every chunk: keep the sums in the heap, copy out once.
       const dws =
         dwOut && heapStaging && !mm.heap.contains(dwOut) ? heapScratch(2, dwOut.length) : dwOut;
-      const R = Math.max(1, Math.min(N, Math.floor(chunkFloats / Math.max(V, 1))));
       const kept = keep ? f32(keep) : undefined;
       // dlogits = g (softmax - onehot(target)) on active rows, 0 elsewhere, in place over the
       // logits (g exp(L - z) in wasm SIMD; inactive rows get g = 0, hence 0).
@@ -290,18 +286,12 @@ export function linearCrossEntropyRoutine(
         }
       };
       if (kept) {
-        // The logits kept by forward, row chunk by row chunk (dlogits overwrite them: backward
-        // runs once per graph).
-        rowScratch(R);
-        dws?.fill(0);
-        for (let r0 = 0; r0 < N; r0 += R) {
-          const rows = Math.min(R, N - r0);
-          const xc = xs.subarray(r0 * C, (r0 + rows) * C);
-          const L = kept.subarray(r0 * V, (r0 + rows) * V);
-          dlogits(L, r0, rows, 0, V);
-          if (dxs) mm.matmul(L, ws, dxs.subarray(r0 * C, (r0 + rows) * C), rows, C, V);
-          if (dws) mm.matmul(L, xc, dws, V, C, rows, { transA: true, accumulate: true });
-        }
+        // The logits kept by forward become dlogits in place (backward runs once per graph),
+        // then one product each for dx (K = V) and dW (K = N): nothing re-accumulated.
+        rowScratch(N);
+        dlogits(kept, 0, N, 0, V);
+        if (dxs) mm.matmul(kept, ws, dxs, N, C, V);
+        if (dws) mm.matmul(kept, xs, dws, V, C, N, { transA: true });
       } else {
         // Recomputed block by block of vocabulary columns; each block's rows of dW written by
         // one product over the block's tokens (accumulated only across blocks of tokens).
