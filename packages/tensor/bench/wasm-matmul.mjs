@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// Matmul GFLOP/s of the wasm SIMD path and of the native BLAS provider (lrw_blas addon over the
-// system OpenBLAS; dist/, so build first) against OpenBLAS through Debian's PyTorch, 1 and 2
-// threads. The contenders alternate shape by shape, for several rounds, and the table reports
+// Matmul GFLOP/s of the wasm SIMD path, of the native BLAS provider (lrw_blas addon over the
+// system OpenBLAS; dist/, so build first) and of the addon's own native gemm (lrw_gemm.c,
+// single-threaded) against OpenBLAS through Debian's PyTorch, 1 and 2 threads. The contenders alternate shape by shape, for several rounds, and the table reports
 // medians and the median of the per-round ratios ours/peer, so all see the same machine load
 // (these shared VMs swing several-fold with other tenants).
 //
 //   node bench/wasm-matmul.mjs [--quick] [--threads 1,2] [--rounds 3] [--simd] [--no-blas]
+//                              [--no-native]
 //   node bench/wasm-matmul.mjs --small   (wasm vs BLAS call for n = 4..128: the BLAS threshold)
 //
 // --simd forces the plain SIMD build (default: relaxed SIMD/FMA where the engine allows).
@@ -16,7 +17,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { createWasmKernels, loadBlasProvider } from '../dist/cpu-wasm/index.js';
+import {
+  createWasmKernels,
+  loadBlasProvider,
+  loadNativeGemmProvider,
+} from '../dist/cpu-wasm/index.js';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -27,12 +32,17 @@ const PYTHON = '/usr/bin/python3';
 const blasLoad = args.includes('--no-blas') ? { reason: '--no-blas' } : loadBlasProvider();
 const blas = blasLoad.provider;
 if (!blas) console.error(`BLAS provider skipped: ${blasLoad.reason}`);
+const nativeLoad = args.includes('--no-native')
+  ? { reason: '--no-native' }
+  : loadNativeGemmProvider();
+const native = nativeLoad.provider;
+if (!native) console.error(`native gemm skipped: ${nativeLoad.reason}`);
 
 if (args.includes('--small')) {
   // Per-call time of tiny products, where copies into the wasm heap and the addon call matter.
   const mm = await createWasmKernels({ threads: 1 });
   blas?.setThreads(1);
-  console.log('| n | wasm us/call | BLAS us/call |\n|---|---|---|');
+  console.log('| n | wasm us/call | BLAS us/call | native gemm us/call |\n|---|---|---|---|');
   for (const n of [4, 8, 12, 16, 24, 32, 48, 64, 96, 128]) {
     const a = Float32Array.from({ length: n * n }, Math.random);
     const b = a.slice();
@@ -49,7 +59,9 @@ if (args.includes('--small')) {
     };
     const w = time(() => mm.matmul(a, b, c, n, n, n));
     const x = blas ? time(() => blas.matmul(a, b, c, n, n, n)) : undefined;
-    console.log(`| ${n} | ${w.toFixed(2)} | ${x === undefined ? '-' : x.toFixed(2)} |`);
+    const y = native ? time(() => native.matmul(a, b, c, n, n, n)) : undefined;
+    const us = (v) => (v === undefined ? '-' : v.toFixed(2));
+    console.log(`| ${n} | ${w.toFixed(2)} | ${us(x)} | ${us(y)} |`);
   }
   await mm.close();
   process.exit(0);
@@ -62,6 +74,9 @@ const SHAPES = [
   ['square 1024', 1024, 1024, 1024],
   ['square 2048', 2048, 2048, 2048],
   ['MLP up, B*T=1024 C=128', 1024, 128, 512],
+  ['qkv, B*T=1024 C=384', 1024, 384, 1152],
+  ['MLP up, B*T=1024 C=384', 1024, 384, 1536],
+  ['MLP down, B*T=1024 C=384', 1024, 1536, 384],
   ['MLP up, B*T=1024 C=768', 1024, 768, 3072],
   ['MLP down, B*T=1024 C=768', 1024, 3072, 768],
   ['vocab head, B*T=1024 C=128', 1024, 128, 50304],
@@ -177,10 +192,12 @@ for (const threads of threadCounts) {
     const plain = operands.map((x) => x.slice());
     const ours = [];
     const viaBlas = [];
+    const viaNative = [];
     const theirs = [];
     for (let r = 0; r < rounds; r++) {
       ours.push(measureOurs(mm, operands, m, k, n));
       if (blas) viaBlas.push(measureOurs(blas, plain, m, k, n));
+      if (native) viaNative.push(measureOurs(native, plain, m, k, n));
       if (peer) theirs.push(await peer.measure(m, k, n));
     }
     for (const x of operands) mm.heap.free(x);
@@ -198,6 +215,14 @@ for (const threads of threadCounts) {
       peer: med(theirs, 'wall'),
       ratio: ratio(ours, 'wall'),
       blasRatio: ratio(viaBlas, 'wall'),
+      native: med(viaNative, 'wall'),
+      nativeRatio: ratio(viaNative, 'wall'),
+      nativeCpu: med(viaNative, 'cpu'),
+      nativeRatioCpu: ratio(viaNative, 'cpu'),
+      nativeVsBlas:
+        viaBlas.length && viaNative.length
+          ? median(viaNative.map((o, i) => o.cpu / viaBlas[i].cpu))
+          : undefined,
       oursCpu: med(ours, 'cpu'),
       blasCpu: med(viaBlas, 'cpu'),
       peerCpu: med(theirs, 'cpu'),
@@ -213,17 +238,20 @@ for (const threads of threadCounts) {
 const f = (x, digits = 1) => (x === undefined ? '-' : x.toFixed(digits));
 console.log(
   `\nwasm ${isa}; BLAS provider: ${blas ? `${blas.library} (${blas.config})` : 'none'}; ` +
+    `native gemm: ${native ? `${native.config}, 1 thread` : 'none'}; ` +
     `peer ${peerInfo || 'none'}; node ${process.version}; ${rounds} round(s)` +
     '\nGFLOP/s = 2MNK/t (median); x/peer = median over rounds of x/peer, measured back to back' +
-    '\ncpu columns: GFLOP per CPU-second of the process (all its threads summed)\n',
+    '\ncpu columns: GFLOP per CPU-second of the process (all its threads summed); ' +
+    'native/BLAS: median over rounds, per CPU-second\n',
 );
 console.log(
-  '| shape | M x K * K x N | threads | wasm | BLAS provider | PyTorch | wasm/peer | BLAS/peer | wasm/peer cpu | BLAS/peer cpu |',
+  '| shape | M x K * K x N | threads | wasm | BLAS provider | native gemm | PyTorch | wasm/peer | BLAS/peer | native/peer | wasm/peer cpu | BLAS/peer cpu | native/peer cpu | native/BLAS cpu |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   console.log(
-    `| ${r.label} | ${r.shape} | ${r.threads} | ${f(r.ours)} | ${f(r.blas)} | ${f(r.peer)} ` +
-      `| ${f(r.ratio, 2)} | ${f(r.blasRatio, 2)} | ${f(r.ratioCpu, 2)} | ${f(r.blasRatioCpu, 2)} |`,
+    `| ${r.label} | ${r.shape} | ${r.threads} | ${f(r.ours)} | ${f(r.blas)} | ${f(r.native)} | ${f(r.peer)} ` +
+      `| ${f(r.ratio, 2)} | ${f(r.blasRatio, 2)} | ${f(r.nativeRatio, 2)} ` +
+      `| ${f(r.ratioCpu, 2)} | ${f(r.blasRatioCpu, 2)} | ${f(r.nativeRatioCpu, 2)} | ${f(r.nativeVsBlas, 2)} |`,
   );
 }

@@ -6,12 +6,15 @@
 // SharedArrayBuffer backed) used in place: no copies. Every extent is bounds-checked here
 // before the pointer reaches BLAS.
 //
+// It also runs its own blocked sgemm (lrw_gemm.c, no BLAS needed) through `nativeSgemm`, the
+// same arguments and checks as `sgemm`: the CPU backend's provider where no OpenBLAS loads.
+//
 // It also exports the SIMD row kernels of lrw_rows.c (log-sum-exp, softmax gradient, GELU and
-// blockwise attention's tile steps), which need no BLAS: `rowsIsa()` names their instruction
-// set, '' where this CPU lacks it.
+// blockwise attention's tile steps), which need no BLAS either: `rowsIsa()` names their
+// instruction set, '' where this CPU lacks it.
 //
 // Build: node scripts/build-native.mjs (cc -shared -fPIC -O2 -I<node>/include/node lrw_blas.c
-// lrw_rows.c).
+// lrw_gemm.c lrw_rows.c).
 #define NAPI_VERSION 8
 #include <dlfcn.h>
 #include <node_api.h>
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lrw_gemm.h"
 #include "lrw_rows.h"
 
 // CBLAS constants (cblas.h): row-major order, transpose flags.
@@ -190,7 +194,9 @@ static int64_t extent(int64_t rows, int64_t cols, int64_t ld, int64_t batch, int
 // For b < batch: C[b] = alpha op(A[b]) op(B[b]) + beta C[b], row-major; A[b] starts at
 // offA + b strideA (elements), likewise B and C. op(A) is [M, K]: stored [M, lda] or, with
 // transA, [K, lda]. Stride 0 broadcasts an operand (not C).
-static napi_value js_sgemm(napi_env env, napi_callback_info info) {
+// engine: the loaded BLAS, or lrw_gemm.c's kernels (ENGINE_NATIVE: the best this CPU has).
+enum { ENGINE_BLAS = 0, ENGINE_NATIVE = 1, ENGINE_NATIVE_PORTABLE = 2 };
+static napi_value sgemm_call(napi_env env, napi_callback_info info, int engine) {
   size_t argc = 20;
   napi_value argv[20];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
@@ -198,7 +204,7 @@ static napi_value js_sgemm(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "lrw_blas.sgemm: expected 20 arguments");
     return NULL;
   }
-  if (lib == NULL) {
+  if (engine == ENGINE_BLAS && lib == NULL) {
     napi_throw_error(env, NULL, "lrw_blas.sgemm: no BLAS loaded (call load first)");
     return NULL;
   }
@@ -252,7 +258,7 @@ static napi_value js_sgemm(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "lrw_blas.sgemm: strideC makes output batch items overlap");
     return NULL;
   }
-  if (!sgemm64 && (M > INT32_MAX || N > INT32_MAX || K > INT32_MAX || lda > INT32_MAX ||
+  if (engine == ENGINE_BLAS && !sgemm64 && (M > INT32_MAX || N > INT32_MAX || K > INT32_MAX || lda > INT32_MAX ||
                    ldb > INT32_MAX || ldc > INT32_MAX)) {
     napi_throw_range_error(env, NULL, "lrw_blas.sgemm: a dimension exceeds the BLAS's 32-bit int");
     return NULL;
@@ -267,13 +273,40 @@ static napi_value js_sgemm(napi_env env, napi_callback_info info) {
         for (int64_t j = 0; j < N; j++) c[i * ldc + j] = beta == 0 ? 0.0f : (float)beta * c[i * ldc + j];
       continue;
     }
-    if (sgemm64)
+    if (engine != ENGINE_BLAS) {
+      const enum lrw_gemm_isa isa = engine == ENGINE_NATIVE ? LRW_GEMM_BEST : LRW_GEMM_PORTABLE;
+      if (lrw_sgemm(isa, ta, tb, M, N, K, (float)alpha, a, lda, bb, ldb, (float)beta, c, ldc) != 0) {
+        napi_throw_error(env, NULL, "lrw_blas.nativeSgemm: out of memory for the packing buffers");
+        return NULL;
+      }
+    } else if (sgemm64)
       sgemm64(ROW_MAJOR, opA, opB, M, N, K, (float)alpha, a, lda, bb, ldb, (float)beta, c, ldc);
     else
       sgemm32(ROW_MAJOR, opA, opB, (int32_t)M, (int32_t)N, (int32_t)K, (float)alpha, a,
               (int32_t)lda, bb, (int32_t)ldb, (float)beta, c, (int32_t)ldc);
   }
   return NULL;
+}
+
+static napi_value js_sgemm(napi_env env, napi_callback_info info) {
+  return sgemm_call(env, info, ENGINE_BLAS);
+}
+
+// nativeSgemm(...the 20 arguments of sgemm): lrw_gemm.c's kernel, no BLAS needed.
+static napi_value js_native_sgemm(napi_env env, napi_callback_info info) {
+  return sgemm_call(env, info, ENGINE_NATIVE);
+}
+
+// nativeSgemmPortable(...): lrw_gemm.c's portable kernel on any CPU (to test it where the
+// best one is AVX2).
+static napi_value js_native_sgemm_portable(napi_env env, napi_callback_info info) {
+  return sgemm_call(env, info, ENGINE_NATIVE_PORTABLE);
+}
+
+// gemmIsa(): the instruction set nativeSgemm runs on ('avx2-fma' or 'portable').
+static napi_value js_gemm_isa(napi_env env, napi_callback_info info) {
+  (void)info;
+  return make_string(env, lrw_gemm_isa_name());
 }
 
 // ---- Row kernels (lrw_rows.c) ----
@@ -507,6 +540,10 @@ NAPI_MODULE_INIT() {
       {"info", NULL, js_info, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"sgemm", NULL, js_sgemm, NULL, NULL, NULL, napi_default, NULL},
+      {"nativeSgemm", NULL, js_native_sgemm, NULL, NULL, NULL, napi_default, NULL},
+      {"nativeSgemmPortable", NULL, js_native_sgemm_portable, NULL, NULL, NULL, napi_default,
+       NULL},
+      {"gemmIsa", NULL, js_gemm_isa, NULL, NULL, NULL, napi_default, NULL},
       {"rowsIsa", NULL, js_rows_isa, NULL, NULL, NULL, napi_default, NULL},
       {"logSumExpRows", NULL, js_lse_rows, NULL, NULL, NULL, napi_default, NULL},
       {"softmaxGradRows", NULL, js_softmax_grad_rows, NULL, NULL, NULL, napi_default, NULL},

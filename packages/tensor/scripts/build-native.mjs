@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the optional BLAS addon (native/lrw_blas.c -> dist/native/lrw_blas.node) with the
+// Builds the optional BLAS addon (native/lrw_blas.c and lrw_gemm.c -> dist/native/lrw_blas.node) with the
 // system C compiler against Node's own headers: no node-gyp, no network, no link-time BLAS
 // (the addon dlopens libopenblas at run time). Part of `npm run build`; it never fails the
 // build: where there is no compiler, no headers or an unsupported platform it prints why it
@@ -17,9 +17,18 @@ import { fileURLToPath } from 'node:url';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(pkgDir, 'native', 'lrw_blas.c');
-// The row kernels (AVX2 + FMA through target attributes, chosen at run time) and their header.
-const sources = [source, join(pkgDir, 'native', 'lrw_rows.c')];
-const inputs = [...sources, join(pkgDir, 'native', 'lrw_rows.h')];
+// The addon's own blocked sgemm and the row kernels (AVX2 + FMA through target attributes,
+// chosen at run time) and their headers.
+const sources = [
+  source,
+  join(pkgDir, 'native', 'lrw_gemm.c'),
+  join(pkgDir, 'native', 'lrw_rows.c'),
+];
+const inputs = [
+  ...sources,
+  join(pkgDir, 'native', 'lrw_gemm.h'),
+  join(pkgDir, 'native', 'lrw_rows.h'),
+];
 const outDir = join(pkgDir, 'dist', 'native');
 const out = join(outDir, 'lrw_blas.node');
 const strict = process.argv.includes('--strict');
@@ -65,7 +74,7 @@ if (process.platform === 'darwin') flags.push('-undefined', 'dynamic_lookup');
 mkdirSync(outDir, { recursive: true });
 const tmp = `${out}.${process.pid}.tmp`;
 try {
-  execFileSync(cc, [...flags, ...sources, '-o', tmp, '-ldl', '-lm'], {
+  execFileSync(cc, [...flags, ...sources, '-o', tmp, '-ldl', '-lpthread', '-lm'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 } catch (error) {

@@ -188,6 +188,7 @@ describe('@lrw/tensor public surface', () => {
       'kernelBytes',
       'linearCrossEntropyRoutine',
       'loadBlasProvider',
+      'loadNativeGemmProvider',
       'planGemm',
       'relaxedSimdSupported',
       'sharedMemorySupported',

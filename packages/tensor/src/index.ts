@@ -46,6 +46,7 @@ export {
   createDefaultCpuBackend,
   createFastCpuBackend,
   type FastCpuBackendOptions,
+  type GemmMode,
   wasmKernelsOf,
 } from './cpu-wasm/fast-backend.js';
 export {

@@ -10,8 +10,10 @@
 // Each PyTorch thread count runs in its own process with OPENBLAS_NUM_THREADS, OMP_NUM_THREADS
 // and MKL_NUM_THREADS set to it: torch.set_num_threads does not reach Debian torch's OpenBLAS,
 // so a "1 thread" peer would otherwise run its products on every core.
-// Our side prints its cpu provider ('openblas' or 'wasm'; LRW_TENSOR_BLAS=off for wasm, or
-// --wasm to rerun the whole bench in a child process with it). Each side runs with 1 and with 2
+// Our side prints its cpu provider ('openblas', 'native' or 'wasm'; LRW_TENSOR_BLAS=off for wasm,
+// or --wasm to rerun the whole bench in a child process with it; LRW_TENSOR_GEMM=native for the
+// addon's own single-threaded gemm, a machine with a C compiler but no libopenblas, or
+// --native-gemm to rerun the bench in a child with it). Each side runs with 1 and with 2
 // threads (ours: OpenBLAS's thread count; the wasm worker pool keeps its own, it only runs
 // products that OpenBLAS does not take). Besides wall tokens/s, both sides report tokens per
 // CPU-second (process CPU time of the timed steps, all threads): on a shared machine other
@@ -23,6 +25,7 @@
 //
 //   npm run bench                        nano, micro, tiny; 1 and 2 threads; 3 rounds; + wasm
 //   npm run bench:train -- --models nano --steps 5 --threads 1 --rounds 5
+//   npm run bench:train -- --models nano,micro,tiny --threads 1 --native-gemm
 //
 // Build first (npx tsc -b). PyTorch: Debian python3-torch at /usr/bin/python3 (skipped if absent)
 // and libjemalloc2 (apt-get install -y python3-torch libjemalloc2).
@@ -54,6 +57,7 @@ const threadCounts = (args.threads ?? '1,2').split(',').map(Number);
 const rounds = Number(args.rounds ?? 3);
 const torchSteps = Number(args['torch-steps'] ?? 6);
 const alsoWasm = 'wasm' in args;
+const alsoNative = 'native-gemm' in args;
 const B = 8;
 const T = 128;
 const torchScript = fileURLToPath(
@@ -193,7 +197,7 @@ const provider = cpuProvider(cpu);
 const blas = blasProviderOf(cpu);
 const setThreads = (n) => blas?.setThreads(n);
 console.log(
-  `ours: cpu provider ${provider}${blas ? '' : ` (wasm pool: ${wasmKernelsOf(cpu)?.threads} threads, fixed)`}; PyTorch: one process per thread count, OPENBLAS/OMP/MKL_NUM_THREADS pinned`,
+  `ours: cpu provider ${provider}${blas ? ` (${blas.config})` : ` (wasm pool: ${wasmKernelsOf(cpu)?.threads} threads, fixed)`}; PyTorch: one process per thread count, OPENBLAS/OMP/MKL_NUM_THREADS pinned`,
 );
 console.log(
   `B=${B}, T=${T}; ${rounds} rounds alternating ours and PyTorch; per round the median of ${steps} timed steps after ${warmup} warm-up (ours), of ${torchSteps} after 2 (PyTorch); ${new Date().toISOString()}; load ${os.loadavg()[0].toFixed(1)}`,
@@ -271,13 +275,24 @@ if ([...peerAllocators].some((a) => !a.startsWith('jemalloc'))) {
 }
 console.log(`end ${new Date().toISOString()}; load ${os.loadavg()[0].toFixed(1)}`);
 
+if (alsoNative && provider !== 'native') {
+  // The native gemm (a machine with a C compiler but no libopenblas): the same bench in a child.
+  const argv = process.argv.slice(2).filter((a) => a !== '--wasm' && a !== '--native-gemm');
+  console.log('\n--- the native gemm (LRW_TENSOR_GEMM=native) ---');
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...argv], {
+    stdio: 'inherit',
+    env: { ...process.env, LRW_TENSOR_GEMM: 'native', LRW_TENSOR_BLAS: 'auto' },
+  });
+  if (child.status !== 0) process.exitCode = child.status ?? 1;
+}
+
 if (alsoWasm && provider !== 'wasm') {
   // The wasm path (a machine without libopenblas): the same bench in a child with the gemm in wasm.
-  const argv = process.argv.slice(2).filter((a) => a !== '--wasm');
+  const argv = process.argv.slice(2).filter((a) => a !== '--wasm' && a !== '--native-gemm');
   console.log('\n--- the wasm path (LRW_TENSOR_BLAS=off) ---');
   const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...argv], {
     stdio: 'inherit',
-    env: { ...process.env, LRW_TENSOR_BLAS: 'off' },
+    env: { ...process.env, LRW_TENSOR_BLAS: 'off', LRW_TENSOR_GEMM: 'auto' },
   });
   if (child.status !== 0) process.exitCode = child.status ?? 1;
 }

@@ -18,6 +18,7 @@ import {
   tidy,
 } from '../index.js';
 import { conformanceChecks } from '../testing/index.js';
+import { type Gemm, reference, values } from './gemm-reference.test-helpers.js';
 import { blasMatmulKernel } from './matmul-kernel.js';
 import { loadBlasProvider } from './provider.js';
 
@@ -28,66 +29,6 @@ const loaded = loadBlasProvider();
 const blas = loaded.provider;
 const noBlas = !blas;
 if (noBlas) console.log(`skipping the BLAS provider tests: ${loaded.reason}`);
-
-/** Deterministic values in [-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-interface Gemm {
-  m: number;
-  n: number;
-  k: number;
-  transA?: boolean;
-  transB?: boolean;
-  lda?: number;
-  ldb?: number;
-  ldc?: number;
-  offsetA?: number;
-  offsetB?: number;
-  offsetC?: number;
-  batch?: number;
-  strideA?: number;
-  strideB?: number;
-  strideC?: number;
-  alpha?: number;
-  beta?: number;
-}
-
-/** float64 naive C = alpha op(A) op(B) + beta C with the same addressing as the addon. */
-function reference(g: Gemm, a: Float32Array, b: Float32Array, c: Float32Array): Float64Array {
-  const { m, n, k } = g;
-  const ta = g.transA ?? false;
-  const tb = g.transB ?? false;
-  const lda = g.lda ?? (ta ? m : k);
-  const ldb = g.ldb ?? (tb ? k : n);
-  const ldc = g.ldc ?? n;
-  const out = Float64Array.from(c);
-  for (let p = 0; p < (g.batch ?? 1); p++) {
-    const oa = (g.offsetA ?? 0) + p * (g.strideA ?? m * k);
-    const ob = (g.offsetB ?? 0) + p * (g.strideB ?? k * n);
-    const oc = (g.offsetC ?? 0) + p * (g.strideC ?? m * n);
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let q = 0; q < k; q++) {
-          const av = ta ? a[oa + q * lda + i]! : a[oa + i * lda + q]!;
-          const bv = tb ? b[ob + j * ldb + q]! : b[ob + q * ldb + j]!;
-          s += av * bv;
-        }
-        const at = oc + i * ldc + j;
-        out[at] = (g.alpha ?? 1) * s + (g.beta ?? 0) * c[at]!;
-      }
-    }
-  }
-  return out;
-}
 
 const sgemmCases: [string, Gemm, number, number, number][] = [
   // name, gemm, length of A, B, C
@@ -126,6 +67,13 @@ describe.skipIf(noBlas)('BLAS provider: sgemm against a float64 product', () => 
     expect(blas!.name).toBe('openblas');
     expect(blas!.library).toMatch(/openblas/);
     expect(blas!.threads).toBeGreaterThanOrEqual(1);
+  });
+
+  it('setThreads reaches OpenBLAS (process-wide) and threads reads it back', () => {
+    const before = blas!.threads;
+    expect(blas!.setThreads(1)).toBe(1);
+    expect(blas!.threads).toBe(1);
+    expect(blas!.setThreads(before)).toBe(before);
   });
 
   for (const [name, g, la, lb, lc] of sgemmCases) {

@@ -2,6 +2,9 @@
 // built by scripts/build-native.mjs into dist/native/) dlopens the system's OpenBLAS at run
 // time. Everything here loads lazily and synchronously through `process.getBuiltinModule`, so
 // importing this module costs nothing and browsers (no `process`) simply get "unavailable".
+// The same addon also carries its own blocked sgemm (../../native/lrw_gemm.c: packed panels, an
+// AVX2 + FMA 6 x 16 micro-kernel chosen at run time, a portable one elsewhere): the 'native'
+// provider of `loadNativeGemmProvider`, for machines with a C compiler but no OpenBLAS.
 import type { GemmFn, MatmulOptions } from '../cpu/gemm.js';
 import type { AttentionTileKernels } from '../cpu-wasm/elementwise.js';
 
@@ -32,6 +35,12 @@ interface Addon {
     strideB: number,
     strideC: number,
   ): void;
+  /** lrw_gemm.c's sgemm: the arguments and checks of `sgemm`, no BLAS needed (absent in old builds). */
+  nativeSgemm?: Addon['sgemm'];
+  /** The same on the portable kernel whatever the CPU. */
+  nativeSgemmPortable?: Addon['sgemm'];
+  /** The instruction set of `nativeSgemm`: 'avx2-fma' or 'portable'. */
+  gemmIsa?(): string;
   rowsIsa(): string;
   logSumExpRows(logits: Float32Array, rows: number, V: number, out: Float32Array): void;
   softmaxGradRows(
@@ -137,16 +146,28 @@ export interface NativeRowKernels extends AttentionTileKernels {
   geluBackward(x: Float32Array, g: Float32Array, dx: Float32Array): Float32Array;
 }
 
-/** A loaded native BLAS. */
+/**
+ * A loaded native gemm: the system's OpenBLAS ('openblas'), or the addon's own blocked sgemm
+ * ('native', see `loadNativeGemmProvider`).
+ */
 export interface BlasProvider {
-  readonly name: 'openblas';
-  /** The library that was opened (e.g. 'libopenblas.so.0'). */
+  readonly name: 'openblas' | 'native';
+  /** The library that was opened (e.g. 'libopenblas.so.0'); for 'native', the addon file. */
   readonly library: string;
-  /** `openblas_get_config()`, e.g. 'OpenBLAS 0.3.21 ... Zen MAX_THREADS=64'. */
+  /**
+   * `openblas_get_config()`, e.g. 'OpenBLAS 0.3.21 ... Zen MAX_THREADS=64'; for 'native', its
+   * kernel, e.g. 'lrw_gemm avx2-fma 6x16'.
+   */
   readonly config: string;
-  /** Threads OpenBLAS uses (process-wide). */
+  /**
+   * For 'native': the instruction set of its micro-kernel, 'avx2-fma' or 'portable' (4-lane
+   * vectors without FMA: slower than the wasm gemm, so `blas: 'auto'` does not pick it).
+   * Undefined for OpenBLAS.
+   */
+  readonly isa?: string;
+  /** Threads OpenBLAS uses (process-wide); 'native' is single-threaded: 1. */
   readonly threads: number;
-  /** Sets OpenBLAS's thread count (process-wide) and returns it. */
+  /** Sets OpenBLAS's thread count (process-wide) and returns it; 'native' ignores it (1). */
   setThreads(n: number): number;
   /**
    * `C[M,N] = alpha op(A)[M,K] op(B)[K,N] + beta C`, row-major, batched. Every extent is
@@ -173,6 +194,8 @@ interface NodeProcess {
 }
 
 let cached: BlasLoadResult | undefined;
+let cachedAddon: { addon: Addon; path: string } | { reason: string } | undefined;
+const cachedNative = new Map<NativeGemmIsa, BlasLoadResult>();
 
 /** The addon file: LRW_TENSOR_BLAS_ADDON, else dist/native/lrw_blas.node of this package. */
 function addonPath(proc: NodeProcess): string | undefined {
@@ -183,29 +206,40 @@ function addonPath(proc: NodeProcess): string | undefined {
   return url?.fileURLToPath(new URL('../../dist/native/lrw_blas.node', import.meta.url));
 }
 
-function load(threads: number | undefined): BlasLoadResult {
+/** The addon, loaded once per process, or why it cannot be. */
+function loadAddon(): { addon: Addon; path: string } | { reason: string } {
+  if (cachedAddon) return cachedAddon;
   const proc = (globalThis as { process?: NodeProcess }).process;
   if (!proc?.getBuiltinModule) {
-    return { reason: 'not running in Node >= 20.16 (no process.getBuiltinModule)' };
+    cachedAddon = { reason: 'not running in Node >= 20.16 (no process.getBuiltinModule)' };
+    return cachedAddon;
   }
   const path = addonPath(proc);
   const fs = proc.getBuiltinModule('node:fs') as { existsSync(p: string): boolean } | undefined;
   if (!path || !fs?.existsSync(path)) {
-    return {
+    cachedAddon = {
       reason:
         `the addon ${path ?? 'dist/native/lrw_blas.node'} is not built ` +
         '(run `node scripts/build-native.mjs` in @lrw/tensor; it needs a C compiler and Node headers)',
     };
+    return cachedAddon;
   }
   const mod = proc.getBuiltinModule('node:module') as {
     createRequire(from: string): (id: string) => unknown;
   };
-  let addon: Addon;
   try {
-    addon = mod.createRequire(import.meta.url)(path) as Addon;
+    cachedAddon = { addon: mod.createRequire(import.meta.url)(path) as Addon, path };
   } catch (error) {
-    return { reason: `the addon ${path} failed to load: ${(error as Error).message}` };
+    cachedAddon = { reason: `the addon ${path} failed to load: ${(error as Error).message}` };
   }
+  return cachedAddon;
+}
+
+function load(threads: number | undefined): BlasLoadResult {
+  const loadedAddon = loadAddon();
+  if (!('addon' in loadedAddon)) return { reason: loadedAddon.reason };
+  const { addon } = loadedAddon;
+  const proc = (globalThis as { process?: NodeProcess }).process!;
   const names = proc.env?.LRW_TENSOR_BLAS_LIB
     ? proc.env.LRW_TENSOR_BLAS_LIB.split(',').map((s) => s.trim())
     : [...DEFAULT_BLAS_LIBRARIES];
@@ -217,10 +251,15 @@ function load(threads: number | undefined): BlasLoadResult {
         '(Debian/Ubuntu: apt-get install libopenblas0-pthread) or set LRW_TENSOR_BLAS_LIB',
     };
   }
-  const os = proc.getBuiltinModule('node:os') as { availableParallelism?(): number } | undefined;
+  const os = proc.getBuiltinModule!('node:os') as { availableParallelism?(): number } | undefined;
   addon.setThreads(threads ?? os?.availableParallelism?.() ?? 1);
-  const rowsOff = proc.env?.LRW_TENSOR_NATIVE_ROWS === 'off';
-  return { provider: makeProvider(addon, info, rowsOff) };
+  return { provider: makeProvider(addon, info, nativeRowsOff()) };
+}
+
+/** LRW_TENSOR_NATIVE_ROWS=off leaves the addon's row kernels out (both providers). */
+function nativeRowsOff(): boolean {
+  const proc = (globalThis as { process?: NodeProcess }).process;
+  return proc?.env?.LRW_TENSOR_NATIVE_ROWS === 'off';
 }
 
 /**
@@ -239,6 +278,52 @@ export function loadBlasProvider(options: { threads?: number } = {}): BlasLoadRe
     cached.provider.setThreads(options.threads);
   }
   return cached;
+}
+
+/**
+ * Micro-kernel of the native gemm: 'best' (default) is AVX2 + FMA where this CPU has them, else
+ * the portable one; 'portable' forces the portable kernel (tests, benchmarks).
+ */
+export type NativeGemmIsa = 'best' | 'portable';
+
+/**
+ * The addon's own blocked sgemm (native/lrw_gemm.c) as a provider named 'native': no BLAS
+ * library needed, only the built addon. Single-threaded and deterministic (the same inputs give
+ * bit-identical outputs on every call). Loaded once per process and `isa`; never throws: without
+ * the addon (or with one built before the native gemm existed) it returns `{ reason }`.
+ */
+export function loadNativeGemmProvider(options: { isa?: NativeGemmIsa } = {}): BlasLoadResult {
+  const isa = options.isa ?? 'best';
+  if (isa !== 'best' && isa !== 'portable') {
+    throw new Error(`loadNativeGemmProvider: isa=${String(isa)}: expected 'best' or 'portable'`);
+  }
+  let result = cachedNative.get(isa);
+  if (result) return result;
+  const loadedAddon = loadAddon();
+  if (!('addon' in loadedAddon)) {
+    result = { reason: loadedAddon.reason };
+  } else {
+    const { addon, path } = loadedAddon;
+    const fn = isa === 'best' ? addon.nativeSgemm : addon.nativeSgemmPortable;
+    if (typeof fn !== 'function' || typeof addon.gemmIsa !== 'function') {
+      result = {
+        reason:
+          `the addon ${path} was built before the native gemm existed; rebuild it ` +
+          '(`node scripts/build-native.mjs` in @lrw/tensor)',
+      };
+    } else {
+      const kernel = isa === 'best' ? addon.gemmIsa() : 'portable';
+      const info = { library: path, config: `lrw_gemm ${kernel} 6x16` };
+      result = {
+        provider: {
+          ...makeProvider(addon, info, nativeRowsOff(), 'native', fn.bind(addon)),
+          isa: kernel,
+        },
+      };
+    }
+  }
+  cachedNative.set(isa, result);
+  return result;
 }
 
 /** The wasm tile kernels' size contract: exactly rows x cols, per-row arrays of `rows`. */
@@ -299,11 +384,17 @@ function nativeRows(addon: Addon): NativeRowKernels | undefined {
   };
 }
 
-function makeProvider(addon: Addon, info: AddonInfo, rowsOff: boolean): BlasProvider {
+function makeProvider(
+  addon: Addon,
+  info: Pick<AddonInfo, 'library' | 'config'>,
+  rowsOff: boolean,
+  name: BlasProvider['name'] = 'openblas',
+  run: Addon['sgemm'] = addon.sgemm.bind(addon),
+): BlasProvider {
   const sgemm: BlasProvider['sgemm'] = (a, b, c, m, n, k, args = {}) => {
     const ta = args.transA ?? false;
     const tb = args.transB ?? false;
-    addon.sgemm(
+    run(
       ta,
       tb,
       m,
@@ -326,14 +417,16 @@ function makeProvider(addon: Addon, info: AddonInfo, rowsOff: boolean): BlasProv
       args.strideC ?? m * n,
     );
   };
+  // OpenBLAS's thread count is process-wide and settable; the native gemm runs on one thread.
+  const fixedThreads = name === 'native' ? 1 : undefined;
   return {
-    name: 'openblas',
+    name,
     library: info.library,
     config: info.config,
     get threads() {
-      return addon.info().threads;
+      return fixedThreads ?? addon.info().threads;
     },
-    setThreads: (n) => addon.setThreads(n),
+    setThreads: (n) => fixedThreads ?? addon.setThreads(n),
     rows: rowsOff ? undefined : nativeRows(addon),
     sgemm,
     matmul(a, b, c, m, n, k, options = {}) {

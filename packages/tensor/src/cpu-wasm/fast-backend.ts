@@ -21,6 +21,7 @@ export {
   type CpuStorage,
   cpuProvider,
   type FastCpuKernelOptions,
+  type GemmMode,
   wasmElementwiseOf,
   wasmHeapBlocks,
   wasmKernelsOf,
@@ -64,8 +65,9 @@ export function createFastCpuBackend(options: FastCpuBackendOptions = {}): CpuBa
   const { fusedRoutines, keepHeadLogitsBytes: keepOption, routines, ...kernelOptions } = options;
   const keepHeadLogitsBytes = keepHeadLogits(keepOption);
   const { backend, mm, ew, blas } = createFastCpuKernels(kernelOptions);
-  // With the native BLAS, the addon's AVX2 row kernels (exp-bound: GELU, the head's log-sum-exp
-  // and softmax gradient, attention's score tiles) replace the wasm ones; the rest stays on `ew`.
+  // With a native gemm (OpenBLAS or the addon's own), the addon's AVX2 row kernels (exp-bound:
+  // GELU, the head's log-sum-exp and softmax gradient, attention's score tiles) replace the wasm
+  // ones; the rest stays on `ew`.
   const rows = withNativeRows(ew, blas?.rows);
   const rowsMm = withNativeRows(mm, blas?.rows);
   const fused: RoutineTable =

@@ -12,7 +12,11 @@ import {
   createCpuBackend,
 } from '../cpu/cpu-backend.js';
 import { blasMatmulKernel } from '../cpu-blas/matmul-kernel.js';
-import { type BlasProvider, loadBlasProvider } from '../cpu-blas/provider.js';
+import {
+  type BlasProvider,
+  loadBlasProvider,
+  loadNativeGemmProvider,
+} from '../cpu-blas/provider.js';
 import { wasmBinaryKernel } from './binary-kernel.js';
 import { wasmMatmulKernel } from './matmul-kernel.js';
 import {
@@ -27,8 +31,14 @@ export type CpuStorage = 'auto' | 'wasm-heap' | 'array-buffer';
 /** Whether a fast backend uses the native BLAS (see `FastCpuKernelOptions.blas`). */
 export type BlasMode = 'auto' | 'off' | 'required';
 
-/** Which matmul path a CPU backend runs: native OpenBLAS, the wasm gemm, or the reference kernel. */
-export type CpuProvider = 'openblas' | 'wasm' | 'reference';
+/**
+ * Which matmul path a CPU backend runs: the system's OpenBLAS, the addon's own blocked sgemm
+ * ('native'), the wasm gemm, or the reference kernel.
+ */
+export type CpuProvider = 'openblas' | 'native' | 'wasm' | 'reference';
+
+/** Which gemm a fast backend asks for (see `FastCpuKernelOptions.gemm`). */
+export type GemmMode = 'auto' | 'native';
 
 export interface FastCpuKernelOptions extends CpuBackendOptions {
   /** Kernels to use (default: created synchronously with `wasm` options). */
@@ -50,11 +60,20 @@ export interface FastCpuKernelOptions extends CpuBackendOptions {
   /**
    * Native BLAS for float32 matmul (the lrw_blas addon over the system's OpenBLAS, see
    * `src/cpu-blas/`): 'auto' uses it where the addon is built and the library found, else the
-   * wasm gemm; 'off' never loads it; 'required' throws (naming why) without it. Default: the
-   * environment variable LRW_TENSOR_BLAS (auto | off | required), else 'auto'.
+   * addon's own native gemm (where the addon is built, OpenBLAS need not be, and the CPU has
+   * AVX2 + FMA), else the wasm gemm; 'off' never loads the addon (the wasm gemm); 'required' throws
+   * (naming why) without OpenBLAS. Default: the environment variable LRW_TENSOR_BLAS
+   * (auto | off | required), else 'auto'.
    */
   blas?: BlasMode;
-  /** OpenBLAS threads (process-wide; default all cores). */
+  /**
+   * 'native': the addon's own blocked sgemm (native/lrw_gemm.c: AVX2 + FMA where the CPU has
+   * them) even where OpenBLAS is installed; throws (naming why) where the addon is not built.
+   * 'auto' (default): as `blas` says. Default: the environment variable LRW_TENSOR_GEMM
+   * (auto | native), else 'auto'.
+   */
+  gemm?: GemmMode;
+  /** OpenBLAS threads (process-wide; default all cores). The native gemm runs on one. */
   blasThreads?: number;
   /** Products below this many flops stay on the wasm gemm (default DEFAULT_BLAS_MIN_FLOPS). */
   blasMinFlops?: number;
@@ -74,13 +93,17 @@ const wasmOf = new WeakMap<Backend, WasmKernels>();
 const elementwiseOf = new WeakMap<Backend, WasmKernels>();
 const blasOf = new WeakMap<Backend, BlasProvider>();
 
-/** The matmul path of `backend`: 'openblas', 'wasm' (fast backend without BLAS) or 'reference'. */
+/**
+ * The matmul path of `backend`: 'openblas', 'native' (the addon's own gemm), 'wasm' (fast
+ * backend without either) or 'reference'.
+ */
 export function cpuProvider(backend: Backend): CpuProvider {
-  if (blasOf.has(backend)) return 'openblas';
+  const blas = blasOf.get(backend);
+  if (blas) return blas.name;
   return wasmOf.has(backend) ? 'wasm' : 'reference';
 }
 
-/** The native BLAS behind a fast backend's matmul, else undefined. */
+/** The native gemm (OpenBLAS or the addon's own) behind a fast backend's matmul, else undefined. */
 export function blasProviderOf(backend: Backend): BlasProvider | undefined {
   return blasOf.get(backend);
 }
@@ -93,6 +116,52 @@ function blasMode(mode: BlasMode | undefined): BlasMode {
     );
   }
   return m;
+}
+
+function gemmMode(mode: GemmMode | undefined): GemmMode {
+  const m = mode ?? (globalThis.process?.env?.LRW_TENSOR_GEMM || 'auto');
+  if (m !== 'auto' && m !== 'native') {
+    throw new Error(
+      `${mode === undefined ? 'LRW_TENSOR_GEMM' : 'gemm'}=${m}: expected 'auto' (default) or 'native'`,
+    );
+  }
+  return m;
+}
+
+/**
+ * The native gemm a fast backend uses for `blas` and `gemm` modes: OpenBLAS, the addon's own
+ * gemm, or none (the wasm gemm). Throws, naming the reason, where a mode demands one that is
+ * unavailable.
+ */
+function chooseNativeGemm(
+  blas: BlasMode | undefined,
+  gemm: GemmMode | undefined,
+  threads: number | undefined,
+): BlasProvider | undefined {
+  const mode = blasMode(blas);
+  if (gemmMode(gemm) === 'native') {
+    if (mode === 'required') {
+      throw new Error(
+        "blas: 'required' (OpenBLAS) and gemm: 'native' (the addon's own gemm) contradict each " +
+          'other; drop one (LRW_TENSOR_BLAS / LRW_TENSOR_GEMM)',
+      );
+    }
+    const native = loadNativeGemmProvider();
+    if (!native.provider) {
+      throw new Error(`gemm: 'native' but the native gemm is unavailable: ${native.reason}`);
+    }
+    return native.provider;
+  }
+  if (mode === 'off') return undefined;
+  const loaded = loadBlasProvider({ threads });
+  if (loaded.provider) return loaded.provider;
+  if (mode === 'required') {
+    throw new Error(`blas: 'required' but the native BLAS is unavailable: ${loaded.reason}`);
+  }
+  // The native gemm where its AVX2 + FMA kernel runs (~2x the wasm gemm); its portable kernel
+  // (no FMA, 4 lanes: ~18 GFLOP/s against the wasm gemm's ~50 on x86-64) only when asked for.
+  const native = loadNativeGemmProvider().provider;
+  return native?.isa === 'avx2-fma' ? native : undefined;
 }
 
 /** The wasm kernels behind a backend made by `createFastCpuBackend`, else undefined. */
@@ -144,7 +213,7 @@ export function wasmHeapBlocks(
 
 /**
  * A CPU backend whose `matmul` runs on the wasm SIMD gemm (both cores for products above
- * ~1 MFLOP) or the native BLAS, and whose float32 add/sub/mul/div run on wasm SIMD; every other
+ * ~1 MFLOP), the native BLAS or the addon's native gemm, and whose float32 add/sub/mul/div run on wasm SIMD; every other
  * kernel is the reference one. No fused routines (see `createFastCpuBackend`). Throws where wasm
  * SIMD is unavailable.
  */
@@ -154,19 +223,12 @@ export function createFastCpuKernels(options: FastCpuKernelOptions = {}): FastCp
     wasm,
     storage,
     blas: blasOption,
+    gemm: gemmOption,
     blasThreads,
     blasMinFlops,
     ...cpuOptions
   } = options;
-  const mode = blasMode(blasOption);
-  let blas: BlasProvider | undefined;
-  if (mode !== 'off') {
-    const loaded = loadBlasProvider({ threads: blasThreads });
-    if (!loaded.provider && mode === 'required') {
-      throw new Error(`blas: 'required' but the native BLAS is unavailable: ${loaded.reason}`);
-    }
-    blas = loaded.provider;
-  }
+  const blas = chooseNativeGemm(blasOption, gemmOption, blasThreads);
   const mm = wasmKernels ?? createWasmKernelsSync(wasm);
   const placement =
     (storage ?? 'auto') === 'auto' ? (mm.heap.shared ? 'auto' : 'array-buffer') : storage!;

@@ -16,6 +16,8 @@ export {
   type BlasProvider,
   DEFAULT_BLAS_LIBRARIES,
   loadBlasProvider,
+  loadNativeGemmProvider,
+  type NativeGemmIsa,
   type SgemmArgs,
 } from '../cpu-blas/provider.js';
 export type { AdamWStep, ElementwiseKernels } from './elementwise.js';
@@ -29,6 +31,7 @@ export {
   createDefaultCpuBackend,
   createFastCpuBackend,
   type FastCpuBackendOptions,
+  type GemmMode,
   wasmHeapBlocks,
   wasmKernelsOf,
 } from './fast-backend.js';

@@ -1,0 +1,67 @@
+// The float64 reference gemm (the addressing of the lrw_blas addon's `sgemm`) and deterministic
+// operands, shared by the OpenBLAS and native-gemm provider tests.
+
+/** Deterministic values in [-1, 1). */
+export function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+export interface Gemm {
+  m: number;
+  n: number;
+  k: number;
+  transA?: boolean;
+  transB?: boolean;
+  lda?: number;
+  ldb?: number;
+  ldc?: number;
+  offsetA?: number;
+  offsetB?: number;
+  offsetC?: number;
+  batch?: number;
+  strideA?: number;
+  strideB?: number;
+  strideC?: number;
+  alpha?: number;
+  beta?: number;
+}
+
+/** float64 naive C = alpha op(A) op(B) + beta C with the same addressing as the addon. */
+export function reference(
+  g: Gemm,
+  a: Float32Array,
+  b: Float32Array,
+  c: Float32Array,
+): Float64Array {
+  const { m, n, k } = g;
+  const ta = g.transA ?? false;
+  const tb = g.transB ?? false;
+  const lda = g.lda ?? (ta ? m : k);
+  const ldb = g.ldb ?? (tb ? k : n);
+  const ldc = g.ldc ?? n;
+  const out = Float64Array.from(c);
+  for (let p = 0; p < (g.batch ?? 1); p++) {
+    const oa = (g.offsetA ?? 0) + p * (g.strideA ?? m * k);
+    const ob = (g.offsetB ?? 0) + p * (g.strideB ?? k * n);
+    const oc = (g.offsetC ?? 0) + p * (g.strideC ?? m * n);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let q = 0; q < k; q++) {
+          const av = ta ? a[oa + q * lda + i]! : a[oa + i * lda + q]!;
+          const bv = tb ? b[ob + j * ldb + q]! : b[ob + q * ldb + j]!;
+          s += av * bv;
+        }
+        const at = oc + i * ldc + j;
+        out[at] = (g.alpha ?? 1) * s + (g.beta ?? 0) * c[at]!;
+      }
+    }
+  }
+  return out;
+}
