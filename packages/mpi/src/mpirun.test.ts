@@ -67,8 +67,10 @@ describe('mpirunArgs', () => {
   });
 
   it('Hydra: no Open MPI options; TCP through the transports it passes every rank', () => {
-    expect(mpirunArgs({ np: 2, flavour: 'hydra' })).toEqual(['-np', '2']);
+    const ucx = ['-genv', 'UCX_ERROR_SIGNALS', '', '-genv', 'UCX_MEM_EVENTS', 'no'];
+    expect(mpirunArgs({ np: 2, flavour: 'hydra' })).toEqual([...ucx, '-np', '2']);
     expect(mpirunArgs({ np: 2, tcp: true, flavour: 'hydra' })).toEqual([
+      ...ucx,
       '-genv',
       'UCX_TLS',
       'tcp,self',

@@ -74,8 +74,9 @@ export interface MpirunOptions {
  * its arguments. Open MPI: `--oversubscribe` (more ranks than cores is allowed: each rank then
  * runs slower, nothing else changes), `--allow-run-as-root` when running as root (containers,
  * CI), which Open MPI otherwise refuses, and `--mca btl tcp,self` for TCP. Hydra (MPICH)
- * oversubscribes and runs as root without being asked; TCP is UCX's or libfabric's TCP
- * transport, chosen through the environment it passes to every rank.
+ * oversubscribes and runs as root without being asked; it passes every rank UCX settings that
+ * keep UCX's signal handlers and memory hooks out of Node, and for TCP, UCX's or libfabric's TCP
+ * transport.
  *
  * @example
  * spawn(findMpirun()!, [...mpirunArgs({ np: 2 }), process.execPath, 'train.js'])
@@ -83,8 +84,13 @@ export interface MpirunOptions {
 export function mpirunArgs(options: MpirunOptions): string[] {
   const flavour = options.flavour ?? mpirunFlavour();
   if (flavour === 'hydra') {
+    // UCX (Debian MPICH's transport) installs a SIGSEGV handler and hooks mmap/munmap; runtimes
+    // with a JIT and their own memory manager (V8 here; the JVM and Julia too, whose MPI.jl turns
+    // both off) can crash under them. UCX reads these when its library loads, so they go to
+    // every rank through the launcher.
+    const ucx = ['-genv', 'UCX_ERROR_SIGNALS', '', '-genv', 'UCX_MEM_EVENTS', 'no'];
     const tcp = options.tcp ? ['-genv', 'UCX_TLS', 'tcp,self', '-genv', 'FI_PROVIDER', 'tcp'] : [];
-    return [...tcp, '-np', String(options.np)];
+    return [...ucx, ...tcp, '-np', String(options.np)];
   }
   const args = ['--oversubscribe'];
   if (process.getuid?.() === 0) args.push('--allow-run-as-root');
