@@ -1,7 +1,7 @@
 // Products through a fast matmul kernel's view mapping (transpose flags, merged and unmerged
 // batch axes, broadcast operands, row-strided and packed operands), shared by the wasm and BLAS
 // kernel tests, which run each on their backend and on the reference backend.
-import { randn, split, type Tensor } from '../index.js';
+import { loadBackend, randn, split, type Tensor, tidy } from '../index.js';
 
 export type MatmulCase = [name: string, make: (be: string) => Tensor];
 
@@ -56,3 +56,31 @@ export const stridedMatmulCases: MatmulCase[] = [
     (be) => rnd([64, 256], 1, be).matmul(rnd([256, 160], 2, be)),
   ],
 ];
+
+/**
+ * The strided cases plus a GPT MLP-sized product, each as [name, check]: `check` runs it on
+ * `backend` and on `cpu-reference` and returns the worst relative difference (for an expect).
+ */
+export function stridedMatmulChecks(backend: string): [string, () => Promise<number>][] {
+  const cases: MatmulCase[] = [
+    ...stridedMatmulCases,
+    [
+      'GPT MLP-sized [2,64,96] x [96,384]',
+      (be) => rnd([2, 64, 96], 1, be).matmul(rnd([96, 384], 2, be)),
+    ],
+  ];
+  return cases.map(([name, make]) => [
+    name,
+    async () => {
+      await loadBackend(backend);
+      const ref = tidy(() => make('cpu-reference').dataSync());
+      const got = tidy(() => make(backend).dataSync());
+      if (got.length !== ref.length) return Number.POSITIVE_INFINITY;
+      let worst = 0;
+      for (let i = 0; i < ref.length; i++) {
+        worst = Math.max(worst, Math.abs(got[i]! - ref[i]!) / (1 + Math.abs(ref[i]!)));
+      }
+      return worst;
+    },
+  ]);
+}
