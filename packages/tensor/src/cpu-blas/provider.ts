@@ -6,7 +6,7 @@
 // AVX2 + FMA 6 x 16 micro-kernel chosen at run time, a portable one elsewhere): the 'native'
 // provider of `loadNativeGemmProvider`, for machines with a C compiler but no OpenBLAS.
 import type { GemmFn, MatmulOptions } from '../cpu/gemm.js';
-import type { AttentionTileKernels } from '../cpu-wasm/elementwise.js';
+import type { AttentionTileKernels, ElementwiseKernels } from '../cpu-wasm/elementwise.js';
 
 /** The addon's raw interface (see native/lrw_blas.c). */
 interface Addon {
@@ -127,23 +127,11 @@ export interface SgemmArgs {
  * ones have four. Operands are read and written in place (no staging into the wasm memory); sizes
  * are checked in the addon.
  */
-export interface NativeRowKernels extends AttentionTileKernels {
+export interface NativeRowKernels
+  extends AttentionTileKernels,
+    Pick<ElementwiseKernels, 'logSumExpRows' | 'softmaxGradRows' | 'gelu' | 'geluBackward'> {
   /** The instruction set they run on, e.g. 'avx2-fma'. */
   readonly isa: string;
-  /** out[r] = log(sum_v exp(logits[r, v])) for `rows` rows of V floats. Returns `out`. */
-  logSumExpRows(logits: Float32Array, rows: number, V: number, out: Float32Array): Float32Array;
-  /** In place: logits[r, v] = g[r] exp(logits[r, v] - z[r]); rows with g[r] = 0 become 0. */
-  softmaxGradRows(
-    logits: Float32Array,
-    rows: number,
-    V: number,
-    z: Float32Array,
-    g: Float32Array,
-  ): Float32Array;
-  /** y = gelu(x), tanh form, as y = x / (1 + exp(-2u)). Returns `y`. */
-  gelu(x: Float32Array, y: Float32Array): Float32Array;
-  /** dx = g gelu'(x). Returns `dx`. */
-  geluBackward(x: Float32Array, g: Float32Array, dx: Float32Array): Float32Array;
 }
 
 /**

@@ -3,6 +3,37 @@ import { expect } from 'vitest';
 import { CheckpointStore } from '../../src/checkpoint-store.js';
 import { runPaths } from '../../src/run-directory.js';
 
+/**
+ * The arguments of the small `lrw train` run the multi-rank tests compare: `steps` steps of
+ * 16-token samples, `batch` per rank, one validation batch at the end.
+ */
+export function trainArgs(
+  data: string,
+  out: string,
+  steps: number,
+  batch: number,
+  extra: string[] = [],
+): string[] {
+  return [
+    'train',
+    '--data',
+    data,
+    '--out',
+    out,
+    '--steps',
+    String(steps),
+    '--seq-len',
+    '16',
+    '--batch-size',
+    String(batch),
+    '--eval-interval',
+    '0',
+    '--eval-batches',
+    '1',
+    ...extra,
+  ];
+}
+
 /** One `kind: 'train'` record of metrics.jsonl, the fields the comparisons read. */
 export interface TrainRecord {
   step: number;

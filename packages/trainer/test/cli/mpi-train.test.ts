@@ -7,7 +7,7 @@ import { CheckpointStore } from '../../src/checkpoint-store.js';
 import { runPaths } from '../../src/run-directory.js';
 import { metricsFingerprint, prepareByte, spawnLrw, trainLines, waitFor } from './child-cli.js';
 import { lrw } from './cli-harness.js';
-import { expectSameTraining, trainRecords } from './mpi-compare.js';
+import { expectSameTraining, trainArgs, trainRecords } from './mpi-compare.js';
 import { childPids, mpirunLrw, mpiSkipReason } from './mpi-run.js';
 
 // Data parallelism on MPI, as users run it: `mpirun -np 2 lrw train` against one process with
@@ -17,24 +17,8 @@ const skip = mpiSkipReason();
 const root = mkdtempSync(join(tmpdir(), 'lrw-mpi-train-'));
 const data = join(root, 'data');
 const STEPS = 20;
-const common = (out: string, batch: number, extra: string[] = []) => [
-  'train',
-  '--data',
-  data,
-  '--out',
-  out,
-  '--steps',
-  String(STEPS),
-  '--seq-len',
-  '16',
-  '--batch-size',
-  String(batch),
-  '--eval-interval',
-  '0',
-  '--eval-batches',
-  '1',
-  ...extra,
-];
+const common = (out: string, batch: number, extra: string[] = []) =>
+  trainArgs(data, out, STEPS, batch, extra);
 
 beforeAll(async () => {
   if (skip) return;

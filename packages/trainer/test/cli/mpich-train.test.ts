@@ -7,7 +7,7 @@ import { addonPath } from '@lrw/mpi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareByte } from './child-cli.js';
 import { lrw } from './cli-harness.js';
-import { expectSameTraining } from './mpi-compare.js';
+import { expectSameTraining, trainArgs } from './mpi-compare.js';
 import { mpirunLrw, mpiSkipReason } from './mpi-run.js';
 
 // `lrw train` on MPICH (Hydra's mpiexec), beside the Open MPI the other multi-rank tests use:
@@ -31,25 +31,8 @@ const root = mkdtempSync(join(tmpdir(), 'lrw-mpich-train-'));
 const data = join(root, 'data');
 const addon = join(root, 'mpich', 'lrw_mpi.node');
 const STEPS = 12;
-const train = (out: string, batch: number) => [
-  'train',
-  '--data',
-  data,
-  '--out',
-  out,
-  '--steps',
-  String(STEPS),
-  '--seq-len',
-  '16',
-  '--batch-size',
-  String(batch),
-  '--eval-interval',
-  '0',
-  '--eval-batches',
-  '1',
-  '--method',
-  'linupper',
-];
+const train = (out: string, batch: number) =>
+  trainArgs(data, out, STEPS, batch, ['--method', 'linupper']);
 
 beforeAll(async () => {
   if (skip) return;
