@@ -24,6 +24,7 @@
 #include <mpi.h>
 #include <node_api.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,24 +44,36 @@ static int provided_level = -1;
 // waits until the communication thread is idle (defined with it, below)
 static void comm_drain(void);
 
-// How a rank waits for its peers. Open MPI's blocking collectives busy-poll (its shared-memory
-// and TCP transports spin while a peer is not there yet). Where every core runs a rank, or the
-// machine runs anything else, a spinning wait takes a core from the computation: a rank that
-// waits for a slower one keeps the slower one from running. So by default every collective is
-// started nonblocking (MPI_Iallreduce, MPI_Iallgatherv, MPI_Ibcast, MPI_Ibarrier) and tested
-// every comm_poll_us microseconds, sleeping in between (MPI progresses it inside MPI_Test);
-// gloo's waits sleep likewise. LRW_MPI_POLL_US sets the interval; 0 makes every call MPI's
-// blocking one (for machines with a core to spare).
-static long comm_poll_us = 50;
+// How a rank waits for its peers. Open MPI's and MPICH's blocking calls spin while a peer is not
+// there yet; where every core runs a rank, or the trainer's main thread runs beside the
+// communication thread, or other jobs run, a spinning wait takes the core from the work that
+// the peer is waiting for. Two ways round it, chosen by the library:
+// - Open MPI: its blocking calls (the tuned collectives; its nonblocking ones, libnbc, moved
+//   large sums at about half their bandwidth here), with its own `mpi_yield_when_idle` turned
+//   on before MPI_Init unless the user set OMPI_MCA_mpi_yield_when_idle: the progress loop then
+//   yields the core (sched_yield) whenever a pass finds nothing to do.
+// - other libraries (MPICH): the nonblocking form (MPI_Iallreduce, MPI_Iallgatherv, MPI_Ibcast,
+//   MPI_Ibarrier) tested in a loop that yields the core between tests.
+// Where nothing else wants the core a yield returns at once, so both run at the blocking call's
+// speed. LRW_MPI_POLL_US=N > 0 tests every N microseconds and sleeps in between (fewer
+// wake-ups, much less bandwidth: each sleep stalls the transfer); 0 makes every call MPI's
+// blocking one as it comes.
+#define POLL_YIELD (-1L)
+#ifdef OPEN_MPI
+static long comm_poll_us = 0;
+#else
+static long comm_poll_us = POLL_YIELD;
+#endif
 
 // Waits for `req` as described above; returns MPI's code.
 static int wait_polled(MPI_Request* req) {
-  struct timespec nap = {0, comm_poll_us * 1000L};
+  struct timespec nap = {0, (comm_poll_us > 0 ? comm_poll_us : 0) * 1000L};
   for (;;) {
     int done = 0;
     int rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
     if (rc != MPI_SUCCESS || done) return rc;
-    nanosleep(&nap, NULL);
+    if (comm_poll_us == POLL_YIELD) sched_yield();
+    else nanosleep(&nap, NULL);
   }
 }
 
@@ -222,11 +235,14 @@ static napi_value init(napi_env env, napi_callback_info info) {
       if (*end != '\0' || us < 0 || us > 1000000) {
         napi_throw_range_error(env, "MPI_POLL_US",
                                "lrw_mpi: LRW_MPI_POLL_US must be a whole number of microseconds "
-                               "in [0, 1000000] (0: MPI's blocking calls)");
+                               "in [0, 1000000] (0: MPI's blocking calls; unset: test and yield)");
         return NULL;
       }
       comm_poll_us = us;
     }
+#ifdef OPEN_MPI
+    if (comm_poll_us == 0) setenv("OMPI_MCA_mpi_yield_when_idle", "1", 0);
+#endif
     int provided = 0;
     // LRW_MPI_THREAD_LEVEL=funneled asks for less (to run without the communication thread)
     const char* want = getenv("LRW_MPI_THREAD_LEVEL");

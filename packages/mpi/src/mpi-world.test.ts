@@ -82,7 +82,12 @@ describe.skipIf(skipReason !== undefined)(
     }
 
     for (const [label, tcp, poll] of [
-      ['shared memory, MPI_Iallreduce tested every 50 us (the default)', false, ''],
+      [
+        'shared memory, the default wait (Open MPI: its blocking calls, yielding when idle)',
+        false,
+        '',
+      ],
+      ['shared memory, MPI_Iallreduce tested every 50 us (LRW_MPI_POLL_US=50)', false, '50'],
       ['TCP, a blocking MPI_Allreduce (LRW_MPI_POLL_US=0)', true, '0'],
     ] as const) {
       it(`allReduceSumAsync over ${label}: 5 calls in flight, settled in call order, equal to the blocking allReduceSum, progressing while JavaScript runs`, async () => {

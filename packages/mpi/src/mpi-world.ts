@@ -230,7 +230,7 @@ function asMpiError(error: unknown): MpiError {
     return new MpiError(
       'invalid-argument',
       e.message,
-      'unset LRW_MPI_POLL_US (default 50) or set it to a whole number of microseconds.',
+      'unset LRW_MPI_POLL_US (then a waiting rank tests and yields the core) or set it to a whole number of microseconds.',
       { cause: error },
     );
   }

@@ -189,6 +189,8 @@ export interface Backend {
   read(buf: Buf, byteOffset?: number, byteLength?: number): Promise<ArrayBuffer>;
   /** Synchronous read, only where the data lives in host memory (CPU). */
   readSync?(buf: Buf, byteOffset?: number, byteLength?: number): ArrayBuffer;
+  /** `readSync` into `dst` (its byteLength bytes from `byteOffset`), without allocating. */
+  readSyncInto?(buf: Buf, dst: Uint8Array, byteOffset?: number): void;
   /** Runs (or enqueues, in order) one kernel; throws UnsupportedOpError when it has none. */
   run<K extends KernelName>(call: KernelCall<K>): void;
   /** Whether `kernel` is available for `dtype`. */

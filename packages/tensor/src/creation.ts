@@ -41,8 +41,11 @@ export type TensorData =
  * (as stored in safetensors); numbers are rounded to nearest even.
  */
 function hostArray(values: ArrayLike<number>, dtype: DType): ArrayBufferView {
-  if (dtype === 'int32') return Int32Array.from(values);
-  if (dtype === 'float32') return Float32Array.from(values);
+  // the backend's write copies, so an array of the right type goes as it is
+  if (dtype === 'int32') return values instanceof Int32Array ? values : Int32Array.from(values);
+  if (dtype === 'float32') {
+    return values instanceof Float32Array ? values : Float32Array.from(values);
+  }
   if (values instanceof Uint16Array) return values;
   const encode = dtype === 'float16' ? floatToFloat16Bits : floatToBfloat16Bits;
   return Uint16Array.from(values, encode);

@@ -295,3 +295,65 @@ describe('memory', () => {
     x.dispose();
   });
 });
+
+describe('host reads and writes without temporaries', () => {
+  it('tensor() copies a typed array: later changes to the array do not reach the tensor', () => {
+    const host = Float32Array.of(1, 2, 3);
+    const t = tensor(host);
+    host[0] = 9;
+    expect(Array.from(t.dataSync())).toEqual([1, 2, 3]);
+    const ints = Int32Array.of(4, 5);
+    const u = tensor(ints);
+    ints[1] = 0;
+    expect(Array.from(u.dataSync())).toEqual([4, 5]);
+  });
+
+  it('dataSyncInto fills the given array, for contiguous tensors and strided views', () => {
+    const t = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    const out = new Float32Array(6).fill(-1);
+    expect(t.dataSyncInto(out)).toBe(out);
+    expect(Array.from(out)).toEqual([1, 2, 3, 4, 5, 6]);
+    const tr = t.transpose(0, 1); // a strided view: read in its row-major order
+    expect(Array.from(tr.dataSyncInto(new Float32Array(6)))).toEqual(Array.from(tr.dataSync()));
+    const row = t.slice(0, 1, 2); // offset view
+    expect(Array.from(row.dataSyncInto(new Float32Array(3)))).toEqual([4, 5, 6]);
+    const sub = new Float32Array(8).subarray(2, 5); // an array that is itself a view
+    expect(Array.from(row.dataSyncInto(sub))).toEqual([4, 5, 6]);
+    expect(Array.from(ones([2], { dtype: 'int32' }).dataSyncInto(new Int32Array(2)))).toEqual([
+      1, 1,
+    ]);
+  });
+
+  it('dataSyncInto and assignData refuse a wrong size or type, naming both', () => {
+    const t = zeros([2, 2]);
+    expect(() => t.dataSyncInto(new Float32Array(3))).toThrow(
+      /dataSyncInto: out must be a Float32Array of 4 elements .* got Float32Array\(3\)/,
+    );
+    expect(() => t.assignData(new Int32Array(4) as unknown as Float32Array)).toThrow(
+      /assignData: values must be a Float32Array of 4 elements .* got Int32Array\(4\)/,
+    );
+  });
+
+  it('assignData writes in place, through offset and strided views, and bumps the version', () => {
+    const t = zeros([2, 3]);
+    const before = t.storage.version;
+    t.assignData(Float32Array.of(1, 2, 3, 4, 5, 6));
+    expect(Array.from(t.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(t.storage.version).toBeGreaterThan(before);
+    t.slice(0, 1, 2).assignData(Float32Array.of(7, 8, 9));
+    expect(Array.from(t.dataSync())).toEqual([1, 2, 3, 7, 8, 9]);
+    // transposed [3, 2] view: values are in the view's row-major order
+    t.transpose(0, 1).assignData(Float32Array.of(10, 40, 20, 50, 30, 60));
+    expect(Array.from(t.dataSync())).toEqual([10, 20, 30, 40, 50, 60]);
+  });
+
+  it('assignData refuses a tensor that requires grad while grad is on (as assign does)', () => {
+    const w = zeros([2], { requiresGrad: true });
+    expect(() => w.assignData(Float32Array.of(1, 2))).toThrow(/noGrad/);
+    noGrad(() => w.assignData(Float32Array.of(1, 2)));
+    expect(Array.from(w.dataSync())).toEqual([1, 2]);
+  });
+});

@@ -45,7 +45,7 @@ import {
   tanh,
 } from './ops/elementwise.js';
 import { fillTensor } from './ops/fill.js';
-import { assign, inplaceBinary } from './ops/inplace.js';
+import { assign, checkInplace, inplaceBinary } from './ops/inplace.js';
 import { matmul } from './ops/matmul.js';
 import { type DropoutOptions, dropout, gelu, logSoftmax, silu, softmax } from './ops/nn.js';
 import { argmax, logsumexp, max, mean, min, sum } from './ops/reduce.js';
@@ -278,6 +278,49 @@ export class Tensor {
       return this.dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes);
     } finally {
       if (c !== this) c.dispose();
+    }
+  }
+
+  /**
+   * `dataSync()` into `out` (length `size`, Float32Array for float32, Int32Array for int32)
+   * instead of a new array; returns `out`. For hot loops that read the same tensors every step
+   * (gradients into a communication buffer). CPU.
+   */
+  dataSyncInto<T extends Float32Array | Int32Array>(out: T): T {
+    this.assertAlive('dataSyncInto');
+    this.checkReadable('dataSyncInto');
+    this.checkHostArray(out, 'dataSyncInto', 'out');
+    const be = this.backend;
+    if (!be.readSync) {
+      throw new UnsupportedOpError(
+        'dataSyncInto',
+        this.dtype,
+        be.name,
+        'use await t.data() on this backend',
+      );
+    }
+    const c = this.isContiguous ? this : contiguous(this);
+    try {
+      const dst = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+      if (be.readSyncInto) be.readSyncInto(c.storage.buf, dst, c.offset * 4);
+      else dst.set(new Uint8Array(be.readSync(c.storage.buf, c.offset * 4, c.size * 4)));
+    } finally {
+      if (c !== this) c.dispose();
+    }
+    return out;
+  }
+
+  /** Throws unless `a` is a typed array of this tensor's dtype (float32/int32) and size. */
+  private checkHostArray(a: Float32Array | Int32Array, where: string, name: string): void {
+    const want =
+      this.dtype === 'int32' ? Int32Array : this.dtype === 'float32' ? Float32Array : undefined;
+    if (want === undefined) {
+      throw new UnsupportedOpError(where, this.dtype, this.backend.name, 'cast to float32 first');
+    }
+    if (!(a instanceof want) || a.length !== this.size) {
+      throw new RangeError(
+        `${where}: ${name} must be a ${want.name} of ${this.size} elements (the tensor's size), got ${a.constructor.name}(${a.length})`,
+      );
     }
   }
 
@@ -572,6 +615,27 @@ export class Tensor {
   /** Copies `src` (broadcast, cast) into this tensor's storage. */
   assign(src: Operand): this {
     assign(this, src);
+    return this;
+  }
+  /**
+   * Copies host `values` (row-major; Float32Array for float32, Int32Array for int32, of this
+   * tensor's size) into this tensor's storage, in place, without a temporary tensor.
+   */
+  assignData(values: Float32Array | Int32Array): this {
+    checkInplace(this, 'assignData');
+    this.checkHostArray(values, 'assignData', 'values');
+    if (this.isContiguous) {
+      this.backend.write(this.storage.buf, values, this.offset * 4);
+      this.storage.version++;
+      return this;
+    }
+    const src = Tensor.empty(this.backend, this.shape, this.dtype, 'assignData');
+    try {
+      this.backend.write(src.storage.buf, values);
+      assign(this, src);
+    } finally {
+      src.dispose();
+    }
     return this;
   }
   /** this += alpha * o, in place. */

@@ -12,7 +12,8 @@
 // timing each model, the peer's update is checked (torch_ddp_bench.py --verify: one DDP step on
 // 2 ranks x 4 gives the parameters of one plain step on the 8 rows).
 //
-//   node bench/mpi-scaling.mjs [--models nano,micro] [--steps 8] [--repeats 3] [--no-torch]
+//   node bench/mpi-scaling.mjs [--models nano,micro] [--steps 32] [--warmup 20] [--repeats 3]
+//                              [--no-torch]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,8 +27,11 @@ const opt = (name, fallback) => {
   return i >= 0 ? process.argv[i + 1] : fallback;
 };
 const models = opt('models', 'nano,micro').split(',');
-const steps = opt('steps', '8');
-const warmup = '2';
+const steps = opt('steps', '32');
+// untimed steps first: V8 compiles the hot JavaScript during the first ~10-20 steps (on a spare
+// core where one is free, on the rank's own core under mpirun's binding), which a long run
+// does not pay; PyTorch gets the same warm-up
+const warmup = opt('warmup', '20');
 const repeats = Number(opt('repeats', '3'));
 const mpirun = findMpirun();
 const mpi = mpiAvailability();
@@ -95,7 +99,7 @@ const median = (xs) => {
 };
 const cell = (x, w, digits = 0) => (x === undefined ? '-' : x.toFixed(digits)).padStart(w);
 console.log(
-  `data-parallel scaling, seq 64, global batch 8, ${steps} timed steps, median of ${repeats} alternated repeats`,
+  `data-parallel scaling, seq 64, global batch 8, ${steps} timed steps after ${warmup} warm-up, median of ${repeats} alternated repeats`,
 );
 console.log(
   'model   ours 1 process tok/s   ours 2 ranks tok/s   ours speedup   rank 0 waits on comm   ours 2 flat tok/s   flat speedup   flat waits   DDP 1 process tok/s   DDP 2 ranks tok/s   DDP speedup',

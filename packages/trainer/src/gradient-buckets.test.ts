@@ -90,7 +90,7 @@ describe('GradientBuckets', () => {
     // w is final first: bucket 0 starts inside backward; a's bucket (2) waits for frozen's (1),
     // which only after backward is known to get nothing
     expect(seen).toEqual([1, 1]);
-    await reduction.finish('cpu');
+    await reduction.finish();
     expect(started).toEqual([
       { length: 2, values: [1, 4] }, // d/dw = a^2
       { length: 2, values: [0, 0] }, // frozen: zeros

@@ -1,5 +1,6 @@
-import { noGrad, type Tensor, tensor, tidy } from '@lrw/tensor';
+import type { Tensor } from '@lrw/tensor';
 import type { Collective } from './collective.js';
+import { assignFlatGradient } from './flat-gradient.js';
 
 /** The default bucket size of the overlapped gradient all-reduce, in MiB (PyTorch DDP's 25 MB). */
 export const DEFAULT_BUCKET_MB = 25;
@@ -115,7 +116,7 @@ export class OverlappedReduction {
     const p = bucket.params[index]!;
     const offset = bucket.offsets[index]!;
     // a synchronous read, on backends with host memory (the trainer checks readSync)
-    if (p.grad) bucket.buffer.set(p.grad.dataSync() as Float32Array, offset);
+    if (p.grad) p.grad.dataSyncInto(bucket.buffer.subarray(offset, offset + p.size));
     else bucket.buffer.fill(0, offset, offset + p.size);
     this.copied[b]![index] = true;
     this.left[b]!--;
@@ -134,7 +135,7 @@ export class OverlappedReduction {
    * After backward: starts the buckets that are left (in order), then writes each bucket's sums
    * into the parameters' `.grad` as they arrive.
    */
-  async finish(backend: string): Promise<void> {
+  async finish(): Promise<void> {
     for (let b = this.next; b < this.buckets.length; b++) {
       this.copied[b]!.forEach((done, index) => {
         if (!done) this.copy(b, index);
@@ -143,20 +144,8 @@ export class OverlappedReduction {
     while (this.next < this.buckets.length) this.launch();
     for (let b = 0; b < this.buckets.length; b++) {
       const summed = await this.results[b]!;
-      const { params, offsets } = this.buckets[b]!;
-      const all = tensor(summed, { backend });
-      try {
-        noGrad(() =>
-          tidy(() => {
-            params.forEach((p, i) => {
-              const at = offsets[i]!;
-              if (p.grad) p.grad.assign(all.slice(0, at, at + p.size).reshape(p.shape));
-            });
-          }),
-        );
-      } finally {
-        all.dispose();
-      }
+      // a bucket lays its parameters out one after the other, as a flat gradient does
+      assignFlatGradient(this.buckets[b]!.params, summed);
     }
   }
 }

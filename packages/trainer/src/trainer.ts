@@ -9,7 +9,7 @@ import {
   type TemperatureScheduleConfig,
   temperatureSchedule,
 } from '@lrw/strategies';
-import { noGrad, type Tensor, tensor, tidy } from '@lrw/tensor';
+import { type Tensor, tensor, tidy } from '@lrw/tensor';
 import { AdamW, type AdamWState } from './adamw.js';
 import { writeBytesAtomic } from './atomic-write.js';
 import { modelBackend } from './backend.js';
@@ -19,7 +19,7 @@ import { type Collective, checkCollective, SingleProcessCollective } from './col
 import type { TemperatureConfig, TrainerConfig } from './config.js';
 import { agreeOnStart } from './data-parallel-start.js';
 import { evalRecord, evaluateModel } from './evaluate.js';
-import { flatGradient } from './flat-gradient.js';
+import { assignFlatGradient, flatGradient } from './flat-gradient.js';
 import { clipGradNorm, globalGradNormAsync } from './grad-clip.js';
 import { DEFAULT_BUCKET_MB, GradientBuckets } from './gradient-buckets.js';
 import { type LrSchedule, lrSchedule } from './lr-schedule.js';
@@ -351,20 +351,7 @@ export class Trainer {
     if (this.collective.worldSize === 1) return;
     const flat = await flatGradient(params); // zeros where a parameter has no gradient
     const summed = await this.collective.allReduceSum(flat);
-    const all = tensor(summed, { backend: this.backend });
-    try {
-      noGrad(() =>
-        tidy(() => {
-          let at = 0;
-          for (const p of params) {
-            if (p.grad) p.grad.assign(all.slice(0, at, at + p.size).reshape(p.shape));
-            at += p.size;
-          }
-        }),
-      );
-    } finally {
-      all.dispose();
-    }
+    assignFlatGradient(params, summed);
   }
 
   /** Runs one optimizer step (A micro-batches) and logs it. Throws when the step guard stops. */
@@ -501,7 +488,7 @@ export class Trainer {
       });
       losses.dispose();
     });
-    if (reduction) await reduction.finish(this.backend);
+    if (reduction) await reduction.finish();
     else await this.reduceGradients(params);
     const gradNorm = await globalGradNormAsync(params);
     const verdict = this.guard.observe(s + 1, weights.stats.weightedLoss, gradNorm);

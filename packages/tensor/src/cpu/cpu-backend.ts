@@ -139,6 +139,16 @@ export class CpuBackend extends KernelBackend<CpuBackend> {
     return copy;
   }
 
+  readSyncInto(buf: Buf, dst: Uint8Array, byteOffset = 0): void {
+    const b = this.own(buf, 'read');
+    if (byteOffset + dst.byteLength > b.byteLength) {
+      throw new RangeError(
+        `cpu.readSyncInto: ${dst.byteLength} bytes at offset ${byteOffset} overflow a ${b.byteLength}-byte buffer`,
+      );
+    }
+    dst.set(b.block.u8.subarray(byteOffset, byteOffset + dst.byteLength));
+  }
+
   read(buf: Buf, byteOffset = 0, byteLength?: number): Promise<ArrayBuffer> {
     return Promise.resolve(this.readSync(buf, byteOffset, byteLength));
   }
