@@ -14,8 +14,8 @@
 // or --wasm to rerun the whole bench in a child process with it; LRW_TENSOR_GEMM=native for the
 // addon's own single-threaded gemm, a machine with a C compiler but no libopenblas, or
 // --native-gemm to rerun the bench in a child with it). Each side runs with 1 and with 2
-// threads (ours: OpenBLAS's thread count; the wasm worker pool keeps its own, it only runs
-// products that OpenBLAS does not take). Besides wall tokens/s, both sides report tokens per
+// threads (ours: OpenBLAS's thread count; the wasm path, whose worker pool takes its size when
+// the backend is made, runs one child per thread count with LRW_TENSOR_THREADS). Besides wall tokens/s, both sides report tokens per
 // CPU-second (process CPU time of the timed steps, all threads): on a shared machine other
 // tenants stretch wall time, not CPU time. PyTorch's CPU figure comes from a second run of the
 // same script with time.perf_counter replaced by time.process_time.
@@ -197,7 +197,7 @@ const provider = cpuProvider(cpu);
 const blas = blasProviderOf(cpu);
 const setThreads = (n) => blas?.setThreads(n);
 console.log(
-  `ours: cpu provider ${provider}${blas ? ` (${blas.config})` : ` (wasm pool: ${wasmKernelsOf(cpu)?.threads} threads, fixed)`}; PyTorch: one process per thread count, OPENBLAS/OMP/MKL_NUM_THREADS pinned`,
+  `ours: cpu provider ${provider}${blas ? ` (${blas.config})` : ` (wasm pool: ${wasmKernelsOf(cpu)?.threads} thread(s), LRW_TENSOR_THREADS)`}; PyTorch: one process per thread count, OPENBLAS/OMP/MKL_NUM_THREADS pinned`,
 );
 console.log(
   `B=${B}, T=${T}; ${rounds} rounds alternating ours and PyTorch; per round the median of ${steps} timed steps after ${warmup} warm-up (ours), of ${torchSteps} after 2 (PyTorch); ${new Date().toISOString()}; load ${os.loadavg()[0].toFixed(1)}`,
@@ -288,11 +288,26 @@ if (alsoNative && provider !== 'native') {
 
 if (alsoWasm && provider !== 'wasm') {
   // The wasm path (a machine without libopenblas): the same bench in a child with the gemm in wasm.
+  // The wasm gemm's worker pool takes its size when the backend is made: one child per thread
+  // count, with LRW_TENSOR_THREADS.
   const argv = process.argv.slice(2).filter((a) => a !== '--wasm' && a !== '--native-gemm');
-  console.log('\n--- the wasm path (LRW_TENSOR_BLAS=off) ---');
-  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...argv], {
-    stdio: 'inherit',
-    env: { ...process.env, LRW_TENSOR_BLAS: 'off', LRW_TENSOR_GEMM: 'auto' },
-  });
-  if (child.status !== 0) process.exitCode = child.status ?? 1;
+  const i = argv.indexOf('--threads');
+  if (i >= 0) argv.splice(i, 2);
+  for (const threads of threadCounts) {
+    console.log(`\n--- the wasm path (LRW_TENSOR_BLAS=off), ${threads} thread(s) ---`);
+    const child = spawnSync(
+      process.execPath,
+      [fileURLToPath(import.meta.url), ...argv, '--threads', String(threads)],
+      {
+        stdio: 'inherit',
+        env: {
+          ...process.env,
+          LRW_TENSOR_BLAS: 'off',
+          LRW_TENSOR_GEMM: 'auto',
+          LRW_TENSOR_THREADS: String(threads),
+        },
+      },
+    );
+    if (child.status !== 0) process.exitCode = child.status ?? 1;
+  }
 }

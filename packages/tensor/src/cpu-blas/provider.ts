@@ -7,6 +7,7 @@
 // provider of `loadNativeGemmProvider`, for machines with a C compiler but no OpenBLAS.
 import type { GemmFn, MatmulOptions } from '../cpu/gemm.js';
 import type { AttentionTileKernels, ElementwiseKernels } from '../cpu-wasm/elementwise.js';
+import { platform } from '../platform/node.js';
 
 /** The addon's raw interface (see native/lrw_blas.c). */
 interface Addon {
@@ -239,8 +240,7 @@ function load(threads: number | undefined): BlasLoadResult {
         '(Debian/Ubuntu: apt-get install libopenblas0-pthread) or set LRW_TENSOR_BLAS_LIB',
     };
   }
-  const os = proc.getBuiltinModule!('node:os') as { availableParallelism?(): number } | undefined;
-  addon.setThreads(threads ?? os?.availableParallelism?.() ?? 1);
+  addon.setThreads(threads ?? platform.defaultThreads());
   return { provider: makeProvider(addon, info, nativeRowsOff()) };
 }
 

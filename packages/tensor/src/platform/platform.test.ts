@@ -23,6 +23,31 @@ describe('platform services', () => {
     await worker.terminate();
   });
 
+  it('Node: LRW_TENSOR_THREADS sets the default thread count (the wasm pool follows it)', async () => {
+    const saved = process.env.LRW_TENSOR_THREADS;
+    try {
+      process.env.LRW_TENSOR_THREADS = '1';
+      expect(node.defaultThreads()).toBe(1);
+      const { createWasmKernels } = await import('../cpu-wasm/index.js');
+      const mm = await createWasmKernels();
+      expect(mm.threads).toBe(1);
+      await mm.close();
+      process.env.LRW_TENSOR_THREADS = '3';
+      expect(node.defaultThreads()).toBe(3);
+      for (const bad of ['0', '-2', '1.5', 'two']) {
+        process.env.LRW_TENSOR_THREADS = bad;
+        expect(() => node.defaultThreads()).toThrow(
+          new RegExp(
+            `LRW_TENSOR_THREADS=${bad}: expected a whole number of threads from 1 to 1024`,
+          ),
+        );
+      }
+    } finally {
+      if (saved === undefined) delete process.env.LRW_TENSOR_THREADS;
+      else process.env.LRW_TENSOR_THREADS = saved;
+    }
+  });
+
   it('browser: one thread, no workers (clear error), no V8 flags', () => {
     expect(browser.name).toBe('browser');
     expect(browser.defaultThreads()).toBe(1);

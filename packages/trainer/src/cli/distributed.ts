@@ -1,3 +1,4 @@
+import { availableParallelism, cpus } from 'node:os';
 import { MpiError } from '@lrw/mpi';
 import type { Collective } from '../collective.js';
 import { detectLauncher, MpiCollective } from '../mpi-collective.js';
@@ -15,6 +16,8 @@ export interface DistributedRun {
   collective: Collective | undefined;
   rank: number;
   worldSize: number;
+  /** With several ranks: how many CPU threads each rank's cpu backend runs, and why. */
+  threadsNote?: string;
   /** After a run that every rank finished (or stopped together): the end of MPI. */
   finish(): void;
   /**
@@ -70,10 +73,18 @@ export function startDistributed(
     );
   }
   const { rank, worldSize } = collective;
+  let threadsNote: string | undefined;
+  if (worldSize > 1 && !env.LRW_TENSOR_THREADS) {
+    // read by @lrw/tensor when the cpu backend is made, which happens after this
+    const t = rankThreads(env);
+    process.env.LRW_TENSOR_THREADS = String(t.threads);
+    threadsNote = `${t.threads} CPU thread(s) per rank: ${t.why} (LRW_TENSOR_THREADS overrides).`;
+  }
   return {
     collective,
     rank,
     worldSize,
+    threadsNote,
     finish() {
       collective.finalize();
     },
@@ -100,4 +111,30 @@ export function stoppedTogether(error: unknown): boolean {
     // a stop during the start-up checks comes before the ranks agree on anything
     !error.message.startsWith('Stopped before training started')
   );
+}
+
+/**
+ * The CPU threads of one rank when LRW_TENSOR_THREADS is unset: where the launcher bound the
+ * rank to fewer cores than the machine has (Open MPI binds each of up to 2 ranks to a core by
+ * default, Slurm to its allocation), those cores; where it did not (MPICH's mpiexec), the
+ * machine's cores shared out among the ranks on it (OMPI_COMM_WORLD_LOCAL_SIZE,
+ * MPI_LOCALNRANKS), so that ranks do not run more threads than there are cores.
+ */
+export function rankThreads(
+  env: Record<string, string | undefined>,
+  usable = availableParallelism(),
+  machine = cpus().length,
+): { threads: number; why: string } {
+  if (usable < machine) {
+    return {
+      threads: usable,
+      why: `the launcher bound each rank to ${usable} of ${machine} cores`,
+    };
+  }
+  const local = Number(env.OMPI_COMM_WORLD_LOCAL_SIZE ?? env.MPI_LOCALNRANKS ?? '');
+  if (Number.isInteger(local) && local >= 1) {
+    const threads = Math.max(1, Math.floor(machine / local));
+    return { threads, why: `${machine} cores shared by ${local} ranks on this machine` };
+  }
+  return { threads: usable, why: `${usable} cores, the number of ranks on this machine unknown` };
 }

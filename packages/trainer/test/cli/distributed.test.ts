@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startDistributed } from '../../src/cli/distributed.js';
+import { rankThreads, startDistributed } from '../../src/cli/distributed.js';
 import { CliError } from '../../src/cli/io.js';
 import { prepareByte } from './child-cli.js';
 import { lrw } from './cli-harness.js';
@@ -70,5 +70,33 @@ describe('lrw train --distributed', () => {
     expect((caught as CliError).message).toMatch(
       /^this process is rank 3 of 4 started by srun, but MPI is not available/,
     );
+  });
+});
+
+describe('CPU threads per rank (LRW_TENSOR_THREADS unset)', () => {
+  it('a rank the launcher bound to fewer cores than the machine has keeps those cores', () => {
+    expect(rankThreads({ OMPI_COMM_WORLD_LOCAL_SIZE: '2' }, 1, 2)).toEqual({
+      threads: 1,
+      why: 'the launcher bound each rank to 1 of 2 cores',
+    });
+    expect(rankThreads({ OMPI_COMM_WORLD_LOCAL_SIZE: '4' }, 8, 32).threads).toBe(8);
+  });
+
+  it("an unbound rank gets the machine's cores shared out among the ranks on it", () => {
+    expect(rankThreads({ MPI_LOCALNRANKS: '2' }, 2, 2)).toEqual({
+      threads: 1,
+      why: '2 cores shared by 2 ranks on this machine',
+    });
+    expect(rankThreads({ OMPI_COMM_WORLD_LOCAL_SIZE: '3' }, 16, 16).threads).toBe(5);
+    // more ranks than cores: one thread each, never zero
+    expect(rankThreads({ OMPI_COMM_WORLD_LOCAL_SIZE: '4' }, 2, 2).threads).toBe(1);
+  });
+
+  it('without the number of ranks on the machine: every usable core', () => {
+    expect(rankThreads({}, 4, 4)).toEqual({
+      threads: 4,
+      why: '4 cores, the number of ranks on this machine unknown',
+    });
+    expect(rankThreads({ MPI_LOCALNRANKS: 'x' }, 4, 4).threads).toBe(4);
   });
 });

@@ -85,6 +85,8 @@ describe.skipIf(skip !== undefined)(
         // rank 0 alone reports: one results table, one note on the global batch
         expect(r2.stdout.match(/run directory:/g)).toHaveLength(1);
         expect(r2.stderr).toContain('2 ranks of batch 4: a global batch of 8 samples');
+        // no more CPU threads than cores: each rank's share (LRW_TENSOR_THREADS when unset)
+        expect(r2.stderr).toMatch(/note: \d+ CPU thread\(s\) per rank: /);
         await expectSameTraining(join(root, `${name}-one`), join(root, `${name}-two`), STEPS);
         expect(readFileSync(runPaths(join(root, `${name}-two`)).history, 'utf8')).toContain(
           '"event":"start","step":0,"worldSize":2',

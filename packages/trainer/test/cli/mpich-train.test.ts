@@ -62,6 +62,8 @@ describe.skipIf(skip !== undefined)(
       }).done;
       expect(r2.code, r2.stderr).toBe(0);
       expect(r2.stderr).toContain('2 ranks of batch 4: a global batch of 8 samples');
+      // no more CPU threads than cores: each rank's share (LRW_TENSOR_THREADS when unset)
+      expect(r2.stderr).toMatch(/note: \d+ CPU thread\(s\) per rank: /);
       await expectSameTraining(join(root, 'one'), join(root, 'two'), STEPS);
     }, 90_000);
 

@@ -225,6 +225,7 @@ export function registerTrain(program: Command, io: CliIo): void {
           tokenizer: dataset.index.tokenizer.name,
         }),
       );
+      if (dist.threadsNote && dist.rank === 0) notes.push(dist.threadsNote);
       if (dist.worldSize > 1 && dist.rank === 0) {
         notes.push(
           `${dist.worldSize} ranks of batch ${config.batchSize}: a global batch of ${dist.worldSize * config.batchSize} samples per micro-batch.`,
