@@ -263,19 +263,32 @@ export class Tensor {
   dataSync(): Float32Array | Int32Array {
     this.assertAlive('dataSync');
     this.checkReadable('dataSync');
+    const readSync = this.syncReader('dataSync');
+    return this.withContiguous((c) => {
+      const bytes = readSync(c.storage.buf, c.offset * 4, c.size * 4);
+      return this.dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes);
+    });
+  }
+
+  /** The backend's synchronous read, or the error that this backend has none. */
+  private syncReader(where: string, instead = 'data'): NonNullable<Backend['readSync']> {
     const be = this.backend;
     if (!be.readSync) {
       throw new UnsupportedOpError(
-        'dataSync',
+        where,
         this.dtype,
         be.name,
-        'use await t.data() on this backend',
+        `use await t.${instead}() on this backend`,
       );
     }
+    return be.readSync.bind(be);
+  }
+
+  /** `f` of this tensor, or of a contiguous copy of it that is freed afterwards. */
+  private withContiguous<R>(f: (c: Tensor) => R): R {
     const c = this.isContiguous ? this : contiguous(this);
     try {
-      const bytes = be.readSync(c.storage.buf, c.offset * 4, c.size * 4);
-      return this.dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes);
+      return f(c);
     } finally {
       if (c !== this) c.dispose();
     }
@@ -290,23 +303,13 @@ export class Tensor {
     this.assertAlive('dataSyncInto');
     this.checkReadable('dataSyncInto');
     this.checkHostArray(out, 'dataSyncInto', 'out');
+    const readSync = this.syncReader('dataSyncInto');
     const be = this.backend;
-    if (!be.readSync) {
-      throw new UnsupportedOpError(
-        'dataSyncInto',
-        this.dtype,
-        be.name,
-        'use await t.data() on this backend',
-      );
-    }
-    const c = this.isContiguous ? this : contiguous(this);
-    try {
+    this.withContiguous((c) => {
       const dst = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
       if (be.readSyncInto) be.readSyncInto(c.storage.buf, dst, c.offset * 4);
-      else dst.set(new Uint8Array(be.readSync(c.storage.buf, c.offset * 4, c.size * 4)));
-    } finally {
-      if (c !== this) c.dispose();
-    }
+      else dst.set(new Uint8Array(readSync(c.storage.buf, c.offset * 4, c.size * 4)));
+    });
     return out;
   }
 
@@ -342,22 +345,11 @@ export class Tensor {
   /** Synchronous `bytes()` (CPU). */
   bytesSync(): Uint8Array {
     this.assertAlive('bytesSync');
-    const be = this.backend;
-    if (!be.readSync) {
-      throw new UnsupportedOpError(
-        'bytesSync',
-        this.dtype,
-        be.name,
-        'use await t.bytes() on this backend',
-      );
-    }
-    const c = this.isContiguous ? this : contiguous(this);
-    try {
-      const w = DTYPE_BYTES[this.dtype];
-      return new Uint8Array(be.readSync(c.storage.buf, c.offset * w, c.size * w));
-    } finally {
-      if (c !== this) c.dispose();
-    }
+    const readSync = this.syncReader('bytesSync', 'bytes');
+    const w = DTYPE_BYTES[this.dtype];
+    return this.withContiguous(
+      (c) => new Uint8Array(readSync(c.storage.buf, c.offset * w, c.size * w)),
+    );
   }
 
   /** The elements as nested arrays of `shape` (a number for a scalar). */
