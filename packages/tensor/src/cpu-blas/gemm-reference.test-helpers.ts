@@ -1,3 +1,5 @@
+import { expect } from 'vitest';
+
 // The float64 reference gemm (the addressing of the lrw_blas addon's `sgemm`) and deterministic
 // operands, shared by the OpenBLAS and native-gemm provider tests.
 
@@ -64,4 +66,19 @@ export function reference(
     }
   }
   return out;
+}
+
+/** Each of `got`'s arrays equals `want`'s element by element within `rel` (relative, +1 absolute). */
+export function expectEachClose(
+  got: readonly ArrayLike<number>[],
+  want: readonly ArrayLike<number>[],
+  rel = 1e-4,
+): void {
+  expect(got.length).toBe(want.length);
+  for (let k = 0; k < want.length; k++) {
+    expect(got[k]!.length).toBe(want[k]!.length);
+    for (let i = 0; i < want[k]!.length; i++) {
+      expect(Math.abs(got[k]![i]! - want[k]![i]!)).toBeLessThan(rel * (1 + Math.abs(want[k]![i]!)));
+    }
+  }
 }
