@@ -33,7 +33,9 @@ export async function loadTrainerBackend(name: TrainerBackend | string): Promise
           ? 'train with backend "cpu" (the default). gpujs in Node needs headless-gl (the npm package `gl`, built from source with X11/GL development packages) and an X display (Xvfb without a GPU); it is meant for browsers and machines whose GPU only WebGL reaches, and is slow on software rasterizers.'
           : name === 'cuda'
             ? 'train on the CPU with backend "cpu" (--backend cpu, the default), or fix what the message above names: the cuda backend needs an NVIDIA GPU with its driver, cuBLAS (the CUDA toolkit or PyTorch\'s nvidia-cublas wheel; LRW_CUDA_LIB_DIR if elsewhere) and `npm install koffi`.'
-            : 'train with backend "cpu" (the default).',
+            : /LRW_TENSOR_\w+=/.test(why)
+              ? 'fix or unset the environment variable the message names (see @lrw/tensor docs/cpu.md).'
+              : 'train with backend "cpu" (the default).',
       { cause: error },
     );
   }

@@ -6,6 +6,7 @@ import { blockwiseAttentionRoutine } from '../cpu/blockwise-attention.js';
 import { type CpuBackend, createCpuBackend } from '../cpu/cpu-backend.js';
 import { cpuFusedRoutines } from '../cpu/fused-routines.js';
 import type { NativeRowKernels } from '../cpu-blas/provider.js';
+import { platform } from '../platform/node.js';
 import type { RoutineTable } from '../routine.js';
 import { wasmAdamWRoutine } from './adamw-routine.js';
 import { createFastCpuKernels, type FastCpuKernelOptions } from './fast-kernels.js';
@@ -116,6 +117,8 @@ export function createDefaultCpuBackend(
     throw new Error(`LRW_TENSOR_CPU=${flavour}: expected 'fast' (default) or 'reference'`);
   }
   if (flavour === 'reference') return createCpuBackend();
+  // a bad LRW_TENSOR_THREADS is the user's error to see, not a reason to fall back
+  platform.defaultThreads();
   try {
     return createFastCpuBackend();
   } catch (error) {

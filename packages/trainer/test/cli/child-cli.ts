@@ -42,10 +42,14 @@ export interface LrwChild {
   }>;
 }
 
-export function spawnLrw(args: string[], options: { cwd?: string } = {}): LrwChild {
+export function spawnLrw(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): LrwChild {
   const child = spawn(process.execPath, [LRW_MAIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
   });
   let stdout = '';
   let stderr = '';

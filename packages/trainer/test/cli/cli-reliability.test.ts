@@ -345,3 +345,19 @@ describe('the run directory and --resume', () => {
     expect([resume.changes.lr!.from.peakLr, resume.changes.lr!.to.peakLr]).toEqual([5e-4, 1e-4]);
   }, 60_000);
 });
+
+describe('a bad CPU setting in the environment', () => {
+  it('LRW_TENSOR_THREADS=0: a message naming the variable and the fix, exit 1, nothing trained (no silent fallback to the slow reference kernels)', async () => {
+    const out = join(root, 'bad-threads');
+    const r = await spawnLrw(['train', '--data', data, '--out', out, ...RUN], {
+      env: { LRW_TENSOR_THREADS: '0' },
+    }).done;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "lrw train: The 'cpu' backend could not be started: LRW_TENSOR_THREADS=0: expected a whole number of threads from 1 to 1024",
+    );
+    expect(r.stderr).toContain('HINT: fix or unset the environment variable the message names');
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(existsSync(join(out, 'metrics.jsonl'))).toBe(false);
+  }, 60_000);
+});
