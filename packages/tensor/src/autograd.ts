@@ -67,6 +67,8 @@ export class OpContext<A = unknown> {
 }
 
 export type GradRule = (grad: Tensor, ctx: OpContext) => (Tensor | null)[];
+/** Adds the (single) input's gradient into `acc` in place (see `OpDef.backwardInto`). */
+export type GradInto = (grad: Tensor, ctx: OpContext, acc: Tensor) => void;
 
 type Edge = { node: Node } | { leaf: Tensor } | null;
 
@@ -81,6 +83,7 @@ export class Node {
     readonly ctx: OpContext,
     readonly rule: GradRule,
     inputs: readonly Tensor[],
+    readonly ruleInto?: GradInto,
   ) {
     this.edges = inputs.map((t) => {
       if (!t.requiresGrad) return null;
@@ -227,6 +230,8 @@ export function backward(root: Tensor, grad?: Tensor, options?: BackwardOptions)
       // only with the hook: the per-leaf count of edges still to run (zero cost otherwise)
       const pending = ready ? leafEdgeCounts(order) : undefined;
       const grads = new Map<Node, Tensor>([[rootNode, seed]]);
+      // accumulators this pass made and nothing else references: safe to add into in place
+      const owned = new Set<Tensor>();
       try {
         for (let n = order.length - 1; n >= 0; n--) {
           const node = order[n];
@@ -238,6 +243,14 @@ export function backward(root: Tensor, grad?: Tensor, options?: BackwardOptions)
           }
           grads.delete(node);
           node.ctx.checkVersions();
+          const only = node.edges.length === 1 ? node.edges[0] : null;
+          const acc = node.ruleInto && only && 'node' in only ? grads.get(only.node) : undefined;
+          if (acc && owned.has(acc)) {
+            tidy(() => node.ruleInto!(g, node.ctx, acc));
+            g.dispose();
+            if (pending) settleLeaves(node, pending, ready!);
+            continue;
+          }
           const inGrads = tidy(() => node.rule(g, node.ctx));
           for (let i = 0; i < node.edges.length; i++) {
             const e = node.edges[i];
@@ -251,8 +264,14 @@ export function backward(root: Tensor, grad?: Tensor, options?: BackwardOptions)
             if ('leaf' in e) accumulateLeaf(e.leaf, gi);
             else {
               const prev = grads.get(e.node);
-              grads.set(e.node, prev ? prev.add(gi) : gi.alias());
-              prev?.dispose();
+              const next = prev ? prev.add(gi) : gi.alias();
+              // a sum is new; so is what a rule with `ruleInto` returns (its own zeros)
+              if (prev || node.ruleInto) owned.add(next);
+              grads.set(e.node, next);
+              if (prev) {
+                owned.delete(prev);
+                prev.dispose();
+              }
             }
           }
           for (const t of inGrads) t?.dispose();

@@ -5,7 +5,7 @@
  * The conformance suite
  * (`@lrw/tensor/testing`) is generated from this table, so every entry is tested on every backend.
  */
-import { type GradRule, Node, OpContext } from './autograd.js';
+import { type GradInto, type GradRule, Node, OpContext } from './autograd.js';
 import type { DType } from './dtype.js';
 import { isGradEnabled, noGrad, tidy } from './engine.js';
 import { routineOf } from './routine.js';
@@ -27,6 +27,13 @@ export interface OpDef<A = unknown> {
   readonly kind: 'primitive' | 'composite';
   readonly forward: (inputs: readonly Tensor[], attrs: A, ctx: OpContext<A>) => Tensor;
   readonly backward?: (grad: Tensor, ctx: OpContext<A>) => (Tensor | null)[];
+  /**
+   * For one-input primitives whose input gradient is mostly zeros (a slice): adds that gradient
+   * into `acc`, a gradient of the input's shape that autograd owns, in place. Autograd calls it
+   * instead of `backward` when the input already has such an accumulator (e.g. the q, k and v
+   * slices of one projection write into one buffer instead of three zero-filled ones summed).
+   */
+  readonly backwardInto?: (grad: Tensor, ctx: OpContext<A>, acc: Tensor) => void;
   /** False for ops without gradients (comparisons, argmax, sign, ...). */
   readonly differentiable: boolean;
   readonly tolerance: Tolerance;
@@ -100,7 +107,8 @@ export function applyOp<A>(def: OpDef<A>, inputs: readonly Tensor[], attrs: A): 
     );
   }
   if (recording && rule) {
-    out.setNode(new Node(def.name, ctx as OpContext, rule, inputs));
+    const into = def.kind === 'primitive' ? (def.backwardInto as GradInto | undefined) : undefined;
+    out.setNode(new Node(def.name, ctx as OpContext, rule, inputs, into));
   } else ctx.release();
   return out;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { add, div, getBackend, mul, randn, sub, type Tensor, tensor, tidy } from '../index.js';
-import { broadcastPeriod, WASM_BINARY_MIN_ELEMENTS } from './binary-kernel.js';
+import { broadcastPeriod, rowLayout, WASM_BINARY_MIN_ELEMENTS } from './binary-kernel.js';
 
 // The fast backend's wasm add/sub/mul/div against the reference kernels on 'cpu-reference':
 // float32 +, -, *, / rounded once are exact in both, so results must be bit-identical, for
@@ -83,6 +83,46 @@ describe('fast cpu binary kernels (wasm SIMD) are bit-identical to the reference
       return x;
     });
     expect(Array.from(got)).toEqual(Array.from(want));
+  });
+
+  // rows of 131: the wasm kernel one row per call; rows of 40: the plain row loop
+  for (const width of [131, 40]) {
+    for (const [opName] of Object.entries(OPS)) {
+      it(`${opName}_ into a column slice of a wider tensor (rows of ${width}), with a bias row`, () => {
+        const [want, got] = both((b) => {
+          // [2, 9, 3 * width]: the middle third is a strided [2, 9, width] view
+          const wide = randn([2, 9, 3 * width], { seed: 19, backend: b });
+          const third = wide.slice(2, width, 2 * width);
+          const other = randn([2, 9, width], { seed: 20, backend: b });
+          const method = `${opName}_` as 'add_' | 'sub_' | 'mul_' | 'div_';
+          third[method](other);
+          third[method](randn([width], { seed: 21, backend: b })); // broadcast: row stride 0
+          third.dispose();
+          return wide;
+        });
+        expect(Array.from(got)).toEqual(Array.from(want));
+      });
+    }
+  }
+
+  it('rowLayout: rows of the last axis, leading axes collapsed into one stride', () => {
+    const v = (strides: number[]) => ({
+      buf: { byteLength: 0 },
+      dtype: 'float32' as const,
+      shape: [],
+      strides,
+      offset: 0,
+    });
+    expect(rowLayout(v([147456, 1152, 1]), [8, 128, 384])).toEqual({
+      rows: 1024,
+      cols: 384,
+      rowStride: 1152,
+    });
+    expect(rowLayout(v([0, 0, 1]), [8, 128, 384])).toEqual({ rows: 1024, cols: 384, rowStride: 0 });
+    expect(rowLayout(v([7, 1]), [1, 5])).toEqual({ rows: 1, cols: 5, rowStride: 5 });
+    expect(rowLayout(v([1000, 1152, 1]), [8, 128, 384])).toBeUndefined(); // do not collapse
+    expect(rowLayout(v([384, 2]), [4, 384])).toBeUndefined(); // strided last axis
+    expect(rowLayout(v([1]), [384])).toBeUndefined();
   });
 
   it('int32 operands stay on the reference kernel', () => {

@@ -17,6 +17,7 @@ import {
   viewStrides,
 } from '../shape.js';
 import type { Tensor } from '../tensor.js';
+import { inplaceBinary } from './inplace.js';
 import { sumTo } from './sum-to.js';
 
 const EXACT = { rtol: 0, atol: 0 };
@@ -118,6 +119,16 @@ const sliceOp = defineOp<SliceAttrs>({
     const m = sliceMeta(z.shape, z.strides, z.offset, ctx.attrs);
     copyInto(g, { ...z.view(), ...m }, g.backend);
     return [z];
+  },
+  // several slices of one tensor (q, k, v of a fused projection): one buffer, no zero-fills
+  backwardInto: (g, ctx, acc) => {
+    const m = sliceMeta(acc.shape, acc.strides, acc.offset, ctx.attrs);
+    const region = acc.viewAs(m.shape, m.strides, m.offset, 'slice');
+    try {
+      inplaceBinary(region, 'add', g, 1);
+    } finally {
+      region.dispose();
+    }
   },
 });
 
