@@ -34,6 +34,25 @@ export interface Gemm {
   beta?: number;
 }
 
+/** `g`'s transposes and leading dimensions, with the addon's defaults (packed rows). */
+export function addressing(g: Gemm): {
+  ta: boolean;
+  tb: boolean;
+  lda: number;
+  ldb: number;
+  ldc: number;
+} {
+  const ta = g.transA ?? false;
+  const tb = g.transB ?? false;
+  return {
+    ta,
+    tb,
+    lda: g.lda ?? (ta ? g.m : g.k),
+    ldb: g.ldb ?? (tb ? g.k : g.n),
+    ldc: g.ldc ?? g.n,
+  };
+}
+
 /** float64 naive C = alpha op(A) op(B) + beta C with the same addressing as the addon. */
 export function reference(
   g: Gemm,
@@ -42,11 +61,7 @@ export function reference(
   c: Float32Array,
 ): Float64Array {
   const { m, n, k } = g;
-  const ta = g.transA ?? false;
-  const tb = g.transB ?? false;
-  const lda = g.lda ?? (ta ? m : k);
-  const ldb = g.ldb ?? (tb ? k : n);
-  const ldc = g.ldc ?? n;
+  const { ta, tb, lda, ldb, ldc } = addressing(g);
   const out = Float64Array.from(c);
   for (let p = 0; p < (g.batch ?? 1); p++) {
     const oa = (g.offsetA ?? 0) + p * (g.strideA ?? m * k);

@@ -21,7 +21,13 @@ import {
   tidy,
 } from '../index.js';
 import { conformanceChecks } from '../testing/index.js';
-import { expectEachClose, type Gemm, reference, values } from './gemm-reference.test-helpers.js';
+import {
+  addressing,
+  expectEachClose,
+  type Gemm,
+  reference,
+  values,
+} from './gemm-reference.test-helpers.js';
 import { type BlasProvider, loadNativeGemmProvider } from './provider.js';
 
 // The addon's own blocked sgemm (native/lrw_gemm.c), both micro-kernels ('best': AVX2 + FMA on
@@ -75,11 +81,7 @@ const cases: Case[] = [
 /** Element counts the addressing of `g` touches (operand lengths for the test buffers). */
 function lengths(g: Gemm): [number, number, number] {
   const { m, n, k } = g;
-  const ta = g.transA ?? false;
-  const tb = g.transB ?? false;
-  const lda = g.lda ?? (ta ? m : k);
-  const ldb = g.ldb ?? (tb ? k : n);
-  const ldc = g.ldc ?? n;
+  const { ta, tb, lda, ldb, ldc } = addressing(g);
   const batch = g.batch ?? 1;
   const rowsA = ta ? k : m;
   const rowsB = tb ? n : k;
