@@ -30,10 +30,7 @@ export function broadcastPeriod(v: TensorView, shape: readonly number[]): number
  * `v` over `shape` as rows of its last axis: element (r, c) at `v.offset + r * rowStride + c`
  * (the leading axes collapse into one stride, 0 for a broadcast), or undefined when they do not.
  */
-export function rowLayout(
-  v: TensorView,
-  shape: readonly number[],
-): { rows: number; cols: number; rowStride: number } | undefined {
+export function rowLayout(v: TensorView, shape: readonly number[]): Rows | undefined {
   const d = shape.length;
   if (d < 2) return undefined;
   const cols = shape[d - 1]!;
@@ -58,26 +55,37 @@ const ROW_LOOP_MIN_COLS = 32;
 /** Rows at least this long go to the wasm `binary` one row per call (fixed cost well below a us). */
 const ROW_WASM_MIN_COLS = 128;
 
+type Rows = { rows: number; cols: number; rowStride: number };
+
 /**
  * out (op)= a, b row by row, where all three are rows of their last axis (e.g. the q, k or v
- * third of a fused projection's gradient written in place): a plain loop over contiguous rows,
- * which V8 compiles to ~1 ns per element against the reference kernel's general strided walk.
+ * third of a fused projection's gradient written in place): long rows one wasm `binary` call
+ * each, short ones a plain loop (V8: ~1-2 ns per element, against the reference kernel's
+ * general strided walk).
  */
 function rowLoop(
+  mm: Pick<ElementwiseKernels, 'binary'>,
   op: 'add' | 'sub' | 'mul' | 'div',
   o: Float32Array,
-  lo: { rows: number; cols: number; rowStride: number; offset: number },
+  out: { offset: number } & Rows,
   x: Float32Array,
-  la: { rowStride: number; offset: number },
+  a: { offset: number; rowStride: number },
   y: Float32Array,
-  lb: { rowStride: number; offset: number },
+  b: { offset: number; rowStride: number },
 ): void {
-  const { rows, cols } = lo;
+  const { rows, cols } = out;
   for (let r = 0; r < rows; r++) {
-    const po = lo.offset + r * lo.rowStride;
-    const pa = la.offset + r * la.rowStride;
-    const pb = lb.offset + r * lb.rowStride;
-    if (op === 'add') for (let c = 0; c < cols; c++) o[po + c] = x[pa + c]! + y[pb + c]!;
+    const po = out.offset + r * out.rowStride;
+    const pa = a.offset + r * a.rowStride;
+    const pb = b.offset + r * b.rowStride;
+    if (cols >= ROW_WASM_MIN_COLS) {
+      mm.binary(
+        op,
+        o.subarray(po, po + cols),
+        x.subarray(pa, pa + cols),
+        y.subarray(pb, pb + cols),
+      );
+    } else if (op === 'add') for (let c = 0; c < cols; c++) o[po + c] = x[pa + c]! + y[pb + c]!;
     else if (op === 'sub') for (let c = 0; c < cols; c++) o[po + c] = x[pa + c]! - y[pb + c]!;
     else if (op === 'mul') for (let c = 0; c < cols; c++) o[po + c] = x[pa + c]! * y[pb + c]!;
     else for (let c = 0; c < cols; c++) o[po + c] = x[pa + c]! / y[pb + c]!;
@@ -121,20 +129,8 @@ export function wasmBinaryKernel(
         fallback(call, cpu);
         return;
       }
-      if (lo.cols >= ROW_WASM_MIN_COLS) {
-        const o = cpu.array(out) as Float32Array;
-        const x = cpu.array(a) as Float32Array;
-        const y = cpu.array(b) as Float32Array;
-        const c = lo.cols;
-        for (let r = 0; r < lo.rows; r++) {
-          const po = out.offset + r * lo.rowStride;
-          const pa = a.offset + r * la.rowStride;
-          const pb = b.offset + r * lb.rowStride;
-          mm.binary(op, o.subarray(po, po + c), x.subarray(pa, pa + c), y.subarray(pb, pb + c));
-        }
-        return;
-      }
       rowLoop(
+        mm,
         op,
         cpu.array(out) as Float32Array,
         { ...lo, offset: out.offset },
